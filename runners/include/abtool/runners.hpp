@@ -1,0 +1,166 @@
+// runners: everything that starts a process. Builds a ref in its worktree, runs a workload once
+// on one ref and turns what it did into samples (command: the process's own cost; hotpath: the
+// samples the program reports; publish: a load generator against the ref's server), with
+// timeouts and whole-process-group cleanup. It computes no verdicts.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace abtool::runners {
+
+// Async-signal-safe: called from abtool's SIGINT/SIGTERM handler. Every running child's process
+// group is stopped (SIGTERM, a grace period, SIGKILL) and no new one starts.
+void request_stop() noexcept;
+bool stop_requested() noexcept;
+
+using Env = std::map<std::string, std::string>;
+
+// ---- processes ---------------------------------------------------------------------------
+
+struct ProcessSpec {
+    std::vector<std::string> argv;   // executed directly, never through a shell
+    std::optional<std::string> shell; // when set: /bin/sh -c <shell>, argv ignored
+    std::filesystem::path cwd;
+    Env env;                         // set on top of the inherited environment
+    std::chrono::milliseconds timeout{std::chrono::seconds(60)};
+    std::vector<int> cpus;           // pin the child to these CPUs when not empty
+    int nice = 0;                    // added niceness for the child
+};
+
+struct ProcessResult {
+    int exit_code = -1;   // valid when signal == 0
+    int signal = 0;       // the signal that ended the child, 0 when it exited
+    bool timed_out = false;
+    bool interrupted = false; // stopped by request_stop()
+    double wall_ms = 0;       // monotonic clock, spawn to reap
+    double user_ms = 0, sys_ms = 0; // the child's rusage (wait4)
+    std::int64_t max_rss_kb = 0;
+    std::string out, err;     // complete stdout and stderr
+    std::int64_t start_unix_ns = 0;
+
+    bool ok() const { return exit_code == 0 && signal == 0 && !timed_out && !interrupted; }
+    // "exit code 3", "killed by signal 9", "timed out after 60 s", with the stderr tail.
+    std::string describe_failure() const;
+};
+
+// Runs one process to completion; stdout and stderr are read concurrently (no deadlock at any
+// size); on timeout or request_stop() the child's whole process group is killed. Throws
+// Error(workload) only when the process cannot be started at all (naming argv[0]).
+ProcessResult run_process(const ProcessSpec& spec);
+
+// ---- builds ------------------------------------------------------------------------------
+
+enum class Rebuild { no, yes };
+
+struct BuildSpec {
+    std::vector<std::string> argv;
+    std::optional<std::string> shell;
+    Env env;
+    std::chrono::seconds timeout{std::chrono::minutes(15)};
+};
+
+struct BuildOutcome {
+    bool skipped = false;       // the stamp matched: nothing ran
+    double wall_s = 0;
+    std::filesystem::path log;  // stdout+stderr of the build (empty when skipped)
+};
+
+// Builds in `worktree` unless `stamp_dir` holds a stamp of (content_id, command, env) from an
+// earlier successful build. Output goes to `log`. Throws Error(build) naming `label` (e.g.
+// "ref 'dev' (3f2a1c9)"), the command and the log path, with the log's last lines.
+BuildOutcome build(const BuildSpec& spec, const std::filesystem::path& worktree,
+                   const std::filesystem::path& stamp_dir, std::string_view content_id,
+                   const std::filesystem::path& log, std::string_view label, Rebuild rebuild);
+
+// ---- workloads ---------------------------------------------------------------------------
+
+enum class Direction { lower, higher }; // which way is better
+enum class Gate { yes, no };            // whether a regression of this metric fails the gate
+
+struct Sample {
+    std::string case_name; // "" for command and publish workloads
+    std::string metric;    // "wall_ms", "real_time", "latency_p99_ms", ...
+    double value = 0;
+    std::string unit;      // "ms", "ns", "kB", "rps", ...
+    Direction direction = Direction::lower;
+    Gate gate = Gate::no;
+};
+
+struct CommandWorkload {
+    std::vector<std::string> argv;
+    std::optional<std::string> shell;
+    Env env;
+    std::chrono::milliseconds timeout{std::chrono::seconds(60)};
+};
+// Samples per run: wall_ms (gated), user_ms, sys_ms, max_rss_kb.
+
+enum class HotpathFormat { gbench, hyperfine, jsonl };
+
+struct HotpathWorkload {
+    std::vector<std::string> argv;
+    std::optional<std::string> shell;
+    Env env;
+    std::chrono::milliseconds timeout{std::chrono::seconds(300)};
+    HotpathFormat format = HotpathFormat::gbench;
+    std::vector<std::string> metrics; // gated metrics; empty: the format's default (real_time,
+                                      // mean, every jsonl metric)
+    std::optional<std::string> output_file; // read this file instead of stdout (--benchmark_out)
+};
+// Samples per run: every repetition the program reports, one Sample each.
+
+enum class Protocol { http, http_keepalive, tcp };
+enum class PublishMode { burst, paced };
+
+struct PublishWorkload {
+    std::vector<std::string> server; // argv with {port}
+    Env env;
+    Protocol protocol = Protocol::http;
+    std::string path = "/publish";
+    std::string payload = R"({"seq": {seq}})";
+    PublishMode mode = PublishMode::burst;
+    std::size_t count = 2000;
+    std::size_t concurrency = 4;
+    double rate = 0;                          // paced: messages per second
+    std::optional<std::string> ready_path;    // GET until 2xx; else ready when the port accepts
+    std::chrono::milliseconds ready_timeout{std::chrono::seconds(30)};
+    std::chrono::milliseconds request_timeout{std::chrono::seconds(5)};
+    std::chrono::milliseconds timeout{std::chrono::seconds(300)};
+};
+// Samples per run: latency_{min,p50,p95,p99,max,mean,stddev}_ms (p50 gated), throughput_rps
+// (gated, higher), bytes_out, bytes_in, success, errors.
+
+struct Workload {
+    std::string name;
+    std::variant<CommandWorkload, HotpathWorkload, PublishWorkload> spec;
+};
+std::string_view kind_name(const Workload& workload); // "command" | "hotpath" | "publish"
+
+struct RunContext {
+    std::filesystem::path worktree; // cwd of the run; {worktree} in argv
+    Env env;                        // applied identically to A and B
+    std::vector<int> cpus;
+    int nice = 0;
+    std::string label;              // for messages: "ref 'dev' (3f2a1c9)"
+};
+
+struct RunResult {
+    std::vector<Sample> samples;
+    std::optional<std::string> error; // the run failed: why (exit code, stderr tail, parse error
+                                      // with its byte offset); samples may be partial or empty
+    std::int64_t start_unix_ns = 0;
+    double wall_ms = 0;                // the whole run, harness included
+};
+
+// Runs `workload` once on one ref. A failed run is a value (RunResult::error), not an exception;
+// Error(workload) is thrown only when nothing can be started (missing executable, no free port).
+RunResult run_workload(const Workload& workload, const RunContext& context);
+
+} // namespace abtool::runners

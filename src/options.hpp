@@ -1,0 +1,88 @@
+// Plain option structs that cli.cpp fills from the command line (the only file that sees CLI11);
+// every command takes one of these (hyperfine's cli.rs / options.rs split).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace abtool {
+
+enum class Strict { no, yes };
+enum class RebuildRefs { no, yes };
+
+// Outputs every run-like command can write.
+struct OutputOptions {
+    std::optional<std::filesystem::path> json;
+    std::optional<std::filesystem::path> markdown;
+    std::optional<std::filesystem::path> html;
+    std::vector<std::string> exports; // "FORMAT" or "FORMAT=PATH": gha-benchmark, bencher, benchstat, junit
+};
+
+struct RunOptions {
+    std::string ref_a;
+    std::string ref_b;
+    std::filesystem::path config;            // empty: abtool.toml at the repository root
+    std::vector<std::string> workloads;      // empty: all
+    std::optional<std::size_t> rounds;
+    std::optional<std::size_t> max_rounds;
+    std::optional<std::uint64_t> seed;
+    std::optional<std::string> threshold;    // "2%" or "0.02"
+    std::optional<std::filesystem::path> results;
+    OutputOptions outputs;
+    Strict strict = Strict::no;
+    RebuildRefs rebuild = RebuildRefs::no;
+    std::vector<int> cpus;
+    int nice = 0;
+    bool env_padding = true;                 // random environment padding per run
+    bool calibrate = false;                  // set by `abtool calibrate`: A/A on two checkouts
+    std::filesystem::path cwd;               // where abtool was started (empty: current dir)
+};
+
+struct AnalyzeOptions {
+    std::filesystem::path run_dir;
+    std::optional<std::string> threshold;
+    std::optional<double> confidence;
+    OutputOptions outputs;
+    Strict strict = Strict::no;
+};
+
+struct CompareOptions {
+    std::string baseline = "latest-pass"; // RUN_ID | REF | latest-pass
+    std::string candidate = "latest";     // RUN_ID | latest
+    std::optional<std::filesystem::path> results;
+    std::optional<std::string> threshold;
+    OutputOptions outputs;
+    Strict strict = Strict::no;
+};
+
+struct HistoryOptions {
+    std::optional<std::string> key;
+    std::optional<std::string> workload;
+    std::optional<std::string> case_name;
+    std::optional<std::string> metric;
+    std::optional<std::filesystem::path> results;
+    std::size_t limit = 30;
+};
+
+struct CalibrateOptions {
+    std::string ref = "HEAD";
+    std::optional<std::size_t> rounds;
+    std::vector<std::string> workloads;
+    std::filesystem::path config;
+};
+
+struct DemoOptions {
+    std::optional<std::filesystem::path> dir; // scratch directory (default: a new temp dir)
+    bool keep = true;
+};
+
+struct GcCommandOptions {
+    std::string older_than = "14d";
+    bool dry_run = false;
+};
+
+} // namespace abtool

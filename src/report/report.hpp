@@ -1,0 +1,74 @@
+// The one result model every output is made from (terminal, JSON, Markdown, HTML, exports,
+// results.csv rows): a run's or a comparison's rows, each a workload/case/metric with its
+// statistics and raw per-round series. Reporters read it; nothing writes back into it.
+#pragma once
+
+#include "abtool/stats.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace abtool::report {
+
+// DESIGN.md's verdict words; slo_violated overrides the stats verdict for a B value that broke
+// an absolute limit.
+enum class Verdict { regressed, improved, unchanged, inconclusive, slo_violated };
+std::string to_string(Verdict verdict); // "regressed" ... "slo-violated"
+
+struct Row {
+    std::string primary_key;
+    std::string workload;
+    std::string kind;      // command | hotpath | publish
+    std::string case_name; // "" for command and publish workloads
+    std::string metric;
+    std::string unit;
+    stats::Direction direction = stats::Direction::lower;
+    bool gated = true;     // a regression here fails the gate
+    stats::Comparison comparison;
+    Verdict verdict = Verdict::inconclusive;
+    std::optional<std::string> slo; // the limit B broke: "p99_ms 7.21 > 5"
+    int errors_a = 0, errors_b = 0; // failed runs per side
+    std::vector<double> a_values, b_values; // per round, in round order (a run's median)
+    std::vector<stats::Order> order;
+};
+
+struct Report {
+    std::string run_id;
+    std::string timestamp; // ISO 8601 UTC of the run's start
+    std::string target_id = "local";
+    std::string ref_a, commit_a, ref_b, commit_b;
+    std::size_t rounds = 0;
+    std::uint64_t seed = 0;
+    double threshold_pct = 2;
+    double confidence = 0.95;
+    std::string interval_note; // which interval the verdicts used, and why
+    std::string host;
+    std::string abtool_version;
+    bool paired = true;                // false for `abtool compare` (stored rows, no pairs)
+    std::vector<Row> rows;
+    std::vector<std::string> warnings; // run-level: governor, load, order effects...
+    std::string config_text;           // the abtool.toml the run used
+    std::string run_dir;               // where plan.json and samples.jsonl are
+};
+
+struct GateSummary {
+    int regressed = 0, improved = 0, unchanged = 0, inconclusive = 0, slo_violated = 0;
+    bool failed = false; // a gated regression, an SLO violation, or (strict) an inconclusive
+};
+enum class StrictGate { no, yes };
+GateSummary summarize(const Report& report, StrictGate strict);
+
+// Rows worst first: regressions by delta, then SLO violations, inconclusive, unchanged, improved.
+std::vector<const Row*> worst_first(const Report& report);
+
+// One output format (hyperfine's Exporter): serialize the whole report to bytes.
+class Exporter {
+public:
+    virtual ~Exporter() = default;
+    virtual std::string serialize(const Report& report) const = 0;
+};
+
+} // namespace abtool::report

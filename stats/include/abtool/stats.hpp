@@ -1,0 +1,94 @@
+// stats: the numbers behind every verdict. Pure functions over plain vectors (Eigen inside):
+// descriptives, paired log-ratio analysis with bootstrap and Wilcoxon intervals, rank tests,
+// multiple-comparison control, planning from A/A runs and DESIGN.md's verdict rules.
+// No I/O, no printing; same inputs and seed, same outputs.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace abtool::stats {
+
+enum class Direction { lower, higher }; // which way is better
+enum class Verdict { regressed, improved, unchanged, inconclusive };
+enum class IntervalMethod { bca_bootstrap, percentile_bootstrap, wilcoxon_exact, wilcoxon_normal, none };
+enum class Multiplicity { holm, benjamini_hochberg, none };
+enum class Order { ab, ba }; // which ref ran first in a round
+
+std::string to_string(Verdict verdict);
+std::string to_string(IntervalMethod method);
+
+struct Descriptives {
+    std::size_t n = 0;
+    double min = 0, max = 0, mean = 0, median = 0, stddev = 0, cv_pct = 0, mad = 0;
+    double p50 = 0, p95 = 0, p99 = 0;
+    std::vector<std::size_t> outliers; // indices flagged (never dropped); rule in descriptive.hpp
+};
+Descriptives describe(std::span<const double> values);
+
+struct Options {
+    double threshold = 0.02;   // smallest change that counts, as a fraction (0.02 = 2%)
+    double confidence = 0.95;  // 1 - the false-alarm level of one comparison
+    int resamples = 10000;     // bootstrap resamples (>= 10,000 for verdicts)
+    std::uint64_t seed = 1;    // bootstrap generator seed
+    Multiplicity multiplicity = Multiplicity::holm;
+    int looks = 1;             // adaptive rounds: this analysis is one of `looks` planned looks at the
+                               // data; the error rate is spent across them (see adaptive.hpp)
+};
+
+struct PairedInput {
+    std::vector<double> a, b;   // a[k], b[k]: the values of round k
+    std::vector<Order> order;   // order[k]: which ran first in round k (may be empty)
+    Direction direction = Direction::lower;
+};
+
+struct Comparison {
+    std::size_t n = 0;
+    Descriptives a, b;
+    std::vector<double> log_ratios; // d_k = ln(b_k / a_k)
+    double delta_pct = 0;           // e^median(d) - 1, in %
+    double hl_delta_pct = 0;        // Hodges-Lehmann estimate, in %
+    double ci_low_pct = 0, ci_high_pct = 0;
+    IntervalMethod interval = IntervalMethod::none; // the interval the verdict used
+    double p_value = 1;             // Wilcoxon signed-rank on d
+    double p_adjusted = 1;          // after multiplicity control across the run's cases
+    Verdict verdict = Verdict::inconclusive;
+    std::string reason;                // why this verdict, in one line
+    std::vector<std::string> warnings; // order effect, trend, outliers, high CV; each with its figure
+};
+
+// One case. p_adjusted == p_value.
+Comparison compare_paired(const PairedInput& input, const Options& options);
+// All cases of one run, with options.multiplicity applied across them.
+std::vector<Comparison> compare_paired_all(std::span<const PairedInput> inputs,
+                                           const Options& options);
+// Without pairs (stored baselines against a later run): Mann-Whitney U and a bootstrap interval
+// of the ratio of medians.
+Comparison compare_unpaired(std::span<const double> a, std::span<const double> b,
+                            Direction direction, const Options& options);
+
+// From an A/A series of log-ratios: the noise floor and the rounds a threshold needs.
+struct NoiseFloor {
+    std::size_t n = 0;
+    double sigma_d = 0;             // spread of d (robust), as a fraction
+    double noise_pct = 0;           // half-width of the interval at n rounds, in %
+    double detectable_pct = 0;      // smallest change n rounds detect with `power`
+    std::size_t rounds_needed = 0;  // rounds to detect options.threshold with `power`
+};
+NoiseFloor noise_floor(std::span<const double> log_ratios, const Options& options,
+                       double power = 0.8);
+
+// Adaptive rounds: after each A/B/B/A block, whether to stop. `looks` in Options must be
+// planned_looks(policy) for every analysis of an adaptive run, including the final one.
+struct AdaptivePolicy {
+    std::size_t min_rounds = 20;
+    std::size_t max_rounds = 20;
+};
+int planned_looks(const AdaptivePolicy& policy);
+bool should_stop(std::span<const Comparison> current, std::size_t rounds_done,
+                 const AdaptivePolicy& policy);
+
+} // namespace abtool::stats

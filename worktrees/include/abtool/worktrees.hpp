@@ -1,0 +1,105 @@
+// worktrees: turns refs into private, reusable checkouts with libgit2, without touching the
+// user's HEAD, index, stash or files. Resolves refs (CURRENT = the working tree as it is now),
+// provisions one checkout per content under <repo>/.abtool/, locks it while in use, and prunes
+// old ones. It spawns no process and knows nothing about benchmarks.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace abtool::worktrees {
+
+// The pseudo-ref for the working tree with its uncommitted and untracked-not-ignored changes.
+inline constexpr std::string_view k_current_ref = "CURRENT";
+
+enum class RefKind { commit, snapshot };
+
+struct ResolvedRef {
+    std::string name;       // as the user wrote it ("dev", "HEAD~3", "CURRENT")
+    std::string commit;     // full hex id of the commit (HEAD's commit for CURRENT)
+    std::string content_id; // full hex id of the tree checked out: the commit's tree or the snapshot
+    RefKind kind = RefKind::commit;
+};
+
+class Repository {
+public:
+    // Opens the repository that contains `path` (the top, a subdirectory, or a linked worktree
+    // of the user's). Throws Error(usage) naming the path when there is none.
+    static Repository open(const std::filesystem::path& path);
+
+    Repository(Repository&&) noexcept;
+    Repository& operator=(Repository&&) noexcept;
+    ~Repository();
+
+    // Top of the user's working tree.
+    const std::filesystem::path& root() const;
+    // <root>/.abtool: created, and listed in .git/info/exclude, on first use.
+    std::filesystem::path state_dir() const;
+
+    // Resolves anything `git rev-parse` accepts, or CURRENT (snapshotted into the object
+    // database without touching the user's index or files; an unchanged working tree gives the
+    // same content_id again). Throws Error(usage) naming the ref, with close names as a hint.
+    ResolvedRef resolve(std::string_view ref);
+
+    struct Impl;
+    Impl& impl() { return *m_impl; }
+
+private:
+    explicit Repository(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
+};
+
+// calibrate compares a content with itself, which needs two separate checkouts of it.
+enum class Slot { primary, secondary };
+
+// A provisioned checkout, held in use (a shared lock) for the lifetime of this object so that
+// gc and other abtool processes leave it alone. Paths of all worktrees have equal length.
+class Worktree {
+public:
+    Worktree(Worktree&&) noexcept;
+    Worktree& operator=(Worktree&&) noexcept;
+    ~Worktree();
+
+    const std::filesystem::path& path() const;
+    // A directory beside the checkout for data other stages attach to it (build stamps);
+    // removed together with the checkout by gc.
+    const std::filesystem::path& meta_dir() const;
+    const ResolvedRef& ref() const;
+    // False when an existing good checkout was reused.
+    bool checked_out_now() const;
+
+    struct Impl;
+
+private:
+    friend Worktree provision(Repository&, const ResolvedRef&, Slot);
+    explicit Worktree(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
+};
+
+// Checks `ref` out under <root>/.abtool/ or reuses the existing checkout of the same content,
+// submodules included. Safe against a concurrent abtool on the same repository and against a
+// checkout interrupted earlier. Throws Error(git) saying what it was doing.
+Worktree provision(Repository& repo, const ResolvedRef& ref, Slot slot = Slot::primary);
+
+enum class DryRun { no, yes };
+
+struct GcOptions {
+    std::chrono::seconds older_than{std::chrono::hours(24 * 14)};
+    DryRun dry_run = DryRun::no;
+};
+
+struct GcReport {
+    std::vector<std::filesystem::path> removed;    // (or would be, with DryRun::yes)
+    std::vector<std::filesystem::path> kept_in_use;
+    std::vector<std::filesystem::path> kept_recent;
+};
+
+// Removes checkouts (and their meta dirs and git metadata) not used for `older_than`; never one
+// that is in use.
+GcReport gc(Repository& repo, const GcOptions& options);
+
+} // namespace abtool::worktrees
