@@ -1,0 +1,1 @@
+// placeholder: replaced by the part that owns this file
