@@ -1,1 +1,267 @@
-// placeholder: replaced by the part that owns this file
+#include "src/analysis.hpp"
+
+#include "src/primary_key.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <tuple>
+
+namespace abtool {
+
+namespace {
+
+using Key = std::tuple<std::string, std::string, std::string>; // workload, case, metric
+
+struct Series {
+    std::map<std::size_t, std::vector<double>> a, b; // round -> the run's values
+    std::string unit;
+    runners::Direction direction = runners::Direction::lower;
+    runners::Gate gate = runners::Gate::no;
+};
+
+double median_of(std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    const std::size_t n = values.size();
+    return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+report::Verdict to_report(stats::Verdict verdict) {
+    switch (verdict) {
+    case stats::Verdict::regressed:
+        return report::Verdict::regressed;
+    case stats::Verdict::improved:
+        return report::Verdict::improved;
+    case stats::Verdict::unchanged:
+        return report::Verdict::unchanged;
+    case stats::Verdict::inconclusive:
+        break;
+    }
+    return report::Verdict::inconclusive;
+}
+
+// B's typical value of a metric over the measured rounds.
+std::optional<double> b_median(const report::Row& row) {
+    if (row.b_values.empty()) {
+        return std::nullopt;
+    }
+    return median_of(row.b_values);
+}
+
+void apply_slo(const WorkloadConfig& workload, std::vector<report::Row>& rows,
+               std::vector<std::string>& warnings) {
+    const SloConfig& slo = workload.slo;
+    if (slo.empty()) {
+        return;
+    }
+    const auto find = [&](const std::string& metric) -> report::Row* {
+        for (report::Row& row : rows) {
+            if (row.workload == workload.workload.name && row.metric == metric) {
+                return &row;
+            }
+        }
+        return nullptr;
+    };
+    const auto check = [&](const std::string& limit_name, const std::string& metric,
+                           std::optional<double> limit, bool is_max) {
+        if (!limit) {
+            return;
+        }
+        report::Row* row = find(metric);
+        if (row == nullptr || !b_median(*row)) {
+            warnings.push_back(fmt::format("workload '{}': SLO {} not checked: no {} samples on B",
+                                           workload.workload.name, limit_name, metric));
+            return;
+        }
+        const double value = *b_median(*row);
+        if (is_max ? value > *limit : value < *limit) {
+            row->verdict = report::Verdict::slo_violated;
+            row->slo = fmt::format("{} {:.4g} {} {:.4g}", limit_name, value, is_max ? ">" : "<",
+                                   *limit);
+        }
+    };
+    check("p99_ms", "latency_p99_ms", slo.p99_ms, true);
+    check("p95_ms", "latency_p95_ms", slo.p95_ms, true);
+    check("throughput_rps_min", "throughput_rps", slo.throughput_rps_min, false);
+    if (slo.error_rate_max) {
+        report::Row* errors = find("errors");
+        report::Row* success = find("success");
+        if (errors == nullptr || success == nullptr) {
+            warnings.push_back(fmt::format(
+                "workload '{}': SLO error_rate_max not checked: no errors/success samples on B",
+                workload.workload.name));
+            return;
+        }
+        double failed = 0, total = 0;
+        for (double value : errors->b_values) {
+            failed += value;
+            total += value;
+        }
+        for (double value : success->b_values) {
+            total += value;
+        }
+        const double rate = total > 0 ? failed / total : 0;
+        if (rate > *slo.error_rate_max) {
+            errors->verdict = report::Verdict::slo_violated;
+            errors->slo = fmt::format("error_rate {:.4g} > {:.4g}", rate, *slo.error_rate_max);
+        }
+    }
+}
+
+} // namespace
+
+std::size_t completed_rounds(const Plan& plan, const std::vector<SampleRecord>& records) {
+    std::map<std::size_t, std::set<std::pair<std::string, Side>>> seen;
+    for (const SampleRecord& record : records) {
+        if (record.round > 0) {
+            seen[record.round].insert({record.workload, record.side});
+        }
+    }
+    std::size_t done = 0;
+    for (const PlannedRound& round : plan.schedule) {
+        auto it = seen.find(round.index);
+        if (it == seen.end() || it->second.size() < 2 * round.workloads.size()) {
+            break;
+        }
+        done = round.index;
+    }
+    return done;
+}
+
+report::Report analyze_records(const Plan& plan, const Config& config,
+                               const std::vector<SampleRecord>& records,
+                               const AnalysisSettings& settings) {
+    const std::size_t rounds_done = completed_rounds(plan, records);
+    std::map<Key, Series> grouped;
+    std::map<std::pair<std::string, Side>, int> errors;
+    for (const SampleRecord& record : records) {
+        if (record.round == 0 || record.round > rounds_done) {
+            continue; // warm-up, or a round cut short by an interrupt
+        }
+        if (record.error) {
+            ++errors[{record.workload, record.side}];
+            continue;
+        }
+        Series& series = grouped[{record.workload, record.case_name, record.metric}];
+        (record.side == Side::a ? series.a : series.b)[record.round].push_back(record.value);
+        series.unit = record.unit;
+        series.direction = record.direction;
+        series.gate = record.gate;
+    }
+
+    std::map<std::string, const WorkloadConfig*> workloads;
+    for (const WorkloadConfig& workload : config.workloads) {
+        workloads[workload.workload.name] = &workload;
+    }
+
+    report::Report report;
+    report.run_id = plan.run_id;
+    report.timestamp = plan.timestamp;
+    report.ref_a = plan.a.name;
+    report.commit_a = plan.a.commit;
+    report.ref_b = plan.b.name;
+    report.commit_b = plan.b.commit;
+    report.rounds = rounds_done;
+    report.seed = plan.seed;
+    report.threshold_pct = settings.threshold * 100;
+    report.confidence = settings.confidence;
+    report.host = plan.host;
+    report.abtool_version = plan.abtool_version;
+    report.config_text = plan.config_text;
+    report.warnings = plan.warnings;
+
+    // Gated and informational metrics are corrected for multiplicity separately, so that the
+    // many side metrics (user time, RSS, bytes) do not dilute the power of the gated ones.
+    std::vector<report::Row> rows;
+    std::vector<stats::PairedInput> inputs[2];
+    std::vector<std::size_t> row_of[2];
+    for (const auto& [key, series] : grouped) {
+        const auto& [workload, case_name, metric] = key;
+        report::Row row;
+        row.workload = workload;
+        row.case_name = case_name;
+        row.metric = metric;
+        row.unit = series.unit;
+        row.direction = series.direction == runners::Direction::lower ? stats::Direction::lower
+                                                                      : stats::Direction::higher;
+        row.gated = series.gate == runners::Gate::yes;
+        auto config_it = workloads.find(workload);
+        row.kind = config_it != workloads.end() ? config_it->second->kind : "";
+        BenchmarkIdentity identity;
+        identity.workload = workload;
+        identity.kind = row.kind;
+        identity.parameters =
+            config_it != workloads.end() ? config_it->second->parameters : nlohmann::json::object();
+        identity.case_name = case_name;
+        identity.metric = metric;
+        row.primary_key = primary_key(identity);
+        row.errors_a = errors[{workload, Side::a}];
+        row.errors_b = errors[{workload, Side::b}];
+
+        stats::PairedInput input;
+        input.direction = row.direction;
+        for (const PlannedRound& round : plan.schedule) {
+            if (round.index > rounds_done) {
+                break;
+            }
+            auto a = series.a.find(round.index);
+            auto b = series.b.find(round.index);
+            if (a == series.a.end() || b == series.b.end()) {
+                continue; // a failed run on one side: this round has no pair
+            }
+            input.a.push_back(median_of(a->second));
+            input.b.push_back(median_of(b->second));
+            input.order.push_back(round.order);
+        }
+        row.a_values = input.a;
+        row.b_values = input.b;
+        row.order = input.order;
+        const int group = row.gated ? 0 : 1;
+        inputs[group].push_back(std::move(input));
+        row_of[group].push_back(rows.size());
+        rows.push_back(std::move(row));
+    }
+
+    stats::Options options;
+    options.threshold = settings.threshold;
+    options.confidence = settings.confidence;
+    options.seed = plan.seed;
+    options.looks = settings.looks;
+    std::set<std::string> interval_methods;
+    for (int group = 0; group < 2; ++group) {
+        const std::vector<stats::Comparison> comparisons =
+            stats::compare_paired_all(inputs[group], options);
+        for (std::size_t i = 0; i < comparisons.size(); ++i) {
+            report::Row& row = rows[row_of[group][i]];
+            row.comparison = comparisons[i];
+            row.verdict = to_report(comparisons[i].verdict);
+            if (comparisons[i].interval != stats::IntervalMethod::none) {
+                interval_methods.insert(stats::to_string(comparisons[i].interval));
+            }
+        }
+    }
+    for (const WorkloadConfig& workload : config.workloads) {
+        apply_slo(workload, rows, report.warnings);
+    }
+    for (const auto& [key, count] : errors) {
+        report.warnings.push_back(fmt::format("workload '{}' failed {} measured run(s) on {}",
+                                              key.first, count,
+                                              key.second == Side::a ? "A" : "B"));
+    }
+    if (!interval_methods.empty()) {
+        std::string joined;
+        for (const std::string& method : interval_methods) {
+            joined += (joined.empty() ? "" : ", ") + method;
+        }
+        report.interval_note = fmt::format(
+            "{:.0f}% intervals: {} (chosen per n by abtool's coverage calibration)",
+            settings.confidence * 100, joined);
+    }
+    report.rows = std::move(rows);
+    return report;
+}
+
+} // namespace abtool

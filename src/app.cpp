@@ -1,1 +1,83 @@
-// placeholder: replaced by the part that owns this file
+#include "src/app.hpp"
+
+#include "abtool/error.hpp"
+#include "abtool/runners.hpp"
+#include "src/cli.hpp"
+#include "src/commands.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+
+namespace abtool {
+
+namespace {
+
+// The first SIGINT/SIGTERM asks the running child to stop and the session to end cleanly (exit
+// 130, samples kept); a second one takes the default action. GitHub Actions sends SIGINT, then
+// SIGTERM 7.5 s later: the clean stop fits in that.
+void on_stop_signal(int signal_number) {
+    runners::request_stop();
+    std::signal(signal_number, SIG_DFL);
+}
+
+void install_signal_handlers() {
+    struct sigaction action {};
+    action.sa_handler = on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+}
+
+int dispatch(const Command& command) {
+    return std::visit(
+        [](const auto& options) -> int {
+            using Options = std::decay_t<decltype(options)>;
+            if constexpr (std::is_same_v<Options, ShowedHelp>) {
+                return 0;
+            } else if constexpr (std::is_same_v<Options, RunOptions>) {
+                return run_comparison(options);
+            } else if constexpr (std::is_same_v<Options, AnalyzeOptions>) {
+                return run_analyze(options);
+            } else if constexpr (std::is_same_v<Options, CompareOptions>) {
+                return run_compare(options);
+            } else if constexpr (std::is_same_v<Options, HistoryOptions>) {
+                return run_history(options);
+            } else if constexpr (std::is_same_v<Options, CalibrateOptions>) {
+                return run_calibrate(options);
+            } else if constexpr (std::is_same_v<Options, DemoOptions>) {
+                return run_demo(options);
+            } else {
+                return run_gc(options);
+            }
+        },
+        command);
+}
+
+} // namespace
+
+int run(int argc, const char* const* argv) {
+    try {
+        install_signal_handlers();
+        return dispatch(parse_command_line(argc, argv));
+    } catch (const Error& error) {
+        std::fflush(stdout);
+        std::fprintf(stderr, "abtool: error: %s\n", error.what());
+        if (!error.hint().empty()) {
+            std::fprintf(stderr, "hint: %s\n", error.hint().c_str());
+        }
+        return exit_code_for(error.kind());
+    } catch (const std::filesystem::filesystem_error& error) {
+        std::fflush(stdout);
+        std::fprintf(stderr, "abtool: error: %s\n", error.what());
+        return exit_code_for(ErrorKind::io);
+    } catch (const std::exception& error) {
+        // A broken invariant, not a user error: say so plainly.
+        std::fflush(stdout);
+        std::fprintf(stderr, "abtool: internal error: %s\n", error.what());
+        return 3;
+    }
+}
+
+} // namespace abtool

@@ -1,1 +1,597 @@
-// placeholder: replaced by the part that owns this file
+#include "src/config.hpp"
+
+#include "abtool/error.hpp"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <sstream>
+
+namespace abtool {
+
+namespace {
+
+using Keys = std::set<std::string, std::less<>>;
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) {
+        row[j] = j;
+    }
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t above = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+// Reads values out of one parsed document and turns every problem into an Error(config) that
+// names the file, the line and the key.
+class Reader {
+public:
+    explicit Reader(std::filesystem::path file) : m_file(std::move(file)) {}
+
+    [[noreturn]] void fail(const toml::source_region& where, const std::string& message) const {
+        if (where.begin.line > 0) {
+            throw Error(ErrorKind::config,
+                        fmt::format("{}:{}: {}", m_file.string(), where.begin.line, message));
+        }
+        throw Error(ErrorKind::config, fmt::format("{}: {}", m_file.string(), message));
+    }
+
+    void check_keys(const toml::table& table, const Keys& allowed,
+                    const std::string& context) const {
+        for (auto&& [key, value] : table) {
+            if (allowed.count(key.str()) != 0) {
+                continue;
+            }
+            std::string suggestion;
+            std::size_t best = 3;
+            for (const auto& candidate : allowed) {
+                const std::size_t distance = edit_distance(key.str(), candidate);
+                if (distance < best) {
+                    best = distance;
+                    suggestion = candidate;
+                }
+            }
+            fail(key.source(),
+                 fmt::format("{}unknown key '{}'{}", context, key.str(),
+                             suggestion.empty() ? std::string()
+                                                : fmt::format(" (did you mean '{}'?)", suggestion)));
+        }
+    }
+
+    std::optional<std::string> string(const toml::table& table, std::string_view key,
+                                      const std::string& context) const {
+        const toml::node* node = table.get(key);
+        if (node == nullptr) {
+            return std::nullopt;
+        }
+        if (!node->is_string()) {
+            fail(node->source(), fmt::format("{}'{}' must be a string", context, key));
+        }
+        return node->as_string()->get();
+    }
+
+    std::optional<std::vector<std::string>> argv(const toml::table& table, std::string_view key,
+                                                 const std::string& context) const {
+        const toml::node* node = table.get(key);
+        if (node == nullptr) {
+            return std::nullopt;
+        }
+        const toml::array* array = node->as_array();
+        if (array == nullptr || array->empty()) {
+            fail(node->source(),
+                 fmt::format("{}'{}' must be a non-empty array of strings (argv, no shell), "
+                             "e.g. {} = [\"./app\", \"--flag\"]",
+                             context, key, key));
+        }
+        std::vector<std::string> result;
+        for (const toml::node& element : *array) {
+            if (!element.is_string()) {
+                fail(element.source(),
+                     fmt::format("{}'{}' must contain only strings", context, key));
+            }
+            result.push_back(element.as_string()->get());
+        }
+        return result;
+    }
+
+    std::optional<std::int64_t> integer(const toml::table& table, std::string_view key,
+                                        const std::string& context, std::int64_t min,
+                                        std::int64_t max) const {
+        const toml::node* node = table.get(key);
+        if (node == nullptr) {
+            return std::nullopt;
+        }
+        if (!node->is_integer()) {
+            fail(node->source(), fmt::format("{}'{}' must be an integer", context, key));
+        }
+        const std::int64_t value = node->as_integer()->get();
+        if (value < min || value > max) {
+            fail(node->source(),
+                 fmt::format("{}'{}' must be between {} and {}, not {}", context, key, min, max,
+                             value));
+        }
+        return value;
+    }
+
+    std::optional<double> number(const toml::table& table, std::string_view key,
+                                 const std::string& context) const {
+        const toml::node* node = table.get(key);
+        if (node == nullptr) {
+            return std::nullopt;
+        }
+        double value = 0;
+        if (node->is_integer()) {
+            value = static_cast<double>(node->as_integer()->get());
+        } else if (node->is_floating_point()) {
+            value = node->as_floating_point()->get();
+        } else {
+            fail(node->source(), fmt::format("{}'{}' must be a number", context, key));
+        }
+        if (!std::isfinite(value) || value < 0) {
+            fail(node->source(),
+                 fmt::format("{}'{}' must be a finite number >= 0", context, key));
+        }
+        return value;
+    }
+
+    runners::Env env(const toml::table& table, const std::string& context) const {
+        runners::Env result;
+        const toml::node* node = table.get("env");
+        if (node == nullptr) {
+            return result;
+        }
+        const toml::table* env_table = node->as_table();
+        if (env_table == nullptr) {
+            fail(node->source(),
+                 fmt::format("{}'env' must be a table of strings, e.g. env = {{ CC = \"gcc\" }}",
+                             context));
+        }
+        for (auto&& [key, value] : *env_table) {
+            if (!value.is_string()) {
+                fail(value.source(),
+                     fmt::format("{}env.{} must be a string", context, key.str()));
+            }
+            result[std::string(key.str())] = value.as_string()->get();
+        }
+        return result;
+    }
+
+    template <typename Duration>
+    std::optional<Duration> duration(const toml::table& table, std::string_view key,
+                                     const std::string& context) const {
+        const std::optional<std::string> text = string(table, key, context);
+        if (!text) {
+            return std::nullopt;
+        }
+        const auto parsed = parse_duration(*text);
+        if (!parsed || parsed->count() <= 0) {
+            fail(table.get(key)->source(),
+                 fmt::format("{}'{}' = \"{}\" is not a duration (use e.g. \"500ms\", \"60s\", "
+                             "\"15m\")",
+                             context, key, *text));
+        }
+        return std::chrono::duration_cast<Duration>(*parsed);
+    }
+
+    const std::filesystem::path& file() const { return m_file; }
+
+private:
+    std::filesystem::path m_file;
+};
+
+const toml::table* sub_table(const Reader& reader, const toml::table& root, std::string_view key) {
+    const toml::node* node = root.get(key);
+    if (node == nullptr) {
+        return nullptr;
+    }
+    if (!node->is_table()) {
+        reader.fail(node->source(), fmt::format("'{}' must be a table ([{}])", key, key));
+    }
+    return node->as_table();
+}
+
+BuildConfig read_build(const Reader& reader, const toml::table& table) {
+    const std::string context = "[build] ";
+    reader.check_keys(table, {"command", "shell", "env", "timeout"}, context);
+    BuildConfig build;
+    if (auto argv = reader.argv(table, "command", context)) {
+        build.argv = std::move(*argv);
+    }
+    build.shell = reader.string(table, "shell", context);
+    if (!build.argv.empty() && build.shell) {
+        reader.fail(table.source(), "[build] has both 'command' and 'shell': keep one");
+    }
+    build.env = reader.env(table, context);
+    if (auto timeout = reader.duration<std::chrono::seconds>(table, "timeout", context)) {
+        build.timeout = *timeout;
+    }
+    return build;
+}
+
+RunConfig read_run(const Reader& reader, const toml::table& table) {
+    const std::string context = "[run] ";
+    reader.check_keys(table,
+                      {"rounds", "warmup", "seed", "threshold", "confidence", "max_rounds"},
+                      context);
+    RunConfig run;
+    if (auto rounds = reader.integer(table, "rounds", context, 2, 100000)) {
+        run.rounds = static_cast<std::size_t>(*rounds);
+    }
+    if (auto warmup = reader.integer(table, "warmup", context, 0, 1000)) {
+        run.warmup = static_cast<std::size_t>(*warmup);
+    }
+    if (auto seed = reader.integer(table, "seed", context, 0,
+                                   std::numeric_limits<std::int64_t>::max())) {
+        run.seed = static_cast<std::uint64_t>(*seed);
+    }
+    if (const toml::node* node = table.get("threshold")) {
+        std::optional<double> threshold;
+        if (node->is_string()) {
+            threshold = parse_threshold(node->as_string()->get());
+        } else if (node->is_floating_point()) {
+            const double value = node->as_floating_point()->get();
+            threshold = value > 0 && value < 1 ? std::optional<double>(value) : std::nullopt;
+        }
+        if (!threshold) {
+            reader.fail(node->source(), "[run] 'threshold' must be a percentage like \"2%\" or a "
+                                        "fraction like \"0.02\" (between 0 and 100%)");
+        }
+        run.threshold = *threshold;
+    }
+    if (auto confidence = reader.number(table, "confidence", context)) {
+        if (*confidence <= 0.5 || *confidence >= 1) {
+            reader.fail(table.get("confidence")->source(),
+                        "[run] 'confidence' must be between 0.5 and 1 (e.g. 0.95)");
+        }
+        run.confidence = *confidence;
+    }
+    if (auto max_rounds = reader.integer(table, "max_rounds", context, 2, 100000)) {
+        if (static_cast<std::size_t>(*max_rounds) < run.rounds) {
+            reader.fail(table.get("max_rounds")->source(),
+                        fmt::format("[run] 'max_rounds' ({}) must be at least 'rounds' ({})",
+                                    *max_rounds, run.rounds));
+        }
+        run.max_rounds = static_cast<std::size_t>(*max_rounds);
+    }
+    return run;
+}
+
+SloConfig read_slo(const Reader& reader, const toml::table& workload, const std::string& context) {
+    SloConfig slo;
+    const toml::node* node = workload.get("slo");
+    if (node == nullptr) {
+        return slo;
+    }
+    const toml::table* table = node->as_table();
+    if (table == nullptr) {
+        reader.fail(node->source(), context + "'slo' must be a table ([workload.slo])");
+    }
+    const std::string slo_context = context + "slo: ";
+    reader.check_keys(*table, {"p99_ms", "p95_ms", "throughput_rps_min", "error_rate_max"},
+                      slo_context);
+    slo.p99_ms = reader.number(*table, "p99_ms", slo_context);
+    slo.p95_ms = reader.number(*table, "p95_ms", slo_context);
+    slo.throughput_rps_min = reader.number(*table, "throughput_rps_min", slo_context);
+    slo.error_rate_max = reader.number(*table, "error_rate_max", slo_context);
+    return slo;
+}
+
+// The command or shell of a process workload: exactly one of them.
+void read_process(const Reader& reader, const toml::table& table, const std::string& context,
+                  std::vector<std::string>& argv, std::optional<std::string>& shell) {
+    if (auto parsed = reader.argv(table, "command", context)) {
+        argv = std::move(*parsed);
+    }
+    shell = reader.string(table, "shell", context);
+    if (argv.empty() && !shell) {
+        reader.fail(table.source(), context + "missing 'command' (an argv array) or 'shell'");
+    }
+    if (!argv.empty() && shell) {
+        reader.fail(table.source(), context + "has both 'command' and 'shell': keep one");
+    }
+}
+
+WorkloadConfig read_workload(const Reader& reader, const toml::table& table, std::size_t index) {
+    std::string context = fmt::format("[[workload]] #{}: ", index + 1);
+    const std::optional<std::string> name = reader.string(table, "name", context);
+    if (!name || name->empty()) {
+        reader.fail(table.source(), context + "missing 'name'");
+    }
+    context = fmt::format("[[workload]] '{}': ", *name);
+    const std::optional<std::string> kind = reader.string(table, "kind", context);
+    if (!kind) {
+        reader.fail(table.source(), context + "missing 'kind' (command, hotpath or publish)");
+    }
+
+    WorkloadConfig config;
+    config.kind = *kind;
+    config.line = static_cast<int>(table.source().begin.line);
+    config.workload.name = *name;
+    nlohmann::json& params = config.parameters;
+    const runners::Env env = reader.env(table, context);
+    if (!env.empty()) {
+        params["env"] = env;
+    }
+
+    if (*kind == "command") {
+        reader.check_keys(table, {"name", "kind", "command", "shell", "env", "timeout"}, context);
+        runners::CommandWorkload spec;
+        read_process(reader, table, context, spec.argv, spec.shell);
+        spec.env = env;
+        if (auto timeout = reader.duration<std::chrono::milliseconds>(table, "timeout", context)) {
+            spec.timeout = *timeout;
+        }
+        params["command"] = spec.argv;
+        if (spec.shell) {
+            params["shell"] = *spec.shell;
+        }
+        config.workload.spec = std::move(spec);
+    } else if (*kind == "hotpath") {
+        reader.check_keys(table,
+                          {"name", "kind", "command", "shell", "env", "timeout", "format", "metric",
+                           "metrics", "output_file"},
+                          context);
+        runners::HotpathWorkload spec;
+        read_process(reader, table, context, spec.argv, spec.shell);
+        spec.env = env;
+        if (auto timeout = reader.duration<std::chrono::milliseconds>(table, "timeout", context)) {
+            spec.timeout = *timeout;
+        }
+        const std::string format = reader.string(table, "format", context).value_or("gbench");
+        if (format == "gbench") {
+            spec.format = runners::HotpathFormat::gbench;
+        } else if (format == "hyperfine") {
+            spec.format = runners::HotpathFormat::hyperfine;
+        } else if (format == "jsonl") {
+            spec.format = runners::HotpathFormat::jsonl;
+        } else {
+            reader.fail(table.get("format")->source(),
+                        context + fmt::format("'format' must be gbench, hyperfine or jsonl, not "
+                                              "'{}'",
+                                              format));
+        }
+        if (auto metric = reader.string(table, "metric", context)) {
+            spec.metrics.push_back(*metric);
+        }
+        if (auto metrics = reader.argv(table, "metrics", context)) {
+            if (!spec.metrics.empty()) {
+                reader.fail(table.source(), context + "has both 'metric' and 'metrics'");
+            }
+            spec.metrics = std::move(*metrics);
+        }
+        spec.output_file = reader.string(table, "output_file", context);
+        params["command"] = spec.argv;
+        if (spec.shell) {
+            params["shell"] = *spec.shell;
+        }
+        params["format"] = format;
+        config.workload.spec = std::move(spec);
+    } else if (*kind == "publish") {
+        reader.check_keys(table,
+                          {"name", "kind", "server", "env", "timeout", "protocol", "path",
+                           "payload", "mode", "count", "concurrency", "rate", "ready_path",
+                           "ready_timeout", "request_timeout", "slo"},
+                          context);
+        runners::PublishWorkload spec;
+        auto server = reader.argv(table, "server", context);
+        if (!server) {
+            reader.fail(table.source(), context + "missing 'server' (argv with {port})");
+        }
+        spec.server = std::move(*server);
+        spec.env = env;
+        const std::string protocol = reader.string(table, "protocol", context).value_or("http");
+        if (protocol == "http") {
+            spec.protocol = runners::Protocol::http;
+        } else if (protocol == "http-keepalive") {
+            spec.protocol = runners::Protocol::http_keepalive;
+        } else if (protocol == "tcp") {
+            spec.protocol = runners::Protocol::tcp;
+        } else {
+            reader.fail(table.get("protocol")->source(),
+                        context + fmt::format("'protocol' must be http, http-keepalive or tcp, not "
+                                              "'{}'",
+                                              protocol));
+        }
+        spec.path = reader.string(table, "path", context).value_or(spec.path);
+        spec.payload = reader.string(table, "payload", context).value_or(spec.payload);
+        const std::string mode = reader.string(table, "mode", context).value_or("burst");
+        if (mode == "burst") {
+            spec.mode = runners::PublishMode::burst;
+        } else if (mode == "paced") {
+            spec.mode = runners::PublishMode::paced;
+        } else {
+            reader.fail(table.get("mode")->source(),
+                        context + fmt::format("'mode' must be burst or paced, not '{}'", mode));
+        }
+        if (auto count = reader.integer(table, "count", context, 1, 100000000)) {
+            spec.count = static_cast<std::size_t>(*count);
+        }
+        if (auto concurrency = reader.integer(table, "concurrency", context, 1, 10000)) {
+            spec.concurrency = static_cast<std::size_t>(*concurrency);
+        }
+        if (auto rate = reader.number(table, "rate", context)) {
+            spec.rate = *rate;
+        }
+        if (spec.mode == runners::PublishMode::paced && spec.rate <= 0) {
+            reader.fail(table.source(), context + "mode = \"paced\" needs 'rate' (messages/s)");
+        }
+        spec.ready_path = reader.string(table, "ready_path", context);
+        if (auto t = reader.duration<std::chrono::milliseconds>(table, "ready_timeout", context)) {
+            spec.ready_timeout = *t;
+        }
+        if (auto t = reader.duration<std::chrono::milliseconds>(table, "request_timeout",
+                                                                context)) {
+            spec.request_timeout = *t;
+        }
+        if (auto t = reader.duration<std::chrono::milliseconds>(table, "timeout", context)) {
+            spec.timeout = *t;
+        }
+        config.slo = read_slo(reader, table, context);
+        params["server"] = spec.server;
+        params["protocol"] = protocol;
+        params["path"] = spec.path;
+        params["payload"] = spec.payload;
+        params["mode"] = mode;
+        params["count"] = spec.count;
+        params["concurrency"] = spec.concurrency;
+        if (spec.mode == runners::PublishMode::paced) {
+            params["rate"] = spec.rate;
+        }
+        config.workload.spec = std::move(spec);
+    } else {
+        reader.fail(table.get("kind")->source(),
+                    context + fmt::format("'kind' must be command, hotpath or publish, not '{}'",
+                                          *kind));
+    }
+    if (!config.slo.empty() && *kind != "publish") {
+        reader.fail(table.source(), context + "'slo' applies to publish workloads only");
+    }
+    return config;
+}
+
+} // namespace
+
+std::optional<double> parse_threshold(std::string_view text) {
+    std::string trimmed;
+    for (char c : text) {
+        if (!std::isspace(static_cast<unsigned char>(c))) {
+            trimmed += c;
+        }
+    }
+    bool percent = false;
+    if (!trimmed.empty() && trimmed.back() == '%') {
+        percent = true;
+        trimmed.pop_back();
+    }
+    if (trimmed.empty()) {
+        return std::nullopt;
+    }
+    std::istringstream in(trimmed);
+    double value = 0;
+    in >> value;
+    if (in.fail() || !in.eof() || !std::isfinite(value)) {
+        return std::nullopt;
+    }
+    if (percent) {
+        value /= 100;
+    }
+    if (value <= 0 || value >= 1) {
+        return std::nullopt;
+    }
+    return value;
+}
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+    std::size_t digits = 0;
+    while (digits < text.size() &&
+           (std::isdigit(static_cast<unsigned char>(text[digits])) || text[digits] == '.')) {
+        ++digits;
+    }
+    if (digits == 0) {
+        return std::nullopt;
+    }
+    std::istringstream in{std::string(text.substr(0, digits))};
+    double value = 0;
+    in >> value;
+    if (in.fail() || !in.eof()) {
+        return std::nullopt;
+    }
+    const std::string_view unit = text.substr(digits);
+    double factor_ms = 0;
+    if (unit == "ms") {
+        factor_ms = 1;
+    } else if (unit == "s") {
+        factor_ms = 1e3;
+    } else if (unit == "m") {
+        factor_ms = 60e3;
+    } else if (unit == "h") {
+        factor_ms = 3600e3;
+    } else if (unit == "d") {
+        factor_ms = 86400e3;
+    } else {
+        return std::nullopt;
+    }
+    return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(value * factor_ms)));
+}
+
+Config parse_config(std::string_view text, const std::filesystem::path& source) {
+    const Reader reader(source);
+    toml::table root;
+    try {
+        root = toml::parse(text, source.string());
+    } catch (const toml::parse_error& error) {
+        reader.fail(error.source(), std::string(error.description()));
+    }
+    reader.check_keys(root, {"build", "run", "results", "workload"}, "");
+
+    Config config;
+    config.file = source;
+    config.text = std::string(text);
+    if (const toml::table* build = sub_table(reader, root, "build")) {
+        config.build = read_build(reader, *build);
+    }
+    if (const toml::table* run = sub_table(reader, root, "run")) {
+        config.run = read_run(reader, *run);
+    }
+    std::filesystem::path results = "results.csv";
+    if (const toml::table* table = sub_table(reader, root, "results")) {
+        reader.check_keys(*table, {"file"}, "[results] ");
+        if (auto file = reader.string(*table, "file", "[results] ")) {
+            if (file->empty()) {
+                reader.fail(table->get("file")->source(), "[results] 'file' must not be empty");
+            }
+            results = *file;
+        }
+    }
+    config.results_file = results.is_absolute() ? results : source.parent_path() / results;
+
+    const toml::node* workloads = root.get("workload");
+    if (workloads == nullptr) {
+        reader.fail(root.source(), "no [[workload]] defined: add at least one");
+    }
+    const toml::array* array = workloads->as_array();
+    if (array == nullptr || !array->is_array_of_tables()) {
+        reader.fail(workloads->source(), "'workload' must be an array of tables ([[workload]])");
+    }
+    if (array->empty()) {
+        reader.fail(workloads->source(), "no [[workload]] defined: add at least one");
+    }
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < array->size(); ++i) {
+        const toml::table& table = *array->get(i)->as_table();
+        WorkloadConfig workload = read_workload(reader, table, i);
+        if (!names.insert(workload.workload.name).second) {
+            reader.fail(table.source(), fmt::format("duplicate workload name '{}'",
+                                                    workload.workload.name));
+        }
+        config.workloads.push_back(std::move(workload));
+    }
+    return config;
+}
+
+Config load_config(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+        throw Error(ErrorKind::usage, fmt::format("cannot read config file {}", file.string()),
+                    "abtool reads abtool.toml at the repository root; pass --config FILE to use "
+                    "another");
+    }
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    return parse_config(text, file);
+}
+
+} // namespace abtool

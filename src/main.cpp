@@ -1,1 +1,3 @@
-// placeholder: replaced by the part that owns this file
+#include "src/app.hpp"
+
+int main(int argc, char** argv) { return abtool::run(argc, argv); }

@@ -1,1 +1,150 @@
-// placeholder: replaced by the part that owns this file
+#include "src/plan.hpp"
+
+#include "abtool/error.hpp"
+
+#include <fmt/format.h>
+
+#include <utility>
+
+namespace abtool {
+
+std::uint64_t SeededGenerator::next() {
+    std::uint64_t z = (m_state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+std::uint64_t SeededGenerator::below(std::uint64_t bound) {
+    if (bound <= 1) {
+        return 0;
+    }
+    // Reject the top partial stripe so every value is equally likely.
+    const std::uint64_t limit = UINT64_MAX - (UINT64_MAX % bound);
+    std::uint64_t value = next();
+    while (value >= limit) {
+        value = next();
+    }
+    return value % bound;
+}
+
+std::vector<PlannedRound> make_schedule(std::size_t rounds, const std::vector<std::string>& workloads,
+                                        std::uint64_t seed) {
+    SeededGenerator generator(seed);
+    std::vector<PlannedRound> schedule;
+    schedule.reserve(rounds);
+    while (schedule.size() < rounds) {
+        // Every block draws the same number of values whether or not it is cut short, so a
+        // longer schedule with the same seed starts with this one.
+        const stats::Order first = generator.below(2) == 0 ? stats::Order::ab : stats::Order::ba;
+        for (int i = 0; i < 2; ++i) {
+            PlannedRound round;
+            round.index = schedule.size() + 1;
+            round.order = i == 0 ? first
+                                 : (first == stats::Order::ab ? stats::Order::ba : stats::Order::ab);
+            round.workloads = workloads;
+            for (std::size_t j = round.workloads.size(); j > 1; --j) { // Fisher-Yates
+                std::swap(round.workloads[j - 1], round.workloads[generator.below(j)]);
+            }
+            if (schedule.size() < rounds) {
+                schedule.push_back(std::move(round));
+            }
+        }
+    }
+    return schedule;
+}
+
+namespace {
+
+nlohmann::json ref_json(const PlannedRef& ref) {
+    return {{"name", ref.name},
+            {"commit", ref.commit},
+            {"content_id", ref.content_id},
+            {"kind", ref.kind},
+            {"worktree", ref.worktree}};
+}
+
+PlannedRef ref_from_json(const nlohmann::json& json) {
+    PlannedRef ref;
+    ref.name = json.at("name").get<std::string>();
+    ref.commit = json.at("commit").get<std::string>();
+    ref.content_id = json.at("content_id").get<std::string>();
+    ref.kind = json.at("kind").get<std::string>();
+    ref.worktree = json.at("worktree").get<std::string>();
+    return ref;
+}
+
+} // namespace
+
+nlohmann::json to_json(const Plan& plan) {
+    nlohmann::json schedule = nlohmann::json::array();
+    for (const PlannedRound& round : plan.schedule) {
+        schedule.push_back({{"round", round.index},
+                            {"order", round.order == stats::Order::ab ? "AB" : "BA"},
+                            {"workloads", round.workloads}});
+    }
+    return {{"format", "abtool-plan-1"},
+            {"run_id", plan.run_id},
+            {"timestamp", plan.timestamp},
+            {"abtool_version", plan.abtool_version},
+            {"host", plan.host},
+            {"mode", plan.mode},
+            {"a", ref_json(plan.a)},
+            {"b", ref_json(plan.b)},
+            {"config_file", plan.config_file},
+            {"config_text", plan.config_text},
+            {"workloads", plan.workloads},
+            {"rounds", plan.rounds},
+            {"max_rounds", plan.max_rounds},
+            {"warmup", plan.warmup},
+            {"seed", plan.seed},
+            {"generator", plan.generator},
+            {"threshold", plan.threshold},
+            {"confidence", plan.confidence},
+            {"cpus", plan.cpus},
+            {"nice", plan.nice},
+            {"env_padding", plan.env_padding},
+            {"warnings", plan.warnings},
+            {"schedule", schedule}};
+}
+
+Plan plan_from_json(const nlohmann::json& json, const std::string& source) {
+    try {
+        Plan plan;
+        plan.run_id = json.at("run_id").get<std::string>();
+        plan.timestamp = json.at("timestamp").get<std::string>();
+        plan.abtool_version = json.at("abtool_version").get<std::string>();
+        plan.host = json.at("host").get<std::string>();
+        plan.mode = json.at("mode").get<std::string>();
+        plan.a = ref_from_json(json.at("a"));
+        plan.b = ref_from_json(json.at("b"));
+        plan.config_file = json.at("config_file").get<std::string>();
+        plan.config_text = json.at("config_text").get<std::string>();
+        plan.workloads = json.at("workloads").get<std::vector<std::string>>();
+        plan.rounds = json.at("rounds").get<std::size_t>();
+        plan.max_rounds = json.at("max_rounds").get<std::size_t>();
+        plan.warmup = json.at("warmup").get<std::size_t>();
+        plan.seed = json.at("seed").get<std::uint64_t>();
+        plan.generator = json.at("generator").get<std::string>();
+        plan.threshold = json.at("threshold").get<double>();
+        plan.confidence = json.at("confidence").get<double>();
+        plan.cpus = json.at("cpus").get<std::vector<int>>();
+        plan.nice = json.at("nice").get<int>();
+        plan.env_padding = json.at("env_padding").get<bool>();
+        plan.warnings = json.at("warnings").get<std::vector<std::string>>();
+        for (const nlohmann::json& entry : json.at("schedule")) {
+            PlannedRound round;
+            round.index = entry.at("round").get<std::size_t>();
+            round.order = entry.at("order").get<std::string>() == "AB" ? stats::Order::ab
+                                                                       : stats::Order::ba;
+            round.workloads = entry.at("workloads").get<std::vector<std::string>>();
+            plan.schedule.push_back(std::move(round));
+        }
+        return plan;
+    } catch (const nlohmann::json::exception& error) {
+        throw Error(ErrorKind::usage, fmt::format("{}: not a valid abtool plan: {}", source,
+                                                  error.what()));
+    }
+}
+
+} // namespace abtool

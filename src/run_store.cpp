@@ -1,1 +1,158 @@
-// placeholder: replaced by the part that owns this file
+#include "src/run_store.hpp"
+
+#include "abtool/error.hpp"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+namespace abtool {
+
+std::string to_string(Side side) { return side == Side::a ? "a" : "b"; }
+
+SamplesWriter::SamplesWriter(const std::filesystem::path& file) : m_path(file) {
+    m_file = std::fopen(file.c_str(), "ae");
+    if (m_file == nullptr) {
+        throw Error(ErrorKind::io,
+                    fmt::format("cannot open {}: {}", file.string(), std::strerror(errno)));
+    }
+}
+
+SamplesWriter::~SamplesWriter() {
+    if (m_file != nullptr) {
+        std::fclose(m_file);
+    }
+}
+
+std::vector<SampleRecord> records_of(std::size_t round, Side side, const std::string& workload,
+                                     const runners::RunResult& result) {
+    std::vector<SampleRecord> records;
+    for (const runners::Sample& sample : result.samples) {
+        SampleRecord record;
+        record.round = round;
+        record.side = side;
+        record.workload = workload;
+        record.case_name = sample.case_name;
+        record.metric = sample.metric;
+        record.value = sample.value;
+        record.unit = sample.unit;
+        record.direction = sample.direction;
+        record.gate = sample.gate;
+        record.start_unix_ns = result.start_unix_ns;
+        records.push_back(std::move(record));
+    }
+    if (result.error) {
+        SampleRecord record;
+        record.round = round;
+        record.side = side;
+        record.workload = workload;
+        record.start_unix_ns = result.start_unix_ns;
+        record.error = *result.error;
+        records.push_back(std::move(record));
+    }
+    return records;
+}
+
+void SamplesWriter::append(const std::vector<SampleRecord>& records) {
+    std::string lines;
+    for (const SampleRecord& record : records) {
+        nlohmann::json line{{"round", record.round},
+                            {"ref", to_string(record.side)},
+                            {"workload", record.workload},
+                            {"start_ns", record.start_unix_ns}};
+        if (record.error) {
+            line["error"] = *record.error;
+        } else {
+            line["case"] = record.case_name;
+            line["metric"] = record.metric;
+            line["value"] = record.value;
+            line["unit"] = record.unit;
+            line["direction"] = record.direction == runners::Direction::lower ? "lower" : "higher";
+            line["gate"] = record.gate == runners::Gate::yes;
+        }
+        lines += line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    }
+    if (std::fwrite(lines.data(), 1, lines.size(), m_file) != lines.size() ||
+        std::fflush(m_file) != 0) {
+        throw Error(ErrorKind::io,
+                    fmt::format("cannot write {}: {}", m_path.string(), std::strerror(errno)));
+    }
+}
+
+SamplesFile read_samples(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+        throw Error(ErrorKind::usage, fmt::format("cannot read {}", file.string()));
+    }
+    SamplesFile result;
+    std::string line;
+    std::size_t number = 0;
+    while (std::getline(in, line)) {
+        ++number;
+        if (line.empty()) {
+            continue;
+        }
+        try {
+            const nlohmann::json json = nlohmann::json::parse(line);
+            SampleRecord record;
+            record.round = json.at("round").get<std::size_t>();
+            record.side = json.at("ref").get<std::string>() == "a" ? Side::a : Side::b;
+            record.workload = json.at("workload").get<std::string>();
+            record.start_unix_ns = json.value("start_ns", std::int64_t{0});
+            if (json.contains("error")) {
+                record.error = json.at("error").get<std::string>();
+            } else {
+                record.case_name = json.at("case").get<std::string>();
+                record.metric = json.at("metric").get<std::string>();
+                record.value = json.at("value").is_null() ? std::nan("")
+                                                          : json.at("value").get<double>();
+                record.unit = json.at("unit").get<std::string>();
+                record.direction = json.at("direction").get<std::string>() == "higher"
+                                       ? runners::Direction::higher
+                                       : runners::Direction::lower;
+                record.gate = json.at("gate").get<bool>() ? runners::Gate::yes : runners::Gate::no;
+            }
+            result.records.push_back(std::move(record));
+        } catch (const nlohmann::json::exception& error) {
+            if (in.peek() == std::char_traits<char>::eof()) {
+                // An interrupted run may leave its last line half written: keep the rest.
+                result.warnings.push_back(
+                    fmt::format("{}:{}: incomplete last line skipped", file.string(), number));
+                break;
+            }
+            throw Error(ErrorKind::usage, fmt::format("{}:{}: not a sample record: {}",
+                                                      file.string(), number, error.what()));
+        }
+    }
+    return result;
+}
+
+void write_json_file(const std::filesystem::path& file, const nlohmann::json& json) {
+    const std::filesystem::path temporary = file.string() + ".tmp";
+    {
+        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+        out << json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+        if (!out) {
+            throw Error(ErrorKind::io, fmt::format("cannot write {}", file.string()));
+        }
+    }
+    std::filesystem::rename(temporary, file); // readers never see half a file
+}
+
+nlohmann::json read_json_file(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+        throw Error(ErrorKind::usage, fmt::format("cannot read {}", file.string()));
+    }
+    try {
+        return nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception& error) {
+        throw Error(ErrorKind::usage,
+                    fmt::format("{} is not valid JSON: {}", file.string(), error.what()));
+    }
+}
+
+} // namespace abtool

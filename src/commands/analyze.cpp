@@ -1,1 +1,50 @@
-// placeholder: replaced by the part that owns this file
+#include "src/commands.hpp"
+
+#include "abtool/error.hpp"
+#include "src/analysis.hpp"
+#include "src/commands/conclude.hpp"
+#include "src/report/outputs.hpp"
+#include "src/run_store.hpp"
+
+#include <fmt/format.h>
+
+namespace abtool {
+
+int run_analyze(const AnalyzeOptions& options) {
+    const std::filesystem::path& run_dir = options.run_dir;
+    if (!std::filesystem::is_regular_file(run_dir / "plan.json")) {
+        throw Error(ErrorKind::usage,
+                    fmt::format("{} is not an abtool run directory (no plan.json)",
+                                run_dir.string()),
+                    "run directories are .abtool/runs/<run_id>/ in the repository");
+    }
+    report::check_output_paths(options.outputs);
+    const Plan plan =
+        plan_from_json(read_json_file(run_dir / "plan.json"), (run_dir / "plan.json").string());
+    const Config config = parse_config(plan.config_text, plan.config_file);
+    const SamplesFile samples = read_samples(run_dir / "samples.jsonl");
+
+    AnalysisSettings settings;
+    settings.threshold = plan.threshold;
+    settings.confidence = options.confidence.value_or(plan.confidence);
+    if (options.threshold) {
+        const auto threshold = parse_threshold(*options.threshold);
+        if (!threshold) {
+            throw Error(ErrorKind::usage,
+                        fmt::format("--threshold '{}' is not a percentage like 2% or a fraction "
+                                    "like 0.02",
+                                    *options.threshold));
+        }
+        settings.threshold = *threshold;
+    }
+    if (plan.max_rounds > plan.rounds) {
+        settings.looks = stats::planned_looks({plan.rounds, plan.max_rounds});
+    }
+    report::Report report = analyze_records(plan, config, samples.records, settings);
+    report.run_dir = run_dir.string();
+    report.warnings.insert(report.warnings.end(), samples.warnings.begin(),
+                           samples.warnings.end());
+    return conclude(report, options.outputs, options.strict, run_dir);
+}
+
+} // namespace abtool

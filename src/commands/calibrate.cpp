@@ -1,1 +1,69 @@
-// placeholder: replaced by the part that owns this file
+#include "src/commands.hpp"
+
+#include "src/run_store.hpp"
+#include "src/session.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+namespace abtool {
+
+int run_calibrate(const CalibrateOptions& options) {
+    RunOptions run;
+    run.ref_a = options.ref;
+    run.ref_b = options.ref;
+    run.rounds = options.rounds;
+    run.workloads = options.workloads;
+    run.config = options.config;
+    run.calibrate = true;
+    const Experiment experiment = run_experiment(run);
+
+    stats::Options stats_options;
+    stats_options.threshold = experiment.settings.threshold;
+    stats_options.confidence = experiment.settings.confidence;
+    stats_options.seed = experiment.plan.seed;
+
+    std::fprintf(stdout,
+                 "A/A calibration of '%s' (%zu rounds, threshold %.3g%%): two checkouts of the "
+                 "same content, scheduled like a comparison\n\n",
+                 options.ref.c_str(), experiment.report.rounds,
+                 experiment.settings.threshold * 100);
+    std::fprintf(stdout, "%-40s %10s %10s %12s %14s\n", "workload/case/metric", "A/A delta",
+                 "noise +-", "detectable", "rounds needed");
+    nlohmann::json cases = nlohmann::json::array();
+    for (const report::Row& row : experiment.report.rows) {
+        const stats::NoiseFloor floor =
+            stats::noise_floor(row.comparison.log_ratios, stats_options);
+        std::string name = row.workload;
+        if (!row.case_name.empty()) {
+            name += "/" + row.case_name;
+        }
+        name += "/" + row.metric;
+        std::fprintf(stdout, "%-40s %9.2f%% %9.2f%% %11.2f%% %14zu\n", name.c_str(),
+                     row.comparison.delta_pct, floor.noise_pct, floor.detectable_pct,
+                     floor.rounds_needed);
+        cases.push_back({{"workload", row.workload},
+                         {"case", row.case_name},
+                         {"metric", row.metric},
+                         {"n", floor.n},
+                         {"aa_delta_pct", row.comparison.delta_pct},
+                         {"sigma_d", floor.sigma_d},
+                         {"noise_pct", floor.noise_pct},
+                         {"detectable_pct", floor.detectable_pct},
+                         {"rounds_needed", floor.rounds_needed}});
+    }
+    write_json_file(experiment.run_dir / "calibration.json",
+                    {{"ref", options.ref},
+                     {"rounds", experiment.report.rounds},
+                     {"threshold_pct", experiment.settings.threshold * 100},
+                     {"cases", cases}});
+    std::fprintf(stdout,
+                 "\nnoise: half-width of the paired interval at this many rounds; detectable: the "
+                 "smallest change these rounds find with 80%% power; rounds needed: for the "
+                 "configured threshold.\ncalibration: %s\n",
+                 (experiment.run_dir / "calibration.json").string().c_str());
+    return 0;
+}
+
+} // namespace abtool

@@ -1,1 +1,24 @@
-// placeholder: replaced by the part that owns this file
+#include "src/commands.hpp"
+
+#include "src/commands/conclude.hpp"
+#include "src/results_store.hpp"
+#include "src/session.hpp"
+
+#include <cstdio>
+
+namespace abtool {
+
+int run_comparison(const RunOptions& options) {
+    const Experiment experiment = run_experiment(options);
+    // Only a complete run reaches this line, so results.csv never holds a partial run.
+    const std::vector<ResultRow> rows = rows_from_report(experiment.report);
+    ResultsStore store(experiment.config.results_file);
+    store.append(rows);
+    const int code = conclude(experiment.report, options.outputs, options.strict,
+                              experiment.run_dir);
+    std::fprintf(stdout, "results: %zu row(s) appended to %s\nrun: %s\n", rows.size(),
+                 store.file().string().c_str(), experiment.run_dir.string().c_str());
+    return code;
+}
+
+} // namespace abtool

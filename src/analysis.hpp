@@ -1,0 +1,31 @@
+// From a run's raw records to its Report: groups samples by workload/case/metric, pairs A and B
+// round by round (a run with several repetitions contributes its median), runs the paired
+// statistics with multiplicity control, and applies the SLO limits on B. Used by a live run and
+// by `abtool analyze`, so both give the same verdicts from the same files.
+#pragma once
+
+#include "src/config.hpp"
+#include "src/plan.hpp"
+#include "src/report/report.hpp"
+#include "src/run_store.hpp"
+
+#include <optional>
+#include <vector>
+
+namespace abtool {
+
+struct AnalysisSettings {
+    double threshold = 0.02;
+    double confidence = 0.95;
+    int looks = 1; // adaptive runs: planned interim looks (stats::planned_looks)
+};
+
+// `config` is the plan's own config (parse_config on plan.config_text).
+report::Report analyze_records(const Plan& plan, const Config& config,
+                               const std::vector<SampleRecord>& records,
+                               const AnalysisSettings& settings);
+
+// The rounds for which every workload has a record on both sides.
+std::size_t completed_rounds(const Plan& plan, const std::vector<SampleRecord>& records);
+
+} // namespace abtool

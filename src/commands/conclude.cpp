@@ -1,0 +1,33 @@
+#include "src/commands/conclude.hpp"
+
+#include "src/report/outputs.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <unistd.h>
+
+namespace abtool {
+
+int conclude(const report::Report& report, const OutputOptions& outputs, Strict strict,
+             const std::filesystem::path& run_dir) {
+    const bool color = isatty(STDOUT_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr;
+    std::fputs(report::terminal_table(report, color ? report::Color::yes : report::Color::no).c_str(),
+               stdout);
+    for (const std::string& warning : report.warnings) {
+        std::fprintf(stdout, "warning: %s\n", warning.c_str());
+    }
+    report::write_outputs(report, outputs, run_dir);
+    const report::GateSummary gate = report::summarize(
+        report, strict == Strict::yes ? report::StrictGate::yes : report::StrictGate::no);
+    report::publish_to_github_actions(report, gate, run_dir);
+    std::fprintf(stdout,
+                 "%s: %d regressed, %d improved, %d unchanged, %d inconclusive, %d slo-violated\n",
+                 gate.failed ? "gate FAILED" : "gate passed", gate.regressed, gate.improved,
+                 gate.unchanged, gate.inconclusive, gate.slo_violated);
+    std::fflush(stdout);
+    return gate.failed ? 1 : 0;
+}
+
+} // namespace abtool

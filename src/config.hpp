@@ -1,0 +1,74 @@
+// abtool.toml, parsed and validated into one Config (DESIGN.md "Config"). Every problem is an
+// Error(config) naming the file, line and key; unknown keys are errors, so a typo is never
+// silently ignored.
+#pragma once
+
+#include "abtool/runners.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace abtool {
+
+struct BuildConfig {
+    std::vector<std::string> argv;
+    std::optional<std::string> shell;
+    runners::Env env;
+    std::chrono::seconds timeout{std::chrono::minutes(15)};
+    bool present() const { return !argv.empty() || shell.has_value(); }
+};
+
+// Absolute limits on B (publish workloads), checked besides the A/B comparison.
+struct SloConfig {
+    std::optional<double> p99_ms;
+    std::optional<double> p95_ms;
+    std::optional<double> throughput_rps_min;
+    std::optional<double> error_rate_max;
+    bool empty() const { return !p99_ms && !p95_ms && !throughput_rps_min && !error_rate_max; }
+};
+
+struct WorkloadConfig {
+    runners::Workload workload;
+    std::string kind;          // command | hotpath | publish
+    SloConfig slo;
+    nlohmann::json parameters; // what defines the benchmark, for its primary key
+    int line = 0;              // where the [[workload]] table starts
+};
+
+struct RunConfig {
+    std::size_t rounds = 20;
+    std::size_t warmup = 1;
+    std::uint64_t seed = 1;
+    double threshold = 0.02; // fraction
+    double confidence = 0.95;
+    std::optional<std::size_t> max_rounds;
+};
+
+struct Config {
+    std::filesystem::path file;
+    std::string text;
+    BuildConfig build;
+    RunConfig run;
+    std::filesystem::path results_file; // absolute
+    std::vector<WorkloadConfig> workloads;
+};
+
+// Reads and validates `file`; Error(config) on any problem, Error(usage) when it is missing.
+Config load_config(const std::filesystem::path& file);
+// The same on text already read; `source` names it in messages and anchors relative paths.
+Config parse_config(std::string_view text, const std::filesystem::path& source);
+
+// "2%", "0.5 %" or "0.02" (a fraction); nullopt for anything else or outside (0, 1).
+std::optional<double> parse_threshold(std::string_view text);
+// "500ms", "60s", "15m", "2h", "14d"; nullopt when malformed.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+} // namespace abtool

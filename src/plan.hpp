@@ -1,0 +1,78 @@
+// The experiment plan: refs, commits, config, seed and the whole schedule of rounds, written to
+// plan.json before the first run so that a run can be audited and re-analysed from its files.
+// Rounds come in balanced blocks (one AB round, one BA round) drawn from a named, seeded
+// generator: same seed and workloads, same schedule, on any platform.
+#pragma once
+
+#include "abtool/stats.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace abtool {
+
+// splitmix64 (Steele, Lea and Flood 2014): tiny, fully specified, so a seed replays the same
+// schedule everywhere (std::shuffle and the std distributions are implementation-defined).
+class SeededGenerator {
+public:
+    explicit SeededGenerator(std::uint64_t seed) : m_state(seed) {}
+    std::uint64_t next();
+    // Uniform in [0, bound), by rejection (no modulo bias).
+    std::uint64_t below(std::uint64_t bound);
+
+private:
+    std::uint64_t m_state;
+};
+
+struct PlannedRound {
+    std::size_t index = 0;                  // 1-based round number
+    stats::Order order = stats::Order::ab;  // which ref runs first, for every workload
+    std::vector<std::string> workloads;     // the order workloads run in this round
+};
+
+// `rounds` rounds (a prefix of any longer schedule with the same seed, so adaptive runs extend
+// it): block b holds rounds 2b+1 and 2b+2, one AB and one BA, the first drawn at random.
+std::vector<PlannedRound> make_schedule(std::size_t rounds, const std::vector<std::string>& workloads,
+                                        std::uint64_t seed);
+
+struct PlannedRef {
+    std::string name;
+    std::string commit;
+    std::string content_id;
+    std::string kind;     // commit | snapshot
+    std::string worktree; // absolute path
+};
+
+struct Plan {
+    std::string run_id;
+    std::string timestamp; // ISO 8601 UTC
+    std::string abtool_version;
+    std::string host;
+    std::string mode = "compare"; // compare | calibrate
+    PlannedRef a, b;
+    std::string config_file;
+    std::string config_text;
+    std::vector<std::string> workloads;
+    std::size_t rounds = 0;     // planned (minimum) rounds
+    std::size_t max_rounds = 0; // == rounds unless adaptive
+    std::size_t warmup = 0;
+    std::uint64_t seed = 0;
+    std::string generator = "splitmix64";
+    double threshold = 0.02;
+    double confidence = 0.95;
+    std::vector<int> cpus;
+    int nice = 0;
+    bool env_padding = true;
+    std::vector<std::string> warnings; // measurement hygiene seen before the first run
+    std::vector<PlannedRound> schedule; // max_rounds rounds
+};
+
+nlohmann::json to_json(const Plan& plan);
+// Throws Error(usage) naming `source` when a field is missing or malformed.
+Plan plan_from_json(const nlohmann::json& json, const std::string& source);
+
+} // namespace abtool

@@ -1,0 +1,68 @@
+// A run's directory, .abtool/runs/<run_id>/: plan.json, samples.jsonl (every raw sample and every
+// failed run, appended and flushed as it is taken), build logs and summary.json. `abtool
+// analyze` recomputes everything from plan.json and samples.jsonl alone.
+#pragma once
+
+#include "abtool/runners.hpp"
+#include "src/plan.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace abtool {
+
+enum class Side { a, b };
+std::string to_string(Side side); // "a" | "b"
+
+// One line of samples.jsonl: a sample, or (error set) a failed run.
+struct SampleRecord {
+    std::size_t round = 0; // 0 for warm-up runs
+    Side side = Side::a;
+    std::string workload;
+    std::string case_name;
+    std::string metric;
+    double value = 0;
+    std::string unit;
+    runners::Direction direction = runners::Direction::lower;
+    runners::Gate gate = runners::Gate::no;
+    std::int64_t start_unix_ns = 0;
+    std::optional<std::string> error;
+};
+
+// The records of one run: a line per sample, and one more when the run failed.
+std::vector<SampleRecord> records_of(std::size_t round, Side side, const std::string& workload,
+                                     const runners::RunResult& result);
+
+class SamplesWriter {
+public:
+    explicit SamplesWriter(const std::filesystem::path& file);
+    SamplesWriter(const SamplesWriter&) = delete;
+    SamplesWriter& operator=(const SamplesWriter&) = delete;
+    ~SamplesWriter();
+
+    // Appends one run's records as whole lines and flushes them to the kernel, so an interrupt
+    // loses at most the run in progress.
+    void append(const std::vector<SampleRecord>& records);
+
+private:
+    std::FILE* m_file = nullptr;
+    std::filesystem::path m_path;
+};
+
+struct SamplesFile {
+    std::vector<SampleRecord> records;
+    std::vector<std::string> warnings; // a torn last line after an interrupt
+};
+SamplesFile read_samples(const std::filesystem::path& file);
+
+void write_json_file(const std::filesystem::path& file, const nlohmann::json& json);
+nlohmann::json read_json_file(const std::filesystem::path& file);
+
+} // namespace abtool

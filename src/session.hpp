@@ -1,0 +1,35 @@
+// A session carries one experiment from refs to raw samples: provisions both worktrees, builds
+// them, writes plan.json, runs the warm-ups and the scheduled rounds (adding A/B/B/A blocks while
+// an adaptive run is inconclusive) and appends every sample to samples.jsonl as it is taken.
+// It stops cleanly between runs on SIGINT/SIGTERM. Verdicts are analysis.hpp's.
+#pragma once
+
+#include "abtool/worktrees.hpp"
+#include "src/analysis.hpp"
+#include "src/config.hpp"
+#include "src/options.hpp"
+#include "src/plan.hpp"
+
+#include <filesystem>
+#include <optional>
+
+namespace abtool {
+
+struct Experiment {
+    Config config;
+    Plan plan;
+    std::filesystem::path run_dir;
+    report::Report report;
+    AnalysisSettings settings;
+};
+
+// The whole pipeline up to the report: config, refs, worktrees, builds, plan, rounds, analysis.
+// Writes summary.json. Throws Error(interrupted) after an interrupt (samples kept), Error(build)
+// or Error(workload) when a ref cannot be built or a workload fails every warm-up run.
+Experiment run_experiment(const RunOptions& options);
+
+// Writes a run's summary.json (the report in JSON plus completion state).
+void write_summary(const std::filesystem::path& run_dir, const report::Report& report,
+                   bool complete);
+
+} // namespace abtool
