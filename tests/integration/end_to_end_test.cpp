@@ -1,1 +1,311 @@
-// placeholder: replaced by the part that owns this file
+// The real abtool binary on real temporary git repositories holding a tiny C program: a slower
+// second commit is found regressed (exit 1), identical code passes (exit 0), bad input gets exit
+// 2 or 3 with a message naming the culprit, CURRENT leaves the user's tree alone, analyze
+// reproduces a run, and an interrupt keeps samples but appends nothing.
+#include "tests/support/shell.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/test_repo.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+namespace abtool::testing {
+namespace {
+
+// Spins for `iterations` steps of a loop the compiler cannot remove; about 20 ms per 10^7 steps.
+std::string program(long iterations) {
+    return "#include <stdio.h>\n"
+           "int main(void) {\n"
+           "    volatile unsigned long x = 0;\n"
+           "    for (long i = 0; i < " +
+           std::to_string(iterations) +
+           "L; ++i) { x += (unsigned long)i * 2654435761UL; }\n"
+           "    printf(\"%lu\\n\", (unsigned long)x);\n"
+           "    return 0;\n"
+           "}\n";
+}
+
+std::string config(int rounds, const std::string& extra_workload_keys = "") {
+    return "[build]\n"
+           "command = [\"cc\", \"-O1\", \"-o\", \"app\", \"app.c\"]\n"
+           "[run]\n"
+           "rounds = " +
+           std::to_string(rounds) +
+           "\n"
+           "warmup = 1\n"
+           "threshold = \"5%\"\n"
+           "[[workload]]\n"
+           "name = \"spin\"\n"
+           "kind = \"command\"\n"
+           "command = [\"./app\"]\n" +
+           extra_workload_keys;
+}
+
+struct CsvRows {
+    std::vector<std::string> header;
+    std::vector<std::map<std::string, std::string>> rows;
+};
+
+// Splits the plain (unquoted) rows these tests write: refs and cases here have no commas.
+CsvRows read_csv(const std::filesystem::path& file) {
+    CsvRows csv;
+    std::ifstream in(file);
+    std::string line;
+    const auto split = [](const std::string& text) {
+        std::vector<std::string> fields;
+        std::stringstream stream(text);
+        std::string field;
+        while (std::getline(stream, field, ',')) {
+            fields.push_back(field);
+        }
+        if (!text.empty() && text.back() == ',') {
+            fields.emplace_back();
+        }
+        return fields;
+    };
+    if (std::getline(in, line)) {
+        csv.header = split(line);
+    }
+    while (std::getline(in, line)) {
+        const auto fields = split(line);
+        std::map<std::string, std::string> row;
+        for (std::size_t i = 0; i < fields.size() && i < csv.header.size(); ++i) {
+            row[csv.header[i]] = fields[i];
+        }
+        csv.rows.push_back(row);
+    }
+    return csv;
+}
+
+class EndToEnd : public ::testing::Test {
+protected:
+    EndToEnd() : m_repo(m_dir / "repo") {
+        m_repo.write(".gitignore", "app\nresults.csv\n");
+        m_repo.write("app.c", program(10'000'000));
+        m_repo.write("abtool.toml", config(8));
+        m_repo.commit("v1: baseline");
+        m_repo.tag("v1");
+    }
+
+    ShellResult abtool(const std::string& args) const {
+        return shell("cd " + quote(m_repo.root().string()) + " && CI=true " +
+                     quote(ABTOOL_BINARY) + " " + args);
+    }
+
+    std::filesystem::path results() const { return m_repo.root() / "results.csv"; }
+
+    std::filesystem::path only_run_dir() const {
+        std::vector<std::filesystem::path> runs;
+        for (const auto& entry :
+             std::filesystem::directory_iterator(m_repo.root() / ".abtool" / "runs")) {
+            runs.push_back(entry.path());
+        }
+        EXPECT_EQ(runs.size(), 1u);
+        return runs.empty() ? std::filesystem::path() : runs.front();
+    }
+
+    TempDir m_dir;
+    TestRepo m_repo;
+};
+
+TEST_F(EndToEnd, SlowerCommit_IsRegressed_Exit1_RowAppended) {
+    m_repo.write("app.c", program(20'000'000)); // twice the work
+    m_repo.commit("v2: twice the work");
+    m_repo.tag("v2");
+
+    const ShellResult result = abtool("--ref-a v1 --ref-b v2");
+    EXPECT_EQ(result.status, 1) << result.output;
+    EXPECT_NE(result.output.find("regressed"), std::string::npos) << result.output;
+
+    const CsvRows csv = read_csv(results());
+    ASSERT_FALSE(csv.header.empty());
+    EXPECT_EQ(csv.header.front(), "run_id");
+    EXPECT_EQ(csv.header.back(), "abtool_version");
+    EXPECT_EQ(csv.header.size(), 30u);
+    bool found = false;
+    for (const auto& row : csv.rows) {
+        if (row.at("metric") != "wall_ms") {
+            continue;
+        }
+        found = true;
+        EXPECT_EQ(row.at("verdict"), "regressed");
+        EXPECT_EQ(row.at("workload"), "spin");
+        EXPECT_EQ(row.at("kind"), "command");
+        EXPECT_EQ(row.at("ref_a"), "v1");
+        EXPECT_EQ(row.at("ref_b"), "v2");
+        EXPECT_EQ(row.at("rounds"), "8");
+        EXPECT_GT(std::stod(row.at("delta_pct")), 40.0) << "twice the work, about +100%";
+        EXPECT_GT(std::stod(row.at("ci_low_pct")), 5.0);
+    }
+    EXPECT_TRUE(found) << result.output;
+}
+
+TEST_F(EndToEnd, IdenticalCode_Passes_Exit0) {
+    m_repo.write("README", "only documentation changed\n");
+    m_repo.commit("docs");
+    m_repo.tag("v1-docs");
+
+    const ShellResult result = abtool("--ref-a v1 --ref-b v1-docs");
+    EXPECT_EQ(result.status, 0) << result.output;
+    const CsvRows csv = read_csv(results());
+    ASSERT_FALSE(csv.rows.empty());
+    for (const auto& row : csv.rows) {
+        if (row.at("metric") == "wall_ms") {
+            EXPECT_NE(row.at("verdict"), "regressed");
+            EXPECT_NE(row.at("verdict"), "improved");
+        }
+    }
+}
+
+TEST_F(EndToEnd, Current_SeesUncommittedChange_AndLeavesTheTreeAlone) {
+    m_repo.write("app.c", program(20'000'000)); // uncommitted
+    const std::string status_before = m_repo.git("status --porcelain");
+    const std::string index_before = read_file(m_repo.root() / ".git" / "index");
+
+    const ShellResult result = abtool("--ref-a v1 --ref-b CURRENT");
+    EXPECT_EQ(result.status, 1) << result.output;
+    EXPECT_EQ(m_repo.git("status --porcelain"), status_before);
+    EXPECT_EQ(read_file(m_repo.root() / ".git" / "index"), index_before);
+    EXPECT_EQ(read_file(m_repo.root() / "app.c"), program(20'000'000));
+    EXPECT_EQ(m_repo.git("stash list"), "");
+}
+
+TEST_F(EndToEnd, Analyze_ReproducesTheRunsVerdicts) {
+    m_repo.write("app.c", program(20'000'000));
+    m_repo.commit("v2");
+    m_repo.tag("v2");
+    const ShellResult run = abtool("--ref-a v1 --ref-b v2 --rounds 6");
+    ASSERT_EQ(run.status, 1) << run.output;
+    const std::filesystem::path run_dir = only_run_dir();
+    EXPECT_TRUE(std::filesystem::exists(run_dir / "plan.json"));
+    EXPECT_TRUE(std::filesystem::exists(run_dir / "samples.jsonl"));
+    const std::string summary = read_file(run_dir / "summary.json");
+
+    const ShellResult analyze = abtool("analyze " + quote(run_dir.string()));
+    EXPECT_EQ(analyze.status, 1) << analyze.output;
+    // analyze rewrites nothing in the run directory, and its table matches the run's.
+    EXPECT_EQ(read_file(run_dir / "summary.json"), summary);
+    const auto table_line = [](const std::string& output) {
+        const auto at = output.find("wall_ms");
+        return output.substr(at, output.find('\n', at) - at);
+    };
+    EXPECT_EQ(table_line(analyze.output), table_line(run.output));
+
+    // A larger threshold than the change turns the regression into something else.
+    const ShellResult lenient = abtool("analyze " + quote(run_dir.string()) + " --threshold 500%");
+    EXPECT_EQ(lenient.status, 0) << lenient.output;
+}
+
+TEST_F(EndToEnd, SecondRun_ReusesWorktreesAndSkipsBuilds) {
+    m_repo.write("app.c", program(20'000'000));
+    m_repo.commit("v2");
+    m_repo.tag("v2");
+    ASSERT_EQ(abtool("--ref-a v1 --ref-b v2 --rounds 2").status, 1);
+    const ShellResult second = abtool("--ref-a v1 --ref-b v2 --rounds 2");
+    // Both refs: the build stamp matched, nothing was built.
+    std::size_t skipped = 0;
+    for (auto at = second.output.find("up to date"); at != std::string::npos;
+         at = second.output.find("up to date", at + 1)) {
+        ++skipped;
+    }
+    EXPECT_EQ(skipped, 2u) << second.output;
+}
+
+TEST_F(EndToEnd, ConfigError_Exit2_NamesFileAndLine) {
+    m_repo.write("abtool.toml", config(8, "comand = [\"x\"]\n"));
+    const ShellResult result = abtool("--ref-a v1 --ref-b CURRENT");
+    EXPECT_EQ(result.status, 2) << result.output;
+    EXPECT_NE(result.output.find("abtool.toml:12: [[workload]] 'spin': unknown key 'comand'"),
+              std::string::npos)
+        << result.output;
+    EXPECT_FALSE(std::filesystem::exists(results()));
+}
+
+TEST_F(EndToEnd, UnknownRef_Exit2_NamesRef) {
+    const ShellResult result = abtool("--ref-a no-such-branch --ref-b CURRENT");
+    EXPECT_EQ(result.status, 2) << result.output;
+    EXPECT_NE(result.output.find("no-such-branch"), std::string::npos) << result.output;
+}
+
+TEST_F(EndToEnd, BadFlag_Exit2) {
+    const ShellResult result = abtool("--ref-a v1 --threshold abc");
+    EXPECT_EQ(result.status, 2) << result.output;
+    EXPECT_NE(result.output.find("--threshold 'abc'"), std::string::npos) << result.output;
+    EXPECT_EQ(abtool("--no-such-flag").status, 2);
+    EXPECT_EQ(abtool("--version").status, 0);
+    EXPECT_EQ(abtool("--help").status, 0);
+}
+
+TEST_F(EndToEnd, BuildFailure_Exit3_NamesRefAndLog) {
+    m_repo.write("app.c", "this is not C\n");
+    m_repo.commit("broken");
+    m_repo.tag("broken");
+    const ShellResult result = abtool("--ref-a v1 --ref-b broken");
+    EXPECT_EQ(result.status, 3) << result.output;
+    EXPECT_NE(result.output.find("'broken'"), std::string::npos) << result.output;
+    EXPECT_NE(result.output.find(".log"), std::string::npos) << result.output;
+    EXPECT_FALSE(std::filesystem::exists(results()));
+}
+
+TEST_F(EndToEnd, WorkloadFailingEveryWarmup_Exit3) {
+    m_repo.write("app.c", "int main(void) { return 7; }\n");
+    m_repo.commit("exits 7");
+    m_repo.tag("bad");
+    const ShellResult result = abtool("--ref-a v1 --ref-b bad");
+    EXPECT_EQ(result.status, 3) << result.output;
+    EXPECT_NE(result.output.find("failed every warm-up run on ref 'bad'"), std::string::npos)
+        << result.output;
+    EXPECT_FALSE(std::filesystem::exists(results()));
+}
+
+TEST_F(EndToEnd, Interrupt_Exit130_KeepsSamples_AppendsNothing) {
+    m_repo.write("app.c", program(20'000'000));
+    m_repo.commit("v2");
+    m_repo.tag("v2");
+    const std::string command = "cd " + quote(m_repo.root().string()) + " && CI=true exec " +
+                                quote(ABTOOL_BINARY) + " --ref-a v1 --ref-b v2 --rounds 400";
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    // Wait until rounds are under way (samples appear), then interrupt like Ctrl-C.
+    const std::filesystem::path runs = m_repo.root() / ".abtool" / "runs";
+    bool measuring = false;
+    for (int i = 0; i < 600 && !measuring; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        if (std::filesystem::exists(runs)) {
+            for (const auto& entry : std::filesystem::directory_iterator(runs)) {
+                const std::string samples = read_file(entry.path() / "samples.jsonl");
+                measuring = measuring || samples.find("\"round\":2") != std::string::npos;
+            }
+        }
+    }
+    ASSERT_TRUE(measuring);
+    kill(pid, SIGINT);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 130);
+    EXPECT_FALSE(std::filesystem::exists(results()));
+    const std::filesystem::path run_dir = only_run_dir();
+    const nlohmann::json summary = nlohmann::json::parse(read_file(run_dir / "summary.json"));
+    EXPECT_FALSE(summary.at("complete").get<bool>());
+    // Every kept line is whole JSON.
+    std::istringstream lines(read_file(run_dir / "samples.jsonl"));
+    std::string line;
+    while (std::getline(lines, line)) {
+        EXPECT_NO_THROW((void)nlohmann::json::parse(line)) << line;
+    }
+}
+
+} // namespace
+} // namespace abtool::testing

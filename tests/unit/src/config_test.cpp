@@ -1,1 +1,212 @@
-// placeholder: replaced by the part that owns this file
+// abtool.toml parsing: every accepted form and every error of issue 2, each naming file and line.
+#include "abtool/error.hpp"
+#include "src/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace abtool {
+namespace {
+
+const std::filesystem::path k_file = "/repo/abtool.toml";
+
+constexpr const char* k_design_example = R"toml(
+[build]
+command = ["make", "-s"]
+
+[run]
+rounds = 20
+warmup = 1
+seed = 1
+threshold = "2%"
+confidence = 0.95
+
+[results]
+file = "results.csv"
+
+[[workload]]
+name = "startup"
+kind = "command"
+command = ["./app", "--version"]
+
+[[workload]]
+name = "hotpath"
+kind = "hotpath"
+command = ["./bench", "--benchmark_format=json"]
+format = "gbench"
+metric = "real_time"
+
+[[workload]]
+name = "publish"
+kind = "publish"
+server = ["./server", "--port", "{port}"]
+protocol = "http"
+path = "/publish"
+payload = '{"seq": {seq}}'
+mode = "burst"
+count = 2000
+concurrency = 4
+[workload.slo]
+p99_ms = 5.0
+throughput_rps_min = 1000
+error_rate_max = 0.0
+)toml";
+
+// The Error a config text raises, or a test failure when it raises none.
+Error error_of(const std::string& text) {
+    try {
+        parse_config(text, k_file);
+    } catch (const Error& error) {
+        return error;
+    }
+    ADD_FAILURE() << "no error for:\n" << text;
+    return Error(ErrorKind::usage, "");
+}
+
+std::string with_workload(const std::string& run_section, const std::string& workload) {
+    return run_section + "\n[[workload]]\n" + workload;
+}
+
+TEST(Config, DesignExample_ParsesEveryField) {
+    const Config config = parse_config(k_design_example, k_file);
+    EXPECT_EQ(config.build.argv, (std::vector<std::string>{"make", "-s"}));
+    EXPECT_EQ(config.run.rounds, 20u);
+    EXPECT_EQ(config.run.seed, 1u);
+    EXPECT_DOUBLE_EQ(config.run.threshold, 0.02);
+    EXPECT_EQ(config.results_file, "/repo/results.csv");
+    ASSERT_EQ(config.workloads.size(), 3u);
+    EXPECT_EQ(config.workloads[0].kind, "command");
+    const auto& hotpath = std::get<runners::HotpathWorkload>(config.workloads[1].workload.spec);
+    EXPECT_EQ(hotpath.format, runners::HotpathFormat::gbench);
+    EXPECT_EQ(hotpath.metrics, std::vector<std::string>{"real_time"});
+    const auto& publish = std::get<runners::PublishWorkload>(config.workloads[2].workload.spec);
+    EXPECT_EQ(publish.count, 2000u);
+    EXPECT_EQ(publish.payload, R"({"seq": {seq}})");
+    EXPECT_EQ(config.workloads[2].slo.p99_ms, 5.0);
+    EXPECT_EQ(config.workloads[2].slo.throughput_rps_min, 1000.0);
+}
+
+TEST(Config, UnknownKey_NamesFileLineAndSuggestion) {
+    const Error error = error_of(with_workload("", "name = \"x\"\nkind = \"command\"\n"
+                                                   "comand = [\"./app\"]\n"));
+    EXPECT_EQ(error.kind(), ErrorKind::config);
+    EXPECT_EQ(exit_code_for(error.kind()), 2);
+    const std::string message = error.what();
+    EXPECT_NE(message.find("/repo/abtool.toml:5"), std::string::npos) << message;
+    EXPECT_NE(message.find("unknown key 'comand'"), std::string::npos) << message;
+    EXPECT_NE(message.find("did you mean 'command'"), std::string::npos) << message;
+}
+
+TEST(Config, UnknownTopLevelAndRunKeys_AreErrors) {
+    EXPECT_NE(std::string(error_of("[runs]\nrounds = 3\n").what()).find("unknown key 'runs'"),
+              std::string::npos);
+    const Error error = error_of(with_workload("[run]\nround = 3\n",
+                                               "name=\"x\"\nkind=\"command\"\ncommand=[\"a\"]\n"));
+    EXPECT_NE(std::string(error.what()).find(":3: [run] unknown key 'round'"), std::string::npos)
+        << error.what();
+}
+
+TEST(Config, WrongType_NamesKeyAndLine) {
+    const Error error = error_of(with_workload("[run]\nrounds = \"twenty\"\n",
+                                               "name=\"x\"\nkind=\"command\"\ncommand=[\"a\"]\n"));
+    EXPECT_NE(std::string(error.what()).find(":3: [run] 'rounds' must be an integer"),
+              std::string::npos)
+        << error.what();
+    const Error argv_error =
+        error_of(with_workload("", "name=\"x\"\nkind=\"command\"\ncommand=\"./app --flag\"\n"));
+    EXPECT_NE(std::string(argv_error.what()).find("'command' must be a non-empty array"),
+              std::string::npos)
+        << argv_error.what();
+}
+
+TEST(Config, MissingCommand_IsAnError) {
+    const Error error = error_of(with_workload("", "name = \"startup\"\nkind = \"command\"\n"));
+    EXPECT_NE(std::string(error.what()).find("'startup': missing 'command'"), std::string::npos)
+        << error.what();
+}
+
+TEST(Config, NoWorkloads_IsAnError) {
+    EXPECT_NE(std::string(error_of("[run]\nrounds = 4\n").what()).find("no [[workload]]"),
+              std::string::npos);
+    EXPECT_NE(std::string(error_of("workload = []\n").what()).find("no [[workload]]"),
+              std::string::npos);
+}
+
+TEST(Config, DuplicateWorkloadNames_AreAnError) {
+    const std::string workload = "name=\"same\"\nkind=\"command\"\ncommand=[\"a\"]\n";
+    const Error error = error_of(with_workload("", workload) + "[[workload]]\n" + workload);
+    EXPECT_NE(std::string(error.what()).find(":6: duplicate workload name 'same'"),
+              std::string::npos)
+        << error.what();
+}
+
+TEST(Config, Threshold_AcceptsPercentAndFraction_RejectsGarbage) {
+    EXPECT_DOUBLE_EQ(*parse_threshold("2%"), 0.02);
+    EXPECT_DOUBLE_EQ(*parse_threshold("0.02"), 0.02);
+    EXPECT_DOUBLE_EQ(*parse_threshold(" 1.5 % "), 0.015);
+    EXPECT_FALSE(parse_threshold("abc"));
+    EXPECT_FALSE(parse_threshold("2%%"));
+    EXPECT_FALSE(parse_threshold("-2%"));
+    EXPECT_FALSE(parse_threshold("150%"));
+    EXPECT_FALSE(parse_threshold(""));
+    const std::string workload = "name=\"x\"\nkind=\"command\"\ncommand=[\"a\"]\n";
+    EXPECT_DOUBLE_EQ(
+        parse_config(with_workload("[run]\nthreshold = \"0.05\"\n", workload), k_file)
+            .run.threshold,
+        0.05);
+    const Error error = error_of(with_workload("[run]\nthreshold = \"abc\"\n", workload));
+    EXPECT_NE(std::string(error.what()).find(":3: [run] 'threshold'"), std::string::npos)
+        << error.what();
+}
+
+TEST(Config, Durations) {
+    EXPECT_EQ(parse_duration("500ms")->count(), 500);
+    EXPECT_EQ(parse_duration("60s")->count(), 60000);
+    EXPECT_EQ(parse_duration("15m")->count(), 900000);
+    EXPECT_EQ(parse_duration("14d")->count(), 14LL * 86400 * 1000);
+    EXPECT_FALSE(parse_duration("15"));
+    EXPECT_FALSE(parse_duration("m"));
+    EXPECT_FALSE(parse_duration("5 weeks"));
+}
+
+TEST(Config, TomlSyntaxError_NamesLine) {
+    const Error error = error_of("[run]\nrounds = = 3\n");
+    EXPECT_EQ(error.kind(), ErrorKind::config);
+    EXPECT_NE(std::string(error.what()).find("/repo/abtool.toml:2"), std::string::npos)
+        << error.what();
+}
+
+TEST(Config, KindSpecificKeys_AreCheckedPerKind) {
+    const Error error = error_of(
+        with_workload("", "name=\"x\"\nkind=\"command\"\ncommand=[\"a\"]\nformat=\"gbench\"\n"));
+    EXPECT_NE(std::string(error.what()).find("unknown key 'format'"), std::string::npos);
+    const Error kind_error = error_of(with_workload("", "name=\"x\"\nkind=\"cmd\"\n"));
+    EXPECT_NE(std::string(kind_error.what()).find("'kind' must be command, hotpath or publish"),
+              std::string::npos);
+    const Error paced = error_of(with_workload(
+        "", "name=\"p\"\nkind=\"publish\"\nserver=[\"./s\",\"{port}\"]\nmode=\"paced\"\n"));
+    EXPECT_NE(std::string(paced.what()).find("needs 'rate'"), std::string::npos);
+}
+
+TEST(Config, MaxRoundsBelowRounds_IsAnError) {
+    const Error error =
+        error_of(with_workload("[run]\nrounds = 20\nmax_rounds = 10\n",
+                               "name=\"x\"\nkind=\"command\"\ncommand=[\"a\"]\n"));
+    EXPECT_NE(std::string(error.what()).find("'max_rounds' (10) must be at least"),
+              std::string::npos);
+}
+
+TEST(Config, WorkloadParameters_IgnoreTimeoutsButNotCommands) {
+    const std::string a = "name=\"x\"\nkind=\"command\"\ncommand=[\"a\"]\n";
+    const std::string b = "name=\"x\"\nkind=\"command\"\ncommand=[\"a\"]\ntimeout=\"5s\"\n";
+    const std::string c = "name=\"x\"\nkind=\"command\"\ncommand=[\"b\"]\n";
+    const auto params = [](const std::string& workload) {
+        return parse_config(with_workload("", workload), k_file).workloads[0].parameters;
+    };
+    EXPECT_EQ(params(a), params(b));
+    EXPECT_NE(params(a), params(c));
+}
+
+} // namespace
+} // namespace abtool
