@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what abtool needs on Debian 12, only what is missing, quietly when all is there.
+#   bash ci/install-deps.sh           build + demo
+#   bash ci/install-deps.sh --tests   also what the test suites use (hyperfine, Chromium)
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git meson
+  libgit2-dev libboost-dev libboost-filesystem-dev nlohmann-json3-dev libeigen3-dev
+  libfmt-dev libcli11-dev libtomlplusplus-dev libgtest-dev libbenchmark-dev
+)
+if [[ "${1:-}" == "--tests" ]]; then
+  # hyperfine: its JSON is a hotpath input format; chromium: renders the HTML report in a test;
+  # wrk: the publish benchmark's reference load generator.
+  packages+=(hyperfine chromium wrk)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo for: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
