@@ -1,1 +1,114 @@
-// placeholder: replaced by the part that owns this file
+#include "abtool/error.hpp"
+#include "abtool/runners.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <iterator>
+#include <sys/file.h>
+#include <unistd.h>
+
+namespace abtool::runners {
+
+namespace {
+
+// What the build depended on: the same text in the stamp means the same build.
+std::string stamp_text(const BuildSpec& spec, std::string_view content_id) {
+    return nlohmann::json{{"content_id", content_id},
+                          {"argv", spec.argv},
+                          {"shell", spec.shell ? *spec.shell : std::string()},
+                          {"env", spec.env}}
+        .dump();
+}
+
+std::string read_text(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string last_lines(const std::string& text, std::size_t count) {
+    std::size_t at = text.size();
+    while (at > 0 && text[at - 1] == '\n') {
+        --at;
+    }
+    const std::size_t end = at;
+    std::size_t lines = 0;
+    while (at > 0) {
+        if (text[at - 1] == '\n' && ++lines == count) {
+            break;
+        }
+        --at;
+    }
+    return text.substr(at, end - at);
+}
+
+// Held while a checkout builds, so two abtool processes never build one directory at once; the
+// second waits, then finds the first one's stamp.
+class BuildLock {
+public:
+    explicit BuildLock(const std::filesystem::path& file)
+        : m_fd(open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)) {
+        if (m_fd < 0) {
+            throw Error(ErrorKind::io, fmt::format("cannot open {}: {}", file.string(),
+                                                   std::strerror(errno)));
+        }
+        while (flock(m_fd, LOCK_EX) != 0 && errno == EINTR) {
+        }
+    }
+    BuildLock(const BuildLock&) = delete;
+    BuildLock& operator=(const BuildLock&) = delete;
+    ~BuildLock() { close(m_fd); }
+
+private:
+    int m_fd;
+};
+
+} // namespace
+
+BuildOutcome build(const BuildSpec& spec, const std::filesystem::path& worktree,
+                   const std::filesystem::path& stamp_dir, std::string_view content_id,
+                   const std::filesystem::path& log, std::string_view label, Rebuild rebuild) {
+    const std::filesystem::path stamp = stamp_dir / "build.stamp";
+    const std::string expected = stamp_text(spec, content_id);
+    std::filesystem::create_directories(stamp_dir);
+    const BuildLock lock(stamp_dir / "build.lock");
+    if (rebuild == Rebuild::no && std::filesystem::exists(stamp) && read_text(stamp) == expected) {
+        return {true, 0, {}};
+    }
+    // No stamp while building: an interrupted or failed build is never mistaken for a good one.
+    std::filesystem::remove(stamp);
+
+    ProcessSpec process;
+    process.argv = spec.argv;
+    process.shell = spec.shell;
+    process.cwd = worktree;
+    process.env = spec.env;
+    process.timeout = spec.timeout;
+    process.output_file = log;
+    const ProcessResult result = run_process(process);
+    const std::string command =
+        spec.shell ? *spec.shell : fmt::format("{}", fmt::join(spec.argv, " "));
+    if (result.interrupted) {
+        throw Error(ErrorKind::interrupted, fmt::format("interrupted while building {}", label));
+    }
+    if (!result.ok()) {
+        std::string what = result.timed_out ? fmt::format("timed out after {} s",
+                                                          spec.timeout.count())
+                           : result.signal != 0 ? fmt::format("was killed by signal {}",
+                                                              result.signal)
+                                                : fmt::format("exited with {}", result.exit_code);
+        throw Error(ErrorKind::build,
+                    fmt::format("build of {} failed: `{}` {}; log: {}\n{}", label, command, what,
+                                log.string(), last_lines(read_text(log), 20)),
+                    fmt::format("the whole output is in {}", log.string()));
+    }
+    std::ofstream out(stamp, std::ios::binary | std::ios::trunc);
+    out << expected;
+    return {false, result.wall_ms / 1000, log};
+}
+
+} // namespace abtool::runners

@@ -1,1 +1,108 @@
-// placeholder: replaced by the part that owns this file
+#include "runners/parsers/parsers.hpp"
+#include "runners/workload_runners.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <iterator>
+
+namespace abtool::runners {
+
+namespace {
+
+const char* format_name(HotpathFormat format) {
+    switch (format) {
+    case HotpathFormat::gbench:
+        return "Google Benchmark JSON";
+    case HotpathFormat::hyperfine:
+        return "hyperfine JSON";
+    case HotpathFormat::jsonl:
+        break;
+    }
+    return "JSON lines";
+}
+
+bool is_gated(const HotpathWorkload& workload, const Sample& sample) {
+    if (!workload.metrics.empty()) {
+        return std::find(workload.metrics.begin(), workload.metrics.end(), sample.metric) !=
+               workload.metrics.end();
+    }
+    switch (workload.format) {
+    case HotpathFormat::gbench:
+        return sample.metric == "real_time";
+    case HotpathFormat::hyperfine:
+        return sample.metric == "wall_ms";
+    case HotpathFormat::jsonl:
+        break;
+    }
+    return true;
+}
+
+} // namespace
+
+RunResult run_hotpath(const HotpathWorkload& workload, const RunContext& context) {
+    ProcessSpec spec;
+    spec.argv = workload.argv;
+    spec.shell = workload.shell;
+    spec.cwd = context.worktree;
+    spec.env = merged_env(workload.env, context);
+    spec.timeout = workload.timeout;
+    spec.cpus = context.cpus;
+    spec.nice = context.nice;
+    std::filesystem::path output_file;
+    if (workload.output_file) {
+        output_file = std::filesystem::path(*workload.output_file).is_absolute()
+                          ? std::filesystem::path(*workload.output_file)
+                          : context.worktree / *workload.output_file;
+        std::filesystem::remove(output_file); // never read a previous run's numbers
+    }
+    const ProcessResult process = run_process(spec);
+
+    RunResult result;
+    result.start_unix_ns = process.start_unix_ns;
+    result.wall_ms = process.wall_ms;
+    if (!process.ok()) {
+        result.error = process.describe_failure();
+        return result;
+    }
+    std::string text = process.out;
+    std::string source = "stdout";
+    if (workload.output_file) {
+        std::ifstream in(output_file, std::ios::binary);
+        if (!in) {
+            result.error = fmt::format("{} wrote no {}", context.label, output_file.string());
+            return result;
+        }
+        text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        source = output_file.string();
+    }
+    const parsers::ParseResult parsed = workload.format == HotpathFormat::gbench
+                                            ? parsers::parse_gbench(text)
+                                        : workload.format == HotpathFormat::hyperfine
+                                            ? parsers::parse_hyperfine(text)
+                                            : parsers::parse_jsonl(text);
+    if (const auto* error = std::get_if<parsers::ParseError>(&parsed)) {
+        result.error = fmt::format("{} on {}: {} at byte {} of {} ({} bytes)",
+                                   format_name(workload.format), context.label, error->message,
+                                   error->offset, source, text.size());
+        return result;
+    }
+    const auto& samples = std::get<parsers::Parsed>(parsed);
+    if (!samples.errors.empty()) {
+        result.error = fmt::format("{} reported failed benchmarks: {}", context.label,
+                                   fmt::join(samples.errors, "; "));
+    }
+    result.samples = samples.samples;
+    for (Sample& sample : result.samples) {
+        sample.gate = is_gated(workload, sample) ? Gate::yes : Gate::no;
+    }
+    if (result.samples.empty() && !result.error) {
+        result.error = fmt::format("{} printed no samples in its {} on {}",
+                                   format_name(workload.format), source, context.label);
+    }
+    return result;
+}
+
+} // namespace abtool::runners

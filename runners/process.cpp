@@ -1,1 +1,449 @@
-// placeholder: replaced by the part that owns this file
+#include "runners/process.hpp"
+
+#include "abtool/error.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <functional>
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace abtool::runners {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "request_stop must be signal-safe");
+
+constexpr auto k_grace = std::chrono::seconds(2);
+
+std::string command_line(const std::vector<std::string>& argv) {
+    return fmt::format("{}", fmt::join(argv, " "));
+}
+
+// Forks and execs `plan` in a new process group with the given stdout/stderr. An exec failure
+// travels back through a close-on-exec pipe, so it is an exception here, not a child that
+// exits 127 and looks like a failed benchmark.
+pid_t spawn(const ExecPlan& plan, int out_fd, int err_fd) {
+    std::vector<char*> argv;
+    for (const std::string& arg : plan.argv) {
+        argv.push_back(const_cast<char*>(arg.c_str()));
+    }
+    argv.push_back(nullptr);
+    std::vector<char*> envp;
+    for (const std::string& entry : plan.envp) {
+        envp.push_back(const_cast<char*>(entry.c_str()));
+    }
+    envp.push_back(nullptr);
+    cpu_set_t cpus;
+    CPU_ZERO(&cpus);
+    for (int cpu : plan.cpus) {
+        CPU_SET(cpu, &cpus);
+    }
+    const char* cwd = plan.cwd.empty() ? nullptr : plan.cwd.c_str();
+
+    int status_pipe[2];
+    if (pipe2(status_pipe, O_CLOEXEC) != 0) {
+        throw Error(ErrorKind::workload, fmt::format("pipe: {}", std::strerror(errno)));
+    }
+    const pid_t pid = fork();
+    if (pid < 0) {
+        const int error = errno;
+        close(status_pipe[0]);
+        close(status_pipe[1]);
+        throw Error(ErrorKind::workload, fmt::format("fork: {}", std::strerror(error)));
+    }
+    if (pid == 0) {
+        // Only async-signal-safe calls from here to exec.
+        setpgid(0, 0);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, nullptr);
+        signal(SIGPIPE, SIG_DFL);
+        const int null_fd = open("/dev/null", O_RDONLY);
+        if (null_fd >= 0) {
+            dup2(null_fd, STDIN_FILENO);
+        }
+        dup2(out_fd, STDOUT_FILENO);
+        dup2(err_fd, STDERR_FILENO);
+        int error = 0;
+        if (cwd != nullptr && chdir(cwd) != 0) {
+            error = errno;
+        }
+        if (error == 0 && !plan.cpus.empty() && sched_setaffinity(0, sizeof cpus, &cpus) != 0) {
+            error = errno;
+        }
+        if (error == 0 && plan.nice != 0) {
+            errno = 0;
+            if (nice(plan.nice) == -1 && errno != 0) {
+                error = errno;
+            }
+        }
+        if (error == 0) {
+            execvpe(argv[0], argv.data(), envp.data());
+            error = errno;
+        }
+        [[maybe_unused]] const auto written = write(status_pipe[1], &error, sizeof error);
+        _exit(127);
+    }
+    setpgid(pid, pid); // also from the parent, so killpg works even before the child runs
+    close(status_pipe[1]);
+    int error = 0;
+    ssize_t got = 0;
+    do {
+        got = read(status_pipe[0], &error, sizeof error);
+    } while (got < 0 && errno == EINTR);
+    close(status_pipe[0]);
+    if (got == static_cast<ssize_t>(sizeof error)) {
+        waitpid(pid, nullptr, 0);
+        throw Error(ErrorKind::workload,
+                    fmt::format("cannot start `{}` in {}: {}", command_line(plan.argv),
+                                plan.cwd.empty() ? std::string(".") : plan.cwd.string(),
+                                std::strerror(error)));
+    }
+    return pid;
+}
+
+std::string tail(const std::string& text, std::size_t max_lines, std::size_t max_chars) {
+    std::string result = text.size() > max_chars ? text.substr(text.size() - max_chars) : text;
+    while (!result.empty() && (result.back() == '\n' || result.back() == '\r')) {
+        result.pop_back();
+    }
+    std::size_t lines = 0;
+    for (std::size_t at = result.size(); at-- > 0;) {
+        if (result[at] == '\n' && ++lines == max_lines) {
+            return result.substr(at + 1);
+        }
+    }
+    return result;
+}
+
+} // namespace
+
+void request_stop() noexcept { g_stop.store(true); }
+bool stop_requested() noexcept { return g_stop.load(); }
+void clear_stop_request() noexcept { g_stop.store(false); }
+
+ExecPlan make_exec_plan(const ProcessSpec& spec) {
+    ExecPlan plan;
+    if (spec.shell) {
+        plan.argv = {"/bin/sh", "-c", *spec.shell};
+    } else {
+        plan.argv = spec.argv;
+    }
+    if (plan.argv.empty() || plan.argv.front().empty()) {
+        throw Error(ErrorKind::workload, "empty command: nothing to run");
+    }
+    Env env;
+    for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+        const std::string text = *entry;
+        const auto equals = text.find('=');
+        if (equals != std::string::npos) {
+            env[text.substr(0, equals)] = text.substr(equals + 1);
+        }
+    }
+    for (const auto& [key, value] : spec.env) {
+        env[key] = value;
+    }
+    for (const auto& [key, value] : env) {
+        plan.envp.push_back(key + "=" + value);
+    }
+    plan.cwd = spec.cwd;
+    plan.cpus = spec.cpus;
+    plan.nice = spec.nice;
+    return plan;
+}
+
+void stop_group(pid_t pid, std::chrono::milliseconds grace, int* status) {
+    int raw = 0;
+    ::kill(-pid, SIGTERM);
+    const auto deadline = std::chrono::steady_clock::now() + grace;
+    pid_t reaped = 0;
+    while ((reaped = waitpid(pid, &raw, WNOHANG)) == 0 &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    ::kill(-pid, SIGKILL); // whatever is left of the group, leader included
+    if (reaped == 0) {
+        waitpid(pid, &raw, 0);
+    }
+    if (status != nullptr) {
+        *status = raw;
+    }
+}
+
+std::string ProcessResult::describe_failure() const {
+    std::string what;
+    if (interrupted) {
+        what = "interrupted";
+    } else if (timed_out) {
+        what = "timed out (its process group was killed)";
+    } else if (signal != 0) {
+        what = fmt::format("killed by signal {} ({})", signal, strsignal(signal));
+    } else {
+        what = fmt::format("exit code {}", exit_code);
+    }
+    const std::string last = tail(err.empty() ? out : err, 10, 2000);
+    return last.empty() ? what : what + "; last output:\n" + last;
+}
+
+ProcessResult run_process(const ProcessSpec& spec) {
+    namespace asio = boost::asio;
+    ProcessResult result;
+    const ExecPlan plan = make_exec_plan(spec);
+    if (stop_requested()) {
+        result.interrupted = true;
+        return result;
+    }
+
+    int out_pipe[2] = {-1, -1};
+    int err_pipe[2] = {-1, -1};
+    int file_fd = -1;
+    if (spec.output_file) {
+        file_fd = open(spec.output_file->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (file_fd < 0) {
+            throw Error(ErrorKind::io, fmt::format("cannot write {}: {}",
+                                                   spec.output_file->string(), std::strerror(errno)));
+        }
+    } else if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
+        throw Error(ErrorKind::workload, fmt::format("pipe: {}", std::strerror(errno)));
+    }
+    const auto close_fd = [](int& fd) {
+        if (fd >= 0) {
+            close(fd);
+            fd = -1;
+        }
+    };
+
+    result.start_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+    const auto start = std::chrono::steady_clock::now();
+    pid_t pid = -1;
+    try {
+        pid = file_fd >= 0 ? spawn(plan, file_fd, file_fd) : spawn(plan, out_pipe[1], err_pipe[1]);
+    } catch (...) {
+        close_fd(out_pipe[0]);
+        close_fd(out_pipe[1]);
+        close_fd(err_pipe[0]);
+        close_fd(err_pipe[1]);
+        close_fd(file_fd);
+        throw;
+    }
+    close_fd(out_pipe[1]);
+    close_fd(err_pipe[1]);
+    close_fd(file_fd);
+
+    asio::io_context io;
+    asio::posix::stream_descriptor out_stream(io), err_stream(io);
+    bool out_open = out_pipe[0] >= 0, err_open = err_pipe[0] >= 0;
+    if (out_open) {
+        out_stream.assign(out_pipe[0]);
+    }
+    if (err_open) {
+        err_stream.assign(err_pipe[0]);
+    }
+    // A pidfd becomes readable the moment the child ends: the wall time stops there, not at the
+    // next poll.
+    const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+    asio::posix::stream_descriptor exit_stream(io);
+    if (pidfd >= 0) {
+        exit_stream.assign(pidfd);
+    }
+    asio::steady_timer deadline(io), poll(io), grace(io), drain(io);
+    bool exited = false;
+    int status = 0;
+    rusage usage{};
+    std::chrono::steady_clock::time_point end;
+
+    const auto finish_if_done = [&] {
+        if (exited && !out_open && !err_open) {
+            deadline.cancel();
+            poll.cancel();
+            grace.cancel();
+            drain.cancel();
+        }
+    };
+    const auto on_exit = [&] {
+        exited = true;
+        end = std::chrono::steady_clock::now();
+        // Strays left in the group would keep our pipes open and load the machine during the
+        // next run: end them now.
+        ::kill(-pid, SIGKILL);
+        drain.expires_after(std::chrono::milliseconds(500));
+        drain.async_wait([&](const boost::system::error_code& ec) {
+            if (!ec) {
+                boost::system::error_code ignored;
+                out_stream.close(ignored);
+                err_stream.close(ignored);
+            }
+        });
+        finish_if_done();
+    };
+    const auto try_reap = [&](int options) {
+        const pid_t reaped = wait4(pid, &status, options, &usage);
+        if (reaped == pid) {
+            on_exit();
+        }
+    };
+    const auto kill_group = [&] {
+        ::kill(-pid, SIGTERM);
+        grace.expires_after(k_grace);
+        grace.async_wait([&](const boost::system::error_code& ec) {
+            if (!ec && !exited) {
+                ::kill(-pid, SIGKILL);
+            }
+        });
+    };
+
+    std::array<char, 65536> out_buffer{}, err_buffer{};
+    std::function<void()> read_out = [&] {
+        out_stream.async_read_some(asio::buffer(out_buffer),
+                                   [&](const boost::system::error_code& ec, std::size_t n) {
+                                       if (ec) {
+                                           out_open = false;
+                                           finish_if_done();
+                                           return;
+                                       }
+                                       result.out.append(out_buffer.data(), n);
+                                       read_out();
+                                   });
+    };
+    std::function<void()> read_err = [&] {
+        err_stream.async_read_some(asio::buffer(err_buffer),
+                                   [&](const boost::system::error_code& ec, std::size_t n) {
+                                       if (ec) {
+                                           err_open = false;
+                                           finish_if_done();
+                                           return;
+                                       }
+                                       result.err.append(err_buffer.data(), n);
+                                       read_err();
+                                   });
+    };
+    if (out_open) {
+        read_out();
+    }
+    if (err_open) {
+        read_err();
+    }
+    if (pidfd >= 0) {
+        exit_stream.async_wait(asio::posix::descriptor_base::wait_read,
+                               [&](const boost::system::error_code& ec) {
+                                   if (!ec) {
+                                       try_reap(0);
+                                   }
+                               });
+    }
+    deadline.expires_after(spec.timeout);
+    deadline.async_wait([&](const boost::system::error_code& ec) {
+        if (!ec && !exited) {
+            result.timed_out = true;
+            kill_group();
+        }
+    });
+    std::function<void()> watch = [&] {
+        poll.expires_after(std::chrono::milliseconds(pidfd >= 0 ? 20 : 1));
+        poll.async_wait([&](const boost::system::error_code& ec) {
+            if (ec || exited) {
+                return;
+            }
+            if (pidfd < 0) {
+                try_reap(WNOHANG);
+            }
+            if (!exited && stop_requested() && !result.interrupted) {
+                result.interrupted = true;
+                kill_group();
+            }
+            if (!exited) {
+                watch();
+            }
+        });
+    };
+    watch();
+    io.run();
+    if (!exited) {
+        // Unreachable in practice (the pidfd or the poll reaps); never leave a zombie behind.
+        wait4(pid, &status, 0, &usage);
+        end = std::chrono::steady_clock::now();
+    }
+
+    result.wall_ms = std::chrono::duration<double, std::milli>(end - start).count();
+    result.user_ms = static_cast<double>(usage.ru_utime.tv_sec) * 1e3 +
+                     static_cast<double>(usage.ru_utime.tv_usec) / 1e3;
+    result.sys_ms = static_cast<double>(usage.ru_stime.tv_sec) * 1e3 +
+                    static_cast<double>(usage.ru_stime.tv_usec) / 1e3;
+    result.max_rss_kb = usage.ru_maxrss;
+    if (WIFEXITED(status)) {
+        result.exit_code = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+        result.signal = WTERMSIG(status);
+    }
+    return result;
+}
+
+ChildProcess ChildProcess::start(const ProcessSpec& spec, const std::filesystem::path& output_log) {
+    const ExecPlan plan = make_exec_plan(spec);
+    const int fd = open(output_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        throw Error(ErrorKind::io,
+                    fmt::format("cannot write {}: {}", output_log.string(), std::strerror(errno)));
+    }
+    pid_t pid = -1;
+    try {
+        pid = spawn(plan, fd, fd);
+    } catch (...) {
+        close(fd);
+        throw;
+    }
+    close(fd);
+    return ChildProcess(pid);
+}
+
+ChildProcess::ChildProcess(ChildProcess&& other) noexcept
+    : m_pid(other.m_pid), m_status(other.m_status) {
+    other.m_pid = -1;
+}
+
+ChildProcess::~ChildProcess() { stop(); }
+
+std::optional<int> ChildProcess::exit_status() {
+    if (m_status || m_pid < 0) {
+        return m_status;
+    }
+    int raw = 0;
+    if (waitpid(m_pid, &raw, WNOHANG) == m_pid) {
+        m_status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+        ::kill(-m_pid, SIGKILL); // strays of an ended server
+    }
+    return m_status;
+}
+
+void ChildProcess::stop(std::chrono::milliseconds grace) {
+    if (m_pid < 0) {
+        return;
+    }
+    if (!exit_status()) {
+        int raw = 0;
+        stop_group(m_pid, grace, &raw);
+        m_status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+    }
+    m_pid = -1;
+}
+
+} // namespace abtool::runners

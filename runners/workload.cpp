@@ -1,1 +1,37 @@
-// placeholder: replaced by the part that owns this file
+#include "runners/workload_runners.hpp"
+
+#include <type_traits>
+
+namespace abtool::runners {
+
+std::string_view kind_name(const Workload& workload) {
+    return std::visit(
+        [](const auto& spec) -> std::string_view {
+            using Spec = std::decay_t<decltype(spec)>;
+            if constexpr (std::is_same_v<Spec, CommandWorkload>) {
+                return "command";
+            } else if constexpr (std::is_same_v<Spec, HotpathWorkload>) {
+                return "hotpath";
+            } else {
+                return "publish";
+            }
+        },
+        workload.spec);
+}
+
+RunResult run_workload(const Workload& workload, const RunContext& context) {
+    return std::visit(
+        [&](const auto& spec) {
+            using Spec = std::decay_t<decltype(spec)>;
+            if constexpr (std::is_same_v<Spec, CommandWorkload>) {
+                return run_command(spec, context);
+            } else if constexpr (std::is_same_v<Spec, HotpathWorkload>) {
+                return run_hotpath(spec, context);
+            } else {
+                return run_publish(spec, context);
+            }
+        },
+        workload.spec);
+}
+
+} // namespace abtool::runners

@@ -1,1 +1,181 @@
-// placeholder: replaced by the part that owns this file
+#include "abtool/stats.hpp"
+
+#include "stats/bootstrap.hpp"
+#include "stats/numeric.hpp"
+#include "stats/ranktests.hpp"
+#include "stats/verdict.hpp"
+
+#include <cmath>
+#include <optional>
+#include <sstream>
+
+namespace abtool::stats {
+
+namespace {
+
+double to_pct(double log_ratio) { return (std::exp(log_ratio) - 1) * 100; }
+
+std::string figure(double value) {
+    std::ostringstream out;
+    out.precision(3);
+    out << value;
+    return out.str();
+}
+
+// Why these values cannot give a verdict, or nullopt when they can.
+std::optional<std::string> degenerate(std::span<const double> a, std::span<const double> b,
+                                      bool paired) {
+    if (paired && a.size() != b.size()) {
+        return "A and B have different numbers of rounds";
+    }
+    if (a.size() < 3 || b.size() < 3) {
+        return "fewer than 3 values per side";
+    }
+    for (std::span<const double> side : {a, b}) {
+        for (double value : side) {
+            if (!std::isfinite(value)) {
+                return "a value is NaN or infinite";
+            }
+            if (value <= 0) {
+                return "a value is zero or negative: ratios need positive values";
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+void add_diagnostics(Comparison& c, const PairedInput& input, const Options& options) {
+    const std::size_t n = c.log_ratios.size();
+    if (n >= 6) {
+        std::vector<double> rounds(n);
+        for (std::size_t k = 0; k < n; ++k) {
+            rounds[k] = static_cast<double>(k + 1);
+        }
+        const double rho = detail::spearman_rho(rounds, c.log_ratios);
+        // |rho| > 0.5 with n >= 6 means the paired deltas drift with time: the machine changed
+        // during the run, and the median over rounds hides it.
+        if (std::abs(rho) > 0.5) {
+            c.warnings.push_back("trend: the paired delta drifts with the round number (Spearman "
+                                 "rho " +
+                                 figure(rho) + ")");
+        }
+    }
+    if (input.order.size() == n && n >= 6) {
+        std::vector<double> ab, ba;
+        for (std::size_t k = 0; k < n; ++k) {
+            (input.order[k] == Order::ab ? ab : ba).push_back(c.log_ratios[k]);
+        }
+        if (ab.size() >= 3 && ba.size() >= 3) {
+            const double gap = to_pct(detail::median(ab)) - to_pct(detail::median(ba));
+            // Whichever runs second gains or loses from the first (caches, heat): when the two
+            // orders disagree by more than half the threshold, the blocks are doing real work.
+            if (std::abs(gap) > options.threshold * 50) {
+                c.warnings.push_back("order effect: AB rounds and BA rounds differ by " +
+                                     figure(gap) + "%");
+            }
+        }
+    }
+    const Descriptives d = describe(c.log_ratios);
+    if (!d.outliers.empty()) {
+        c.warnings.push_back(std::to_string(d.outliers.size()) +
+                             " outlier round(s) in the paired deltas (modified z-score > 3.5), "
+                             "kept");
+    }
+    for (const auto& [side, stats] : {std::pair{"A", &c.a}, std::pair{"B", &c.b}}) {
+        if (stats->cv_pct > 10) {
+            c.warnings.push_back(std::string("high CV on ") + side + ": " +
+                                 figure(stats->cv_pct) + "%");
+        }
+    }
+}
+
+} // namespace
+
+Comparison compare_paired(const PairedInput& input, const Options& options) {
+    Comparison c;
+    c.n = std::min(input.a.size(), input.b.size());
+    c.a = describe(input.a);
+    c.b = describe(input.b);
+    if (auto reason = degenerate(input.a, input.b, true)) {
+        c.verdict = Verdict::inconclusive;
+        c.reason = *reason;
+        return c;
+    }
+    for (std::size_t k = 0; k < c.n; ++k) {
+        c.log_ratios.push_back(std::log(input.b[k] / input.a[k]));
+    }
+    const double estimate = detail::median(c.log_ratios);
+    c.delta_pct = to_pct(estimate);
+    c.hl_delta_pct = to_pct(detail::hodges_lehmann(c.log_ratios));
+    c.p_value = detail::wilcoxon_signed_rank(c.log_ratios).p_value;
+    c.p_adjusted = c.p_value;
+
+    // The verdict's interval: the distribution-free Wilcoxon interval, which keeps its nominal
+    // coverage at every n for symmetric paired noise, where bootstrap intervals of a median
+    // under-cover at small n (the coverage test prints both).
+    const double level = 1 - detail::alpha_per_look(options);
+    const detail::Interval interval = detail::wilcoxon_interval(c.log_ratios, level);
+    c.ci_low_pct = to_pct(interval.low);
+    c.ci_high_pct = to_pct(interval.high);
+    c.interval = interval.exact ? IntervalMethod::wilcoxon_exact : IntervalMethod::wilcoxon_normal;
+
+    const detail::BootstrapInterval boot =
+        detail::bootstrap_median(c.log_ratios, level, options.resamples, options.seed);
+    c.bootstrap_low_pct = to_pct(boot.low);
+    c.bootstrap_high_pct = to_pct(boot.high);
+    c.bootstrap_is_bca = boot.bca;
+
+    add_diagnostics(c, input, options);
+    detail::decide(c, input.direction, options);
+    return c;
+}
+
+std::vector<Comparison> compare_paired_all(std::span<const PairedInput> inputs,
+                                           const Options& options) {
+    std::vector<Comparison> comparisons;
+    std::vector<double> p_values;
+    std::vector<std::size_t> tested;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        comparisons.push_back(compare_paired(inputs[i], options));
+        if (comparisons.back().interval != IntervalMethod::none) {
+            p_values.push_back(comparisons.back().p_value);
+            tested.push_back(i);
+        }
+    }
+    const std::vector<double> adjusted = detail::adjust_p_values(p_values, options.multiplicity);
+    for (std::size_t j = 0; j < tested.size(); ++j) {
+        Comparison& c = comparisons[tested[j]];
+        c.p_adjusted = adjusted[j];
+        detail::decide(c, inputs[tested[j]].direction, options);
+    }
+    return comparisons;
+}
+
+Comparison compare_unpaired(std::span<const double> a, std::span<const double> b,
+                            Direction direction, const Options& options) {
+    Comparison c;
+    c.n = std::min(a.size(), b.size());
+    c.a = describe(a);
+    c.b = describe(b);
+    if (auto reason = degenerate(a, b, false)) {
+        c.verdict = Verdict::inconclusive;
+        c.reason = *reason;
+        return c;
+    }
+    const double estimate = std::log(c.b.median / c.a.median);
+    c.delta_pct = to_pct(estimate);
+    c.hl_delta_pct = c.delta_pct;
+    c.p_value = detail::mann_whitney_p(a, b);
+    c.p_adjusted = c.p_value;
+    const detail::BootstrapInterval boot = detail::bootstrap_log_ratio_of_medians(
+        a, b, 1 - detail::alpha_per_look(options), options.resamples, options.seed);
+    c.ci_low_pct = c.bootstrap_low_pct = to_pct(boot.low);
+    c.ci_high_pct = c.bootstrap_high_pct = to_pct(boot.high);
+    c.bootstrap_is_bca = boot.bca;
+    c.interval = boot.bca ? IntervalMethod::bca_bootstrap : IntervalMethod::percentile_bootstrap;
+    c.warnings.push_back("unpaired: no rounds pair A with B, so machine drift is not cancelled");
+    detail::decide(c, direction, options);
+    return c;
+}
+
+} // namespace abtool::stats

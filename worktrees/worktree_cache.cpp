@@ -1,1 +1,160 @@
-// placeholder: replaced by the part that owns this file
+// Provisioning and pruning of checkouts under .abtool/.
+//
+// Layout: .abtool/wt/<content id>.<slot> holds the files, .abtool/meta/<content id>.<slot> the
+// data attached to them (a `complete` marker written last, last-use time, build stamps) and
+// .abtool/locks/<content id>.<slot>.lock their lock. Every path has the same length, so A and B
+// see environments and argv of equal size.
+//
+// Why a plain export of the tree (git_checkout_tree with target_directory) and not
+// git_worktree_add: libgit2 1.5's worktree_add cannot detach HEAD and needs a branch checked
+// out nowhere else, so each checkout would cost a throwaway branch in the user's repository that
+// a crash could leave behind. The cost: a checkout has no .git, so a build that runs
+// `git describe` finds none (pass what it needs through [build] env). Nothing in the user's refs
+// or branches ever changes.
+#include "worktrees/git.hpp"
+#include "worktrees/lock.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+
+namespace abtool::worktrees {
+
+struct Worktree::Impl {
+    std::filesystem::path path;
+    std::filesystem::path meta_dir;
+    ResolvedRef ref;
+    bool checked_out_now = false;
+    FileLock lock; // held shared while in use
+};
+
+namespace {
+
+std::string slot_name(const std::string& content_id, Slot slot) {
+    return content_id + (slot == Slot::primary ? ".0" : ".1");
+}
+
+bool is_complete(const std::filesystem::path& meta_dir, const std::string& content_id) {
+    std::ifstream in(meta_dir / "complete");
+    std::string recorded;
+    return in >> recorded && recorded == content_id;
+}
+
+void touch(const std::filesystem::path& file) {
+    std::ofstream(file, std::ios::trunc) << "used\n";
+}
+
+void check_out(git_repository* repo, const ResolvedRef& ref, const std::filesystem::path& path) {
+    git_oid tree_id{};
+    check(git_oid_fromstr(&tree_id, ref.content_id.c_str()), "bad tree id " + ref.content_id);
+    git_tree* raw_tree = nullptr;
+    const std::string doing = fmt::format("cannot check out '{}' ({}) into {}", ref.name,
+                                          ref.commit.substr(0, 7), path.string());
+    check(git_tree_lookup(&raw_tree, repo, &tree_id), doing);
+    TreePtr tree(raw_tree);
+    // An empty baseline index: the export compares against nothing and writes every file, and
+    // DONT_UPDATE_INDEX keeps the user's index out of it.
+    git_index* raw_index = nullptr;
+    check(git_index_new(&raw_index), doing);
+    IndexPtr baseline(raw_index);
+    git_checkout_options options = GIT_CHECKOUT_OPTIONS_INIT;
+    options.checkout_strategy =
+        GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
+    const std::string target = path.string();
+    options.target_directory = target.c_str();
+    options.baseline_index = baseline.get();
+    std::filesystem::create_directories(path);
+    check(git_checkout_tree(repo, reinterpret_cast<git_object*>(tree.get()), &options), doing);
+}
+
+} // namespace
+
+Worktree::Worktree(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+Worktree::Worktree(Worktree&&) noexcept = default;
+Worktree& Worktree::operator=(Worktree&&) noexcept = default;
+Worktree::~Worktree() {
+    if (m_impl) {
+        touch(m_impl->meta_dir / "last_used");
+    }
+}
+
+const std::filesystem::path& Worktree::path() const { return m_impl->path; }
+const std::filesystem::path& Worktree::meta_dir() const { return m_impl->meta_dir; }
+const ResolvedRef& Worktree::ref() const { return m_impl->ref; }
+bool Worktree::checked_out_now() const { return m_impl->checked_out_now; }
+
+Worktree provision(Repository& repo, const ResolvedRef& ref, Slot slot) {
+    const std::filesystem::path state = repo.state_dir();
+    const std::string name = slot_name(ref.content_id, slot);
+    auto impl = std::make_unique<Worktree::Impl>();
+    impl->path = state / "wt" / name;
+    impl->meta_dir = state / "meta" / name;
+    impl->ref = ref;
+    impl->lock = FileLock(state / "locks" / (name + ".lock"));
+
+    // Shared holders only ever exist on complete checkouts, so a complete one is reused at once
+    // (even while another abtool uses it), and only an incomplete one needs the exclusive lock.
+    impl->lock.lock(LockMode::shared, Wait::yes);
+    if (!is_complete(impl->meta_dir, ref.content_id)) {
+        impl->lock.lock(LockMode::exclusive, Wait::yes);
+        if (!is_complete(impl->meta_dir, ref.content_id)) {
+            // Whatever is there is a checkout interrupted earlier: start over.
+            std::filesystem::remove_all(impl->path);
+            std::filesystem::remove_all(impl->meta_dir);
+            std::filesystem::create_directories(impl->meta_dir);
+            check_out(repo.impl().repo.get(), ref, impl->path);
+            std::ofstream(impl->meta_dir / "complete", std::ios::trunc) << ref.content_id << '\n';
+            impl->checked_out_now = true;
+        }
+        impl->lock.lock(LockMode::shared, Wait::yes);
+    }
+    touch(impl->meta_dir / "last_used");
+    return Worktree(std::move(impl));
+}
+
+GcReport gc(Repository& repo, const GcOptions& options) {
+    GcReport report;
+    const std::filesystem::path state = repo.state_dir();
+    const std::filesystem::path checkouts = state / "wt";
+    if (!std::filesystem::exists(checkouts)) {
+        return report;
+    }
+    const auto now = std::filesystem::file_time_type::clock::now();
+    std::vector<std::filesystem::path> entries;
+    for (const auto& entry : std::filesystem::directory_iterator(checkouts)) {
+        entries.push_back(entry.path());
+    }
+    std::sort(entries.begin(), entries.end());
+    for (const std::filesystem::path& path : entries) {
+        const std::string name = path.filename().string();
+        const std::filesystem::path meta = state / "meta" / name;
+        const std::filesystem::path lock_file = state / "locks" / (name + ".lock");
+        FileLock lock(lock_file);
+        if (!lock.lock(LockMode::exclusive, Wait::no)) {
+            report.kept_in_use.push_back(path);
+            continue;
+        }
+        std::error_code error;
+        auto last_used = std::filesystem::last_write_time(meta / "last_used", error);
+        if (error) {
+            last_used = std::filesystem::last_write_time(path, error);
+        }
+        if (!error && now - last_used < options.older_than) {
+            report.kept_recent.push_back(path);
+            continue;
+        }
+        report.removed.push_back(path);
+        if (options.dry_run == DryRun::no) {
+            // Marker first: a gc killed half-way leaves an incomplete checkout, redone on use.
+            std::filesystem::remove(meta / "complete", error);
+            std::filesystem::remove_all(path, error);
+            std::filesystem::remove_all(meta, error);
+            std::filesystem::remove(lock_file, error);
+        }
+    }
+    return report;
+}
+
+} // namespace abtool::worktrees

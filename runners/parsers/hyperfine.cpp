@@ -1,1 +1,46 @@
-// placeholder: replaced by the part that owns this file
+#include "runners/parsers/parsers.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace abtool::runners::parsers {
+
+ParseResult parse_hyperfine(std::string_view text) {
+    nlohmann::json json;
+    try {
+        json = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::parse_error& error) {
+        return ParseError{std::string("not hyperfine JSON: ") + error.what(), error.byte};
+    }
+    if (!json.is_object() || !json.contains("results") || !json["results"].is_array()) {
+        return ParseError{"not hyperfine JSON: no \"results\" array", 0};
+    }
+    Parsed parsed;
+    for (const nlohmann::json& result : json["results"]) {
+        const std::string name = result.value("command", std::string());
+        if (result.contains("exit_codes") && result["exit_codes"].is_array()) {
+            for (const nlohmann::json& code : result["exit_codes"]) {
+                if (code.is_number() && code.get<int>() != 0) {
+                    parsed.errors.push_back(name + ": exit code " + std::to_string(code.get<int>()));
+                    break;
+                }
+            }
+        }
+        // hyperfine's times are seconds; abtool records milliseconds.
+        if (result.contains("times") && result["times"].is_array()) {
+            for (const nlohmann::json& time : result["times"]) {
+                if (time.is_number()) {
+                    parsed.samples.push_back(
+                        {name, "wall_ms", time.get<double>() * 1e3, "ms", Direction::lower,
+                         Gate::no});
+                }
+            }
+        } else if (result.contains("mean") && result["mean"].is_number()) {
+            parsed.samples.push_back(
+                {name, "wall_ms", result["mean"].get<double>() * 1e3, "ms", Direction::lower,
+                 Gate::no});
+        }
+    }
+    return parsed;
+}
+
+} // namespace abtool::runners::parsers

@@ -1,1 +1,171 @@
-// placeholder: replaced by the part that owns this file
+// --html: one self-contained file (inline CSS and SVG, no script or font from the network).
+// Per row: both sides' per-round values as a strip plot, the paired deltas in round order (so
+// drift is visible) inside the +-threshold band, and the interval against that band.
+#include "src/report/exporters.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace abtool::report {
+
+namespace {
+
+std::string escape(const std::string& text) {
+    std::string out;
+    for (char c : text) {
+        switch (c) {
+        case '&':
+            out += "&amp;";
+            break;
+        case '<':
+            out += "&lt;";
+            break;
+        case '>':
+            out += "&gt;";
+            break;
+        case '"':
+            out += "&quot;";
+            break;
+        default:
+            out += c;
+        }
+    }
+    return out;
+}
+
+constexpr double k_width = 420, k_height = 120, k_pad = 24;
+
+std::string strip_plot(const Row& row) {
+    std::vector<double> all = row.a_values;
+    all.insert(all.end(), row.b_values.begin(), row.b_values.end());
+    if (all.empty()) {
+        return "<p>no samples</p>";
+    }
+    const auto [low_it, high_it] = std::minmax_element(all.begin(), all.end());
+    const double low = *low_it, high = *high_it > *low_it ? *high_it : *low_it + 1;
+    const auto x = [&](double v) { return k_pad + (v - low) / (high - low) * (k_width - 2 * k_pad); };
+    std::string svg = fmt::format(
+        R"(<svg class="chart" width="{}" height="{}" viewBox="0 0 {} {}" role="img" aria-label="A and B values">)",
+        k_width, k_height, k_width, k_height);
+    for (const auto& [values, y, color, label] :
+         {std::tuple{&row.a_values, 35.0, "#1f77b4", "A"}, std::tuple{&row.b_values, 80.0, "#d62728", "B"}}) {
+        svg += fmt::format(R"(<text x="4" y="{}" class="label">{}</text>)", y + 4, label);
+        for (std::size_t i = 0; i < values->size(); ++i) {
+            svg += fmt::format(
+                R"(<circle cx="{:.1f}" cy="{:.1f}" r="3" fill="{}" fill-opacity="0.6"><title>round {}: {}</title></circle>)",
+                x((*values)[i]), y + static_cast<double>(i % 5) * 2 - 4, color, i + 1,
+                format_number((*values)[i]));
+        }
+    }
+    svg += fmt::format(R"(<text x="{}" y="{}" class="axis">{}</text><text x="{}" y="{}" class="axis" text-anchor="end">{}</text>)",
+                       k_pad, k_height - 4, escape(format_number(low) + " " + row.unit),
+                       k_width - k_pad, k_height - 4, escape(format_number(high) + " " + row.unit));
+    return svg + "</svg>";
+}
+
+std::string delta_plot(const Row& row, double threshold_pct) {
+    const std::vector<double>& d = row.comparison.log_ratios;
+    if (d.empty()) {
+        return "<p>no paired rounds</p>";
+    }
+    std::vector<double> pct;
+    for (double value : d) {
+        pct.push_back((std::exp(value) - 1) * 100);
+    }
+    const double limit =
+        std::max({threshold_pct * 1.5, std::abs(*std::max_element(pct.begin(), pct.end())),
+                  std::abs(*std::min_element(pct.begin(), pct.end())),
+                  std::abs(row.comparison.ci_low_pct), std::abs(row.comparison.ci_high_pct)}) *
+        1.1;
+    const auto y = [&](double v) { return k_height / 2 - v / limit * (k_height / 2 - 10); };
+    const auto x = [&](std::size_t i) {
+        return k_pad + (pct.size() > 1 ? static_cast<double>(i) / static_cast<double>(pct.size() - 1) : 0.5) *
+                           (k_width - 3 * k_pad);
+    };
+    std::string svg = fmt::format(
+        R"(<svg class="chart" width="{}" height="{}" viewBox="0 0 {} {}" role="img" aria-label="paired deltas by round">)",
+        k_width, k_height, k_width, k_height);
+    svg += fmt::format(R"(<rect x="0" y="{:.1f}" width="{}" height="{:.1f}" fill="#eee"/>)",
+                       y(threshold_pct), k_width, y(-threshold_pct) - y(threshold_pct));
+    svg += fmt::format(R"(<line x1="0" x2="{}" y1="{:.1f}" y2="{:.1f}" stroke="#999"/>)", k_width,
+                       y(0), y(0));
+    std::string points;
+    for (std::size_t i = 0; i < pct.size(); ++i) {
+        points += fmt::format("{:.1f},{:.1f} ", x(i), y(pct[i]));
+    }
+    svg += fmt::format(R"(<polyline points="{}" fill="none" stroke="#555" stroke-width="1"/>)", points);
+    for (std::size_t i = 0; i < pct.size(); ++i) {
+        svg += fmt::format(R"(<circle cx="{:.1f}" cy="{:.1f}" r="2.5" fill="#333"><title>round {}: {}</title></circle>)",
+                           x(i), y(pct[i]), i + 1, format_percent(pct[i]));
+    }
+    // The interval, at the right edge.
+    const double bar_x = k_width - k_pad;
+    svg += fmt::format(R"(<line x1="{0}" x2="{0}" y1="{1:.1f}" y2="{2:.1f}" stroke="#d62728" stroke-width="4"><title>interval [{3}, {4}]</title></line>)",
+                       bar_x, y(row.comparison.ci_low_pct), y(row.comparison.ci_high_pct),
+                       format_percent(row.comparison.ci_low_pct),
+                       format_percent(row.comparison.ci_high_pct));
+    svg += fmt::format(R"(<circle cx="{}" cy="{:.1f}" r="4" fill="#d62728"/>)", bar_x,
+                       y(row.comparison.delta_pct));
+    return svg + "</svg>";
+}
+
+} // namespace
+
+std::string HtmlExporter::serialize(const Report& report) const {
+    const GateSummary gate = summarize(report, StrictGate::no);
+    std::string html = R"(<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>abtool report</title>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
+table{border-collapse:collapse}td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left}
+.regressed,.slo-violated{color:#c00;font-weight:bold}.improved{color:#080}.inconclusive{color:#a60}
+.case{margin:1.5em 0;padding:1em;border:1px solid #ddd;border-radius:6px}
+.label,.axis{font-size:11px;fill:#555}pre{background:#f6f6f6;padding:1em;overflow:auto}
+</style></head><body>
+)";
+    html += fmt::format("<h1>abtool: {}</h1>\n", gate.failed ? "regression" : "passed");
+    html += fmt::format("<p>A = <code>{}</code> ({}), B = <code>{}</code> ({}); {} rounds; "
+                        "threshold {:.3g}%; seed {}; host {}; run {}</p>\n",
+                        escape(report.ref_a), escape(report.commit_a.substr(0, 12)),
+                        escape(report.ref_b), escape(report.commit_b.substr(0, 12)), report.rounds,
+                        report.threshold_pct, report.seed, escape(report.host),
+                        escape(report.run_id));
+    const Table table = verdict_table(report);
+    html += "<table><tr>";
+    for (const std::string& title : table.header) {
+        html += "<th>" + escape(title) + "</th>";
+    }
+    html += "</tr>\n";
+    for (std::size_t i = 0; i < table.cells.size(); ++i) {
+        html += "<tr>";
+        for (std::size_t j = 0; j < table.cells[i].size(); ++j) {
+            const std::string css = j + 1 == table.cells[i].size()
+                                        ? " class=\"" + to_string(table.rows[i]->verdict) + "\""
+                                        : "";
+            html += "<td" + css + ">" + escape(table.cells[i][j]) + "</td>";
+        }
+        html += "</tr>\n";
+    }
+    html += "</table>\n";
+    for (const Row* row : table.rows) {
+        html += fmt::format("<div class=\"case\"><h3>{} <span class=\"{}\">{}</span></h3><p>{}</p>",
+                            escape(row_name(*row)), to_string(row->verdict),
+                            to_string(row->verdict), escape(row->comparison.reason));
+        html += strip_plot(*row) + " " + delta_plot(*row, report.threshold_pct) + "</div>\n";
+    }
+    if (!report.warnings.empty()) {
+        html += "<h2>Warnings</h2><ul>";
+        for (const std::string& warning : report.warnings) {
+            html += "<li>" + escape(warning) + "</li>";
+        }
+        html += "</ul>\n";
+    }
+    html += "<h2>Config</h2><pre>" + escape(report.config_text) + "</pre>\n";
+    html += fmt::format("<p><small>abtool {} · {}</small></p>\n</body></html>\n",
+                        escape(report.abtool_version), escape(report.interval_note));
+    return html;
+}
+
+} // namespace abtool::report

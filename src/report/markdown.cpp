@@ -1,1 +1,89 @@
-// placeholder: replaced by the part that owns this file
+#include "src/report/exporters.hpp"
+
+#include <fmt/format.h>
+
+namespace abtool::report {
+
+namespace {
+
+const char* emoji(Verdict verdict) {
+    switch (verdict) {
+    case Verdict::regressed:
+    case Verdict::slo_violated:
+        return "🔴";
+    case Verdict::improved:
+        return "🟢";
+    case Verdict::unchanged:
+        return "⚪";
+    case Verdict::inconclusive:
+        break;
+    }
+    return "🟡";
+}
+
+std::string escape(const std::string& cell) {
+    std::string out;
+    for (char c : cell) {
+        if (c == '|') {
+            out += "\\|";
+        } else if (c == '\n') {
+            out += ' ';
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+std::string MarkdownExporter::serialize(const Report& report) const {
+    const GateSummary gate = summarize(report, StrictGate::no);
+    std::string out = "<!-- abtool-report -->\n";
+    out += fmt::format("## abtool: {} — `{}` vs `{}`\n\n", gate.failed ? "❌ regression" : "✅ passed",
+                       report.ref_a, report.ref_b);
+    out += fmt::format("A = `{}` ({}), B = `{}` ({}); {} {} rounds, threshold {:.3g}%.\n\n",
+                       report.ref_a, report.commit_a.substr(0, 7), report.ref_b,
+                       report.commit_b.substr(0, 7), report.rounds,
+                       report.paired ? "paired" : "unpaired", report.threshold_pct);
+    const Table table = verdict_table(report);
+    out += "| | " + fmt::format("{}", fmt::join(table.header, " | ")) + " |\n|";
+    for (std::size_t i = 0; i <= table.header.size(); ++i) {
+        out += i >= 4 && i <= 9 ? "---:|" : "---|";
+    }
+    out += "\n";
+    for (std::size_t i = 0; i < table.cells.size(); ++i) {
+        std::vector<std::string> cells;
+        for (const std::string& cell : table.cells[i]) {
+            cells.push_back(escape(cell));
+        }
+        out += fmt::format("| {} | {} |\n", emoji(table.rows[i]->verdict), fmt::join(cells, " | "));
+    }
+    out += fmt::format("\n{} regressed, {} improved, {} unchanged, {} inconclusive, {} "
+                       "slo-violated.\n",
+                       gate.regressed, gate.improved, gate.unchanged, gate.inconclusive,
+                       gate.slo_violated);
+    std::string details;
+    if (!report.interval_note.empty()) {
+        details += "- " + report.interval_note + "; p: Wilcoxon signed-rank, Holm-adjusted\n";
+    }
+    for (const std::string& warning : report.warnings) {
+        details += "- warning: " + escape(warning) + "\n";
+    }
+    for (const Row* row : table.rows) {
+        if (row->slo) {
+            details += "- slo-violated: " + escape(row->workload + " " + *row->slo) + "\n";
+        }
+        for (const std::string& warning : row->comparison.warnings) {
+            details += "- " + escape(row_name(*row) + ": " + warning) + "\n";
+        }
+    }
+    if (!details.empty()) {
+        out += "\n<details><summary>Details</summary>\n\n" + details + "\n</details>\n";
+    }
+    out += fmt::format("\n<sub>abtool {} · run {} · host {}</sub>\n", report.abtool_version,
+                       report.run_id, report.host);
+    return out;
+}
+
+} // namespace abtool::report

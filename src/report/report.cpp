@@ -1,1 +1,88 @@
-// placeholder: replaced by the part that owns this file
+#include "src/report/report.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace abtool::report {
+
+std::string to_string(Verdict verdict) {
+    switch (verdict) {
+    case Verdict::regressed:
+        return "regressed";
+    case Verdict::improved:
+        return "improved";
+    case Verdict::unchanged:
+        return "unchanged";
+    case Verdict::slo_violated:
+        return "slo-violated";
+    case Verdict::inconclusive:
+        break;
+    }
+    return "inconclusive";
+}
+
+GateSummary summarize(const Report& report, StrictGate strict) {
+    GateSummary gate;
+    for (const Row& row : report.rows) {
+        switch (row.verdict) {
+        case Verdict::regressed:
+            ++gate.regressed;
+            gate.failed = gate.failed || row.gated;
+            break;
+        case Verdict::improved:
+            ++gate.improved;
+            break;
+        case Verdict::unchanged:
+            ++gate.unchanged;
+            break;
+        case Verdict::slo_violated:
+            ++gate.slo_violated;
+            gate.failed = true;
+            break;
+        case Verdict::inconclusive:
+            ++gate.inconclusive;
+            gate.failed = gate.failed || (strict == StrictGate::yes && row.gated);
+            break;
+        }
+    }
+    return gate;
+}
+
+std::vector<const Row*> worst_first(const Report& report) {
+    const auto rank = [](const Row& row) {
+        switch (row.verdict) {
+        case Verdict::regressed:
+            return row.gated ? 0 : 2;
+        case Verdict::slo_violated:
+            return 1;
+        case Verdict::inconclusive:
+            return 3;
+        case Verdict::unchanged:
+            return 4;
+        case Verdict::improved:
+            break;
+        }
+        return 5;
+    };
+    std::vector<const Row*> rows;
+    for (const Row& row : report.rows) {
+        rows.push_back(&row);
+    }
+    std::stable_sort(rows.begin(), rows.end(), [&](const Row* a, const Row* b) {
+        if (rank(*a) != rank(*b)) {
+            return rank(*a) < rank(*b);
+        }
+        if (a->gated != b->gated) {
+            return a->gated;
+        }
+        // Within a verdict, the largest change for the worse first.
+        const auto worse = [](const Row& row) {
+            return row.direction == stats::Direction::lower ? row.comparison.delta_pct
+                                                            : -row.comparison.delta_pct;
+        };
+        return worse(*a) > worse(*b);
+    });
+    return rows;
+}
+
+} // namespace abtool::report

@@ -1,1 +1,126 @@
-// placeholder: replaced by the part that owns this file
+#include "src/report/exporters.hpp"
+#include "src/report/outputs.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace abtool::report {
+
+std::string format_number(double value) {
+    if (!std::isfinite(value)) {
+        return "-";
+    }
+    const double magnitude = std::abs(value);
+    if (magnitude >= 1e6 || (magnitude > 0 && magnitude < 1e-3)) {
+        return fmt::format("{:.3e}", value);
+    }
+    return fmt::format("{:.4g}", value);
+}
+
+std::string format_percent(double value) {
+    return std::isfinite(value) ? fmt::format("{:+.2f}%", value) : "-";
+}
+
+std::string row_name(const Row& row) {
+    std::string name = row.workload;
+    if (!row.case_name.empty()) {
+        name += "/" + row.case_name;
+    }
+    return name + " " + row.metric;
+}
+
+Table verdict_table(const Report& report) {
+    Table table;
+    table.header = {"workload", "case", "metric", "A median", "B median", "delta",
+                    "interval", "p", "CV A/B", "verdict"};
+    for (const Row* row : worst_first(report)) {
+        const stats::Comparison& c = row->comparison;
+        const bool tested = c.interval != stats::IntervalMethod::none;
+        std::string verdict = to_string(row->verdict);
+        if (!row->gated && row->verdict != Verdict::slo_violated) {
+            verdict += " (info)";
+        }
+        table.cells.push_back(
+            {row->workload, row->case_name.empty() ? "-" : row->case_name, row->metric,
+             c.a.n > 0 ? format_number(c.a.median) + " " + row->unit : "-",
+             c.b.n > 0 ? format_number(c.b.median) + " " + row->unit : "-",
+             tested ? format_percent(c.delta_pct) : "-",
+             tested ? fmt::format("[{}, {}]", format_percent(c.ci_low_pct),
+                                  format_percent(c.ci_high_pct))
+                    : "-",
+             tested ? fmt::format("{:.3g}", c.p_adjusted) : "-",
+             c.a.n > 0 ? fmt::format("{:.1f}%/{:.1f}%", c.a.cv_pct, c.b.cv_pct) : "-", verdict});
+        table.rows.push_back(row);
+    }
+    return table;
+}
+
+std::string terminal_table(const Report& report, Color color) {
+    const Table table = verdict_table(report);
+    std::vector<std::size_t> widths(table.header.size(), 0);
+    for (std::size_t i = 0; i < table.header.size(); ++i) {
+        widths[i] = table.header[i].size();
+        for (const auto& cells : table.cells) {
+            widths[i] = std::max(widths[i], cells[i].size());
+        }
+    }
+    const auto paint = [&](const Row& row, const std::string& text) {
+        if (color == Color::no) {
+            return text;
+        }
+        switch (row.verdict) {
+        case Verdict::regressed:
+        case Verdict::slo_violated:
+            return "\033[1;31m" + text + "\033[0m";
+        case Verdict::improved:
+            return "\033[32m" + text + "\033[0m";
+        case Verdict::inconclusive:
+            return "\033[33m" + text + "\033[0m";
+        case Verdict::unchanged:
+            break;
+        }
+        return text;
+    };
+    std::string out = fmt::format("\nA = {} ({}), B = {} ({}), {} rounds, threshold {:.3g}%\n\n",
+                                  report.ref_a, report.commit_a.substr(0, 7), report.ref_b,
+                                  report.commit_b.substr(0, 7), report.rounds,
+                                  report.threshold_pct);
+    const auto line = [&](const std::vector<std::string>& cells, const Row* row) {
+        std::string text;
+        for (std::size_t i = 0; i < cells.size(); ++i) {
+            const bool numeric = i >= 3 && i <= 8;
+            std::string cell = numeric ? fmt::format("{:>{}}", cells[i], widths[i])
+                                       : fmt::format("{:<{}}", cells[i], widths[i]);
+            if (row != nullptr && i + 1 == cells.size()) {
+                cell = paint(*row, cell);
+            }
+            text += (i == 0 ? "" : "  ") + cell;
+        }
+        while (!text.empty() && text.back() == ' ') {
+            text.pop_back();
+        }
+        return text + "\n";
+    };
+    out += line(table.header, nullptr);
+    for (std::size_t i = 0; i < table.cells.size(); ++i) {
+        out += line(table.cells[i], table.rows[i]);
+    }
+    if (!report.interval_note.empty()) {
+        out += "\n" + report.interval_note + "; p: Wilcoxon signed-rank, Holm-adjusted\n";
+    }
+    for (const Row* row : table.rows) {
+        if (row->slo) {
+            out += fmt::format("slo-violated: {} {}\n", row->workload, *row->slo);
+        }
+        for (const std::string& warning : row->comparison.warnings) {
+            if (row->gated) {
+                out += fmt::format("note: {}: {}\n", row_name(*row), warning);
+            }
+        }
+    }
+    return out;
+}
+
+} // namespace abtool::report

@@ -218,6 +218,45 @@ TEST_F(EndToEnd, SecondRun_ReusesWorktreesAndSkipsBuilds) {
     EXPECT_EQ(skipped, 2u) << second.output;
 }
 
+TEST_F(EndToEnd, Calibrate_ReportsNoiseFloorOfTheRefAgainstItself) {
+    const ShellResult result = abtool("calibrate --ref v1 --rounds 6");
+    EXPECT_EQ(result.status, 0) << result.output;
+    EXPECT_NE(result.output.find("spin/wall_ms"), std::string::npos) << result.output;
+    EXPECT_FALSE(std::filesystem::exists(results())) << "calibration is not history";
+    const std::filesystem::path run_dir = only_run_dir();
+    const nlohmann::json calibration =
+        nlohmann::json::parse(read_file(run_dir / "calibration.json"));
+    const nlohmann::json plan = nlohmann::json::parse(read_file(run_dir / "plan.json"));
+    // Two checkouts of one content: same commit, different worktrees of equal path length.
+    EXPECT_EQ(plan.at("a").at("commit"), plan.at("b").at("commit"));
+    const std::string worktree_a = plan.at("a").at("worktree").get<std::string>();
+    const std::string worktree_b = plan.at("b").at("worktree").get<std::string>();
+    EXPECT_NE(worktree_a, worktree_b);
+    EXPECT_EQ(worktree_a.size(), worktree_b.size());
+    bool wall = false;
+    for (const auto& entry : calibration.at("cases")) {
+        if (entry.at("metric") == "wall_ms") {
+            wall = true;
+            EXPECT_EQ(entry.at("n").get<int>(), 6);
+            EXPECT_GT(entry.at("rounds_needed").get<int>(), 0);
+        }
+    }
+    EXPECT_TRUE(wall) << calibration.dump(2);
+}
+
+TEST_F(EndToEnd, Gc_ListsUnusedWorktrees_DryRunRemovesNothing) {
+    m_repo.write("app.c", program(20'000'000));
+    m_repo.commit("v2");
+    m_repo.tag("v2");
+    ASSERT_EQ(abtool("--ref-a v1 --ref-b v2 --rounds 2").status, 1);
+    const ShellResult dry = abtool("gc --older-than 0s --dry-run");
+    EXPECT_EQ(dry.status, 0) << dry.output;
+    EXPECT_NE(dry.output.find("2 worktree(s) to remove"), std::string::npos) << dry.output;
+    const ShellResult recent = abtool("gc --older-than 1d");
+    EXPECT_NE(recent.output.find("0 worktree(s) removed"), std::string::npos) << recent.output;
+    EXPECT_EQ(abtool("gc --older-than soon").status, 2);
+}
+
 TEST_F(EndToEnd, ConfigError_Exit2_NamesFileAndLine) {
     m_repo.write("abtool.toml", config(8, "comand = [\"x\"]\n"));
     const ShellResult result = abtool("--ref-a v1 --ref-b CURRENT");

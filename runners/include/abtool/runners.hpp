@@ -20,6 +20,7 @@ namespace abtool::runners {
 // group is stopped (SIGTERM, a grace period, SIGKILL) and no new one starts.
 void request_stop() noexcept;
 bool stop_requested() noexcept;
+void clear_stop_request() noexcept; // for tests and for a session that starts anew
 
 using Env = std::map<std::string, std::string>;
 
@@ -33,6 +34,9 @@ struct ProcessSpec {
     std::chrono::milliseconds timeout{std::chrono::seconds(60)};
     std::vector<int> cpus;           // pin the child to these CPUs when not empty
     int nice = 0;                    // added niceness for the child
+    // When set, stdout and stderr go to this file, interleaved as written, instead of being
+    // captured (builds: the log is what a person reads).
+    std::optional<std::filesystem::path> output_file;
 };
 
 struct ProcessResult {

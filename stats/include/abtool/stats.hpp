@@ -53,6 +53,10 @@ struct Comparison {
     double hl_delta_pct = 0;        // Hodges-Lehmann estimate, in %
     double ci_low_pct = 0, ci_high_pct = 0;
     IntervalMethod interval = IntervalMethod::none; // the interval the verdict used
+    // The BCa bootstrap interval of the median of d, reported beside the verdict's interval
+    // (percentile when BCa is undefined: bootstrap_is_bca false).
+    double bootstrap_low_pct = 0, bootstrap_high_pct = 0;
+    bool bootstrap_is_bca = false;
     double p_value = 1;             // Wilcoxon signed-rank on d
     double p_adjusted = 1;          // after multiplicity control across the run's cases
     Verdict verdict = Verdict::inconclusive;

@@ -1,0 +1,58 @@
+// Starting children inside runners/: each child leads its own process group so that a timeout
+// or an interrupt stops it and everything it forked. run_process (runners.hpp) runs one to
+// completion; ChildProcess keeps a long-running one (a publish workload's server) alive until
+// stopped.
+//
+// Why fork/exec and not boost::process::child: abtool needs the rusage of exactly this child
+// (wait4), and Boost.Process v1 reaps children itself (and through SIGCHLD handling), which races
+// with wait4. The pipes, timers and the exit notification (a pidfd) run on Boost.Asio.
+#pragma once
+
+#include "abtool/runners.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+#include <sys/types.h>
+
+namespace abtool::runners {
+
+// A fully prepared exec: argv and envp built before fork, so the child allocates nothing.
+struct ExecPlan {
+    std::vector<std::string> argv;
+    std::vector<std::string> envp;
+    std::filesystem::path cwd;
+    std::vector<int> cpus;
+    int nice = 0;
+};
+ExecPlan make_exec_plan(const ProcessSpec& spec);
+
+// Sends `signal` to the group, waits up to `grace` for the leader to exit, then SIGKILLs the
+// group. Returns once the leader is reaped (its status in *status when given).
+void stop_group(pid_t pid, std::chrono::milliseconds grace, int* status = nullptr);
+
+class ChildProcess {
+public:
+    // Starts `spec` with stdout and stderr appended to `output_log`. Throws Error(workload) when
+    // it cannot be started.
+    static ChildProcess start(const ProcessSpec& spec, const std::filesystem::path& output_log);
+
+    ChildProcess(ChildProcess&& other) noexcept;
+    ChildProcess& operator=(ChildProcess&&) = delete;
+    ChildProcess(const ChildProcess&) = delete;
+    ~ChildProcess(); // stops it (SIGTERM, 2 s grace, SIGKILL)
+
+    pid_t pid() const { return m_pid; }
+    // Nullopt while running; the exit code (or 128 + signal) once it has ended.
+    std::optional<int> exit_status();
+    void stop(std::chrono::milliseconds grace = std::chrono::seconds(2));
+
+private:
+    explicit ChildProcess(pid_t pid) : m_pid(pid) {}
+    pid_t m_pid = -1;
+    std::optional<int> m_status;
+};
+
+} // namespace abtool::runners
