@@ -198,8 +198,12 @@ report::Report analyze_records(const Plan& plan, const Config& config,
         identity.case_name = case_name;
         identity.metric = metric;
         row.primary_key = primary_key(identity);
-        row.errors_a = errors[{workload, Side::a}];
-        row.errors_b = errors[{workload, Side::b}];
+        const auto failed_runs = [&](Side side) {
+            const auto it = errors.find({workload, side});
+            return it == errors.end() ? 0 : it->second;
+        };
+        row.errors_a = failed_runs(Side::a);
+        row.errors_b = failed_runs(Side::b);
 
         stats::PairedInput input;
         input.direction = row.direction;

@@ -564,11 +564,11 @@ Config parse_config(std::string_view text, const std::filesystem::path& source) 
         reader.fail(root.source(), "no [[workload]] defined: add at least one");
     }
     const toml::array* array = workloads->as_array();
+    if (array != nullptr && array->empty()) {
+        reader.fail(workloads->source(), "no [[workload]] defined: add at least one");
+    }
     if (array == nullptr || !array->is_array_of_tables()) {
         reader.fail(workloads->source(), "'workload' must be an array of tables ([[workload]])");
-    }
-    if (array->empty()) {
-        reader.fail(workloads->source(), "no [[workload]] defined: add at least one");
     }
     std::set<std::string> names;
     for (std::size_t i = 0; i < array->size(); ++i) {

@@ -19,7 +19,8 @@
 namespace abtool::testing {
 namespace {
 
-// Spins for `iterations` steps of a loop the compiler cannot remove; about 20 ms per 10^7 steps.
+// Spins for `iterations` steps of a loop the compiler cannot remove (about 4 ms per 10^7 steps
+// here), so that the loop, not process start-up, dominates a run.
 std::string program(long iterations) {
     return "#include <stdio.h>\n"
            "int main(void) {\n"
@@ -88,7 +89,7 @@ class EndToEnd : public ::testing::Test {
 protected:
     EndToEnd() : m_repo(m_dir / "repo") {
         m_repo.write(".gitignore", "app\nresults.csv\n");
-        m_repo.write("app.c", program(10'000'000));
+        m_repo.write("app.c", program(40'000'000));
         m_repo.write("abtool.toml", config(8));
         m_repo.commit("v1: baseline");
         m_repo.tag("v1");
@@ -116,7 +117,7 @@ protected:
 };
 
 TEST_F(EndToEnd, SlowerCommit_IsRegressed_Exit1_RowAppended) {
-    m_repo.write("app.c", program(20'000'000)); // twice the work
+    m_repo.write("app.c", program(80'000'000)); // twice the work
     m_repo.commit("v2: twice the work");
     m_repo.tag("v2");
 
@@ -165,7 +166,7 @@ TEST_F(EndToEnd, IdenticalCode_Passes_Exit0) {
 }
 
 TEST_F(EndToEnd, Current_SeesUncommittedChange_AndLeavesTheTreeAlone) {
-    m_repo.write("app.c", program(20'000'000)); // uncommitted
+    m_repo.write("app.c", program(80'000'000)); // uncommitted
     const std::string status_before = m_repo.git("status --porcelain");
     const std::string index_before = read_file(m_repo.root() / ".git" / "index");
 
@@ -173,12 +174,12 @@ TEST_F(EndToEnd, Current_SeesUncommittedChange_AndLeavesTheTreeAlone) {
     EXPECT_EQ(result.status, 1) << result.output;
     EXPECT_EQ(m_repo.git("status --porcelain"), status_before);
     EXPECT_EQ(read_file(m_repo.root() / ".git" / "index"), index_before);
-    EXPECT_EQ(read_file(m_repo.root() / "app.c"), program(20'000'000));
+    EXPECT_EQ(read_file(m_repo.root() / "app.c"), program(80'000'000));
     EXPECT_EQ(m_repo.git("stash list"), "");
 }
 
 TEST_F(EndToEnd, Analyze_ReproducesTheRunsVerdicts) {
-    m_repo.write("app.c", program(20'000'000));
+    m_repo.write("app.c", program(52'000'000)); // +30% loop work
     m_repo.commit("v2");
     m_repo.tag("v2");
     const ShellResult run = abtool("--ref-a v1 --ref-b v2 --rounds 6");
@@ -198,16 +199,17 @@ TEST_F(EndToEnd, Analyze_ReproducesTheRunsVerdicts) {
     };
     EXPECT_EQ(table_line(analyze.output), table_line(run.output));
 
-    // A larger threshold than the change turns the regression into something else.
-    const ShellResult lenient = abtool("analyze " + quote(run_dir.string()) + " --threshold 500%");
+    // A threshold larger than the change turns the regression into something else.
+    const ShellResult lenient = abtool("analyze " + quote(run_dir.string()) + " --threshold 60%");
     EXPECT_EQ(lenient.status, 0) << lenient.output;
 }
 
 TEST_F(EndToEnd, SecondRun_ReusesWorktreesAndSkipsBuilds) {
-    m_repo.write("app.c", program(20'000'000));
+    m_repo.write("app.c", program(80'000'000));
     m_repo.commit("v2");
     m_repo.tag("v2");
-    ASSERT_EQ(abtool("--ref-a v1 --ref-b v2 --rounds 2").status, 1);
+    // Two rounds cannot make a change significant: the gate passes, which is not the point here.
+    ASSERT_EQ(abtool("--ref-a v1 --ref-b v2 --rounds 2").status, 0);
     const ShellResult second = abtool("--ref-a v1 --ref-b v2 --rounds 2");
     // Both refs: the build stamp matched, nothing was built.
     std::size_t skipped = 0;
@@ -245,10 +247,10 @@ TEST_F(EndToEnd, Calibrate_ReportsNoiseFloorOfTheRefAgainstItself) {
 }
 
 TEST_F(EndToEnd, Gc_ListsUnusedWorktrees_DryRunRemovesNothing) {
-    m_repo.write("app.c", program(20'000'000));
+    m_repo.write("app.c", program(80'000'000));
     m_repo.commit("v2");
     m_repo.tag("v2");
-    ASSERT_EQ(abtool("--ref-a v1 --ref-b v2 --rounds 2").status, 1);
+    ASSERT_EQ(abtool("--ref-a v1 --ref-b v2 --rounds 2").status, 0);
     const ShellResult dry = abtool("gc --older-than 0s --dry-run");
     EXPECT_EQ(dry.status, 0) << dry.output;
     EXPECT_NE(dry.output.find("2 worktree(s) to remove"), std::string::npos) << dry.output;
@@ -261,7 +263,7 @@ TEST_F(EndToEnd, ConfigError_Exit2_NamesFileAndLine) {
     m_repo.write("abtool.toml", config(8, "comand = [\"x\"]\n"));
     const ShellResult result = abtool("--ref-a v1 --ref-b CURRENT");
     EXPECT_EQ(result.status, 2) << result.output;
-    EXPECT_NE(result.output.find("abtool.toml:12: [[workload]] 'spin': unknown key 'comand'"),
+    EXPECT_NE(result.output.find("abtool.toml:11: [[workload]] 'spin': unknown key 'comand'"),
               std::string::npos)
         << result.output;
     EXPECT_FALSE(std::filesystem::exists(results()));
@@ -305,7 +307,7 @@ TEST_F(EndToEnd, WorkloadFailingEveryWarmup_Exit3) {
 }
 
 TEST_F(EndToEnd, Interrupt_Exit130_KeepsSamples_AppendsNothing) {
-    m_repo.write("app.c", program(20'000'000));
+    m_repo.write("app.c", program(80'000'000));
     m_repo.commit("v2");
     m_repo.tag("v2");
     const std::string command = "cd " + quote(m_repo.root().string()) + " && CI=true exec " +
@@ -342,7 +344,7 @@ TEST_F(EndToEnd, Interrupt_Exit130_KeepsSamples_AppendsNothing) {
     std::istringstream lines(read_file(run_dir / "samples.jsonl"));
     std::string line;
     while (std::getline(lines, line)) {
-        EXPECT_NO_THROW((void)nlohmann::json::parse(line)) << line;
+        EXPECT_TRUE(nlohmann::json::accept(line)) << line;
     }
 }
 

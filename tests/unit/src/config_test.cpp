@@ -103,14 +103,14 @@ TEST(Config, UnknownTopLevelAndRunKeys_AreErrors) {
               std::string::npos);
     const Error error = error_of(with_workload("[run]\nround = 3\n",
                                                "name=\"x\"\nkind=\"command\"\ncommand=[\"a\"]\n"));
-    EXPECT_NE(std::string(error.what()).find(":3: [run] unknown key 'round'"), std::string::npos)
+    EXPECT_NE(std::string(error.what()).find(":2: [run] unknown key 'round'"), std::string::npos)
         << error.what();
 }
 
 TEST(Config, WrongType_NamesKeyAndLine) {
     const Error error = error_of(with_workload("[run]\nrounds = \"twenty\"\n",
                                                "name=\"x\"\nkind=\"command\"\ncommand=[\"a\"]\n"));
-    EXPECT_NE(std::string(error.what()).find(":3: [run] 'rounds' must be an integer"),
+    EXPECT_NE(std::string(error.what()).find(":2: [run] 'rounds' must be an integer"),
               std::string::npos)
         << error.what();
     const Error argv_error =
@@ -156,7 +156,7 @@ TEST(Config, Threshold_AcceptsPercentAndFraction_RejectsGarbage) {
             .run.threshold,
         0.05);
     const Error error = error_of(with_workload("[run]\nthreshold = \"abc\"\n", workload));
-    EXPECT_NE(std::string(error.what()).find(":3: [run] 'threshold'"), std::string::npos)
+    EXPECT_NE(std::string(error.what()).find(":2: [run] 'threshold'"), std::string::npos)
         << error.what();
 }
 
