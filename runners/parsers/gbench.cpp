@@ -30,9 +30,13 @@ std::string replace_non_finite(std::string_view text) {
         for (std::string_view word : {"-Infinity", "Infinity", "-NaN", "NaN", "-nan", "nan",
                                       "-inf", "inf"}) {
             if (text.substr(i, word.size()) == word) {
-                // Same length, so byte offsets in later errors still point at the original.
+                // Padded to the word's length where it is longer than "null", so later byte
+                // offsets still point into the original; after a 3-letter NaN or inf they are
+                // one byte further on.
                 result += "null";
-                result.append(word.size() - 4, ' ');
+                if (word.size() > 4) {
+                    result.append(word.size() - 4, ' ');
+                }
                 i += word.size() - 1;
                 replaced = true;
                 break;
@@ -50,7 +54,9 @@ ParseResult parse_gbench(std::string_view text) {
     try {
         json = nlohmann::json::parse(replace_non_finite(text));
     } catch (const nlohmann::json::parse_error& error) {
-        return ParseError{std::string("not Google Benchmark JSON: ") + error.what(), error.byte};
+        // nlohmann counts bytes from 1; abtool reports 0-based offsets.
+        return ParseError{std::string("not Google Benchmark JSON: ") + error.what(),
+                          error.byte > 0 ? error.byte - 1 : 0};
     }
     if (!json.is_object() || !json.contains("benchmarks") || !json["benchmarks"].is_array()) {
         return ParseError{"not Google Benchmark JSON: no \"benchmarks\" array", 0};

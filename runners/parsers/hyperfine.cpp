@@ -9,7 +9,8 @@ ParseResult parse_hyperfine(std::string_view text) {
     try {
         json = nlohmann::json::parse(text);
     } catch (const nlohmann::json::parse_error& error) {
-        return ParseError{std::string("not hyperfine JSON: ") + error.what(), error.byte};
+        return ParseError{std::string("not hyperfine JSON: ") + error.what(),
+                          error.byte > 0 ? error.byte - 1 : 0};
     }
     if (!json.is_object() || !json.contains("results") || !json["results"].is_array()) {
         return ParseError{"not hyperfine JSON: no \"results\" array", 0};

@@ -1,1 +1,159 @@
-// placeholder: replaced by the part that owns this file
+// run_process on real children: large output on both pipes, timeouts that take a forked
+// grandchild down too, exit codes and signals, the kernel's accounting, interrupts, and a
+// command that cannot start.
+#include "abtool/error.hpp"
+#include "abtool/runners.hpp"
+#include "runners/process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <thread>
+
+namespace abtool::runners {
+namespace {
+
+ProcessSpec sh(const std::string& script, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    ProcessSpec spec;
+    spec.shell = script;
+    spec.timeout = timeout;
+    return spec;
+}
+
+bool alive(pid_t pid) { return ::kill(pid, 0) == 0; }
+
+TEST(Process, LargeOutputOnBothPipes_NoDeadlock) {
+    // 20 MB on stdout and 20 MB on stderr at once: reading one pipe while the other fills would
+    // hang here.
+    const ProcessResult r = run_process(
+        sh("head -c 20000000 /dev/zero | tr '\\0' o & head -c 20000000 /dev/zero | tr '\\0' e "
+           ">&2; wait"));
+    ASSERT_TRUE(r.ok()) << r.describe_failure();
+    EXPECT_EQ(r.out.size(), 20000000u);
+    EXPECT_EQ(r.err.size(), 20000000u);
+    EXPECT_EQ(r.out.find_first_not_of('o'), std::string::npos);
+}
+
+TEST(Process, Timeout_KillsTheChildAndItsGrandchild) {
+    abtool::testing::TempDir dir;
+    const auto pid_file = dir / "grandchild.pid";
+    const auto start = std::chrono::steady_clock::now();
+    const ProcessResult r = run_process(
+        sh("sleep 60 & echo $! > '" + pid_file.string() + "'; sleep 60",
+           std::chrono::milliseconds(300)));
+    const auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_TRUE(r.timed_out);
+    EXPECT_FALSE(r.ok());
+    EXPECT_LT(took, std::chrono::seconds(10));
+    std::ifstream in(pid_file);
+    pid_t grandchild = 0;
+    ASSERT_TRUE(in >> grandchild);
+    for (int i = 0; i < 100 && alive(grandchild); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_FALSE(alive(grandchild)) << "grandchild " << grandchild << " survived";
+    EXPECT_NE(r.describe_failure().find("timed out"), std::string::npos);
+}
+
+TEST(Process, ChildThatIgnoresSigterm_IsKilledAfterTheGracePeriod) {
+    const ProcessResult r =
+        run_process(sh("trap '' TERM; while :; do sleep 0.05; done", std::chrono::milliseconds(200)));
+    EXPECT_TRUE(r.timed_out);
+    EXPECT_EQ(r.signal, SIGKILL);
+}
+
+TEST(Process, ExitCodeAndSignal_AreReportedWithTheStderrTail) {
+    const ProcessResult exited = run_process(sh("echo broken >&2; exit 3"));
+    EXPECT_EQ(exited.exit_code, 3);
+    EXPECT_FALSE(exited.ok());
+    EXPECT_NE(exited.describe_failure().find("exit code 3"), std::string::npos);
+    EXPECT_NE(exited.describe_failure().find("broken"), std::string::npos);
+    const ProcessResult killed = run_process(sh("kill -SEGV $$"));
+    EXPECT_EQ(killed.signal, SIGSEGV);
+    EXPECT_NE(killed.describe_failure().find("signal 11"), std::string::npos);
+}
+
+TEST(Process, Rusage_IsThisChildsOwn) {
+    // The shell itself holds a 100 MB string: peak RSS must show it. Spin: user time must.
+    const ProcessResult big =
+        run_process(sh("x=$(head -c 100000000 /dev/zero | tr '\\0' a); echo ${#x}"));
+    ASSERT_TRUE(big.ok()) << big.describe_failure();
+    EXPECT_GE(big.max_rss_kb, 100000);
+    const ProcessResult spin = run_process(sh("exec awk 'BEGIN { for (i = 0; i < 3000000; i++) s += i }'"));
+    ASSERT_TRUE(spin.ok());
+    EXPECT_GT(spin.user_ms, 10);
+    EXPECT_GT(spin.wall_ms, 10);
+    EXPECT_GT(spin.start_unix_ns, 0);
+}
+
+TEST(Process, RequestStop_StopsTheRunningChild) {
+    clear_stop_request();
+    std::thread stopper([] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        request_stop();
+    });
+    const auto start = std::chrono::steady_clock::now();
+    const ProcessResult r = run_process(sh("sleep 30"));
+    stopper.join();
+    EXPECT_TRUE(r.interrupted);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+    // Nothing new starts while a stop is requested.
+    EXPECT_TRUE(run_process(sh("true")).interrupted);
+    clear_stop_request();
+    EXPECT_TRUE(run_process(sh("true")).ok());
+}
+
+TEST(Process, ArgvWithoutShell_CwdAndEnv) {
+    abtool::testing::TempDir dir;
+    ProcessSpec spec;
+    spec.argv = {"sh", "-c", "pwd; echo \"$ABTOOL_TEST_VALUE\"", "ignored $(echo no)"};
+    spec.cwd = dir.path();
+    spec.env = {{"ABTOOL_TEST_VALUE", "a value; with $(no expansion)"}};
+    const ProcessResult r = run_process(spec);
+    ASSERT_TRUE(r.ok()) << r.describe_failure();
+    EXPECT_EQ(r.out, dir.path().string() + "\na value; with $(no expansion)\n");
+}
+
+TEST(Process, RelativeProgramResolvesAgainstCwd) {
+    abtool::testing::TempDir dir;
+    abtool::testing::write_file(dir / "tool.sh", "#!/bin/sh\necho from-cwd\n");
+    std::filesystem::permissions(dir / "tool.sh", std::filesystem::perms::owner_all);
+    ProcessSpec spec;
+    spec.argv = {"./tool.sh"};
+    spec.cwd = dir.path();
+    const ProcessResult r = run_process(spec);
+    EXPECT_EQ(r.out, "from-cwd\n") << r.describe_failure();
+}
+
+TEST(Process, MissingProgram_IsAnErrorNamingIt) {
+    ProcessSpec spec;
+    spec.argv = {"./no-such-program", "--flag"};
+    spec.cwd = "/tmp";
+    try {
+        run_process(spec);
+        FAIL() << "no error";
+    } catch (const Error& error) {
+        EXPECT_EQ(error.kind(), ErrorKind::workload);
+        EXPECT_NE(std::string(error.what()).find("./no-such-program --flag"), std::string::npos);
+        EXPECT_NE(std::string(error.what()).find("No such file"), std::string::npos);
+    }
+}
+
+TEST(ChildProcess, StopEndsTheServerAndItsGroup) {
+    abtool::testing::TempDir dir;
+    ProcessSpec spec;
+    spec.shell = "echo started; sleep 60 & sleep 60";
+    ChildProcess child = ChildProcess::start(spec, dir / "server.log");
+    const pid_t pid = child.pid();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_FALSE(child.exit_status());
+    child.stop(std::chrono::milliseconds(500));
+    EXPECT_FALSE(alive(pid));
+    EXPECT_NE(abtool::testing::read_file(dir / "server.log").find("started"), std::string::npos);
+}
+
+} // namespace
+} // namespace abtool::runners

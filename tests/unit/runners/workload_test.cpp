@@ -1,1 +1,69 @@
-// placeholder: replaced by the part that owns this file
+// run_workload: command workloads give wall/user/sys/RSS samples or an error sample, hotpath
+// workloads parse what the program prints (or writes to its output file) and gate the chosen
+// metrics; the context's environment reaches the child.
+#include "abtool/runners.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+
+namespace abtool::runners {
+namespace {
+
+RunContext context_in(const std::filesystem::path& dir) {
+    RunContext context;
+    context.worktree = dir;
+    context.label = "ref 'test'";
+    context.env = {{"ABTOOL_ENV_PADDING", "xxxx"}};
+    return context;
+}
+
+TEST(CommandWorkload, SuccessfulRun_GivesFourSamples_WallGated) {
+    abtool::testing::TempDir dir;
+    Workload workload{"w", CommandWorkload{{"sh", "-c", "test \"$ABTOOL_ENV_PADDING\" = xxxx"}, {}, {}, std::chrono::seconds(10)}};
+    const RunResult result = run_workload(workload, context_in(dir.path()));
+    ASSERT_FALSE(result.error) << *result.error;
+    ASSERT_EQ(result.samples.size(), 4u);
+    EXPECT_EQ(result.samples[0].metric, "wall_ms");
+    EXPECT_EQ(result.samples[0].gate, Gate::yes);
+    EXPECT_EQ(result.samples[3].metric, "max_rss_kb");
+    EXPECT_EQ(result.samples[3].gate, Gate::no);
+    EXPECT_EQ(kind_name(workload), "command");
+}
+
+TEST(CommandWorkload, FailingRun_IsAnErrorValueNotAnException) {
+    abtool::testing::TempDir dir;
+    Workload workload{"w", CommandWorkload{{}, std::string("echo oops >&2; exit 4"), {}, std::chrono::seconds(10)}};
+    const RunResult result = run_workload(workload, context_in(dir.path()));
+    ASSERT_TRUE(result.error);
+    EXPECT_NE(result.error->find("exit code 4"), std::string::npos);
+    EXPECT_NE(result.error->find("oops"), std::string::npos);
+    EXPECT_TRUE(result.samples.empty());
+}
+
+TEST(HotpathWorkload, JsonlFromOutputFile_GatesTheNamedMetric) {
+    abtool::testing::TempDir dir;
+    HotpathWorkload spec;
+    spec.shell = "printf '{\"case\":\"c\",\"metric\":\"a\",\"value\":2}\\n{\"case\":\"c\",\"metric\":\"b\",\"value\":3}\\n' > out.jsonl";
+    spec.format = HotpathFormat::jsonl;
+    spec.output_file = "out.jsonl";
+    spec.metrics = {"b"};
+    const RunResult result = run_workload({"h", spec}, context_in(dir.path()));
+    ASSERT_FALSE(result.error) << *result.error;
+    ASSERT_EQ(result.samples.size(), 2u);
+    EXPECT_EQ(result.samples[0].gate, Gate::no);
+    EXPECT_EQ(result.samples[1].gate, Gate::yes);
+}
+
+TEST(HotpathWorkload, GarbageOutput_IsAnErrorNamingFormatLabelAndOffset) {
+    abtool::testing::TempDir dir;
+    HotpathWorkload spec;
+    spec.shell = "echo '{\"benchmarks\": [' ";
+    const RunResult result = run_workload({"h", spec}, context_in(dir.path()));
+    ASSERT_TRUE(result.error);
+    EXPECT_NE(result.error->find("Google Benchmark JSON"), std::string::npos) << *result.error;
+    EXPECT_NE(result.error->find("ref 'test'"), std::string::npos) << *result.error;
+    EXPECT_NE(result.error->find("at byte"), std::string::npos) << *result.error;
+}
+
+} // namespace
+} // namespace abtool::runners
