@@ -1,1 +1,294 @@
-// placeholder: replaced by the part that owns this file
+// worktrees on real temporary repositories: every ref form, CURRENT against git's own tree of the
+// same files, the user's state untouched, reuse, concurrency, an interrupted checkout, and gc.
+#include "abtool/error.hpp"
+#include "abtool/worktrees.hpp"
+#include "tests/support/shell.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/test_repo.hpp"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace abtool::worktrees {
+namespace {
+
+using abtool::testing::must;
+using abtool::testing::quote;
+using abtool::testing::read_file;
+using abtool::testing::TempDir;
+using abtool::testing::TestRepo;
+
+std::string trimmed(std::string text) {
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
+        text.pop_back();
+    }
+    return text;
+}
+
+class Worktrees : public ::testing::Test {
+protected:
+    Worktrees() : m_repo(m_dir / "repo") {
+        m_repo.write(".gitignore", "*.log\n");
+        m_repo.write("a.txt", "one\n");
+        m_repo.write("src/b.txt", "two\n");
+        m_first = m_repo.commit("first");
+        m_repo.tag("v1");
+        m_repo.write("a.txt", "one, changed\n");
+        m_second = m_repo.commit("second");
+        m_repo.git("branch dev " + m_first);
+        m_repo.git("update-ref refs/remotes/origin/feature " + m_first);
+    }
+
+    // The tree git itself would record for the working tree as it is: everything added in a
+    // copy of the repository (never in the user's).
+    std::string git_tree_of_working_tree() {
+        const auto copy = m_dir / "copy";
+        must("rm -rf " + quote(copy.string()) + " && cp -a " + quote(m_repo.root().string()) +
+             " " + quote(copy.string()));
+        return trimmed(must("cd " + quote(copy.string()) +
+                            " && rm -rf .abtool && git add -A && git write-tree"));
+    }
+
+    TempDir m_dir;
+    TestRepo m_repo;
+    std::string m_first, m_second;
+};
+
+TEST_F(Worktrees, ResolvesEveryRefForm) {
+    Repository repo = Repository::open(m_repo.root());
+    const std::string first_tree = trimmed(m_repo.git("rev-parse " + m_first + "^{tree}"));
+    for (const std::string& ref : std::vector<std::string>{"dev", "v1", m_first, m_first.substr(0, 8), "HEAD~1",
+                                  "origin/feature"}) {
+        const ResolvedRef resolved = repo.resolve(ref);
+        EXPECT_EQ(resolved.commit, m_first) << ref;
+        EXPECT_EQ(resolved.content_id, first_tree) << ref;
+        EXPECT_EQ(resolved.kind, RefKind::commit);
+        EXPECT_EQ(resolved.name, ref);
+    }
+    EXPECT_EQ(repo.resolve("main").commit, m_second);
+}
+
+TEST_F(Worktrees, UnknownRef_IsAUsageErrorWithCloseNames) {
+    Repository repo = Repository::open(m_repo.root());
+    try {
+        repo.resolve("mian");
+        FAIL() << "no error";
+    } catch (const Error& error) {
+        EXPECT_EQ(error.kind(), ErrorKind::usage);
+        EXPECT_NE(std::string(error.what()).find("'mian'"), std::string::npos);
+        EXPECT_NE(error.hint().find("main"), std::string::npos) << error.hint();
+    }
+    EXPECT_THROW(repo.resolve("--upload-pack=evil"), Error);
+}
+
+TEST_F(Worktrees, NotARepository_IsAUsageError) {
+    try {
+        Repository::open(m_dir / "..");
+        // /tmp may itself sit inside a repository on a developer's machine; nothing to check.
+    } catch (const Error& error) {
+        EXPECT_EQ(error.kind(), ErrorKind::usage);
+    }
+    const auto plain = m_dir / "plain";
+    std::filesystem::create_directories(plain);
+    must("git init -q --bare " + quote((m_dir / "bare.git").string()));
+    EXPECT_THROW(Repository::open(m_dir / "bare.git"), Error);
+}
+
+TEST_F(Worktrees, Current_MatchesGitsTreeOfStagedUnstagedUntrackedAndDeleted_IgnoredLeftOut) {
+    m_repo.write("a.txt", "unstaged edit\n");
+    m_repo.write("staged.txt", "staged\n");
+    m_repo.git("add staged.txt");
+    m_repo.write("untracked.txt", "new\n");
+    m_repo.write("build.log", "ignored\n");
+    std::filesystem::remove(m_repo.root() / "src" / "b.txt");
+    Repository repo = Repository::open(m_repo.root());
+    const ResolvedRef current = repo.resolve("CURRENT");
+    EXPECT_EQ(current.kind, RefKind::snapshot);
+    EXPECT_EQ(current.commit, m_second);
+    EXPECT_EQ(current.content_id, git_tree_of_working_tree());
+    const std::string listing = m_repo.git("ls-tree -r --name-only " + current.content_id);
+    EXPECT_NE(listing.find("untracked.txt"), std::string::npos);
+    EXPECT_NE(listing.find("staged.txt"), std::string::npos);
+    EXPECT_EQ(listing.find("build.log"), std::string::npos);
+    EXPECT_EQ(listing.find("src/b.txt"), std::string::npos);
+}
+
+TEST_F(Worktrees, Current_LeavesHeadIndexStashFilesAndMtimesAlone) {
+    m_repo.write("a.txt", "unstaged edit\n");
+    m_repo.write("staged.txt", "staged\n");
+    m_repo.git("add staged.txt");
+    m_repo.write("untracked.txt", "new\n");
+    const std::string head = m_repo.git("rev-parse HEAD");
+    const std::string index = read_file(m_repo.root() / ".git" / "index");
+    const std::string status = m_repo.git("status --porcelain");
+    const auto mtime = std::filesystem::last_write_time(m_repo.root() / "a.txt");
+    {
+        Repository repo = Repository::open(m_repo.root());
+        repo.resolve("CURRENT");
+        Worktree worktree = provision(repo, repo.resolve("CURRENT"));
+        EXPECT_EQ(read_file(worktree.path() / "a.txt"), "unstaged edit\n");
+        EXPECT_EQ(read_file(worktree.path() / "untracked.txt"), "new\n");
+    }
+    EXPECT_EQ(m_repo.git("rev-parse HEAD"), head);
+    EXPECT_EQ(read_file(m_repo.root() / ".git" / "index"), index);
+    EXPECT_EQ(m_repo.git("status --porcelain"), status);
+    EXPECT_EQ(m_repo.git("stash list"), "");
+    EXPECT_EQ(std::filesystem::last_write_time(m_repo.root() / "a.txt"), mtime);
+    EXPECT_EQ(read_file(m_repo.root() / "a.txt"), "unstaged edit\n");
+}
+
+TEST_F(Worktrees, Current_SameContentSameId_EditGivesNewId) {
+    Repository repo = Repository::open(m_repo.root());
+    m_repo.write("a.txt", "edit\n");
+    const std::string first = repo.resolve("CURRENT").content_id;
+    EXPECT_EQ(repo.resolve("CURRENT").content_id, first);
+    m_repo.write("a.txt", "another edit\n");
+    EXPECT_NE(repo.resolve("CURRENT").content_id, first);
+}
+
+TEST_F(Worktrees, Provision_ChecksOutOnce_ThenReuses_EqualPathLengths) {
+    Repository repo = Repository::open(m_repo.root());
+    std::filesystem::path first_path;
+    {
+        Worktree first = provision(repo, repo.resolve("v1"));
+        EXPECT_TRUE(first.checked_out_now());
+        EXPECT_EQ(read_file(first.path() / "a.txt"), "one\n");
+        EXPECT_EQ(read_file(first.path() / "src" / "b.txt"), "two\n");
+        first_path = first.path();
+    }
+    Worktree again = provision(repo, repo.resolve("dev"));
+    EXPECT_FALSE(again.checked_out_now());
+    EXPECT_EQ(again.path(), first_path);
+    Worktree other = provision(repo, repo.resolve("main"));
+    Worktree secondary = provision(repo, repo.resolve("main"), Slot::secondary);
+    EXPECT_NE(other.path(), secondary.path());
+    EXPECT_EQ(other.path().string().size(), again.path().string().size());
+    EXPECT_EQ(other.path().string().size(), secondary.path().string().size());
+    EXPECT_NE(read_file(m_repo.root() / ".git" / "info" / "exclude").find("/.abtool/"),
+              std::string::npos);
+    EXPECT_EQ(m_repo.git("status --porcelain"), "");
+}
+
+TEST_F(Worktrees, WorksFromASubdirectoryAndFromALinkedWorktree) {
+    Repository from_subdir = Repository::open(m_repo.root() / "src");
+    EXPECT_EQ(from_subdir.root(), m_repo.root());
+    EXPECT_EQ(from_subdir.resolve("HEAD~1").commit, m_first);
+    const auto linked = m_dir / "linked";
+    m_repo.git("worktree add -q " + quote(linked.string()) + " dev");
+    Repository from_linked = Repository::open(linked);
+    EXPECT_EQ(from_linked.root(), std::filesystem::canonical(linked));
+    EXPECT_EQ(from_linked.resolve("HEAD").commit, m_first);
+    Worktree worktree = provision(from_linked, from_linked.resolve("main"));
+    EXPECT_EQ(read_file(worktree.path() / "a.txt"), "one, changed\n");
+}
+
+TEST_F(Worktrees, TwoProcessesProvisioningTheSameRef_BothGetAGoodCheckout) {
+    for (int i = 0; i < 200; ++i) {
+        m_repo.write("many/file" + std::to_string(i) + ".txt", std::string(2000, 'x'));
+    }
+    m_repo.commit("many files");
+    std::vector<pid_t> children;
+    for (int i = 0; i < 2; ++i) {
+        const pid_t pid = fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            try {
+                Repository repo = Repository::open(m_repo.root());
+                Worktree worktree = provision(repo, repo.resolve("main"));
+                const bool good =
+                    read_file(worktree.path() / "many" / "file199.txt") == std::string(2000, 'x');
+                _exit(good ? 0 : 1);
+            } catch (...) {
+                _exit(2);
+            }
+        }
+        children.push_back(pid);
+    }
+    for (pid_t pid : children) {
+        int status = 0;
+        waitpid(pid, &status, 0);
+        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    }
+}
+
+TEST_F(Worktrees, CheckoutKilledMidWay_IsRedoneByTheNextRun) {
+    for (int i = 0; i < 2000; ++i) {
+        m_repo.write("many/file" + std::to_string(i) + ".txt", std::to_string(i));
+    }
+    m_repo.commit("many files");
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        Repository repo = Repository::open(m_repo.root());
+        provision(repo, repo.resolve("main"));
+        _exit(0);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    // Wherever the kill landed (before, during or after the checkout), the next run ends with a
+    // complete, correct checkout.
+    Repository repo = Repository::open(m_repo.root());
+    Worktree worktree = provision(repo, repo.resolve("main"));
+    for (int i : {0, 999, 1999}) {
+        EXPECT_EQ(read_file(worktree.path() / "many" / ("file" + std::to_string(i) + ".txt")),
+                  std::to_string(i));
+    }
+}
+
+TEST_F(Worktrees, IncompleteCheckoutLeftBehind_IsNeverReused) {
+    Repository repo = Repository::open(m_repo.root());
+    const ResolvedRef ref = repo.resolve("v1");
+    std::filesystem::path path;
+    {
+        Worktree worktree = provision(repo, ref);
+        path = worktree.path();
+    }
+    // What a crash mid-checkout leaves: files, but no completion marker.
+    std::filesystem::remove(repo.state_dir() / "meta" / path.filename() / "complete");
+    std::filesystem::remove(path / "a.txt");
+    Worktree again = provision(repo, ref);
+    EXPECT_TRUE(again.checked_out_now());
+    EXPECT_EQ(read_file(again.path() / "a.txt"), "one\n");
+}
+
+TEST_F(Worktrees, Gc_RemovesStale_KeepsInUseAndRecent) {
+    Repository repo = Repository::open(m_repo.root());
+    Worktree in_use = provision(repo, repo.resolve("v1"));
+    std::filesystem::path stale;
+    {
+        Worktree released = provision(repo, repo.resolve("main"));
+        stale = released.path();
+    }
+    const GcReport recent = gc(repo, {std::chrono::hours(24), DryRun::no});
+    EXPECT_TRUE(recent.removed.empty());
+    const GcReport dry = gc(repo, {std::chrono::seconds(0), DryRun::yes});
+    ASSERT_EQ(dry.removed.size(), 1u);
+    EXPECT_TRUE(std::filesystem::exists(stale));
+    const GcReport real = gc(repo, {std::chrono::seconds(0), DryRun::no});
+    ASSERT_EQ(real.removed.size(), 1u);
+    EXPECT_EQ(real.removed.front(), stale);
+    EXPECT_FALSE(std::filesystem::exists(stale));
+    ASSERT_EQ(real.kept_in_use.size(), 1u);
+    EXPECT_EQ(real.kept_in_use.front(), in_use.path());
+    EXPECT_TRUE(std::filesystem::exists(in_use.path() / "a.txt"));
+}
+
+TEST_F(Worktrees, UnbornHead_CurrentIsAClearError) {
+    TestRepo empty(m_dir / "empty");
+    Repository repo = Repository::open(empty.root());
+    try {
+        repo.resolve("CURRENT");
+        FAIL() << "no error";
+    } catch (const Error& error) {
+        EXPECT_EQ(error.kind(), ErrorKind::usage);
+        EXPECT_NE(std::string(error.what()).find("no commit"), std::string::npos);
+    }
+}
+
+} // namespace
+} // namespace abtool::worktrees
