@@ -1,1 +1,185 @@
-// placeholder: replaced by the part that owns this file
+// results.csv: DESIGN's header, RFC 4180 round trips, two processes appending at once, a
+// SIGKILL in the middle of appending, torn lines reported and never rewritten, and a foreign
+// file refused.
+#include "abtool/error.hpp"
+#include "src/results_store.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <csignal>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace abtool {
+namespace {
+
+using abtool::testing::read_file;
+using abtool::testing::TempDir;
+using abtool::testing::write_file;
+
+ResultRow row(const std::string& run_id, int i) {
+    ResultRow r;
+    r.run_id = run_id;
+    r.timestamp = "2026-11-24T00:00:00Z";
+    r.primary_key = "pk_0123456789abcdef";
+    r.target_id = "local";
+    r.workload = "hotpath";
+    r.kind = "hotpath";
+    r.case_name = "BM_RoundTrip/" + std::to_string(i);
+    r.metric = "real_time";
+    r.unit = "ns";
+    r.direction = "lower";
+    r.ref_a = "main";
+    r.commit_a = "a";
+    r.ref_b = "CURRENT";
+    r.commit_b = "b";
+    r.rounds = 20;
+    r.seed = 1;
+    r.a_median = 1.5;
+    r.b_median = 1.25 + i;
+    r.delta_pct = -3.25;
+    r.ci_low_pct = -4;
+    r.ci_high_pct = -2.5;
+    r.p_value = 0.0001234;
+    r.cv_a_pct = 1.1;
+    r.cv_b_pct = 1.2;
+    r.threshold_pct = 2;
+    r.verdict = "improved";
+    r.host = "host";
+    r.abtool_version = "0.1.0";
+    return r;
+}
+
+TEST(ResultsStore, NewFileGetsTheDesignHeader_RowsRoundTrip) {
+    TempDir dir;
+    const ResultsStore store(dir / "results.csv");
+    store.check_appendable();
+    ResultRow tricky = row("r1", 0);
+    tricky.ref_a = "feature,with \"quotes\"";
+    tricky.case_name = "multi\nline";
+    tricky.delta_pct = std::nan("");
+    store.append({tricky, row("r1", 1)});
+    const std::string text = read_file(dir / "results.csv");
+    EXPECT_EQ(text.substr(0, text.find('\n')), k_results_header);
+    const auto read = store.read();
+    ASSERT_EQ(read.rows.size(), 2u);
+    EXPECT_TRUE(read.warnings.empty());
+    EXPECT_EQ(read.rows[0].ref_a, tricky.ref_a);
+    EXPECT_EQ(read.rows[0].case_name, "multi\nline");
+    EXPECT_TRUE(std::isnan(read.rows[0].delta_pct));
+    EXPECT_EQ(read.rows[1].b_median, 2.25);
+    EXPECT_EQ(read.rows[1].p_value, 0.0001234);
+    EXPECT_EQ(read.rows[1].rounds, 20u);
+}
+
+TEST(ResultsStore, UnknownHeader_IsRefusedAndLeftUntouched) {
+    TempDir dir;
+    write_file(dir / "results.csv", "name,value\nx,1\n");
+    const ResultsStore store(dir / "results.csv");
+    try {
+        store.check_appendable();
+        FAIL() << "no error";
+    } catch (const Error& error) {
+        EXPECT_EQ(error.kind(), ErrorKind::config);
+        EXPECT_NE(std::string(error.what()).find("results.csv"), std::string::npos);
+    }
+    EXPECT_THROW(store.append({row("r", 0)}), Error);
+    EXPECT_EQ(read_file(dir / "results.csv"), "name,value\nx,1\n");
+}
+
+TEST(ResultsStore, TwoProcessesAppendingThousandsOfRows_AllIntact) {
+    TempDir dir;
+    const ResultsStore store(dir / "results.csv");
+    std::vector<pid_t> children;
+    for (int writer = 0; writer < 2; ++writer) {
+        const pid_t pid = fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            for (int batch = 0; batch < 100; ++batch) {
+                std::vector<ResultRow> rows;
+                for (int i = 0; i < 20; ++i) {
+                    rows.push_back(row("writer" + std::to_string(writer), batch * 20 + i));
+                }
+                store.append(rows);
+            }
+            _exit(0);
+        }
+        children.push_back(pid);
+    }
+    for (pid_t pid : children) {
+        int status = 0;
+        waitpid(pid, &status, 0);
+        ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    const auto read = store.read();
+    EXPECT_TRUE(read.warnings.empty());
+    ASSERT_EQ(read.rows.size(), 4000u);
+    // Each append landed whole: a writer's 20 rows of one batch are contiguous.
+    for (std::size_t i = 0; i < read.rows.size(); i += 20) {
+        for (std::size_t j = 1; j < 20; ++j) {
+            EXPECT_EQ(read.rows[i + j].run_id, read.rows[i].run_id);
+        }
+    }
+}
+
+TEST(ResultsStore, KilledMidAppend_ThenAGoodAppend_ReadsCleanly) {
+    TempDir dir;
+    const ResultsStore store(dir / "results.csv");
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        for (int i = 0;; ++i) {
+            store.append({row("looping", i)});
+        }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    store.append({row("after", 0)});
+    const auto read = store.read();
+    ASSERT_FALSE(read.rows.empty());
+    EXPECT_EQ(read.rows.back().run_id, "after");
+    for (const ResultRow& r : read.rows) {
+        EXPECT_TRUE(r.run_id == "looping" || r.run_id == "after");
+    }
+}
+
+TEST(ResultsStore, TornLastLine_IsReportedWithItsLineAndNeverRewritten) {
+    TempDir dir;
+    const ResultsStore store(dir / "results.csv");
+    store.append({row("r1", 0)});
+    std::string text = read_file(dir / "results.csv");
+    text += "r2,2026-11-24T00:00:00Z,pk_x,local,hot"; // a crash cut this row short
+    write_file(dir / "results.csv", text);
+    store.append({row("r3", 0)});
+    const std::string after = read_file(dir / "results.csv");
+    EXPECT_EQ(after.substr(0, text.size()), text) << "history was rewritten";
+    const auto read = store.read();
+    ASSERT_EQ(read.rows.size(), 2u);
+    EXPECT_EQ(read.rows[1].run_id, "r3");
+    ASSERT_EQ(read.warnings.size(), 1u);
+    EXPECT_NE(read.warnings[0].find("results.csv:3"), std::string::npos) << read.warnings[0];
+}
+
+TEST(ResultsStore, RowsFromReport_OneRowPerWorkloadCaseMetric) {
+    report::Report report;
+    report.run_id = "r";
+    report.ref_a = "a";
+    report.ref_b = "b";
+    report::Row first;
+    first.workload = "w";
+    first.metric = "wall_ms";
+    first.verdict = report::Verdict::slo_violated;
+    report.rows = {first, first};
+    report.rows[1].metric = "user_ms";
+    const auto rows = rows_from_report(report);
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[0].verdict, "slo-violated");
+    EXPECT_EQ(rows[1].metric, "user_ms");
+}
+
+} // namespace
+} // namespace abtool
