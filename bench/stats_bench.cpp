@@ -1,2 +1,4 @@
 // placeholder: replaced by the part that owns this file
-int main() { return 0; }
+int main() {
+    return 0;
+}

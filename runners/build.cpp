@@ -53,8 +53,8 @@ public:
     explicit BuildLock(const std::filesystem::path& file)
         : m_fd(open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)) {
         if (m_fd < 0) {
-            throw Error(ErrorKind::io, fmt::format("cannot open {}: {}", file.string(),
-                                                   std::strerror(errno)));
+            throw Error(ErrorKind::io,
+                        fmt::format("cannot open {}: {}", file.string(), std::strerror(errno)));
         }
         while (flock(m_fd, LOCK_EX) != 0 && errno == EINTR) {
         }
@@ -96,11 +96,10 @@ BuildOutcome build(const BuildSpec& spec, const std::filesystem::path& worktree,
         throw Error(ErrorKind::interrupted, fmt::format("interrupted while building {}", label));
     }
     if (!result.ok()) {
-        std::string what = result.timed_out ? fmt::format("timed out after {} s",
-                                                          spec.timeout.count())
-                           : result.signal != 0 ? fmt::format("was killed by signal {}",
-                                                              result.signal)
-                                                : fmt::format("exited with {}", result.exit_code);
+        std::string what =
+            result.timed_out     ? fmt::format("timed out after {} s", spec.timeout.count())
+            : result.signal != 0 ? fmt::format("was killed by signal {}", result.signal)
+                                 : fmt::format("exited with {}", result.exit_code);
         throw Error(ErrorKind::build,
                     fmt::format("build of {} failed: `{}` {}; log: {}\n{}", label, command, what,
                                 log.string(), last_lines(read_text(log), 20)),

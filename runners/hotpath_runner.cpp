@@ -78,15 +78,14 @@ RunResult run_hotpath(const HotpathWorkload& workload, const RunContext& context
         text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
         source = output_file.string();
     }
-    const parsers::ParseResult parsed = workload.format == HotpathFormat::gbench
-                                            ? parsers::parse_gbench(text)
-                                        : workload.format == HotpathFormat::hyperfine
-                                            ? parsers::parse_hyperfine(text)
-                                            : parsers::parse_jsonl(text);
+    const parsers::ParseResult parsed =
+        workload.format == HotpathFormat::gbench      ? parsers::parse_gbench(text)
+        : workload.format == HotpathFormat::hyperfine ? parsers::parse_hyperfine(text)
+                                                      : parsers::parse_jsonl(text);
     if (const auto* error = std::get_if<parsers::ParseError>(&parsed)) {
-        result.error = fmt::format("{} on {}: {} at byte {} of {} ({} bytes)",
-                                   format_name(workload.format), context.label, error->message,
-                                   error->offset, source, text.size());
+        result.error =
+            fmt::format("{} on {}: {} at byte {} of {} ({} bytes)", format_name(workload.format),
+                        context.label, error->message, error->offset, source, text.size());
         return result;
     }
     const auto& samples = std::get<parsers::Parsed>(parsed);

@@ -135,9 +135,15 @@ std::string tail(const std::string& text, std::size_t max_lines, std::size_t max
 
 } // namespace
 
-void request_stop() noexcept { g_stop.store(true); }
-bool stop_requested() noexcept { return g_stop.load(); }
-void clear_stop_request() noexcept { g_stop.store(false); }
+void request_stop() noexcept {
+    g_stop.store(true);
+}
+bool stop_requested() noexcept {
+    return g_stop.load();
+}
+void clear_stop_request() noexcept {
+    g_stop.store(false);
+}
 
 ExecPlan make_exec_plan(const ProcessSpec& spec) {
     ExecPlan plan;
@@ -217,8 +223,9 @@ ProcessResult run_process(const ProcessSpec& spec) {
     if (spec.output_file) {
         file_fd = open(spec.output_file->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (file_fd < 0) {
-            throw Error(ErrorKind::io, fmt::format("cannot write {}: {}",
-                                                   spec.output_file->string(), std::strerror(errno)));
+            throw Error(ErrorKind::io,
+                        fmt::format("cannot write {}: {}", spec.output_file->string(),
+                                    std::strerror(errno)));
         }
     } else if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
         throw Error(ErrorKind::workload, fmt::format("pipe: {}", std::strerror(errno)));
@@ -420,7 +427,9 @@ ChildProcess::ChildProcess(ChildProcess&& other) noexcept
     other.m_pid = -1;
 }
 
-ChildProcess::~ChildProcess() { stop(); }
+ChildProcess::~ChildProcess() {
+    stop();
+}
 
 std::optional<int> ChildProcess::exit_status() {
     if (m_status || m_pid < 0) {

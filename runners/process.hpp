@@ -14,8 +14,8 @@
 #include <filesystem>
 #include <optional>
 #include <string>
-#include <vector>
 #include <sys/types.h>
+#include <vector>
 
 namespace abtool::runners {
 

@@ -79,8 +79,8 @@ void apply_slo(const WorkloadConfig& workload, std::vector<report::Row>& rows,
         const double value = *b_median(*row);
         if (is_max ? value > *limit : value < *limit) {
             row->verdict = report::Verdict::slo_violated;
-            row->slo = fmt::format("{} {:.4g} {} {:.4g}", limit_name, value, is_max ? ">" : "<",
-                                   *limit);
+            row->slo =
+                fmt::format("{} {:.4g} {} {:.4g}", limit_name, value, is_max ? ">" : "<", *limit);
         }
     };
     check("p99_ms", "latency_p99_ms", slo.p99_ms, true);
@@ -252,17 +252,16 @@ report::Report analyze_records(const Plan& plan, const Config& config,
     }
     for (const auto& [key, count] : errors) {
         report.warnings.push_back(fmt::format("workload '{}' failed {} measured run(s) on {}",
-                                              key.first, count,
-                                              key.second == Side::a ? "A" : "B"));
+                                              key.first, count, key.second == Side::a ? "A" : "B"));
     }
     if (!interval_methods.empty()) {
         std::string joined;
         for (const std::string& method : interval_methods) {
             joined += (joined.empty() ? "" : ", ") + method;
         }
-        report.interval_note = fmt::format(
-            "{:.0f}% intervals: {} (chosen per n by abtool's coverage calibration)",
-            settings.confidence * 100, joined);
+        report.interval_note =
+            fmt::format("{:.0f}% intervals: {} (chosen per n by abtool's coverage calibration)",
+                        settings.confidence * 100, joined);
     }
     report.rows = std::move(rows);
     return report;

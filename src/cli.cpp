@@ -43,8 +43,7 @@ void add_run_options(CLI::App* app, RunOptions& options, bool& strict, bool& reb
     app->add_option("--nice", options.nice, "Niceness added to workload processes");
     app->add_flag("--strict", strict, "Inconclusive verdicts fail the gate");
     app->add_flag("--rebuild", rebuild, "Build both refs even when a build stamp matches");
-    app->add_flag("--no-env-padding", no_padding,
-                  "Do not vary the environment size between runs");
+    app->add_flag("--no-env-padding", no_padding, "Do not vary the environment size between runs");
     add_outputs(app, options.outputs);
 }
 

@@ -6,12 +6,12 @@
 
 namespace abtool {
 
-int run_comparison(const RunOptions& options);          // abtool [run]      commands/run.cpp
-int run_analyze(const AnalyzeOptions& options);         // abtool analyze    commands/analyze.cpp
-int run_compare(const CompareOptions& options);         // abtool compare    commands/compare.cpp
-int run_history(const HistoryOptions& options);         // abtool history    commands/history.cpp
-int run_calibrate(const CalibrateOptions& options);     // abtool calibrate  commands/calibrate.cpp
-int run_demo(const DemoOptions& options);               // abtool demo       commands/demo.cpp
-int run_gc(const GcCommandOptions& options);            // abtool gc         commands/gc.cpp
+int run_comparison(const RunOptions& options);      // abtool [run]      commands/run.cpp
+int run_analyze(const AnalyzeOptions& options);     // abtool analyze    commands/analyze.cpp
+int run_compare(const CompareOptions& options);     // abtool compare    commands/compare.cpp
+int run_history(const HistoryOptions& options);     // abtool history    commands/history.cpp
+int run_calibrate(const CalibrateOptions& options); // abtool calibrate  commands/calibrate.cpp
+int run_demo(const DemoOptions& options);           // abtool demo       commands/demo.cpp
+int run_gc(const GcCommandOptions& options);        // abtool gc         commands/gc.cpp
 
 } // namespace abtool

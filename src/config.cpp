@@ -65,10 +65,10 @@ public:
                     suggestion = candidate;
                 }
             }
-            fail(key.source(),
-                 fmt::format("{}unknown key '{}'{}", context, key.str(),
-                             suggestion.empty() ? std::string()
-                                                : fmt::format(" (did you mean '{}'?)", suggestion)));
+            fail(key.source(), fmt::format("{}unknown key '{}'{}", context, key.str(),
+                                           suggestion.empty()
+                                               ? std::string()
+                                               : fmt::format(" (did you mean '{}'?)", suggestion)));
         }
     }
 
@@ -120,9 +120,8 @@ public:
         }
         const std::int64_t value = node->as_integer()->get();
         if (value < min || value > max) {
-            fail(node->source(),
-                 fmt::format("{}'{}' must be between {} and {}, not {}", context, key, min, max,
-                             value));
+            fail(node->source(), fmt::format("{}'{}' must be between {} and {}, not {}", context,
+                                             key, min, max, value));
         }
         return value;
     }
@@ -142,8 +141,7 @@ public:
             fail(node->source(), fmt::format("{}'{}' must be a number", context, key));
         }
         if (!std::isfinite(value) || value < 0) {
-            fail(node->source(),
-                 fmt::format("{}'{}' must be a finite number >= 0", context, key));
+            fail(node->source(), fmt::format("{}'{}' must be a finite number >= 0", context, key));
         }
         return value;
     }
@@ -162,8 +160,7 @@ public:
         }
         for (auto&& [key, value] : *env_table) {
             if (!value.is_string()) {
-                fail(value.source(),
-                     fmt::format("{}env.{} must be a string", context, key.str()));
+                fail(value.source(), fmt::format("{}env.{} must be a string", context, key.str()));
             }
             result[std::string(key.str())] = value.as_string()->get();
         }
@@ -224,8 +221,7 @@ BuildConfig read_build(const Reader& reader, const toml::table& table) {
 
 RunConfig read_run(const Reader& reader, const toml::table& table) {
     const std::string context = "[run] ";
-    reader.check_keys(table,
-                      {"rounds", "warmup", "seed", "threshold", "confidence", "max_rounds"},
+    reader.check_keys(table, {"rounds", "warmup", "seed", "threshold", "confidence", "max_rounds"},
                       context);
     RunConfig run;
     if (auto rounds = reader.integer(table, "rounds", context, 2, 100000)) {
@@ -234,8 +230,8 @@ RunConfig read_run(const Reader& reader, const toml::table& table) {
     if (auto warmup = reader.integer(table, "warmup", context, 0, 1000)) {
         run.warmup = static_cast<std::size_t>(*warmup);
     }
-    if (auto seed = reader.integer(table, "seed", context, 0,
-                                   std::numeric_limits<std::int64_t>::max())) {
+    if (auto seed =
+            reader.integer(table, "seed", context, 0, std::numeric_limits<std::int64_t>::max())) {
         run.seed = static_cast<std::uint64_t>(*seed);
     }
     if (const toml::node* node = table.get("threshold")) {
@@ -433,8 +429,8 @@ WorkloadConfig read_workload(const Reader& reader, const toml::table& table, std
         if (auto t = reader.duration<std::chrono::milliseconds>(table, "ready_timeout", context)) {
             spec.ready_timeout = *t;
         }
-        if (auto t = reader.duration<std::chrono::milliseconds>(table, "request_timeout",
-                                                                context)) {
+        if (auto t =
+                reader.duration<std::chrono::milliseconds>(table, "request_timeout", context)) {
             spec.request_timeout = *t;
         }
         if (auto t = reader.duration<std::chrono::milliseconds>(table, "timeout", context)) {
@@ -454,8 +450,8 @@ WorkloadConfig read_workload(const Reader& reader, const toml::table& table, std
         config.workload.spec = std::move(spec);
     } else {
         reader.fail(table.get("kind")->source(),
-                    context + fmt::format("'kind' must be command, hotpath or publish, not '{}'",
-                                          *kind));
+                    context +
+                        fmt::format("'kind' must be command, hotpath or publish, not '{}'", *kind));
     }
     if (!config.slo.empty() && *kind != "publish") {
         reader.fail(table.source(), context + "'slo' applies to publish workloads only");
@@ -575,8 +571,8 @@ Config parse_config(std::string_view text, const std::filesystem::path& source) 
         const toml::table& table = *array->get(i)->as_table();
         WorkloadConfig workload = read_workload(reader, table, i);
         if (!names.insert(workload.workload.name).second) {
-            reader.fail(table.source(), fmt::format("duplicate workload name '{}'",
-                                                    workload.workload.name));
+            reader.fail(table.source(),
+                        fmt::format("duplicate workload name '{}'", workload.workload.name));
         }
         config.workloads.push_back(std::move(workload));
     }

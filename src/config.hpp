@@ -37,7 +37,7 @@ struct SloConfig {
 
 struct WorkloadConfig {
     runners::Workload workload;
-    std::string kind;          // command | hotpath | publish
+    std::string kind; // command | hotpath | publish
     SloConfig slo;
     nlohmann::json parameters; // what defines the benchmark, for its primary key
     int line = 0;              // where the [[workload]] table starts

@@ -32,7 +32,9 @@ std::string host_name() {
     return buffer;
 }
 
-std::string utc_timestamp() { return format_utc("%Y-%m-%dT%H:%M:%SZ"); }
+std::string utc_timestamp() {
+    return format_utc("%Y-%m-%dT%H:%M:%SZ");
+}
 
 std::string new_run_id() {
     // The random suffix keeps two runs started in the same second apart; it is not a seed.
@@ -46,7 +48,8 @@ std::vector<std::string> hygiene_warnings() {
     std::string name;
     if (governor >> name && name != "performance") {
         warnings.push_back(fmt::format(
-            "CPU frequency governor is '{}', not 'performance': frequency changes add noise", name));
+            "CPU frequency governor is '{}', not 'performance': frequency changes add noise",
+            name));
     }
     std::ifstream loadavg("/proc/loadavg");
     double load = 0;

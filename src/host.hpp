@@ -8,8 +8,8 @@
 namespace abtool {
 
 std::string host_name();
-std::string utc_timestamp();             // 2026-11-24T02:29:13Z
-std::string new_run_id();                // 20261124T022913Z-3f9a1c (time + random suffix)
+std::string utc_timestamp();                 // 2026-11-24T02:29:13Z
+std::string new_run_id();                    // 20261124T022913Z-3f9a1c (time + random suffix)
 std::vector<std::string> hygiene_warnings(); // governor not `performance`, high load average
 
 } // namespace abtool

@@ -1,3 +1,5 @@
 #include "src/app.hpp"
 
-int main(int argc, char** argv) { return abtool::run(argc, argv); }
+int main(int argc, char** argv) {
+    return abtool::run(argc, argv);
+}

@@ -19,27 +19,28 @@ struct OutputOptions {
     std::optional<std::filesystem::path> json;
     std::optional<std::filesystem::path> markdown;
     std::optional<std::filesystem::path> html;
-    std::vector<std::string> exports; // "FORMAT" or "FORMAT=PATH": gha-benchmark, bencher, benchstat, junit
+    std::vector<std::string>
+        exports; // "FORMAT" or "FORMAT=PATH": gha-benchmark, bencher, benchstat, junit
 };
 
 struct RunOptions {
     std::string ref_a;
     std::string ref_b;
-    std::filesystem::path config;            // empty: abtool.toml at the repository root
-    std::vector<std::string> workloads;      // empty: all
+    std::filesystem::path config;       // empty: abtool.toml at the repository root
+    std::vector<std::string> workloads; // empty: all
     std::optional<std::size_t> rounds;
     std::optional<std::size_t> max_rounds;
     std::optional<std::uint64_t> seed;
-    std::optional<std::string> threshold;    // "2%" or "0.02"
+    std::optional<std::string> threshold; // "2%" or "0.02"
     std::optional<std::filesystem::path> results;
     OutputOptions outputs;
     Strict strict = Strict::no;
     RebuildRefs rebuild = RebuildRefs::no;
     std::vector<int> cpus;
     int nice = 0;
-    bool env_padding = true;                 // random environment padding per run
-    bool calibrate = false;                  // set by `abtool calibrate`: A/A on two checkouts
-    std::filesystem::path cwd;               // where abtool was started (empty: current dir)
+    bool env_padding = true;   // random environment padding per run
+    bool calibrate = false;    // set by `abtool calibrate`: A/A on two checkouts
+    std::filesystem::path cwd; // where abtool was started (empty: current dir)
 };
 
 struct AnalyzeOptions {

@@ -28,8 +28,8 @@ std::uint64_t SeededGenerator::below(std::uint64_t bound) {
     return value % bound;
 }
 
-std::vector<PlannedRound> make_schedule(std::size_t rounds, const std::vector<std::string>& workloads,
-                                        std::uint64_t seed) {
+std::vector<PlannedRound>
+make_schedule(std::size_t rounds, const std::vector<std::string>& workloads, std::uint64_t seed) {
     SeededGenerator generator(seed);
     std::vector<PlannedRound> schedule;
     schedule.reserve(rounds);
@@ -40,8 +40,8 @@ std::vector<PlannedRound> make_schedule(std::size_t rounds, const std::vector<st
         for (int i = 0; i < 2; ++i) {
             PlannedRound round;
             round.index = schedule.size() + 1;
-            round.order = i == 0 ? first
-                                 : (first == stats::Order::ab ? stats::Order::ba : stats::Order::ab);
+            round.order =
+                i == 0 ? first : (first == stats::Order::ab ? stats::Order::ba : stats::Order::ab);
             round.workloads = workloads;
             for (std::size_t j = round.workloads.size(); j > 1; --j) { // Fisher-Yates
                 std::swap(round.workloads[j - 1], round.workloads[generator.below(j)]);
@@ -135,15 +135,15 @@ Plan plan_from_json(const nlohmann::json& json, const std::string& source) {
         for (const nlohmann::json& entry : json.at("schedule")) {
             PlannedRound round;
             round.index = entry.at("round").get<std::size_t>();
-            round.order = entry.at("order").get<std::string>() == "AB" ? stats::Order::ab
-                                                                       : stats::Order::ba;
+            round.order =
+                entry.at("order").get<std::string>() == "AB" ? stats::Order::ab : stats::Order::ba;
             round.workloads = entry.at("workloads").get<std::vector<std::string>>();
             plan.schedule.push_back(std::move(round));
         }
         return plan;
     } catch (const nlohmann::json::exception& error) {
-        throw Error(ErrorKind::usage, fmt::format("{}: not a valid abtool plan: {}", source,
-                                                  error.what()));
+        throw Error(ErrorKind::usage,
+                    fmt::format("{}: not a valid abtool plan: {}", source, error.what()));
     }
 }
 

@@ -29,15 +29,15 @@ private:
 };
 
 struct PlannedRound {
-    std::size_t index = 0;                  // 1-based round number
-    stats::Order order = stats::Order::ab;  // which ref runs first, for every workload
-    std::vector<std::string> workloads;     // the order workloads run in this round
+    std::size_t index = 0;                 // 1-based round number
+    stats::Order order = stats::Order::ab; // which ref runs first, for every workload
+    std::vector<std::string> workloads;    // the order workloads run in this round
 };
 
 // `rounds` rounds (a prefix of any longer schedule with the same seed, so adaptive runs extend
 // it): block b holds rounds 2b+1 and 2b+2, one AB and one BA, the first drawn at random.
-std::vector<PlannedRound> make_schedule(std::size_t rounds, const std::vector<std::string>& workloads,
-                                        std::uint64_t seed);
+std::vector<PlannedRound>
+make_schedule(std::size_t rounds, const std::vector<std::string>& workloads, std::uint64_t seed);
 
 struct PlannedRef {
     std::string name;
@@ -67,7 +67,7 @@ struct Plan {
     std::vector<int> cpus;
     int nice = 0;
     bool env_padding = true;
-    std::vector<std::string> warnings; // measurement hygiene seen before the first run
+    std::vector<std::string> warnings;  // measurement hygiene seen before the first run
     std::vector<PlannedRound> schedule; // max_rounds rounds
 };
 

@@ -281,8 +281,8 @@ void ResultsStore::append(const std::vector<ResultRow>& rows) const {
         if (n < 0) {
             const int error = errno;
             close(fd);
-            throw Error(ErrorKind::io,
-                        fmt::format("cannot append to {}: {}", m_file.string(), std::strerror(error)));
+            throw Error(ErrorKind::io, fmt::format("cannot append to {}: {}", m_file.string(),
+                                                   std::strerror(error)));
         }
         written += static_cast<std::size_t>(n);
     }
@@ -300,9 +300,9 @@ ResultsStore::ReadResult ResultsStore::read() const {
     std::size_t line = 1;
     const auto header = csv::next_record(text, offset);
     if (!header || csv::join(*header) != k_results_header) {
-        throw Error(ErrorKind::config,
-                    fmt::format("{} is not an abtool results.csv (unknown header)",
-                                m_file.string()));
+        throw Error(
+            ErrorKind::config,
+            fmt::format("{} is not an abtool results.csv (unknown header)", m_file.string()));
     }
     while (offset < text.size()) {
         ++line;

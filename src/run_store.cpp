@@ -11,7 +11,9 @@
 
 namespace abtool {
 
-std::string to_string(Side side) { return side == Side::a ? "a" : "b"; }
+std::string to_string(Side side) {
+    return side == Side::a ? "a" : "b";
+}
 
 SamplesWriter::SamplesWriter(const std::filesystem::path& file) : m_path(file) {
     m_file = std::fopen(file.c_str(), "ae");
@@ -107,8 +109,8 @@ SamplesFile read_samples(const std::filesystem::path& file) {
             } else {
                 record.case_name = json.at("case").get<std::string>();
                 record.metric = json.at("metric").get<std::string>();
-                record.value = json.at("value").is_null() ? std::nan("")
-                                                          : json.at("value").get<double>();
+                record.value =
+                    json.at("value").is_null() ? std::nan("") : json.at("value").get<double>();
                 record.unit = json.at("unit").get<std::string>();
                 record.direction = json.at("direction").get<std::string>() == "higher"
                                        ? runners::Direction::higher

@@ -21,7 +21,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string short_id(const std::string& id) { return id.substr(0, 7); }
+std::string short_id(const std::string& id) {
+    return id.substr(0, 7);
+}
 
 std::string describe_ref(const worktrees::ResolvedRef& ref) {
     if (ref.kind == worktrees::RefKind::snapshot) {
@@ -68,9 +70,7 @@ public:
     }
 
 private:
-    double elapsed() const {
-        return std::chrono::duration<double>(Clock::now() - m_start).count();
-    }
+    double elapsed() const { return std::chrono::duration<double>(Clock::now() - m_start).count(); }
 
     std::string status(std::size_t done) const {
         std::string remaining = "?";
@@ -124,8 +124,9 @@ void apply_overrides(const RunOptions& options, Config& config) {
     if (!options.workloads.empty()) {
         std::vector<WorkloadConfig> selected;
         for (const std::string& name : options.workloads) {
-            auto it = std::find_if(config.workloads.begin(), config.workloads.end(),
-                                   [&](const WorkloadConfig& w) { return w.workload.name == name; });
+            auto it =
+                std::find_if(config.workloads.begin(), config.workloads.end(),
+                             [&](const WorkloadConfig& w) { return w.workload.name == name; });
             if (it == config.workloads.end()) {
                 std::string known;
                 for (const WorkloadConfig& workload : config.workloads) {
@@ -225,9 +226,9 @@ Experiment run_experiment(const RunOptions& options) {
     const std::filesystem::path cwd =
         options.cwd.empty() ? std::filesystem::current_path() : options.cwd;
     worktrees::Repository repo = worktrees::Repository::open(cwd);
-    const std::filesystem::path config_file =
-        options.config.empty() ? repo.root() / "abtool.toml"
-                               : std::filesystem::absolute(cwd / options.config);
+    const std::filesystem::path config_file = options.config.empty()
+                                                  ? repo.root() / "abtool.toml"
+                                                  : std::filesystem::absolute(cwd / options.config);
 
     Experiment experiment;
     Config& config = experiment.config;
@@ -276,8 +277,9 @@ Experiment run_experiment(const RunOptions& options) {
     worktrees::Worktree worktree_a = worktrees::provision(repo, ref_a, worktrees::Slot::primary);
     std::optional<worktrees::Worktree> worktree_b;
     if (options.calibrate || ref_b.content_id != ref_a.content_id) {
-        worktree_b.emplace(worktrees::provision(
-            repo, ref_b, options.calibrate ? worktrees::Slot::secondary : worktrees::Slot::primary));
+        worktree_b.emplace(worktrees::provision(repo, ref_b,
+                                                options.calibrate ? worktrees::Slot::secondary
+                                                                  : worktrees::Slot::primary));
     }
     const worktrees::Worktree& checkout_b = worktree_b ? *worktree_b : worktree_a;
     const auto planned_ref = [](const worktrees::ResolvedRef& ref,
@@ -290,7 +292,7 @@ Experiment run_experiment(const RunOptions& options) {
     plan.b = planned_ref(ref_b, checkout_b);
 
     const std::vector<RefSide> sides{{Side::a, &worktree_a, describe_ref(ref_a)},
-                                   {Side::b, &checkout_b, describe_ref(ref_b)}};
+                                     {Side::b, &checkout_b, describe_ref(ref_b)}};
     if (config.build.present()) {
         runners::BuildSpec build{config.build.argv, config.build.shell, config.build.env,
                                  config.build.timeout};
@@ -352,12 +354,12 @@ Experiment run_experiment(const RunOptions& options) {
             if (plan.warmup > 0 && failures == plan.warmup) {
                 write_json_file(run_dir / "summary.json",
                                 {{"complete", false}, {"rounds_completed", 0}});
-                throw Error(ErrorKind::workload,
-                            fmt::format("workload '{}' failed every warm-up run on {}: `{}`: {}",
-                                        workload.workload.name, side.label,
-                                        command_of(workload.workload), *last_error),
-                            fmt::format("samples and errors: {}",
-                                        (run_dir / "samples.jsonl").string()));
+                throw Error(
+                    ErrorKind::workload,
+                    fmt::format("workload '{}' failed every warm-up run on {}: `{}`: {}",
+                                workload.workload.name, side.label, command_of(workload.workload),
+                                *last_error),
+                    fmt::format("samples and errors: {}", (run_dir / "samples.jsonl").string()));
             }
         }
     }

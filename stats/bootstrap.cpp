@@ -18,10 +18,10 @@ BootstrapInterval bca(std::vector<double>& boot, double estimate,
     const double alpha = 1 - confidence;
     BootstrapInterval interval;
     const double count = static_cast<double>(boot.size());
-    const auto below = static_cast<double>(
-        std::lower_bound(boot.begin(), boot.end(), estimate) - boot.begin());
-    const auto not_above = static_cast<double>(
-        std::upper_bound(boot.begin(), boot.end(), estimate) - boot.begin());
+    const auto below =
+        static_cast<double>(std::lower_bound(boot.begin(), boot.end(), estimate) - boot.begin());
+    const auto not_above =
+        static_cast<double>(std::upper_bound(boot.begin(), boot.end(), estimate) - boot.begin());
     const double proportion = (below + not_above) / 2 / count; // ties split evenly
     const double jack_mean = mean(jackknife);
     double numerator = 0, denominator = 0;
@@ -70,8 +70,8 @@ std::vector<double> jackknife_medians(std::span<const double> values) {
 
 } // namespace
 
-BootstrapInterval bootstrap_median(std::span<const double> values, double confidence,
-                                   int resamples, std::uint64_t seed) {
+BootstrapInterval bootstrap_median(std::span<const double> values, double confidence, int resamples,
+                                   std::uint64_t seed) {
     if (values.size() < 2) {
         return {};
     }
@@ -84,8 +84,7 @@ BootstrapInterval bootstrap_median(std::span<const double> values, double confid
         }
         statistic = median(sample);
     }
-    return bca(boot, median({values.begin(), values.end()}), jackknife_medians(values),
-               confidence);
+    return bca(boot, median({values.begin(), values.end()}), jackknife_medians(values), confidence);
 }
 
 BootstrapInterval bootstrap_log_ratio_of_medians(std::span<const double> a,

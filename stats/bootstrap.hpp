@@ -13,8 +13,8 @@ struct BootstrapInterval {
     bool bca = false; // false: the percentile fallback was used
 };
 
-BootstrapInterval bootstrap_median(std::span<const double> values, double confidence,
-                                   int resamples, std::uint64_t seed);
+BootstrapInterval bootstrap_median(std::span<const double> values, double confidence, int resamples,
+                                   std::uint64_t seed);
 // The interval of ln(median(b) / median(a)) from independent resamples of each side.
 BootstrapInterval bootstrap_log_ratio_of_medians(std::span<const double> a,
                                                  std::span<const double> b, double confidence,

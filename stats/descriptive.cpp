@@ -67,7 +67,9 @@ double mad(std::span<const double> values) {
     return median(std::move(deviations));
 }
 
-double normal_cdf(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
+double normal_cdf(double x) {
+    return 0.5 * std::erfc(-x / std::sqrt(2.0));
+}
 
 double normal_quantile(double p) {
     if (p <= 0) {
@@ -125,7 +127,9 @@ std::size_t Random::below(std::size_t bound) {
     return static_cast<std::size_t>(value % bound);
 }
 
-double Random::uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+double Random::uniform() {
+    return static_cast<double>(next() >> 11) * 0x1.0p-53;
+}
 
 } // namespace detail
 

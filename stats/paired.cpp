@@ -13,7 +13,9 @@ namespace abtool::stats {
 
 namespace {
 
-double to_pct(double log_ratio) { return (std::exp(log_ratio) - 1) * 100; }
+double to_pct(double log_ratio) {
+    return (std::exp(log_ratio) - 1) * 100;
+}
 
 std::string figure(double value) {
     std::ostringstream out;
@@ -83,8 +85,8 @@ void add_diagnostics(Comparison& c, const PairedInput& input, const Options& opt
     }
     for (const auto& [side, stats] : {std::pair{"A", &c.a}, std::pair{"B", &c.b}}) {
         if (stats->cv_pct > 10) {
-            c.warnings.push_back(std::string("high CV on ") + side + ": " +
-                                 figure(stats->cv_pct) + "%");
+            c.warnings.push_back(std::string("high CV on ") + side + ": " + figure(stats->cv_pct) +
+                                 "%");
         }
     }
 }

@@ -47,9 +47,8 @@ bool should_stop(std::span<const Comparison> current, std::size_t rounds_done,
     if (rounds_done < policy.min_rounds) {
         return false;
     }
-    return std::none_of(current.begin(), current.end(), [](const Comparison& c) {
-        return c.verdict == Verdict::inconclusive;
-    });
+    return std::none_of(current.begin(), current.end(),
+                        [](const Comparison& c) { return c.verdict == Verdict::inconclusive; });
 }
 
 } // namespace abtool::stats

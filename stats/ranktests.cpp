@@ -160,8 +160,8 @@ Interval wilcoxon_interval(std::span<const double> differences, double confidenc
     } else {
         const double count = static_cast<double>(n);
         const double z = normal_quantile(1 - alpha / 2);
-        c = static_cast<long>(std::floor(count * (count + 1) / 4 -
-                                         z * std::sqrt(count * (count + 1) * (2 * count + 1) / 24)));
+        c = static_cast<long>(std::floor(
+            count * (count + 1) / 4 - z * std::sqrt(count * (count + 1) * (2 * count + 1) / 24)));
     }
     if (c < 0) {
         // Too few pairs for this confidence: the widest interval there is.

@@ -87,7 +87,8 @@ std::vector<double> adjust_p_values(const std::vector<double>& p, Multiplicity m
     }
     std::vector<std::size_t> order(m);
     std::iota(order.begin(), order.end(), 0);
-    std::sort(order.begin(), order.end(), [&](std::size_t i, std::size_t j) { return p[i] < p[j]; });
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t i, std::size_t j) { return p[i] < p[j]; });
     if (method == Multiplicity::holm) {
         // Holm (1979): step-down, controls the family-wise error rate.
         double running = 0;

@@ -16,8 +16,8 @@ FileLock::FileLock(const std::filesystem::path& file) : m_file(file) {
     std::filesystem::create_directories(file.parent_path());
     m_fd = open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (m_fd < 0) {
-        throw Error(ErrorKind::io,
-                    fmt::format("cannot open lock file {}: {}", file.string(), std::strerror(errno)));
+        throw Error(ErrorKind::io, fmt::format("cannot open lock file {}: {}", file.string(),
+                                               std::strerror(errno)));
     }
 }
 
@@ -59,6 +59,8 @@ bool FileLock::lock(LockMode mode, Wait wait) {
     return true;
 }
 
-void FileLock::unlock() { flock(m_fd, LOCK_UN); }
+void FileLock::unlock() {
+    flock(m_fd, LOCK_UN);
+}
 
 } // namespace abtool::worktrees

@@ -130,9 +130,9 @@ Repository Repository::open(const std::filesystem::path& path) {
     auto impl = std::make_unique<Impl>();
     impl->repo.reset(raw);
     if (git_repository_is_bare(raw) != 0 || git_repository_workdir(raw) == nullptr) {
-        throw Error(ErrorKind::usage,
-                    fmt::format("{} is a bare repository: abtool needs a working tree",
-                                path.string()));
+        throw Error(
+            ErrorKind::usage,
+            fmt::format("{} is a bare repository: abtool needs a working tree", path.string()));
     }
     impl->root = std::filesystem::path(git_repository_workdir(raw)).lexically_normal();
     if (impl->root.has_filename() == false) {
@@ -141,7 +141,9 @@ Repository Repository::open(const std::filesystem::path& path) {
     return Repository(std::move(impl));
 }
 
-const std::filesystem::path& Repository::root() const { return m_impl->root; }
+const std::filesystem::path& Repository::root() const {
+    return m_impl->root;
+}
 
 std::filesystem::path Repository::state_dir() const {
     const std::filesystem::path dir = m_impl->root / ".abtool";

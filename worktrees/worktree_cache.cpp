@@ -80,10 +80,18 @@ Worktree::~Worktree() {
     }
 }
 
-const std::filesystem::path& Worktree::path() const { return m_impl->path; }
-const std::filesystem::path& Worktree::meta_dir() const { return m_impl->meta_dir; }
-const ResolvedRef& Worktree::ref() const { return m_impl->ref; }
-bool Worktree::checked_out_now() const { return m_impl->checked_out_now; }
+const std::filesystem::path& Worktree::path() const {
+    return m_impl->path;
+}
+const std::filesystem::path& Worktree::meta_dir() const {
+    return m_impl->meta_dir;
+}
+const ResolvedRef& Worktree::ref() const {
+    return m_impl->ref;
+}
+bool Worktree::checked_out_now() const {
+    return m_impl->checked_out_now;
+}
 
 Worktree provision(Repository& repo, const ResolvedRef& ref, Slot slot) {
     const std::filesystem::path state = repo.state_dir();

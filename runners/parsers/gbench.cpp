@@ -27,8 +27,8 @@ std::string replace_non_finite(std::string_view text) {
             continue;
         }
         bool replaced = false;
-        for (std::string_view word : {"-Infinity", "Infinity", "-NaN", "NaN", "-nan", "nan",
-                                      "-inf", "inf"}) {
+        for (std::string_view word :
+             {"-Infinity", "Infinity", "-NaN", "NaN", "-nan", "nan", "-inf", "inf"}) {
             if (text.substr(i, word.size()) == word) {
                 // Padded to the word's length where it is longer than "null", so later byte
                 // offsets still point into the original; after a 3-letter NaN or inf they are
@@ -61,11 +61,25 @@ ParseResult parse_gbench(std::string_view text) {
     if (!json.is_object() || !json.contains("benchmarks") || !json["benchmarks"].is_array()) {
         return ParseError{"not Google Benchmark JSON: no \"benchmarks\" array", 0};
     }
-    static const std::set<std::string> k_not_metrics{
-        "name",        "family_index", "per_family_instance_index", "run_name", "run_type",
-        "repetitions", "repetition_index", "threads", "iterations", "real_time", "cpu_time",
-        "time_unit",   "aggregate_name", "aggregate_unit", "label", "error_occurred",
-        "error_message", "big_o", "rms"};
+    static const std::set<std::string> k_not_metrics{"name",
+                                                     "family_index",
+                                                     "per_family_instance_index",
+                                                     "run_name",
+                                                     "run_type",
+                                                     "repetitions",
+                                                     "repetition_index",
+                                                     "threads",
+                                                     "iterations",
+                                                     "real_time",
+                                                     "cpu_time",
+                                                     "time_unit",
+                                                     "aggregate_name",
+                                                     "aggregate_unit",
+                                                     "label",
+                                                     "error_occurred",
+                                                     "error_message",
+                                                     "big_o",
+                                                     "rms"};
     Parsed parsed;
     for (const nlohmann::json& row : json["benchmarks"]) {
         // Aggregates (mean, median, stddev, cv) summarize the iteration rows: counting them
@@ -82,9 +96,8 @@ ParseResult parse_gbench(std::string_view text) {
         const double to_ns = unit == "s" ? 1e9 : unit == "ms" ? 1e6 : unit == "us" ? 1e3 : 1;
         for (const char* metric : {"real_time", "cpu_time"}) {
             if (row.contains(metric) && row[metric].is_number()) {
-                parsed.samples.push_back(
-                    {name, metric, row[metric].get<double>() * to_ns, "ns", Direction::lower,
-                     Gate::no});
+                parsed.samples.push_back({name, metric, row[metric].get<double>() * to_ns, "ns",
+                                          Direction::lower, Gate::no});
             }
         }
         for (const auto& [key, value] : row.items()) {

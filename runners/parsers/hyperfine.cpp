@@ -21,7 +21,8 @@ ParseResult parse_hyperfine(std::string_view text) {
         if (result.contains("exit_codes") && result["exit_codes"].is_array()) {
             for (const nlohmann::json& code : result["exit_codes"]) {
                 if (code.is_number() && code.get<int>() != 0) {
-                    parsed.errors.push_back(name + ": exit code " + std::to_string(code.get<int>()));
+                    parsed.errors.push_back(name + ": exit code " +
+                                            std::to_string(code.get<int>()));
                     break;
                 }
             }
@@ -30,15 +31,13 @@ ParseResult parse_hyperfine(std::string_view text) {
         if (result.contains("times") && result["times"].is_array()) {
             for (const nlohmann::json& time : result["times"]) {
                 if (time.is_number()) {
-                    parsed.samples.push_back(
-                        {name, "wall_ms", time.get<double>() * 1e3, "ms", Direction::lower,
-                         Gate::no});
+                    parsed.samples.push_back({name, "wall_ms", time.get<double>() * 1e3, "ms",
+                                              Direction::lower, Gate::no});
                 }
             }
         } else if (result.contains("mean") && result["mean"].is_number()) {
-            parsed.samples.push_back(
-                {name, "wall_ms", result["mean"].get<double>() * 1e3, "ms", Direction::lower,
-                 Gate::no});
+            parsed.samples.push_back({name, "wall_ms", result["mean"].get<double>() * 1e3, "ms",
+                                      Direction::lower, Gate::no});
         }
     }
     return parsed;

@@ -13,10 +13,10 @@ namespace abtool {
 int run_analyze(const AnalyzeOptions& options) {
     const std::filesystem::path& run_dir = options.run_dir;
     if (!std::filesystem::is_regular_file(run_dir / "plan.json")) {
-        throw Error(ErrorKind::usage,
-                    fmt::format("{} is not an abtool run directory (no plan.json)",
-                                run_dir.string()),
-                    "run directories are .abtool/runs/<run_id>/ in the repository");
+        throw Error(
+            ErrorKind::usage,
+            fmt::format("{} is not an abtool run directory (no plan.json)", run_dir.string()),
+            "run directories are .abtool/runs/<run_id>/ in the repository");
     }
     report::check_output_paths(options.outputs);
     const Plan plan =
@@ -42,8 +42,7 @@ int run_analyze(const AnalyzeOptions& options) {
     }
     report::Report report = analyze_records(plan, config, samples.records, settings);
     report.run_dir = run_dir.string();
-    report.warnings.insert(report.warnings.end(), samples.warnings.begin(),
-                           samples.warnings.end());
+    report.warnings.insert(report.warnings.end(), samples.warnings.begin(), samples.warnings.end());
     return conclude(report, options.outputs, options.strict, run_dir);
 }
 

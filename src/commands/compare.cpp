@@ -173,8 +173,8 @@ int run_compare(const CompareOptions& options) {
         out.case_name = row->case_name;
         out.metric = row->metric;
         out.unit = row->unit;
-        out.direction = row->direction == "higher" ? stats::Direction::higher
-                                                   : stats::Direction::lower;
+        out.direction =
+            row->direction == "higher" ? stats::Direction::higher : stats::Direction::lower;
         out.gated = true;
         const SeriesKey key{row->workload, row->case_name, row->metric};
         if (base_series && cand_series && base_series->count(key) && cand_series->count(key)) {
@@ -188,17 +188,16 @@ int run_compare(const CompareOptions& options) {
             out.comparison.reason = "raw samples of a run are gone (.abtool/runs): only medians "
                                     "remain, too little for an interval";
         }
-        out.verdict = out.comparison.verdict == stats::Verdict::regressed ? report::Verdict::regressed
-                      : out.comparison.verdict == stats::Verdict::improved
-                          ? report::Verdict::improved
-                      : out.comparison.verdict == stats::Verdict::unchanged
-                          ? report::Verdict::unchanged
-                          : report::Verdict::inconclusive;
+        out.verdict =
+            out.comparison.verdict == stats::Verdict::regressed   ? report::Verdict::regressed
+            : out.comparison.verdict == stats::Verdict::improved  ? report::Verdict::improved
+            : out.comparison.verdict == stats::Verdict::unchanged ? report::Verdict::unchanged
+                                                                  : report::Verdict::inconclusive;
         report.rows.push_back(std::move(out));
     }
     if (report.rows.empty()) {
-        throw Error(ErrorKind::usage, fmt::format("runs {} and {} share no primary key", *baseline,
-                                                  candidate));
+        throw Error(ErrorKind::usage,
+                    fmt::format("runs {} and {} share no primary key", *baseline, candidate));
     }
     report.rounds = report.rows.front().b_values.size();
     std::fprintf(stdout, "compare (unpaired): baseline run %s vs candidate run %s\n",

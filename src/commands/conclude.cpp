@@ -13,8 +13,9 @@ namespace abtool {
 int conclude(const report::Report& report, const OutputOptions& outputs, Strict strict,
              const std::filesystem::path& run_dir) {
     const bool color = isatty(STDOUT_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr;
-    std::fputs(report::terminal_table(report, color ? report::Color::yes : report::Color::no).c_str(),
-               stdout);
+    std::fputs(
+        report::terminal_table(report, color ? report::Color::yes : report::Color::no).c_str(),
+        stdout);
     for (const std::string& warning : report.warnings) {
         std::fprintf(stdout, "warning: %s\n", warning.c_str());
     }

@@ -32,7 +32,8 @@ int main(void) {{
                        iterations == 60'000'000 ? "1.5" : "1", iterations);
 }
 
-constexpr const char* k_config = R"(# The demo's abtool.toml: build the program, time it in paired rounds.
+constexpr const char* k_config =
+    R"(# The demo's abtool.toml: build the program, time it in paired rounds.
 [build]
 command = ["cc", "-O1", "-o", "spin", "spin.c"]
 
@@ -67,9 +68,9 @@ void git(const std::filesystem::path& repo, std::vector<std::string> args) {
                 {"GIT_COMMITTER_EMAIL", "demo@abtool.invalid"}};
     const runners::ProcessResult result = runners::run_process(spec);
     if (!result.ok()) {
-        throw Error(ErrorKind::workload, fmt::format("demo: `git {}` failed: {}",
-                                                     fmt::join(args, " "),
-                                                     result.describe_failure()));
+        throw Error(ErrorKind::workload,
+                    fmt::format("demo: `git {}` failed: {}", fmt::join(args, " "),
+                                result.describe_failure()));
     }
 }
 
@@ -81,7 +82,8 @@ int run_demo(const DemoOptions& options) {
         dir = std::filesystem::absolute(*options.dir);
         std::filesystem::create_directories(dir);
     } else {
-        std::string pattern = (std::filesystem::temp_directory_path() / "abtool-demo-XXXXXX").string();
+        std::string pattern =
+            (std::filesystem::temp_directory_path() / "abtool-demo-XXXXXX").string();
         if (mkdtemp(pattern.data()) == nullptr) {
             throw Error(ErrorKind::io, "demo: cannot create a scratch directory");
         }
@@ -113,11 +115,12 @@ int run_demo(const DemoOptions& options) {
     run.outputs.html = dir / "report.html";
     run.outputs.json = dir / "report.json";
     const int code = run_comparison(run);
-    std::fprintf(stdout,
-                 "\ndemo: expected `spin wall_ms` regressed by about +50%% (the loop's share of the run).\n"
-                 "reports: %s, %s, %s\nhistory: %s\n",
-                 run.outputs.markdown->string().c_str(), run.outputs.html->string().c_str(),
-                 run.outputs.json->string().c_str(), (repo / "results.csv").string().c_str());
+    std::fprintf(
+        stdout,
+        "\ndemo: expected `spin wall_ms` regressed by about +50%% (the loop's share of the run).\n"
+        "reports: %s, %s, %s\nhistory: %s\n",
+        run.outputs.markdown->string().c_str(), run.outputs.html->string().c_str(),
+        run.outputs.json->string().c_str(), (repo / "results.csv").string().c_str());
     if (code == 1) {
         std::fprintf(stdout, "demo: the known regression was found (abtool exited 1, as a CI "
                              "gate would fail).\n");

@@ -46,21 +46,21 @@ int run_history(const HistoryOptions& options) {
     const ResultsStore::ReadResult read = ResultsStore(location.file).read();
     std::map<std::string, std::vector<const ResultRow*>> by_key;
     for (const ResultRow& row : read.rows) {
-        const bool match =
-            options.key ? row.primary_key == *options.key
-                        : row.workload == *options.workload &&
-                              (!options.case_name || row.case_name == *options.case_name) &&
-                              (!options.metric || row.metric == *options.metric);
+        const bool match = options.key
+                               ? row.primary_key == *options.key
+                               : row.workload == *options.workload &&
+                                     (!options.case_name || row.case_name == *options.case_name) &&
+                                     (!options.metric || row.metric == *options.metric);
         if (match) {
             by_key[row.primary_key].push_back(&row);
         }
     }
     if (by_key.empty()) {
-        throw Error(ErrorKind::usage,
-                    fmt::format("no rows in {} match {}", location.file.string(),
-                                options.key ? "--key " + *options.key
-                                            : "--workload " + *options.workload),
-                    "abtool history --workload W lists a workload's keys");
+        throw Error(
+            ErrorKind::usage,
+            fmt::format("no rows in {} match {}", location.file.string(),
+                        options.key ? "--key " + *options.key : "--workload " + *options.workload),
+            "abtool history --workload W lists a workload's keys");
     }
     for (const std::string& warning : read.warnings) {
         std::fprintf(stderr, "warning: %s\n", warning.c_str());
@@ -95,11 +95,11 @@ int run_history(const HistoryOptions& options) {
                     step = fmt::format("  <- step {:+.1f}%", change);
                 }
             }
-            std::fprintf(stdout, "  %s  %-28s %-12s %12.4g %9s  %-12s%s\n", row.timestamp.c_str(),
-                         row.run_id.c_str(), row.commit_b.substr(0, 10).c_str(), row.b_median,
-                         std::isfinite(row.delta_pct) ? fmt::format("{:+.2f}%", row.delta_pct).c_str()
-                                                      : "-",
-                         row.verdict.c_str(), step.c_str());
+            std::fprintf(
+                stdout, "  %s  %-28s %-12s %12.4g %9s  %-12s%s\n", row.timestamp.c_str(),
+                row.run_id.c_str(), row.commit_b.substr(0, 10).c_str(), row.b_median,
+                std::isfinite(row.delta_pct) ? fmt::format("{:+.2f}%", row.delta_pct).c_str() : "-",
+                row.verdict.c_str(), step.c_str());
         }
         std::fprintf(stdout, "\n");
     }

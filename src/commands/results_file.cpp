@@ -25,8 +25,7 @@ ResultsLocation locate_results(const std::optional<std::filesystem::path>& resul
         throw Error(ErrorKind::usage, "not inside a git repository: pass --results FILE");
     }
     if (!std::filesystem::exists(location.file)) {
-        throw Error(ErrorKind::usage,
-                    "no results history at " + location.file.string(),
+        throw Error(ErrorKind::usage, "no results history at " + location.file.string(),
                     "run a comparison first, or pass --results FILE");
     }
     return location;

@@ -14,8 +14,8 @@ int run_comparison(const RunOptions& options) {
     const std::vector<ResultRow> rows = rows_from_report(experiment.report);
     ResultsStore store(experiment.config.results_file);
     store.append(rows);
-    const int code = conclude(experiment.report, options.outputs, options.strict,
-                              experiment.run_dir);
+    const int code =
+        conclude(experiment.report, options.outputs, options.strict, experiment.run_dir);
     std::fprintf(stdout, "results: %zu row(s) appended to %s\nrun: %s\n", rows.size(),
                  store.file().string().c_str(), experiment.run_dir.string().c_str());
     return code;

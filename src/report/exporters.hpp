@@ -18,9 +18,9 @@ struct Table {
 };
 Table verdict_table(const Report& report);
 
-std::string format_number(double value);    // 4 significant digits, no exponent for usual sizes
-std::string format_percent(double value);   // +12.3%
-std::string row_name(const Row& row);       // workload[/case]/metric
+std::string format_number(double value);  // 4 significant digits, no exponent for usual sizes
+std::string format_percent(double value); // +12.3%
+std::string row_name(const Row& row);     // workload[/case]/metric
 
 class JsonExporter final : public Exporter {
 public:

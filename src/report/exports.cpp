@@ -80,19 +80,21 @@ std::string BencherExporter::serialize(const Report& report) const {
         const double value = row.comparison.b.median;
         nlohmann::json measure{{"value", value}};
         if (row.comparison.interval != stats::IntervalMethod::none) {
-            measure["lower_value"] = row.comparison.a.median * (1 + row.comparison.ci_low_pct / 100);
-            measure["upper_value"] = row.comparison.a.median * (1 + row.comparison.ci_high_pct / 100);
+            measure["lower_value"] =
+                row.comparison.a.median * (1 + row.comparison.ci_low_pct / 100);
+            measure["upper_value"] =
+                row.comparison.a.median * (1 + row.comparison.ci_high_pct / 100);
         }
-        const std::string name = row.case_name.empty() ? row.workload
-                                                       : row.workload + "/" + row.case_name;
+        const std::string name =
+            row.case_name.empty() ? row.workload : row.workload + "/" + row.case_name;
         json[name][row.metric] = measure;
     }
     return json.dump(2) + "\n";
 }
 
 std::string BenchstatExporter::serialize(const Report& report) const {
-    std::string text = fmt::format("goos: linux\npkg: abtool/{}\n", m_side == Side::a ? report.ref_a
-                                                                                      : report.ref_b);
+    std::string text = fmt::format("goos: linux\npkg: abtool/{}\n",
+                                   m_side == Side::a ? report.ref_a : report.ref_b);
     for (const Row& row : report.rows) {
         const std::vector<double>& values = m_side == Side::a ? row.a_values : row.b_values;
         std::string unit = row.metric + (row.unit.empty() ? "" : "-" + row.unit);
@@ -114,14 +116,14 @@ std::string GhaBenchmarkExporter::serialize(const Report& report) const {
         if (row.direction != m_direction || row.comparison.b.n == 0) {
             continue;
         }
-        entries.push_back({{"name", row_name(row)},
-                           {"unit", row.unit},
-                           {"value", row.comparison.b.median},
-                           {"range", fmt::format("± {:.2f}%", (row.comparison.ci_high_pct -
-                                                                row.comparison.ci_low_pct) / 2)},
-                           {"extra", fmt::format("delta {:+.2f}% vs {}; verdict {}",
-                                                 row.comparison.delta_pct, report.ref_a,
-                                                 to_string(row.verdict))}});
+        entries.push_back(
+            {{"name", row_name(row)},
+             {"unit", row.unit},
+             {"value", row.comparison.b.median},
+             {"range", fmt::format("± {:.2f}%",
+                                   (row.comparison.ci_high_pct - row.comparison.ci_low_pct) / 2)},
+             {"extra", fmt::format("delta {:+.2f}% vs {}; verdict {}", row.comparison.delta_pct,
+                                   report.ref_a, to_string(row.verdict))}});
     }
     return entries.dump(2) + "\n";
 }

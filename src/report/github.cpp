@@ -81,7 +81,8 @@ void publish_to_github_actions(const Report& report, const GateSummary& gate,
             continue;
         }
         ++count;
-        const std::string title = fmt::format("abtool: {} {}", row_name(*row), to_string(row->verdict));
+        const std::string title =
+            fmt::format("abtool: {} {}", row_name(*row), to_string(row->verdict));
         const std::string message =
             row->slo ? *row->slo
                      : fmt::format("{} ({} vs {}): {}", format_percent(row->comparison.delta_pct),
@@ -102,7 +103,8 @@ void publish_to_github_actions(const Report& report, const GateSummary& gate,
                 fmt::format("verdict={}\nregressed={}\nimproved={}\nunchanged={}\ninconclusive={}\n"
                             "slo_violated={}\nrun_dir={}\n",
                             gate.failed ? "fail" : "pass", gate.regressed, gate.improved,
-                            gate.unchanged, gate.inconclusive, gate.slo_violated, run_dir.string()));
+                            gate.unchanged, gate.inconclusive, gate.slo_violated,
+                            run_dir.string()));
     std::fflush(stdout);
 }
 

@@ -45,12 +45,15 @@ std::string strip_plot(const Row& row) {
     }
     const auto [low_it, high_it] = std::minmax_element(all.begin(), all.end());
     const double low = *low_it, high = *high_it > *low_it ? *high_it : *low_it + 1;
-    const auto x = [&](double v) { return k_pad + (v - low) / (high - low) * (k_width - 2 * k_pad); };
+    const auto x = [&](double v) {
+        return k_pad + (v - low) / (high - low) * (k_width - 2 * k_pad);
+    };
     std::string svg = fmt::format(
         R"(<svg class="chart" width="{}" height="{}" viewBox="0 0 {} {}" role="img" aria-label="A and B values">)",
         k_width, k_height, k_width, k_height);
     for (const auto& [values, y, color, label] :
-         {std::tuple{&row.a_values, 35.0, "#1f77b4", "A"}, std::tuple{&row.b_values, 80.0, "#d62728", "B"}}) {
+         {std::tuple{&row.a_values, 35.0, "#1f77b4", "A"},
+          std::tuple{&row.b_values, 80.0, "#d62728", "B"}}) {
         svg += fmt::format(R"(<text x="4" y="{}" class="label">{}</text>)", y + 4, label);
         for (std::size_t i = 0; i < values->size(); ++i) {
             svg += fmt::format(
@@ -59,9 +62,10 @@ std::string strip_plot(const Row& row) {
                 format_number((*values)[i]));
         }
     }
-    svg += fmt::format(R"(<text x="{}" y="{}" class="axis">{}</text><text x="{}" y="{}" class="axis" text-anchor="end">{}</text>)",
-                       k_pad, k_height - 4, escape(format_number(low) + " " + row.unit),
-                       k_width - k_pad, k_height - 4, escape(format_number(high) + " " + row.unit));
+    svg += fmt::format(
+        R"(<text x="{}" y="{}" class="axis">{}</text><text x="{}" y="{}" class="axis" text-anchor="end">{}</text>)",
+        k_pad, k_height - 4, escape(format_number(low) + " " + row.unit), k_width - k_pad,
+        k_height - 4, escape(format_number(high) + " " + row.unit));
     return svg + "</svg>";
 }
 
@@ -79,9 +83,13 @@ std::string delta_plot(const Row& row, double threshold_pct) {
                   std::abs(*std::min_element(pct.begin(), pct.end())),
                   std::abs(row.comparison.ci_low_pct), std::abs(row.comparison.ci_high_pct)}) *
         1.1;
-    const auto y = [&](double v) { return k_height / 2 - v / limit * (k_height / 2 - 10); };
+    const auto y = [&](double v) {
+        return k_height / 2 - v / limit * (k_height / 2 - 10);
+    };
     const auto x = [&](std::size_t i) {
-        return k_pad + (pct.size() > 1 ? static_cast<double>(i) / static_cast<double>(pct.size() - 1) : 0.5) *
+        return k_pad + (pct.size() > 1
+                            ? static_cast<double>(i) / static_cast<double>(pct.size() - 1)
+                            : 0.5) *
                            (k_width - 3 * k_pad);
     };
     std::string svg = fmt::format(
@@ -95,17 +103,19 @@ std::string delta_plot(const Row& row, double threshold_pct) {
     for (std::size_t i = 0; i < pct.size(); ++i) {
         points += fmt::format("{:.1f},{:.1f} ", x(i), y(pct[i]));
     }
-    svg += fmt::format(R"(<polyline points="{}" fill="none" stroke="#555" stroke-width="1"/>)", points);
+    svg += fmt::format(R"(<polyline points="{}" fill="none" stroke="#555" stroke-width="1"/>)",
+                       points);
     for (std::size_t i = 0; i < pct.size(); ++i) {
-        svg += fmt::format(R"(<circle cx="{:.1f}" cy="{:.1f}" r="2.5" fill="#333"><title>round {}: {}</title></circle>)",
-                           x(i), y(pct[i]), i + 1, format_percent(pct[i]));
+        svg += fmt::format(
+            R"(<circle cx="{:.1f}" cy="{:.1f}" r="2.5" fill="#333"><title>round {}: {}</title></circle>)",
+            x(i), y(pct[i]), i + 1, format_percent(pct[i]));
     }
     // The interval, at the right edge.
     const double bar_x = k_width - k_pad;
-    svg += fmt::format(R"(<line x1="{0}" x2="{0}" y1="{1:.1f}" y2="{2:.1f}" stroke="#d62728" stroke-width="4"><title>interval [{3}, {4}]</title></line>)",
-                       bar_x, y(row.comparison.ci_low_pct), y(row.comparison.ci_high_pct),
-                       format_percent(row.comparison.ci_low_pct),
-                       format_percent(row.comparison.ci_high_pct));
+    svg += fmt::format(
+        R"(<line x1="{0}" x2="{0}" y1="{1:.1f}" y2="{2:.1f}" stroke="#d62728" stroke-width="4"><title>interval [{3}, {4}]</title></line>)",
+        bar_x, y(row.comparison.ci_low_pct), y(row.comparison.ci_high_pct),
+        format_percent(row.comparison.ci_low_pct), format_percent(row.comparison.ci_high_pct));
     svg += fmt::format(R"(<circle cx="{}" cy="{:.1f}" r="4" fill="#d62728"/>)", bar_x,
                        y(row.comparison.delta_pct));
     return svg + "</svg>";
@@ -126,12 +136,12 @@ table{border-collapse:collapse}td,th{padding:3px 8px;border-bottom:1px solid #dd
 </style></head><body>
 )";
     html += fmt::format("<h1>abtool: {}</h1>\n", gate.failed ? "regression" : "passed");
-    html += fmt::format("<p>A = <code>{}</code> ({}), B = <code>{}</code> ({}); {} rounds; "
-                        "threshold {:.3g}%; seed {}; host {}; run {}</p>\n",
-                        escape(report.ref_a), escape(report.commit_a.substr(0, 12)),
-                        escape(report.ref_b), escape(report.commit_b.substr(0, 12)), report.rounds,
-                        report.threshold_pct, report.seed, escape(report.host),
-                        escape(report.run_id));
+    html +=
+        fmt::format("<p>A = <code>{}</code> ({}), B = <code>{}</code> ({}); {} rounds; "
+                    "threshold {:.3g}%; seed {}; host {}; run {}</p>\n",
+                    escape(report.ref_a), escape(report.commit_a.substr(0, 12)),
+                    escape(report.ref_b), escape(report.commit_b.substr(0, 12)), report.rounds,
+                    report.threshold_pct, report.seed, escape(report.host), escape(report.run_id));
     const Table table = verdict_table(report);
     html += "<table><tr>";
     for (const std::string& title : table.header) {

@@ -19,9 +19,15 @@ nlohmann::json number(double value) {
 }
 
 nlohmann::json side(const stats::Descriptives& d) {
-    return {{"n", d.n},           {"min", number(d.min)},   {"max", number(d.max)},
-            {"mean", number(d.mean)}, {"median", number(d.median)}, {"stddev", number(d.stddev)},
-            {"cv_pct", number(d.cv_pct)}, {"p95", number(d.p95)}, {"outliers", d.outliers}};
+    return {{"n", d.n},
+            {"min", number(d.min)},
+            {"max", number(d.max)},
+            {"mean", number(d.mean)},
+            {"median", number(d.median)},
+            {"stddev", number(d.stddev)},
+            {"cv_pct", number(d.cv_pct)},
+            {"p95", number(d.p95)},
+            {"outliers", d.outliers}};
 }
 
 } // namespace
@@ -34,36 +40,37 @@ std::string JsonExporter::serialize(const Report& report) const {
         for (stats::Order o : row->order) {
             order.push_back(o == stats::Order::ab ? "AB" : "BA");
         }
-        rows.push_back({{"primary_key", row->primary_key},
-                        {"workload", row->workload},
-                        {"kind", row->kind},
-                        {"case", row->case_name},
-                        {"metric", row->metric},
-                        {"unit", row->unit},
-                        {"direction", row->direction == stats::Direction::lower ? "lower" : "higher"},
-                        {"gated", row->gated},
-                        {"verdict", to_string(row->verdict)},
-                        {"reason", c.reason},
-                        {"slo", row->slo ? nlohmann::json(*row->slo) : nlohmann::json(nullptr)},
-                        {"n", c.n},
-                        {"a", side(c.a)},
-                        {"b", side(c.b)},
-                        {"delta_pct", number(c.delta_pct)},
-                        {"hl_delta_pct", number(c.hl_delta_pct)},
-                        {"ci_low_pct", number(c.ci_low_pct)},
-                        {"ci_high_pct", number(c.ci_high_pct)},
-                        {"interval", stats::to_string(c.interval)},
-                        {"bootstrap_low_pct", number(c.bootstrap_low_pct)},
-                        {"bootstrap_high_pct", number(c.bootstrap_high_pct)},
-                        {"bootstrap_is_bca", c.bootstrap_is_bca},
-                        {"p_value", number(c.p_value)},
-                        {"p_adjusted", number(c.p_adjusted)},
-                        {"warnings", c.warnings},
-                        {"errors_a", row->errors_a},
-                        {"errors_b", row->errors_b},
-                        {"a_values", row->a_values},
-                        {"b_values", row->b_values},
-                        {"order", order}});
+        rows.push_back(
+            {{"primary_key", row->primary_key},
+             {"workload", row->workload},
+             {"kind", row->kind},
+             {"case", row->case_name},
+             {"metric", row->metric},
+             {"unit", row->unit},
+             {"direction", row->direction == stats::Direction::lower ? "lower" : "higher"},
+             {"gated", row->gated},
+             {"verdict", to_string(row->verdict)},
+             {"reason", c.reason},
+             {"slo", row->slo ? nlohmann::json(*row->slo) : nlohmann::json(nullptr)},
+             {"n", c.n},
+             {"a", side(c.a)},
+             {"b", side(c.b)},
+             {"delta_pct", number(c.delta_pct)},
+             {"hl_delta_pct", number(c.hl_delta_pct)},
+             {"ci_low_pct", number(c.ci_low_pct)},
+             {"ci_high_pct", number(c.ci_high_pct)},
+             {"interval", stats::to_string(c.interval)},
+             {"bootstrap_low_pct", number(c.bootstrap_low_pct)},
+             {"bootstrap_high_pct", number(c.bootstrap_high_pct)},
+             {"bootstrap_is_bca", c.bootstrap_is_bca},
+             {"p_value", number(c.p_value)},
+             {"p_adjusted", number(c.p_adjusted)},
+             {"warnings", c.warnings},
+             {"errors_a", row->errors_a},
+             {"errors_b", row->errors_b},
+             {"a_values", row->a_values},
+             {"b_values", row->b_values},
+             {"order", order}});
     }
     const nlohmann::json json{{"format", "abtool-report-1"},
                               {"run_id", report.run_id},

@@ -40,8 +40,8 @@ std::string escape(const std::string& cell) {
 std::string MarkdownExporter::serialize(const Report& report) const {
     const GateSummary gate = summarize(report, StrictGate::no);
     std::string out = "<!-- abtool-report -->\n";
-    out += fmt::format("## abtool: {} — `{}` vs `{}`\n\n", gate.failed ? "❌ regression" : "✅ passed",
-                       report.ref_a, report.ref_b);
+    out += fmt::format("## abtool: {} — `{}` vs `{}`\n\n",
+                       gate.failed ? "❌ regression" : "✅ passed", report.ref_a, report.ref_b);
     out += fmt::format("A = `{}` ({}), B = `{}` ({}); {} {} rounds, threshold {:.3g}%.\n\n",
                        report.ref_a, report.commit_a.substr(0, 7), report.ref_b,
                        report.commit_b.substr(0, 7), report.rounds,

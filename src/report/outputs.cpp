@@ -93,7 +93,8 @@ void write_outputs(const Report& report, const OutputOptions& outputs,
     for (const std::string& text : outputs.exports) {
         const ExportSpec spec = parse_export(text);
         if (spec.format == "junit") {
-            write_file(spec.path.value_or(run_dir / "junit.xml"), JunitExporter().serialize(report));
+            write_file(spec.path.value_or(run_dir / "junit.xml"),
+                       JunitExporter().serialize(report));
         } else if (spec.format == "bencher") {
             write_file(spec.path.value_or(run_dir / "bencher.json"),
                        BencherExporter().serialize(report));

@@ -26,11 +26,11 @@ struct Row {
     std::string metric;
     std::string unit;
     stats::Direction direction = stats::Direction::lower;
-    bool gated = true;     // a regression here fails the gate
+    bool gated = true; // a regression here fails the gate
     stats::Comparison comparison;
     Verdict verdict = Verdict::inconclusive;
-    std::optional<std::string> slo; // the limit B broke: "p99_ms 7.21 > 5"
-    int errors_a = 0, errors_b = 0; // failed runs per side
+    std::optional<std::string> slo;         // the limit B broke: "p99_ms 7.21 > 5"
+    int errors_a = 0, errors_b = 0;         // failed runs per side
     std::vector<double> a_values, b_values; // per round, in round order (a run's median)
     std::vector<stats::Order> order;
 };
@@ -47,7 +47,7 @@ struct Report {
     std::string interval_note; // which interval the verdicts used, and why
     std::string host;
     std::string abtool_version;
-    bool paired = true;                // false for `abtool compare` (stored rows, no pairs)
+    bool paired = true; // false for `abtool compare` (stored rows, no pairs)
     std::vector<Row> rows;
     std::vector<std::string> warnings; // run-level: governor, load, order effects...
     std::string config_text;           // the abtool.toml the run used

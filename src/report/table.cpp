@@ -33,8 +33,8 @@ std::string row_name(const Row& row) {
 
 Table verdict_table(const Report& report) {
     Table table;
-    table.header = {"workload", "case", "metric", "A median", "B median", "delta",
-                    "interval", "p", "CV A/B", "verdict"};
+    table.header = {"workload", "case",     "metric", "A median", "B median",
+                    "delta",    "interval", "p",      "CV A/B",   "verdict"};
     for (const Row* row : worst_first(report)) {
         const stats::Comparison& c = row->comparison;
         const bool tested = c.interval != stats::IntervalMethod::none;
@@ -83,10 +83,10 @@ std::string terminal_table(const Report& report, Color color) {
         }
         return text;
     };
-    std::string out = fmt::format("\nA = {} ({}), B = {} ({}), {} rounds, threshold {:.3g}%\n\n",
-                                  report.ref_a, report.commit_a.substr(0, 7), report.ref_b,
-                                  report.commit_b.substr(0, 7), report.rounds,
-                                  report.threshold_pct);
+    std::string out =
+        fmt::format("\nA = {} ({}), B = {} ({}), {} rounds, threshold {:.3g}%\n\n", report.ref_a,
+                    report.commit_a.substr(0, 7), report.ref_b, report.commit_b.substr(0, 7),
+                    report.rounds, report.threshold_pct);
     const auto line = [&](const std::vector<std::string>& cells, const Row* row) {
         std::string text;
         for (std::size_t i = 0; i < cells.size(); ++i) {

@@ -96,8 +96,8 @@ protected:
     }
 
     ShellResult abtool(const std::string& args) const {
-        return shell("cd " + quote(m_repo.root().string()) + " && CI=true " +
-                     quote(ABTOOL_BINARY) + " " + args);
+        return shell("cd " + quote(m_repo.root().string()) + " && CI=true " + quote(ABTOOL_BINARY) +
+                     " " + args);
     }
 
     std::filesystem::path results() const { return m_repo.root() / "results.csv"; }

@@ -31,8 +31,8 @@ protected:
     }
 
     ShellResult abtool(const std::string& args) const {
-        return shell("cd " + quote(m_repo.root().string()) + " && CI=true " +
-                     quote(ABTOOL_BINARY) + " " + args + " 2>&1");
+        return shell("cd " + quote(m_repo.root().string()) + " && CI=true " + quote(ABTOOL_BINARY) +
+                     " " + args + " 2>&1");
     }
 
     TempDir m_dir;
@@ -40,8 +40,8 @@ protected:
 };
 
 TEST_F(PostMortem, CompareStoredRuns_IsUnpairedAndFindsTheRegression_HistoryShowsTheStep) {
-    ASSERT_EQ(abtool("--ref-a v1 --ref-b v1").status, 0);          // B = v1
-    ASSERT_EQ(abtool("--ref-a v1 --ref-b v2").status, 1);          // B = v2, slower
+    ASSERT_EQ(abtool("--ref-a v1 --ref-b v1").status, 0); // B = v1
+    ASSERT_EQ(abtool("--ref-a v1 --ref-b v2").status, 1); // B = v2, slower
 
     const ShellResult compare = abtool("compare --baseline v1 --candidate latest");
     EXPECT_EQ(compare.status, 1) << compare.output;

@@ -27,27 +27,27 @@ using Env = std::map<std::string, std::string>;
 // ---- processes ---------------------------------------------------------------------------
 
 struct ProcessSpec {
-    std::vector<std::string> argv;   // executed directly, never through a shell
+    std::vector<std::string> argv;    // executed directly, never through a shell
     std::optional<std::string> shell; // when set: /bin/sh -c <shell>, argv ignored
     std::filesystem::path cwd;
-    Env env;                         // set on top of the inherited environment
+    Env env; // set on top of the inherited environment
     std::chrono::milliseconds timeout{std::chrono::seconds(60)};
-    std::vector<int> cpus;           // pin the child to these CPUs when not empty
-    int nice = 0;                    // added niceness for the child
+    std::vector<int> cpus; // pin the child to these CPUs when not empty
+    int nice = 0;          // added niceness for the child
     // When set, stdout and stderr go to this file, interleaved as written, instead of being
     // captured (builds: the log is what a person reads).
     std::optional<std::filesystem::path> output_file;
 };
 
 struct ProcessResult {
-    int exit_code = -1;   // valid when signal == 0
-    int signal = 0;       // the signal that ended the child, 0 when it exited
+    int exit_code = -1; // valid when signal == 0
+    int signal = 0;     // the signal that ended the child, 0 when it exited
     bool timed_out = false;
-    bool interrupted = false; // stopped by request_stop()
-    double wall_ms = 0;       // monotonic clock, spawn to reap
+    bool interrupted = false;       // stopped by request_stop()
+    double wall_ms = 0;             // monotonic clock, spawn to reap
     double user_ms = 0, sys_ms = 0; // the child's rusage (wait4)
     std::int64_t max_rss_kb = 0;
-    std::string out, err;     // complete stdout and stderr
+    std::string out, err; // complete stdout and stderr
     std::int64_t start_unix_ns = 0;
 
     bool ok() const { return exit_code == 0 && signal == 0 && !timed_out && !interrupted; }
@@ -72,9 +72,9 @@ struct BuildSpec {
 };
 
 struct BuildOutcome {
-    bool skipped = false;       // the stamp matched: nothing ran
+    bool skipped = false; // the stamp matched: nothing ran
     double wall_s = 0;
-    std::filesystem::path log;  // stdout+stderr of the build (empty when skipped)
+    std::filesystem::path log; // stdout+stderr of the build (empty when skipped)
 };
 
 // Builds in `worktree` unless `stamp_dir` holds a stamp of (content_id, command, env) from an
@@ -93,7 +93,7 @@ struct Sample {
     std::string case_name; // "" for command and publish workloads
     std::string metric;    // "wall_ms", "real_time", "latency_p99_ms", ...
     double value = 0;
-    std::string unit;      // "ms", "ns", "kB", "rps", ...
+    std::string unit; // "ms", "ns", "kB", "rps", ...
     Direction direction = Direction::lower;
     Gate gate = Gate::no;
 };
@@ -132,8 +132,8 @@ struct PublishWorkload {
     PublishMode mode = PublishMode::burst;
     std::size_t count = 2000;
     std::size_t concurrency = 4;
-    double rate = 0;                          // paced: messages per second
-    std::optional<std::string> ready_path;    // GET until 2xx; else ready when the port accepts
+    double rate = 0;                       // paced: messages per second
+    std::optional<std::string> ready_path; // GET until 2xx; else ready when the port accepts
     std::chrono::milliseconds ready_timeout{std::chrono::seconds(30)};
     std::chrono::milliseconds request_timeout{std::chrono::seconds(5)};
     std::chrono::milliseconds timeout{std::chrono::seconds(300)};
@@ -152,7 +152,7 @@ struct RunContext {
     Env env;                        // applied identically to A and B
     std::vector<int> cpus;
     int nice = 0;
-    std::string label;              // for messages: "ref 'dev' (3f2a1c9)"
+    std::string label; // for messages: "ref 'dev' (3f2a1c9)"
 };
 
 struct RunResult {
@@ -160,7 +160,7 @@ struct RunResult {
     std::optional<std::string> error; // the run failed: why (exit code, stderr tail, parse error
                                       // with its byte offset); samples may be partial or empty
     std::int64_t start_unix_ns = 0;
-    double wall_ms = 0;                // the whole run, harness included
+    double wall_ms = 0; // the whole run, harness included
 };
 
 // Runs `workload` once on one ref. A failed run is a value (RunResult::error), not an exception;

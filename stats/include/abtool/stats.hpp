@@ -14,7 +14,13 @@ namespace abtool::stats {
 
 enum class Direction { lower, higher }; // which way is better
 enum class Verdict { regressed, improved, unchanged, inconclusive };
-enum class IntervalMethod { bca_bootstrap, percentile_bootstrap, wilcoxon_exact, wilcoxon_normal, none };
+enum class IntervalMethod {
+    bca_bootstrap,
+    percentile_bootstrap,
+    wilcoxon_exact,
+    wilcoxon_normal,
+    none
+};
 enum class Multiplicity { holm, benjamini_hochberg, none };
 enum class Order { ab, ba }; // which ref ran first in a round
 
@@ -30,18 +36,18 @@ struct Descriptives {
 Descriptives describe(std::span<const double> values);
 
 struct Options {
-    double threshold = 0.02;   // smallest change that counts, as a fraction (0.02 = 2%)
-    double confidence = 0.95;  // 1 - the false-alarm level of one comparison
-    int resamples = 10000;     // bootstrap resamples (>= 10,000 for verdicts)
-    std::uint64_t seed = 1;    // bootstrap generator seed
+    double threshold = 0.02;  // smallest change that counts, as a fraction (0.02 = 2%)
+    double confidence = 0.95; // 1 - the false-alarm level of one comparison
+    int resamples = 10000;    // bootstrap resamples (>= 10,000 for verdicts)
+    std::uint64_t seed = 1;   // bootstrap generator seed
     Multiplicity multiplicity = Multiplicity::holm;
-    int looks = 1;             // adaptive rounds: this analysis is one of `looks` planned looks at the
-                               // data; the error rate is spent across them (see adaptive.hpp)
+    int looks = 1; // adaptive rounds: this analysis is one of `looks` planned looks at the
+                   // data; the error rate is spent across them (see adaptive.hpp)
 };
 
 struct PairedInput {
-    std::vector<double> a, b;   // a[k], b[k]: the values of round k
-    std::vector<Order> order;   // order[k]: which ran first in round k (may be empty)
+    std::vector<double> a, b; // a[k], b[k]: the values of round k
+    std::vector<Order> order; // order[k]: which ran first in round k (may be empty)
     Direction direction = Direction::lower;
 };
 
@@ -57,11 +63,12 @@ struct Comparison {
     // (percentile when BCa is undefined: bootstrap_is_bca false).
     double bootstrap_low_pct = 0, bootstrap_high_pct = 0;
     bool bootstrap_is_bca = false;
-    double p_value = 1;             // Wilcoxon signed-rank on d
-    double p_adjusted = 1;          // after multiplicity control across the run's cases
+    double p_value = 1;    // Wilcoxon signed-rank on d
+    double p_adjusted = 1; // after multiplicity control across the run's cases
     Verdict verdict = Verdict::inconclusive;
-    std::string reason;                // why this verdict, in one line
-    std::vector<std::string> warnings; // order effect, trend, outliers, high CV; each with its figure
+    std::string reason; // why this verdict, in one line
+    std::vector<std::string>
+        warnings; // order effect, trend, outliers, high CV; each with its figure
 };
 
 // One case. p_adjusted == p_value.
@@ -77,10 +84,10 @@ Comparison compare_unpaired(std::span<const double> a, std::span<const double> b
 // From an A/A series of log-ratios: the noise floor and the rounds a threshold needs.
 struct NoiseFloor {
     std::size_t n = 0;
-    double sigma_d = 0;             // spread of d (robust), as a fraction
-    double noise_pct = 0;           // half-width of the interval at n rounds, in %
-    double detectable_pct = 0;      // smallest change n rounds detect with `power`
-    std::size_t rounds_needed = 0;  // rounds to detect options.threshold with `power`
+    double sigma_d = 0;            // spread of d (robust), as a fraction
+    double noise_pct = 0;          // half-width of the interval at n rounds, in %
+    double detectable_pct = 0;     // smallest change n rounds detect with `power`
+    std::size_t rounds_needed = 0; // rounds to detect options.threshold with `power`
 };
 NoiseFloor noise_floor(std::span<const double> log_ratios, const Options& options,
                        double power = 0.8);

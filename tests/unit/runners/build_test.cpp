@@ -17,14 +17,18 @@ TEST(Build, SecondBuildIsSkipped_RebuildForcesIt_ChangedCommandRebuilds) {
     BuildSpec spec;
     spec.shell = "echo built >> count.txt";
     const auto meta = dir / "meta";
-    const BuildOutcome first = build(spec, dir.path(), meta, "tree1", dir / "b1.log", "ref 'x'",
-                                     Rebuild::no);
+    const BuildOutcome first =
+        build(spec, dir.path(), meta, "tree1", dir / "b1.log", "ref 'x'", Rebuild::no);
     EXPECT_FALSE(first.skipped);
-    EXPECT_TRUE(build(spec, dir.path(), meta, "tree1", dir / "b2.log", "ref 'x'", Rebuild::no).skipped);
-    EXPECT_FALSE(build(spec, dir.path(), meta, "tree1", dir / "b3.log", "ref 'x'", Rebuild::yes).skipped);
-    EXPECT_FALSE(build(spec, dir.path(), meta, "tree2", dir / "b4.log", "ref 'x'", Rebuild::no).skipped);
+    EXPECT_TRUE(
+        build(spec, dir.path(), meta, "tree1", dir / "b2.log", "ref 'x'", Rebuild::no).skipped);
+    EXPECT_FALSE(
+        build(spec, dir.path(), meta, "tree1", dir / "b3.log", "ref 'x'", Rebuild::yes).skipped);
+    EXPECT_FALSE(
+        build(spec, dir.path(), meta, "tree2", dir / "b4.log", "ref 'x'", Rebuild::no).skipped);
     spec.env = {{"CC", "clang"}};
-    EXPECT_FALSE(build(spec, dir.path(), meta, "tree2", dir / "b5.log", "ref 'x'", Rebuild::no).skipped);
+    EXPECT_FALSE(
+        build(spec, dir.path(), meta, "tree2", dir / "b5.log", "ref 'x'", Rebuild::no).skipped);
     EXPECT_EQ(read_file(dir / "count.txt"), "built\nbuilt\nbuilt\nbuilt\n");
 }
 
@@ -34,7 +38,8 @@ TEST(Build, Failure_NamesRefCommandAndLog_AndLeavesNoStamp) {
     spec.argv = {"sh", "-c", "echo compiling; echo 'error: bad code' >&2; exit 2"};
     const auto meta = dir / "meta";
     try {
-        build(spec, dir.path(), meta, "tree", dir / "build.log", "ref 'dev' (3f2a1c9)", Rebuild::no);
+        build(spec, dir.path(), meta, "tree", dir / "build.log", "ref 'dev' (3f2a1c9)",
+              Rebuild::no);
         FAIL() << "no error";
     } catch (const Error& error) {
         const std::string message = error.what();

@@ -23,8 +23,8 @@ Parsed parsed(const ParseResult& result) {
 
 std::string gbench_output() {
     static const std::string output = abtool::testing::must(
-        std::string(GBENCH_FIXTURE) +
-        " --benchmark_format=json --benchmark_repetitions=3 --benchmark_min_time=0.001 2>/dev/null");
+        std::string(GBENCH_FIXTURE) + " --benchmark_format=json --benchmark_repetitions=3 "
+                                      "--benchmark_min_time=0.001 2>/dev/null");
     return output;
 }
 
@@ -122,7 +122,8 @@ TEST(JsonlParser, LinesWithDirection_BlankLinesSkipped) {
 }
 
 TEST(JsonlParser, MalformedLine_NamesItsByteOffset) {
-    const std::string text = "{\"metric\": \"m\", \"value\": 1}\n{\"metric\": \"m\", \"value\": }\n";
+    const std::string text =
+        "{\"metric\": \"m\", \"value\": 1}\n{\"metric\": \"m\", \"value\": }\n";
     const auto result = parse_jsonl(text);
     ASSERT_TRUE(std::holds_alternative<ParseError>(result));
     const std::size_t offset = std::get<ParseError>(result).offset;

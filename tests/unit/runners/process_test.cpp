@@ -16,14 +16,17 @@
 namespace abtool::runners {
 namespace {
 
-ProcessSpec sh(const std::string& script, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+ProcessSpec sh(const std::string& script,
+               std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
     ProcessSpec spec;
     spec.shell = script;
     spec.timeout = timeout;
     return spec;
 }
 
-bool alive(pid_t pid) { return ::kill(pid, 0) == 0; }
+bool alive(pid_t pid) {
+    return ::kill(pid, 0) == 0;
+}
 
 TEST(Process, LargeOutputOnBothPipes_NoDeadlock) {
     // 20 MB on stdout and 20 MB on stderr at once: reading one pipe while the other fills would
@@ -41,9 +44,9 @@ TEST(Process, Timeout_KillsTheChildAndItsGrandchild) {
     abtool::testing::TempDir dir;
     const auto pid_file = dir / "grandchild.pid";
     const auto start = std::chrono::steady_clock::now();
-    const ProcessResult r = run_process(
-        sh("sleep 60 & echo $! > '" + pid_file.string() + "'; sleep 60",
-           std::chrono::milliseconds(300)));
+    const ProcessResult r =
+        run_process(sh("sleep 60 & echo $! > '" + pid_file.string() + "'; sleep 60",
+                       std::chrono::milliseconds(300)));
     const auto took = std::chrono::steady_clock::now() - start;
     EXPECT_TRUE(r.timed_out);
     EXPECT_FALSE(r.ok());
@@ -59,8 +62,8 @@ TEST(Process, Timeout_KillsTheChildAndItsGrandchild) {
 }
 
 TEST(Process, ChildThatIgnoresSigterm_IsKilledAfterTheGracePeriod) {
-    const ProcessResult r =
-        run_process(sh("trap '' TERM; while :; do sleep 0.05; done", std::chrono::milliseconds(200)));
+    const ProcessResult r = run_process(
+        sh("trap '' TERM; while :; do sleep 0.05; done", std::chrono::milliseconds(200)));
     EXPECT_TRUE(r.timed_out);
     EXPECT_EQ(r.signal, SIGKILL);
 }
@@ -82,7 +85,8 @@ TEST(Process, Rusage_IsThisChildsOwn) {
         run_process(sh("exec dd if=/dev/zero of=/dev/null bs=100M count=1 status=none"));
     ASSERT_TRUE(big.ok()) << big.describe_failure();
     EXPECT_GE(big.max_rss_kb, 100000);
-    const ProcessResult spin = run_process(sh("exec awk 'BEGIN { for (i = 0; i < 3000000; i++) s += i }'"));
+    const ProcessResult spin =
+        run_process(sh("exec awk 'BEGIN { for (i = 0; i < 3000000; i++) s += i }'"));
     ASSERT_TRUE(spin.ok());
     EXPECT_GT(spin.user_ms, 10);
     EXPECT_GT(spin.wall_ms, 10);

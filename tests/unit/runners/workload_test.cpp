@@ -19,7 +19,10 @@ RunContext context_in(const std::filesystem::path& dir) {
 
 TEST(CommandWorkload, SuccessfulRun_GivesFourSamples_WallGated) {
     abtool::testing::TempDir dir;
-    Workload workload{"w", CommandWorkload{{"sh", "-c", "test \"$ABTOOL_ENV_PADDING\" = xxxx"}, {}, {}, std::chrono::seconds(10)}};
+    Workload workload{"w", CommandWorkload{{"sh", "-c", "test \"$ABTOOL_ENV_PADDING\" = xxxx"},
+                                           {},
+                                           {},
+                                           std::chrono::seconds(10)}};
     const RunResult result = run_workload(workload, context_in(dir.path()));
     ASSERT_FALSE(result.error) << *result.error;
     ASSERT_EQ(result.samples.size(), 4u);
@@ -32,7 +35,9 @@ TEST(CommandWorkload, SuccessfulRun_GivesFourSamples_WallGated) {
 
 TEST(CommandWorkload, FailingRun_IsAnErrorValueNotAnException) {
     abtool::testing::TempDir dir;
-    Workload workload{"w", CommandWorkload{{}, std::string("echo oops >&2; exit 4"), {}, std::chrono::seconds(10)}};
+    Workload workload{
+        "w",
+        CommandWorkload{{}, std::string("echo oops >&2; exit 4"), {}, std::chrono::seconds(10)}};
     const RunResult result = run_workload(workload, context_in(dir.path()));
     ASSERT_TRUE(result.error);
     EXPECT_NE(result.error->find("exit code 4"), std::string::npos);
@@ -43,7 +48,9 @@ TEST(CommandWorkload, FailingRun_IsAnErrorValueNotAnException) {
 TEST(HotpathWorkload, JsonlFromOutputFile_GatesTheNamedMetric) {
     abtool::testing::TempDir dir;
     HotpathWorkload spec;
-    spec.shell = "printf '{\"case\":\"c\",\"metric\":\"a\",\"value\":2}\\n{\"case\":\"c\",\"metric\":\"b\",\"value\":3}\\n' > out.jsonl";
+    spec.shell = "printf "
+                 "'{\"case\":\"c\",\"metric\":\"a\",\"value\":2}\\n{\"case\":\"c\",\"metric\":"
+                 "\"b\",\"value\":3}\\n' > out.jsonl";
     spec.format = HotpathFormat::jsonl;
     spec.output_file = "out.jsonl";
     spec.metrics = {"b"};

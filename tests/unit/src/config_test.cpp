@@ -101,8 +101,8 @@ TEST(Config, UnknownKey_NamesFileLineAndSuggestion) {
 TEST(Config, UnknownTopLevelAndRunKeys_AreErrors) {
     EXPECT_NE(std::string(error_of("[runs]\nrounds = 3\n").what()).find("unknown key 'runs'"),
               std::string::npos);
-    const Error error = error_of(with_workload("[run]\nround = 3\n",
-                                               "name=\"x\"\nkind=\"command\"\ncommand=[\"a\"]\n"));
+    const Error error = error_of(
+        with_workload("[run]\nround = 3\n", "name=\"x\"\nkind=\"command\"\ncommand=[\"a\"]\n"));
     EXPECT_NE(std::string(error.what()).find(":2: [run] unknown key 'round'"), std::string::npos)
         << error.what();
 }
@@ -151,10 +151,9 @@ TEST(Config, Threshold_AcceptsPercentAndFraction_RejectsGarbage) {
     EXPECT_FALSE(parse_threshold("150%"));
     EXPECT_FALSE(parse_threshold(""));
     const std::string workload = "name=\"x\"\nkind=\"command\"\ncommand=[\"a\"]\n";
-    EXPECT_DOUBLE_EQ(
-        parse_config(with_workload("[run]\nthreshold = \"0.05\"\n", workload), k_file)
-            .run.threshold,
-        0.05);
+    EXPECT_DOUBLE_EQ(parse_config(with_workload("[run]\nthreshold = \"0.05\"\n", workload), k_file)
+                         .run.threshold,
+                     0.05);
     const Error error = error_of(with_workload("[run]\nthreshold = \"abc\"\n", workload));
     EXPECT_NE(std::string(error.what()).find(":2: [run] 'threshold'"), std::string::npos)
         << error.what();
@@ -190,9 +189,8 @@ TEST(Config, KindSpecificKeys_AreCheckedPerKind) {
 }
 
 TEST(Config, MaxRoundsBelowRounds_IsAnError) {
-    const Error error =
-        error_of(with_workload("[run]\nrounds = 20\nmax_rounds = 10\n",
-                               "name=\"x\"\nkind=\"command\"\ncommand=[\"a\"]\n"));
+    const Error error = error_of(with_workload("[run]\nrounds = 20\nmax_rounds = 10\n",
+                                               "name=\"x\"\nkind=\"command\"\ncommand=[\"a\"]\n"));
     EXPECT_NE(std::string(error.what()).find("'max_rounds' (10) must be at least"),
               std::string::npos);
 }

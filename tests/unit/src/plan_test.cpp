@@ -37,8 +37,8 @@ TEST(Schedule, EveryBlockHasOneABAndOneBARound) {
         const auto schedule = make_schedule(40, k_workloads, seed);
         ASSERT_EQ(schedule.size(), 40u);
         for (std::size_t i = 0; i < schedule.size(); i += 2) {
-            EXPECT_NE(schedule[i].order, schedule[i + 1].order) << "seed " << seed << " block "
-                                                                << i / 2;
+            EXPECT_NE(schedule[i].order, schedule[i + 1].order)
+                << "seed " << seed << " block " << i / 2;
         }
     }
 }

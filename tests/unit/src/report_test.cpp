@@ -46,9 +46,9 @@ Report make_report() {
     report.ref_b = "CURRENT";
     report.commit_b = "bbbbbbbbbbbb";
     report.rounds = 3;
-    report.rows = {make_row("fast", Verdict::improved, -8), make_row("slow", Verdict::regressed, 12),
-                   make_row("flat", Verdict::unchanged, 0.1),
-                   make_row("slower", Verdict::regressed, 30)};
+    report.rows = {
+        make_row("fast", Verdict::improved, -8), make_row("slow", Verdict::regressed, 12),
+        make_row("flat", Verdict::unchanged, 0.1), make_row("slower", Verdict::regressed, 30)};
     return report;
 }
 
@@ -106,17 +106,16 @@ TEST(Report, Exports_HaveTheirFormatsShapes) {
     EXPECT_NE(junit.find("because, 100%"), std::string::npos);
     const nlohmann::json bencher = nlohmann::json::parse(BencherExporter().serialize(report));
     EXPECT_TRUE(bencher.at("hotpath/slow").at("real_time").contains("lower_value"));
-    const std::string benchstat =
-        BenchstatExporter(BenchstatExporter::Side::b).serialize(report);
+    const std::string benchstat = BenchstatExporter(BenchstatExporter::Side::b).serialize(report);
     // One Go benchmark line per round: name, iterations, value, unit.
     EXPECT_NE(benchstat.find("Benchmarkhotpath/slow 1 101 real_time-ns\n"), std::string::npos)
         << benchstat;
     const nlohmann::json gha =
         nlohmann::json::parse(GhaBenchmarkExporter(stats::Direction::lower).serialize(report));
     EXPECT_EQ(gha.size(), 4u);
-    EXPECT_TRUE(nlohmann::json::parse(GhaBenchmarkExporter(stats::Direction::higher)
-                                          .serialize(report))
-                    .empty());
+    EXPECT_TRUE(
+        nlohmann::json::parse(GhaBenchmarkExporter(stats::Direction::higher).serialize(report))
+            .empty());
     const std::string html = HtmlExporter().serialize(report);
     EXPECT_NE(html.find("<svg"), std::string::npos);
     EXPECT_EQ(html.find("http"), std::string::npos) << "self-contained: nothing to fetch";
@@ -128,7 +127,8 @@ TEST(Report, GithubActions_CappedEscapedAnnotations_SummaryAndOutputs) {
     report.ref_a = "main";
     report.ref_b = "pr";
     for (int i = 0; i < 12; ++i) {
-        report.rows.push_back(make_row("case:" + std::to_string(i) + ",x", Verdict::regressed, 10 + i));
+        report.rows.push_back(
+            make_row("case:" + std::to_string(i) + ",x", Verdict::regressed, 10 + i));
     }
     setenv("GITHUB_ACTIONS", "true", 1);
     setenv("GITHUB_STEP_SUMMARY", (dir / "summary.md").c_str(), 1);

@@ -120,8 +120,8 @@ PairedInput scaled(const std::vector<double>& a, double factor, Direction direct
     return input;
 }
 
-const std::vector<double> k_times{10.1, 10.3, 9.9, 10.0, 10.2, 10.4, 9.8, 10.1, 10.0, 10.2,
-                                  10.3, 9.9};
+const std::vector<double> k_times{10.1, 10.3, 9.9,  10.0, 10.2, 10.4,
+                                  9.8,  10.1, 10.0, 10.2, 10.3, 9.9};
 
 TEST(Verdict, SlowerByMoreThanThreshold_IsRegressed) {
     const Comparison c = compare_paired(scaled(k_times, 1.10, Direction::lower), Options{});
@@ -159,12 +159,12 @@ TEST(Verdict, SignificantButBelowThreshold_IsNotRegressed) {
 
 TEST(Verdict, DegenerateInputs_AreInconclusiveWithAReason) {
     const std::vector<std::pair<std::vector<double>, std::vector<double>>> cases{
-        {{1, 2}, {1, 2}},                               // n < 3
-        {{1, 2, 3, 4}, {1, 2, 3}},                      // mismatched lengths
-        {{1, 0, 3, 4}, {1, 2, 3, 4}},                   // zero
-        {{1, -2, 3, 4}, {1, 2, 3, 4}},                  // negative
-        {{1, std::nan(""), 3, 4}, {1, 2, 3, 4}},        // NaN
-        {{1, 2, 3, 4}, {1, 2, 3, INFINITY}},            // infinity
+        {{1, 2}, {1, 2}},                        // n < 3
+        {{1, 2, 3, 4}, {1, 2, 3}},               // mismatched lengths
+        {{1, 0, 3, 4}, {1, 2, 3, 4}},            // zero
+        {{1, -2, 3, 4}, {1, 2, 3, 4}},           // negative
+        {{1, std::nan(""), 3, 4}, {1, 2, 3, 4}}, // NaN
+        {{1, 2, 3, 4}, {1, 2, 3, INFINITY}},     // infinity
     };
     for (const auto& [a, b] : cases) {
         PairedInput input;
@@ -208,7 +208,7 @@ TEST(Multiplicity, HolmAndBenjaminiHochberg_MatchHandComputedValues) {
 
 struct Noise {
     double cv = 0.05;
-    double outlier_rate = 0;   // share of runs hit by a heavy-tailed slowdown
+    double outlier_rate = 0;    // share of runs hit by a heavy-tailed slowdown
     double drift_per_round = 0; // relative drift of the machine per round
 };
 
@@ -320,7 +320,9 @@ TEST(Calibration, SequentialScheduleFailsUnderDrift_InterleavedHolds) {
     for (int i = 0; i < experiments; ++i) {
         PairedInput sequential, interleaved;
         for (std::size_t k = 0; k < 20; ++k) {
-            const auto at = [&](double run) { return 100 * (1 + 0.003 * run) * std::exp(normal(rng)); };
+            const auto at = [&](double run) {
+                return 100 * (1 + 0.003 * run) * std::exp(normal(rng));
+            };
             sequential.a.push_back(at(static_cast<double>(k)));
             sequential.b.push_back(at(static_cast<double>(k + 20)));
             interleaved.a.push_back(at(static_cast<double>(2 * k + (k % 2))));

@@ -47,8 +47,8 @@ protected:
     // copy of the repository (never in the user's).
     std::string git_tree_of_working_tree() {
         const auto copy = m_dir / "copy";
-        must("rm -rf " + quote(copy.string()) + " && cp -a " + quote(m_repo.root().string()) +
-             " " + quote(copy.string()));
+        must("rm -rf " + quote(copy.string()) + " && cp -a " + quote(m_repo.root().string()) + " " +
+             quote(copy.string()));
         return trimmed(must("cd " + quote(copy.string()) +
                             " && rm -rf .abtool && git add -A && git write-tree"));
     }
@@ -61,8 +61,8 @@ protected:
 TEST_F(Worktrees, ResolvesEveryRefForm) {
     Repository repo = Repository::open(m_repo.root());
     const std::string first_tree = trimmed(m_repo.git("rev-parse " + m_first + "^{tree}"));
-    for (const std::string& ref : std::vector<std::string>{"dev", "v1", m_first, m_first.substr(0, 8), "HEAD~1",
-                                  "origin/feature"}) {
+    for (const std::string& ref : std::vector<std::string>{
+             "dev", "v1", m_first, m_first.substr(0, 8), "HEAD~1", "origin/feature"}) {
         const ResolvedRef resolved = repo.resolve(ref);
         EXPECT_EQ(resolved.commit, m_first) << ref;
         EXPECT_EQ(resolved.content_id, first_tree) << ref;

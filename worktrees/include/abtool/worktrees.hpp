@@ -19,9 +19,10 @@ inline constexpr std::string_view k_current_ref = "CURRENT";
 enum class RefKind { commit, snapshot };
 
 struct ResolvedRef {
-    std::string name;       // as the user wrote it ("dev", "HEAD~3", "CURRENT")
-    std::string commit;     // full hex id of the commit (HEAD's commit for CURRENT)
-    std::string content_id; // full hex id of the tree checked out: the commit's tree or the snapshot
+    std::string name;   // as the user wrote it ("dev", "HEAD~3", "CURRENT")
+    std::string commit; // full hex id of the commit (HEAD's commit for CURRENT)
+    std::string
+        content_id; // full hex id of the tree checked out: the commit's tree or the snapshot
     RefKind kind = RefKind::commit;
 };
 
@@ -93,7 +94,7 @@ struct GcOptions {
 };
 
 struct GcReport {
-    std::vector<std::filesystem::path> removed;    // (or would be, with DryRun::yes)
+    std::vector<std::filesystem::path> removed; // (or would be, with DryRun::yes)
     std::vector<std::filesystem::path> kept_in_use;
     std::vector<std::filesystem::path> kept_recent;
 };
