@@ -2,24 +2,8 @@
 
 namespace abtool::runners {
 
-Env merged_env(const Env& workload_env, const RunContext& context) {
-    Env env = workload_env;
-    for (const auto& [key, value] : context.env) {
-        env[key] = value;
-    }
-    return env;
-}
-
 RunResult run_command(const CommandWorkload& workload, const RunContext& context) {
-    ProcessSpec spec;
-    spec.argv = workload.argv;
-    spec.shell = workload.shell;
-    spec.cwd = context.worktree;
-    spec.env = merged_env(workload.env, context);
-    spec.timeout = workload.timeout;
-    spec.cpus = context.cpus;
-    spec.nice = context.nice;
-    const ProcessResult process = run_process(spec);
+    const ProcessResult process = run_process(process_spec_for(workload, context));
 
     RunResult result;
     result.start_unix_ns = process.start_unix_ns;

@@ -43,14 +43,7 @@ bool is_gated(const HotpathWorkload& workload, const Sample& sample) {
 } // namespace
 
 RunResult run_hotpath(const HotpathWorkload& workload, const RunContext& context) {
-    ProcessSpec spec;
-    spec.argv = workload.argv;
-    spec.shell = workload.shell;
-    spec.cwd = context.worktree;
-    spec.env = merged_env(workload.env, context);
-    spec.timeout = workload.timeout;
-    spec.cpus = context.cpus;
-    spec.nice = context.nice;
+    const ProcessSpec spec = process_spec_for(workload, context);
     std::filesystem::path output_file;
     if (workload.output_file) {
         output_file = std::filesystem::path(*workload.output_file).is_absolute()

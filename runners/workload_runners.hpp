@@ -10,7 +10,22 @@ RunResult run_command(const CommandWorkload& workload, const RunContext& context
 RunResult run_hotpath(const HotpathWorkload& workload, const RunContext& context);
 RunResult run_publish(const PublishWorkload& workload, const RunContext& context);
 
-// The workload's own env with the context's (identical for A and B) on top.
-Env merged_env(const Env& workload_env, const RunContext& context);
+// How a command or hotpath workload runs on one ref: its argv or shell in the ref's worktree,
+// its own env with the context's (identical for A and B) on top, the context's CPUs and nice.
+template <typename ProcessWorkload>
+ProcessSpec process_spec_for(const ProcessWorkload& workload, const RunContext& context) {
+    ProcessSpec spec;
+    spec.argv = workload.argv;
+    spec.shell = workload.shell;
+    spec.cwd = context.worktree;
+    spec.env = workload.env;
+    for (const auto& [key, value] : context.env) {
+        spec.env[key] = value;
+    }
+    spec.timeout = workload.timeout;
+    spec.cpus = context.cpus;
+    spec.nice = context.nice;
+    return spec;
+}
 
 } // namespace abtool::runners

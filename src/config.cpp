@@ -1,5 +1,6 @@
 #include "src/config.hpp"
 
+#include "abtool/edit_distance.hpp"
 #include "abtool/error.hpp"
 
 #include <fmt/format.h>
@@ -18,23 +19,6 @@ namespace abtool {
 namespace {
 
 using Keys = std::set<std::string, std::less<>>;
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-    std::vector<std::size_t> row(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) {
-        row[j] = j;
-    }
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-        std::size_t diagonal = row[0];
-        row[0] = i;
-        for (std::size_t j = 1; j <= b.size(); ++j) {
-            const std::size_t above = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
-            diagonal = above;
-        }
-    }
-    return row[b.size()];
-}
 
 // Reads values out of one parsed document and turns every problem into an Error(config) that
 // names the file, the line and the key.
@@ -489,6 +473,16 @@ std::optional<double> parse_threshold(std::string_view text) {
         return std::nullopt;
     }
     return value;
+}
+
+double threshold_from_flag(std::string_view text) {
+    const auto threshold = parse_threshold(text);
+    if (!threshold) {
+        throw Error(ErrorKind::usage, fmt::format("--threshold '{}' is not a percentage like 2% or "
+                                                  "a fraction like 0.02 (between 0 and 100%)",
+                                                  text));
+    }
+    return *threshold;
 }
 
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {

@@ -68,6 +68,8 @@ Config parse_config(std::string_view text, const std::filesystem::path& source);
 
 // "2%", "0.5 %" or "0.02" (a fraction); nullopt for anything else or outside (0, 1).
 std::optional<double> parse_threshold(std::string_view text);
+// The same for a command-line flag: Error(usage) naming --threshold when malformed.
+double threshold_from_flag(std::string_view text);
 // "500ms", "60s", "15m", "2h", "14d"; nullopt when malformed.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 

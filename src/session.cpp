@@ -109,14 +109,7 @@ void apply_overrides(const RunOptions& options, Config& config) {
         config.run.seed = *options.seed;
     }
     if (options.threshold) {
-        const auto threshold = parse_threshold(*options.threshold);
-        if (!threshold) {
-            throw Error(ErrorKind::usage,
-                        fmt::format("--threshold '{}' is not a percentage like 2% or a fraction "
-                                    "like 0.02",
-                                    *options.threshold));
-        }
-        config.run.threshold = *threshold;
+        config.run.threshold = threshold_from_flag(*options.threshold);
     }
     if (options.results) {
         config.results_file = std::filesystem::absolute(*options.results);

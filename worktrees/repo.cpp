@@ -1,5 +1,7 @@
 #include "worktrees/git.hpp"
 
+#include "abtool/edit_distance.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -32,23 +34,6 @@ std::string oid_hex(const git_oid& oid) {
 }
 
 namespace {
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-    std::vector<std::size_t> row(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) {
-        row[j] = j;
-    }
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-        std::size_t diagonal = row[0];
-        row[0] = i;
-        for (std::size_t j = 1; j <= b.size(); ++j) {
-            const std::size_t above = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
-            diagonal = above;
-        }
-    }
-    return row[b.size()];
-}
 
 // Branch, tag and remote names close to `wanted`, for "did you mean".
 std::vector<std::string> close_names(git_repository* repo, const std::string& wanted) {

@@ -28,14 +28,7 @@ int run_analyze(const AnalyzeOptions& options) {
     settings.threshold = plan.threshold;
     settings.confidence = options.confidence.value_or(plan.confidence);
     if (options.threshold) {
-        const auto threshold = parse_threshold(*options.threshold);
-        if (!threshold) {
-            throw Error(ErrorKind::usage,
-                        fmt::format("--threshold '{}' is not a percentage like 2% or a fraction "
-                                    "like 0.02",
-                                    *options.threshold));
-        }
-        settings.threshold = *threshold;
+        settings.threshold = threshold_from_flag(*options.threshold);
     }
     if (plan.max_rounds > plan.rounds) {
         settings.looks = stats::planned_looks({plan.rounds, plan.max_rounds});

@@ -125,13 +125,7 @@ int run_compare(const CompareOptions& options) {
 
     double threshold = rows_of(candidate).front()->threshold_pct / 100;
     if (options.threshold) {
-        const auto parsed = parse_threshold(*options.threshold);
-        if (!parsed) {
-            throw Error(ErrorKind::usage, fmt::format("--threshold '{}' is not a percentage like "
-                                                      "2% or a fraction like 0.02",
-                                                      *options.threshold));
-        }
-        threshold = *parsed;
+        threshold = threshold_from_flag(*options.threshold);
     }
     stats::Options stats_options;
     stats_options.threshold = threshold;

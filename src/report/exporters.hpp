@@ -21,6 +21,7 @@ Table verdict_table(const Report& report);
 std::string format_number(double value);  // 4 significant digits, no exponent for usual sizes
 std::string format_percent(double value); // +12.3%
 std::string row_name(const Row& row);     // workload[/case]/metric
+std::string escape_xml(const std::string& text); // & < > " as entities (HTML and XML)
 
 class JsonExporter final : public Exporter {
 public:

@@ -11,29 +11,6 @@ namespace abtool::report {
 
 namespace {
 
-std::string xml_escape(const std::string& text) {
-    std::string out;
-    for (char c : text) {
-        switch (c) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        default:
-            out += c;
-        }
-    }
-    return out;
-}
-
 // Go benchmark names: "Benchmark" + a name without spaces.
 std::string go_name(const Row& row) {
     std::string name = "Benchmark" + row.workload;
@@ -54,15 +31,15 @@ std::string JunitExporter::serialize(const Report& report) const {
     const GateSummary gate = summarize(report, StrictGate::no);
     std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
     xml += fmt::format("<testsuite name=\"abtool {} vs {}\" tests=\"{}\" failures=\"{}\">\n",
-                       xml_escape(report.ref_a), xml_escape(report.ref_b), report.rows.size(),
+                       escape_xml(report.ref_a), escape_xml(report.ref_b), report.rows.size(),
                        gate.regressed + gate.slo_violated);
     for (const Row* row : worst_first(report)) {
-        xml += fmt::format("  <testcase classname=\"{}\" name=\"{}\">", xml_escape(row->workload),
-                           xml_escape(row_name(*row)));
+        xml += fmt::format("  <testcase classname=\"{}\" name=\"{}\">", escape_xml(row->workload),
+                           escape_xml(row_name(*row)));
         if (row->verdict == Verdict::regressed || row->verdict == Verdict::slo_violated) {
             xml += fmt::format("<failure message=\"{}\">{}</failure>",
-                               xml_escape(to_string(row->verdict)),
-                               xml_escape(row->slo ? *row->slo : row->comparison.reason));
+                               escape_xml(to_string(row->verdict)),
+                               escape_xml(row->slo ? *row->slo : row->comparison.reason));
         }
         xml += "</testcase>\n";
     }

@@ -12,29 +12,6 @@ namespace abtool::report {
 
 namespace {
 
-std::string escape(const std::string& text) {
-    std::string out;
-    for (char c : text) {
-        switch (c) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        default:
-            out += c;
-        }
-    }
-    return out;
-}
-
 constexpr double k_width = 420, k_height = 120, k_pad = 24;
 
 std::string strip_plot(const Row& row) {
@@ -64,8 +41,8 @@ std::string strip_plot(const Row& row) {
     }
     svg += fmt::format(
         R"(<text x="{}" y="{}" class="axis">{}</text><text x="{}" y="{}" class="axis" text-anchor="end">{}</text>)",
-        k_pad, k_height - 4, escape(format_number(low) + " " + row.unit), k_width - k_pad,
-        k_height - 4, escape(format_number(high) + " " + row.unit));
+        k_pad, k_height - 4, escape_xml(format_number(low) + " " + row.unit), k_width - k_pad,
+        k_height - 4, escape_xml(format_number(high) + " " + row.unit));
     return svg + "</svg>";
 }
 
@@ -136,16 +113,16 @@ table{border-collapse:collapse}td,th{padding:3px 8px;border-bottom:1px solid #dd
 </style></head><body>
 )";
     html += fmt::format("<h1>abtool: {}</h1>\n", gate.failed ? "regression" : "passed");
-    html +=
-        fmt::format("<p>A = <code>{}</code> ({}), B = <code>{}</code> ({}); {} rounds; "
-                    "threshold {:.3g}%; seed {}; host {}; run {}</p>\n",
-                    escape(report.ref_a), escape(report.commit_a.substr(0, 12)),
-                    escape(report.ref_b), escape(report.commit_b.substr(0, 12)), report.rounds,
-                    report.threshold_pct, report.seed, escape(report.host), escape(report.run_id));
+    html += fmt::format("<p>A = <code>{}</code> ({}), B = <code>{}</code> ({}); {} rounds; "
+                        "threshold {:.3g}%; seed {}; host {}; run {}</p>\n",
+                        escape_xml(report.ref_a), escape_xml(report.commit_a.substr(0, 12)),
+                        escape_xml(report.ref_b), escape_xml(report.commit_b.substr(0, 12)),
+                        report.rounds, report.threshold_pct, report.seed, escape_xml(report.host),
+                        escape_xml(report.run_id));
     const Table table = verdict_table(report);
     html += "<table><tr>";
     for (const std::string& title : table.header) {
-        html += "<th>" + escape(title) + "</th>";
+        html += "<th>" + escape_xml(title) + "</th>";
     }
     html += "</tr>\n";
     for (std::size_t i = 0; i < table.cells.size(); ++i) {
@@ -154,27 +131,27 @@ table{border-collapse:collapse}td,th{padding:3px 8px;border-bottom:1px solid #dd
             const std::string css = j + 1 == table.cells[i].size()
                                         ? " class=\"" + to_string(table.rows[i]->verdict) + "\""
                                         : "";
-            html += "<td" + css + ">" + escape(table.cells[i][j]) + "</td>";
+            html += "<td" + css + ">" + escape_xml(table.cells[i][j]) + "</td>";
         }
         html += "</tr>\n";
     }
     html += "</table>\n";
     for (const Row* row : table.rows) {
         html += fmt::format("<div class=\"case\"><h3>{} <span class=\"{}\">{}</span></h3><p>{}</p>",
-                            escape(row_name(*row)), to_string(row->verdict),
-                            to_string(row->verdict), escape(row->comparison.reason));
+                            escape_xml(row_name(*row)), to_string(row->verdict),
+                            to_string(row->verdict), escape_xml(row->comparison.reason));
         html += strip_plot(*row) + " " + delta_plot(*row, report.threshold_pct) + "</div>\n";
     }
     if (!report.warnings.empty()) {
         html += "<h2>Warnings</h2><ul>";
         for (const std::string& warning : report.warnings) {
-            html += "<li>" + escape(warning) + "</li>";
+            html += "<li>" + escape_xml(warning) + "</li>";
         }
         html += "</ul>\n";
     }
-    html += "<h2>Config</h2><pre>" + escape(report.config_text) + "</pre>\n";
+    html += "<h2>Config</h2><pre>" + escape_xml(report.config_text) + "</pre>\n";
     html += fmt::format("<p><small>abtool {} · {}</small></p>\n</body></html>\n",
-                        escape(report.abtool_version), escape(report.interval_note));
+                        escape_xml(report.abtool_version), escape_xml(report.interval_note));
     return html;
 }
 

@@ -23,6 +23,29 @@ std::string format_percent(double value) {
     return std::isfinite(value) ? fmt::format("{:+.2f}%", value) : "-";
 }
 
+std::string escape_xml(const std::string& text) {
+    std::string out;
+    for (char c : text) {
+        switch (c) {
+        case '&':
+            out += "&amp;";
+            break;
+        case '<':
+            out += "&lt;";
+            break;
+        case '>':
+            out += "&gt;";
+            break;
+        case '"':
+            out += "&quot;";
+            break;
+        default:
+            out += c;
+        }
+    }
+    return out;
+}
+
 std::string row_name(const Row& row) {
     std::string name = row.workload;
     if (!row.case_name.empty()) {
