@@ -39,7 +39,12 @@ std::string command_line(const std::vector<std::string>& argv) {
 // Forks and execs `plan` in a new process group with the given stdout/stderr. An exec failure
 // travels back through a close-on-exec pipe, so it is an exception here, not a child that
 // exits 127 and looks like a failed benchmark.
-pid_t spawn(const ExecPlan& plan, int out_fd, int err_fd) {
+//
+// *exec_time, when given, is when the exec happened: the close-on-exec status pipe reads EOF at
+// that moment, so a measurement that starts there leaves out fork (slow for a large parent, e.g.
+// one built with AddressSanitizer) and everything abtool does before it.
+pid_t spawn(const ExecPlan& plan, int out_fd, int err_fd,
+            std::chrono::steady_clock::time_point* exec_time = nullptr) {
     std::vector<char*> argv;
     for (const std::string& arg : plan.argv) {
         argv.push_back(const_cast<char*>(arg.c_str()));
@@ -108,6 +113,9 @@ pid_t spawn(const ExecPlan& plan, int out_fd, int err_fd) {
     do {
         got = read(status_pipe[0], &error, sizeof error);
     } while (got < 0 && errno == EINTR);
+    if (exec_time != nullptr) {
+        *exec_time = std::chrono::steady_clock::now();
+    }
     close(status_pipe[0]);
     if (got == static_cast<ssize_t>(sizeof error)) {
         waitpid(pid, nullptr, 0);
@@ -240,10 +248,11 @@ ProcessResult run_process(const ProcessSpec& spec) {
     result.start_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                std::chrono::system_clock::now().time_since_epoch())
                                .count();
-    const auto start = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point start;
     pid_t pid = -1;
     try {
-        pid = file_fd >= 0 ? spawn(plan, file_fd, file_fd) : spawn(plan, out_pipe[1], err_pipe[1]);
+        pid = file_fd >= 0 ? spawn(plan, file_fd, file_fd, &start)
+                           : spawn(plan, out_pipe[1], err_pipe[1], &start);
     } catch (...) {
         close_fd(out_pipe[0]);
         close_fd(out_pipe[1]);

@@ -183,15 +183,17 @@ TEST_F(EndToEnd, Analyze_ReproducesTheRunsVerdicts) {
     m_repo.write("app.c", program(60'000'000)); // +50% loop work
     m_repo.commit("v2");
     m_repo.tag("v2");
+    // Whatever this run concludes (a sanitizer build on a busy machine may leave it
+    // inconclusive), analyze must conclude the same from the stored files alone.
     const ShellResult run = abtool("--ref-a v1 --ref-b v2 --rounds 10");
-    ASSERT_EQ(run.status, 1) << run.output;
+    ASSERT_TRUE(run.status == 0 || run.status == 1) << run.output;
     const std::filesystem::path run_dir = only_run_dir();
     EXPECT_TRUE(std::filesystem::exists(run_dir / "plan.json"));
     EXPECT_TRUE(std::filesystem::exists(run_dir / "samples.jsonl"));
     const std::string summary = read_file(run_dir / "summary.json");
 
     const ShellResult analyze = abtool("analyze " + quote(run_dir.string()));
-    EXPECT_EQ(analyze.status, 1) << analyze.output;
+    EXPECT_EQ(analyze.status, run.status) << analyze.output;
     // analyze rewrites nothing in the run directory, and its table matches the run's.
     EXPECT_EQ(read_file(run_dir / "summary.json"), summary);
     const auto table_line = [](const std::string& output) {
@@ -200,9 +202,10 @@ TEST_F(EndToEnd, Analyze_ReproducesTheRunsVerdicts) {
     };
     EXPECT_EQ(table_line(analyze.output), table_line(run.output));
 
-    // A threshold larger than the change turns the regression into something else.
-    const ShellResult lenient = abtool("analyze " + quote(run_dir.string()) + " --threshold 95%");
+    // A threshold far above a +50% change cannot call it a regression.
+    const ShellResult lenient = abtool("analyze " + quote(run_dir.string()) + " --threshold 99%");
     EXPECT_EQ(lenient.status, 0) << lenient.output;
+    EXPECT_NE(lenient.output.find("threshold 99%"), std::string::npos) << lenient.output;
 }
 
 TEST_F(EndToEnd, SecondRun_ReusesWorktreesAndSkipsBuilds) {

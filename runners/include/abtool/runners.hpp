@@ -44,7 +44,7 @@ struct ProcessResult {
     int signal = 0;     // the signal that ended the child, 0 when it exited
     bool timed_out = false;
     bool interrupted = false;       // stopped by request_stop()
-    double wall_ms = 0;             // monotonic clock, spawn to reap
+    double wall_ms = 0;             // monotonic clock, exec to exit
     double user_ms = 0, sys_ms = 0; // the child's rusage (wait4)
     std::int64_t max_rss_kb = 0;
     std::string out, err; // complete stdout and stderr
