@@ -264,7 +264,9 @@ void ResultsStore::append(const std::vector<ResultRow>& rows) const {
                         fmt::format("{} has an unknown header; nothing appended", m_file.string()));
         }
         if (existing.back() != '\n') {
-            text = "\n"; // end a row torn by an earlier crash; it stays as it is, reported on read
+            // End a row torn by an earlier crash; it stays as it is, reported on read. (push_back,
+            // not `= "\n"`: GCC 12 -O3 warns falsely on the latter, PR 105329.)
+            text.push_back('\n');
         }
     }
     for (const ResultRow& row : rows) {
