@@ -1,5 +1,6 @@
 #include "abtool/error.hpp"
 #include "abtool/runners.hpp"
+#include "runners/process.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -28,22 +29,6 @@ std::string stamp_text(const BuildSpec& spec, std::string_view content_id) {
 std::string read_text(const std::filesystem::path& file) {
     std::ifstream in(file, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-std::string last_lines(const std::string& text, std::size_t count) {
-    std::size_t at = text.size();
-    while (at > 0 && text[at - 1] == '\n') {
-        --at;
-    }
-    const std::size_t end = at;
-    std::size_t lines = 0;
-    while (at > 0) {
-        if (text[at - 1] == '\n' && ++lines == count) {
-            break;
-        }
-        --at;
-    }
-    return text.substr(at, end - at);
 }
 
 // Held while a checkout builds, so two abtool processes never build one directory at once; the
@@ -102,7 +87,7 @@ BuildOutcome build(const BuildSpec& spec, const std::filesystem::path& worktree,
                                  : fmt::format("exited with {}", result.exit_code);
         throw Error(ErrorKind::build,
                     fmt::format("build of {} failed: `{}` {}; log: {}\n{}", label, command, what,
-                                log.string(), last_lines(read_text(log), 20)),
+                                log.string(), last_lines(read_text(log), 20, 4000)),
                     fmt::format("the whole output is in {}", log.string()));
     }
     std::ofstream out(stamp, std::ios::binary | std::ios::trunc);

@@ -127,7 +127,9 @@ pid_t spawn(const ExecPlan& plan, int out_fd, int err_fd,
     return pid;
 }
 
-std::string tail(const std::string& text, std::size_t max_lines, std::size_t max_chars) {
+} // namespace
+
+std::string last_lines(const std::string& text, std::size_t max_lines, std::size_t max_chars) {
     std::string result = text.size() > max_chars ? text.substr(text.size() - max_chars) : text;
     while (!result.empty() && (result.back() == '\n' || result.back() == '\r')) {
         result.pop_back();
@@ -140,8 +142,6 @@ std::string tail(const std::string& text, std::size_t max_lines, std::size_t max
     }
     return result;
 }
-
-} // namespace
 
 void request_stop() noexcept {
     g_stop.store(true);
@@ -212,7 +212,7 @@ std::string ProcessResult::describe_failure() const {
     } else {
         what = fmt::format("exit code {}", exit_code);
     }
-    const std::string last = tail(err.empty() ? out : err, 10, 2000);
+    const std::string last = last_lines(err.empty() ? out : err, 10, 2000);
     return last.empty() ? what : what + "; last output:\n" + last;
 }
 

@@ -29,6 +29,10 @@ struct ExecPlan {
 };
 ExecPlan make_exec_plan(const ProcessSpec& spec);
 
+// The last `max_lines` lines of `text`, at most `max_chars` characters, trailing newlines dropped:
+// what an error message shows of a child's output.
+std::string last_lines(const std::string& text, std::size_t max_lines, std::size_t max_chars);
+
 // Sends `signal` to the group, waits up to `grace` for the leader to exit, then SIGKILLs the
 // group. Returns once the leader is reaped (its status in *status when given).
 void stop_group(pid_t pid, std::chrono::milliseconds grace, int* status = nullptr);

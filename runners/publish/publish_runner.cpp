@@ -1,14 +1,119 @@
-#include "abtool/error.hpp"
+// One publish run: the ref's server started on a free loopback port, the load sent to it, the
+// server stopped, and the load's timings summarised into DESIGN.md's mandatory metrics.
+#include "abtool/stats.hpp"
+#include "runners/publish/load_generator.hpp"
+#include "runners/publish/server.hpp"
 #include "runners/workload_runners.hpp"
+
+#include <fmt/format.h>
 
 namespace abtool::runners {
 
-// Issue 6 (publish workloads) is not built yet: say so instead of producing numbers.
-RunResult run_publish(const PublishWorkload& /*workload*/, const RunContext& context) {
-    throw Error(ErrorKind::workload,
-                "publish workloads are not implemented in this version of abtool (" +
-                    context.label + ")",
-                "use command or hotpath workloads for now");
+namespace {
+
+std::int64_t unix_ns_now() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::vector<Sample> samples_of(const PublishWorkload& workload, const publish::LoadResult& load) {
+    std::vector<Sample> samples;
+    const auto add = [&](std::string metric, double value, std::string unit, Direction direction,
+                         Gate gate) {
+        samples.push_back({"", std::move(metric), value, std::move(unit), direction, gate});
+    };
+    // Latency over the messages that got a good reply; with none there is no latency to report
+    // (a zero would read as "infinitely fast"), and the errors say why.
+    if (!load.latency_ms.empty()) {
+        const stats::Descriptives latency = stats::describe(load.latency_ms);
+        add("latency_p50_ms", latency.p50, "ms", Direction::lower, Gate::yes);
+        add("latency_min_ms", latency.min, "ms", Direction::lower, Gate::no);
+        add("latency_p95_ms", latency.p95, "ms", Direction::lower, Gate::no);
+        add("latency_p99_ms", latency.p99, "ms", Direction::lower, Gate::no);
+        add("latency_max_ms", latency.max, "ms", Direction::lower, Gate::no);
+        add("latency_mean_ms", latency.mean, "ms", Direction::lower, Gate::no);
+        add("latency_stddev_ms", latency.stddev, "ms", Direction::lower, Gate::no);
+    }
+    if (load.duration_s > 0) {
+        add("throughput_rps", static_cast<double>(load.success) / load.duration_s, "rps",
+            Direction::higher, Gate::yes);
+    }
+    add("bytes_out", static_cast<double>(load.bytes_out), "B", Direction::lower, Gate::no);
+    add("bytes_in", static_cast<double>(load.bytes_in), "B", Direction::lower, Gate::no);
+    add("success", static_cast<double>(load.success), "msgs", Direction::higher, Gate::no);
+    add("errors", static_cast<double>(load.errors()), "msgs", Direction::lower, Gate::no);
+    add("errors_http", static_cast<double>(load.errors_http), "msgs", Direction::lower, Gate::no);
+    add("errors_reset", static_cast<double>(load.errors_reset), "msgs", Direction::lower, Gate::no);
+    add("errors_timeout", static_cast<double>(load.errors_timeout), "msgs", Direction::lower,
+        Gate::no);
+    if (workload.mode == PublishMode::paced && !load.send_lag_ms.empty()) {
+        // How late messages left after their due time: near zero when the generator and the
+        // connections keep up with `rate`; large when they could not, which the latencies
+        // (measured from the due time) already include.
+        add("send_lag_p99_ms", stats::describe(load.send_lag_ms).p99, "ms", Direction::lower,
+            Gate::no);
+    }
+    return samples;
+}
+
+} // namespace
+
+RunResult run_publish(const PublishWorkload& workload, const RunContext& context) {
+    RunResult result;
+    result.start_unix_ns = unix_ns_now();
+    const auto started = std::chrono::steady_clock::now();
+    const auto finish = [&](RunResult&& done) {
+        done.wall_ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+                .count();
+        return std::move(done);
+    };
+
+    publish::Server server(workload, context);
+    if (auto not_ready = server.wait_ready(workload.ready_path, workload.ready_timeout)) {
+        result.error = *not_ready;
+        return finish(std::move(result));
+    }
+
+    publish::LoadSpec load_spec;
+    load_spec.port = server.port();
+    load_spec.protocol = workload.protocol;
+    load_spec.path = workload.path;
+    load_spec.payload = workload.payload;
+    load_spec.mode = workload.mode;
+    load_spec.count = workload.count;
+    load_spec.concurrency = workload.concurrency;
+    load_spec.rate = workload.rate;
+    load_spec.request_timeout = workload.request_timeout;
+    load_spec.timeout = workload.timeout;
+    const publish::LoadResult load = publish::generate_load(load_spec);
+
+    // A failed run reports no samples, as a failed command run does: numbers from a server that
+    // died half way, a cut-off load or a server that refused everything would only blur the
+    // medians. The error is counted per side (errors_a/errors_b) and kept in samples.jsonl.
+    const std::optional<std::string> died = server.ended();
+    server.stop();
+    if (died) {
+        result.error = fmt::format("the server {} during the run ({} of {} messages answered)",
+                                   *died, load.success, workload.count);
+    } else if (stop_requested()) {
+        result.error = "interrupted";
+    } else if (load.stopped) {
+        result.error =
+            fmt::format("the load did not finish within the workload's timeout of {:.3g} s "
+                        "({} of {} messages sent)",
+                        std::chrono::duration<double>(workload.timeout).count(),
+                        workload.count - load.not_sent, workload.count);
+    } else if (load.success == 0) {
+        result.error = fmt::format(
+            "no message got a 2xx reply: {} error replies, {} refused or reset, {} timed out; "
+            "server output:\n{}",
+            load.errors_http, load.errors_reset, load.errors_timeout, server.output_tail());
+    } else {
+        result.samples = samples_of(workload, load);
+    }
+    return finish(std::move(result));
 }
 
 } // namespace abtool::runners
