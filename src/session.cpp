@@ -399,6 +399,39 @@ Experiment run_experiment(const RunOptions& options) {
     }
     progress.finish();
 
+    // A workload that failed every measured run on a side has nothing to compare: that is a
+    // workload that does not run (exit 3), not a gate that passes on no evidence.
+    for (const WorkloadConfig& workload : config.workloads) {
+        for (const RefSide& side : sides) {
+            std::size_t failed = 0;
+            const std::string* last_error = nullptr;
+            std::set<std::size_t> rounds_seen;
+            for (const SampleRecord& record : records) {
+                if (record.round == 0 || record.side != side.side ||
+                    record.workload != workload.workload.name) {
+                    continue;
+                }
+                if (record.error) {
+                    ++failed;
+                    last_error = &*record.error;
+                }
+                rounds_seen.insert(record.round);
+            }
+            const std::size_t runs = rounds_seen.size();
+            if (runs > 0 && failed >= runs && last_error != nullptr) {
+                write_json_file(run_dir / "summary.json",
+                                {{"complete", false}, {"rounds_completed", runs}});
+                throw Error(
+                    ErrorKind::workload,
+                    fmt::format("workload '{}' failed all {} measured run(s) on {}: `{}`: {}",
+                                workload.workload.name, runs, side.label,
+                                command_of(workload.workload), *last_error),
+                    fmt::format("nothing was appended to results.csv; samples and errors: {}",
+                                (run_dir / "samples.jsonl").string()));
+            }
+        }
+    }
+
     experiment.report = analyze_records(plan, config, records, settings);
     experiment.report.run_dir = run_dir.string();
     write_summary(run_dir, experiment.report, true);

@@ -310,6 +310,24 @@ TEST_F(EndToEnd, WorkloadFailingEveryWarmup_Exit3) {
     EXPECT_FALSE(std::filesystem::exists(results()));
 }
 
+TEST_F(EndToEnd, WorkloadFailingEveryMeasuredRun_WithoutWarmup_Exit3_NotAPass) {
+    // No warm-up to catch it: a gate that "passes" with no evidence would hide a broken build.
+    m_repo.write("app.c", "int main(void) { return 7; }\n");
+    m_repo.write("abtool.toml", config(4) + "\n");
+    std::string text = read_file(m_repo.root() / "abtool.toml");
+    text.replace(text.find("warmup = 1"), 10, "warmup = 0");
+    m_repo.write("abtool.toml", text);
+    m_repo.commit("exits 7, no warm-up");
+    m_repo.tag("bad-nowarmup");
+    const ShellResult result = abtool("--ref-a bad-nowarmup --ref-b bad-nowarmup");
+    EXPECT_EQ(result.status, 3) << result.output;
+    EXPECT_NE(result.output.find("failed all 4 measured run(s) on ref 'bad-nowarmup'"),
+              std::string::npos)
+        << result.output;
+    EXPECT_NE(result.output.find("exit code 7"), std::string::npos) << result.output;
+    EXPECT_FALSE(std::filesystem::exists(results()));
+}
+
 TEST_F(EndToEnd, Interrupt_Exit130_KeepsSamples_AppendsNothing) {
     m_repo.write("app.c", program(80'000'000));
     m_repo.commit("v2");
