@@ -157,3 +157,62 @@ TEST(Report, GithubActions_CappedEscapedAnnotations_SummaryAndOutputs) {
 
 } // namespace
 } // namespace abtool::report
+
+namespace abtool::report {
+namespace {
+
+// Golden files (hyperfine's export tests): the exact bytes a user's scripts and PR comments see.
+// After an intended change, regenerate with ABTOOL_UPDATE_GOLDEN=1 and review the diff.
+void expect_golden(const std::string& name, const std::string& actual) {
+    const std::filesystem::path file = std::filesystem::path(ABTOOL_FIXTURES_DIR) / "report" / name;
+    if (std::getenv("ABTOOL_UPDATE_GOLDEN") != nullptr) {
+        abtool::testing::write_file(file, actual);
+    }
+    EXPECT_EQ(actual, abtool::testing::read_file(file))
+        << "differs from " << file << " (ABTOOL_UPDATE_GOLDEN=1 regenerates it)";
+}
+
+Report golden_report() {
+    Report report = make_report();
+    report.timestamp = "2026-11-24T12:00:00Z";
+    report.seed = 7;
+    report.threshold_pct = 5;
+    report.host = "golden-host";
+    report.abtool_version = "0.0.0-golden";
+    report.interval_note = "95% intervals: exact Wilcoxon";
+    report.warnings = {"load average 3.1 on 2 CPUs"};
+    return report;
+}
+
+TEST(Golden, Markdown) {
+    expect_golden("report.md", MarkdownExporter().serialize(golden_report()));
+}
+
+TEST(Golden, Json) {
+    expect_golden("report.json", JsonExporter().serialize(golden_report()));
+}
+
+TEST(Golden, Junit) {
+    expect_golden("report.junit.xml", JunitExporter().serialize(golden_report()));
+}
+
+TEST(Golden, Bencher) {
+    expect_golden("report.bencher.json", BencherExporter().serialize(golden_report()));
+}
+
+TEST(Golden, BenchstatBothSides) {
+    expect_golden("report.benchstat-a.txt",
+                  BenchstatExporter(BenchstatExporter::Side::a).serialize(golden_report()));
+    expect_golden("report.benchstat-b.txt",
+                  BenchstatExporter(BenchstatExporter::Side::b).serialize(golden_report()));
+}
+
+TEST(Golden, GhaBenchmarkBothDirections) {
+    expect_golden("report.gha-smaller.json",
+                  GhaBenchmarkExporter(stats::Direction::lower).serialize(golden_report()));
+    expect_golden("report.gha-bigger.json",
+                  GhaBenchmarkExporter(stats::Direction::higher).serialize(golden_report()));
+}
+
+} // namespace
+} // namespace abtool::report
