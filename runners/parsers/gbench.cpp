@@ -107,7 +107,12 @@ ParseResult parse_gbench(std::string_view text) {
             // Rates are better higher; other user counters are recorded lower-is-better (a
             // count of allocations, bytes, misses) and gated only when the config names them.
             const bool rate = key.size() > 11 && key.ends_with("_per_second");
-            parsed.samples.push_back({name, key, value.get<double>(), rate ? "1/s" : "",
+            // Google Benchmark's own rates say what they count; a user's rate is "per second".
+            const std::string rate_unit = key == "bytes_per_second"   ? "B/s"
+                                          : key == "items_per_second" ? "items/s"
+                                          : rate                      ? "1/s"
+                                                                      : "";
+            parsed.samples.push_back({name, key, value.get<double>(), rate_unit,
                                       rate ? Direction::higher : Direction::lower, Gate::no});
         }
     }
