@@ -5,9 +5,12 @@
 #include "stats/ranktests.hpp"
 #include "stats/verdict.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 namespace abtool::stats {
 
@@ -134,13 +137,30 @@ Comparison compare_paired(const PairedInput& input, const Options& options) {
 
 std::vector<Comparison> compare_paired_all(std::span<const PairedInput> inputs,
                                            const Options& options) {
-    std::vector<Comparison> comparisons;
+    // Cases are independent (each resamples from the same seed), so they run on all cores and the
+    // results are those of a serial loop, whatever the thread count.
+    std::vector<Comparison> comparisons(inputs.size());
+    std::atomic<std::size_t> next{0};
+    const auto work = [&] {
+        for (std::size_t i = next++; i < inputs.size(); i = next++) {
+            comparisons[i] = compare_paired(inputs[i], options);
+        }
+    };
+    const std::size_t threads =
+        std::min<std::size_t>(inputs.size(), std::max(1u, std::thread::hardware_concurrency()));
+    std::vector<std::thread> pool;
+    for (std::size_t t = 1; t < threads; ++t) {
+        pool.emplace_back(work);
+    }
+    work();
+    for (std::thread& thread : pool) {
+        thread.join();
+    }
     std::vector<double> p_values;
     std::vector<std::size_t> tested;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
-        comparisons.push_back(compare_paired(inputs[i], options));
-        if (comparisons.back().interval != IntervalMethod::none) {
-            p_values.push_back(comparisons.back().p_value);
+        if (comparisons[i].interval != IntervalMethod::none) {
+            p_values.push_back(comparisons[i].p_value);
             tested.push_back(i);
         }
     }

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -105,6 +106,56 @@ TEST(Bootstrap, SameSeedSameInterval) {
     const auto b = detail::bootstrap_median(d, 0.95, 2000, 3);
     EXPECT_EQ(a.low, b.low);
     EXPECT_EQ(a.high, b.high);
+}
+
+TEST(Bootstrap, MedianOfCounts_EqualsTheMedianOfTheSortedResample) {
+    // Each bootstrap resample's median comes from index counts, not a sort: it must be exactly
+    // the median of the resample itself, for odd and even sizes and with repeated values.
+    detail::Random random(11);
+    for (const std::size_t n : {1u, 2u, 3u, 8u, 9u, 50u, 201u}) {
+        std::vector<double> sorted;
+        for (std::size_t i = 0; i < n; ++i) {
+            sorted.push_back(std::floor(random.uniform() * 10)); // ties on purpose
+        }
+        std::sort(sorted.begin(), sorted.end());
+        for (int r = 0; r < 200; ++r) {
+            std::vector<std::uint32_t> counts(n);
+            std::vector<double> resample;
+            for (std::size_t i = 0; i < n; ++i) {
+                const std::size_t index = random.below(n);
+                ++counts[index];
+                resample.push_back(sorted[index]);
+            }
+            ASSERT_EQ(detail::median_of_counts(sorted, counts), detail::median(resample)) << n;
+        }
+    }
+}
+
+TEST(Multiplicity, AllCasesInParallel_IdenticalToOneCaseAtATime) {
+    std::vector<PairedInput> inputs;
+    detail::Random random(5);
+    for (int c = 0; c < 24; ++c) {
+        PairedInput input;
+        for (int k = 0; k < 30; ++k) {
+            input.a.push_back(100 * (1 + 0.05 * (random.uniform() - 0.5)));
+            input.b.push_back(100 * (1 + 0.01 * c) * (1 + 0.05 * (random.uniform() - 0.5)));
+        }
+        inputs.push_back(input);
+    }
+    Options options;
+    options.resamples = 2000;
+    const std::vector<Comparison> all = compare_paired_all(inputs, options);
+    ASSERT_EQ(all.size(), inputs.size());
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        const Comparison one = compare_paired(inputs[i], options);
+        EXPECT_EQ(all[i].delta_pct, one.delta_pct) << i;
+        EXPECT_EQ(all[i].ci_low_pct, one.ci_low_pct) << i;
+        EXPECT_EQ(all[i].ci_high_pct, one.ci_high_pct) << i;
+        EXPECT_EQ(all[i].bootstrap_low_pct, one.bootstrap_low_pct) << i;
+        EXPECT_EQ(all[i].bootstrap_high_pct, one.bootstrap_high_pct) << i;
+        EXPECT_EQ(all[i].p_value, one.p_value) << i;
+        EXPECT_GE(all[i].p_adjusted, one.p_value) << i << ": Holm only raises p";
+    }
 }
 
 // ---- verdicts --------------------------------------------------------------------------
