@@ -2,6 +2,9 @@
 // user's HEAD, index, stash or files. Resolves refs (CURRENT = the working tree as it is now),
 // provisions one checkout per content under <repo>/.abtool/, locks it while in use, and prunes
 // old ones. It spawns no process and knows nothing about benchmarks.
+// A checkout is a plain export of the tree (no .git, no branch or worktree entry in the user's
+// repository), because libgit2 1.5's git_worktree_add needs a throwaway branch per checkout that
+// a crash could leave behind: worktree_cache.cpp says more.
 #pragma once
 
 #include <chrono>

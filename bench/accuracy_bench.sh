@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# How faithful and how cheap abtool's own measurement is (issue 5's goals):
+#  1. accuracy: the median wall time abtool records for a fixed-work program (~50 ms) against
+#     hyperfine's median on the same binary (goal: within 2%);
+#  2. overhead: abtool's whole wall time for a 20-round run (builds skipped) against the sum of
+#     the workload times it measured (goal <= 1.1x);
+#  3. per-run harness cost: with `true` as the workload, the extra wall time per run, from the
+#     difference between a 10-round and a 60-round run (goal < 2 ms).
+# Usage: bench/accuracy_bench.sh [ABTOOL_BINARY]   (default build/src/abtool; use a Release build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+abtool=$(realpath "${1:-build/src/abtool}")
+command -v hyperfine >/dev/null || { echo "accuracy_bench: needs hyperfine" >&2; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+repo=$work/repo
+mkdir -p "$repo"
+git -C "$repo" init -q -b main
+git -C "$repo" config user.name bench && git -C "$repo" config user.email bench@abtool.invalid
+cat >"$repo/spin.c" <<'C'
+#include <stdio.h>
+int main(void) {
+    volatile unsigned long x = 0;
+    for (long i = 0; i < 120000000L; ++i) x += (unsigned long)i * 2654435761UL;
+    printf("%lu\n", (unsigned long)x);
+    return 0;
+}
+C
+config() { # config ROUNDS COMMAND
+  printf '[build]\ncommand = ["cc", "-O1", "-o", "spin", "spin.c"]\n[run]\nrounds = %s\nwarmup = 1\n' "$1"
+  printf '[[workload]]\nname = "w"\nkind = "command"\ncommand = %s\n' "$2"
+}
+config 20 '["./spin"]' >"$repo/abtool.toml"
+printf 'spin\nresults.csv\n' >"$repo/.gitignore"
+git -C "$repo" add -A && git -C "$repo" commit -q -m spin
+
+now_ms() { date +%s%3N; }
+# run: one abtool run; prints "<whole wall ms> <sum of measured wall_ms> <A median wall_ms>"
+run() {
+  local start end
+  start=$(now_ms)
+  (cd "$repo" && CI=true "$abtool" --ref-a HEAD --ref-b HEAD --results "$work/results.csv" "$@" \
+    >"$work/out.txt" 2>&1) || true
+  end=$(now_ms)
+  local dir
+  dir=$(ls -td "$repo"/.abtool/runs/* | head -n 1)
+  python3 - "$dir/samples.jsonl" "$((end - start))" <<'PY'
+import json, statistics, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+wall = [r for r in rows if r.get("metric") == "wall_ms"]
+a = [r["value"] for r in wall if r["ref"] == "a" and r["round"] > 0]
+print(sys.argv[2], round(sum(r["value"] for r in wall), 1), round(statistics.median(a), 3))
+PY
+}
+
+run >/dev/null # builds the checkout once
+read -r whole measured abtool_median <<<"$(run)"
+worktree=$(ls -d "$repo"/.abtool/wt/* | head -n 1)
+hyperfine -N --warmup 3 --runs 40 --export-json "$work/h.json" "$worktree/spin" >/dev/null 2>&1
+hyperfine_median=$(python3 -c "import json; print(round(json.load(open('$work/h.json'))['results'][0]['median']*1000, 3))")
+echo "accuracy: abtool median wall $abtool_median ms, hyperfine median $hyperfine_median ms"
+awk -v a="$abtool_median" -v h="$hyperfine_median" 'BEGIN { printf "  difference %+.2f%% (goal within 2%%)\n", (a / h - 1) * 100 }'
+echo "overhead: whole run $whole ms for $measured ms of measured workload (2 x (20 + 1) runs)"
+awk -v w="$whole" -v m="$measured" 'BEGIN { printf "  ratio %.3f (goal <= 1.1)\n", w / m }'
+
+config 10 '["true"]' >"$repo/abtool.toml"
+read -r whole10 measured10 _ <<<"$(run)"
+read -r whole10 measured10 _ <<<"$(run)"
+config 60 '["true"]' >"$repo/abtool.toml"
+read -r whole60 measured60 _ <<<"$(run)"
+awk -v w1="$whole10" -v m1="$measured10" -v w6="$whole60" -v m6="$measured60" 'BEGIN {
+  printf "per-run harness cost: %.2f ms a run (10 vs 60 rounds, %d extra runs; goal < 2 ms)\n",
+    ((w6 - m6) - (w1 - m1)) / 100, 100 }'
