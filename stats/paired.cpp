@@ -71,12 +71,17 @@ void add_diagnostics(Comparison& c, const PairedInput& input, const Options& opt
             (input.order[k] == Order::ab ? ab : ba).push_back(c.log_ratios[k]);
         }
         if (ab.size() >= 3 && ba.size() >= 3) {
-            const double gap = to_pct(detail::median(ab)) - to_pct(detail::median(ba));
-            // Whichever runs second gains or loses from the first (caches, heat): when the two
-            // orders disagree by more than half the threshold, the blocks are doing real work.
-            if (std::abs(gap) > options.threshold * 50) {
-                c.warnings.push_back("order effect: AB rounds and BA rounds differ by " +
-                                     figure(gap) + "%");
+            // Whichever runs second gains or loses from the first (caches, heat). The orders
+            // disagree when their deltas differ by more than half the threshold (in the log
+            // domain, so a large change does not make a large gap by itself) and a rank test
+            // says the two groups differ: noise alone then rarely raises the warning.
+            const double gap = detail::median(ab) - detail::median(ba);
+            const double p = detail::mann_whitney_p(ab, ba);
+            if (std::abs(gap) > std::log1p(options.threshold / 2) && p < 0.05) {
+                c.warnings.push_back("order effect: the delta is " +
+                                     figure(to_pct(detail::median(ab))) + "% in AB rounds and " +
+                                     figure(to_pct(detail::median(ba))) +
+                                     "% in BA rounds (Mann-Whitney p " + figure(p) + ")");
             }
         }
     }

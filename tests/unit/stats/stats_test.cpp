@@ -390,6 +390,28 @@ TEST(Calibration, SequentialScheduleFailsUnderDrift_InterleavedHolds) {
     EXPECT_LE(interleaved_alarms, experiments / 20);
 }
 
+TEST(Diagnostics, OrderEffect_WarnedWhenTheOrdersDisagree_NotForNoiseOrALargeChange) {
+    const auto run = [](double ab_factor, double ba_factor, double noise) {
+        PairedInput input;
+        detail::Random random(21);
+        for (int k = 0; k < 20; ++k) {
+            const bool ab = k % 2 == 0;
+            input.order.push_back(ab ? Order::ab : Order::ba);
+            input.a.push_back(100);
+            input.b.push_back(100 * (ab ? ab_factor : ba_factor) *
+                              (1 + noise * (random.uniform() - 0.5)));
+        }
+        Options options;
+        options.resamples = 1000;
+        const Comparison c = compare_paired(input, options);
+        return std::any_of(c.warnings.begin(), c.warnings.end(),
+                           [](const std::string& w) { return w.rfind("order effect", 0) == 0; });
+    };
+    EXPECT_TRUE(run(1.00, 1.06, 0.01)) << "B gains 6% only when it runs first";
+    EXPECT_FALSE(run(1.00, 1.00, 0.04)) << "noise alone";
+    EXPECT_FALSE(run(5.00, 5.00, 0.04)) << "a +400% change the same in both orders";
+}
+
 TEST(Diagnostics, DriftWithinTheRun_IsWarnedAsATrend) {
     PairedInput input;
     for (std::size_t k = 0; k < 20; ++k) {
