@@ -19,6 +19,8 @@
 #include <algorithm>
 #include <fstream>
 #include <iterator>
+#include <utility>
+#include <vector>
 
 namespace abtool::worktrees {
 
@@ -46,14 +48,30 @@ void touch(const std::filesystem::path& file) {
     std::ofstream(file, std::ios::trunc) << "used\n";
 }
 
-void check_out(git_repository* repo, const ResolvedRef& ref, const std::filesystem::path& path) {
-    git_oid tree_id{};
-    check(git_oid_fromstr(&tree_id, ref.content_id.c_str()), "bad tree id " + ref.content_id);
-    git_tree* raw_tree = nullptr;
-    const std::string doing = fmt::format("cannot check out '{}' ({}) into {}", ref.name,
-                                          ref.commit.substr(0, 7), path.string());
-    check(git_tree_lookup(&raw_tree, repo, &tree_id), doing);
-    TreePtr tree(raw_tree);
+using SubmodulePtr = GitPtr<git_submodule, git_submodule_free>;
+
+// The gitlinks (submodule entries) of `tree`: path and recorded commit.
+std::vector<std::pair<std::string, git_oid>> gitlinks(git_tree* tree) {
+    std::vector<std::pair<std::string, git_oid>> links;
+    git_tree_walk(
+        tree, GIT_TREEWALK_PRE,
+        [](const char* root, const git_tree_entry* entry, void* payload) {
+            if (git_tree_entry_type(entry) == GIT_OBJECT_COMMIT) {
+                static_cast<std::vector<std::pair<std::string, git_oid>>*>(payload)->emplace_back(
+                    std::string(root) + git_tree_entry_name(entry), *git_tree_entry_id(entry));
+            }
+            return 0;
+        },
+        &links);
+    return links;
+}
+
+// Writes every file of `tree` into `path`, then each submodule at the commit the tree records
+// (libgit2's checkout leaves gitlinks as empty directories: GIT_CHECKOUT_UPDATE_SUBMODULES is
+// not implemented in 1.5). A submodule's objects come from its repository in the user's
+// checkout (.git/modules/<name>), so it must have been initialized there.
+void export_tree(git_repository* repo, git_tree* tree, const std::filesystem::path& path,
+                 const std::string& doing) {
     // An empty baseline index: the export compares against nothing and writes every file, and
     // DONT_UPDATE_INDEX keeps the user's index out of it.
     git_index* raw_index = nullptr;
@@ -66,7 +84,50 @@ void check_out(git_repository* repo, const ResolvedRef& ref, const std::filesyst
     options.target_directory = target.c_str();
     options.baseline_index = baseline.get();
     std::filesystem::create_directories(path);
-    check(git_checkout_tree(repo, reinterpret_cast<git_object*>(tree.get()), &options), doing);
+    check(git_checkout_tree(repo, reinterpret_cast<git_object*>(tree), &options), doing);
+
+    for (const auto& [link_path, commit_id] : gitlinks(tree)) {
+        const std::string sub_doing = fmt::format("{}: submodule '{}' at {}", doing, link_path,
+                                                  oid_hex(commit_id).substr(0, 7));
+        const std::string hint =
+            "initialize it in your checkout first: git submodule update --init "
+            "--recursive";
+        git_submodule* raw_submodule = nullptr;
+        if (git_submodule_lookup(&raw_submodule, repo, link_path.c_str()) < 0) {
+            throw Error(ErrorKind::git, sub_doing + ": not configured (" + last_git_error() + ")",
+                        hint);
+        }
+        SubmodulePtr submodule(raw_submodule);
+        git_repository* raw_sub_repo = nullptr;
+        if (git_submodule_open(&raw_sub_repo, submodule.get()) < 0) {
+            throw Error(ErrorKind::git,
+                        sub_doing + ": not initialized here (" + last_git_error() + ")", hint);
+        }
+        RepoPtr sub_repo(raw_sub_repo);
+        git_commit* raw_commit = nullptr;
+        if (git_commit_lookup(&raw_commit, sub_repo.get(), &commit_id) < 0) {
+            throw Error(ErrorKind::git,
+                        sub_doing + ": that commit is not in the submodule's repository (" +
+                            last_git_error() + ")",
+                        "fetch it: git submodule update --init --recursive");
+        }
+        CommitPtr commit(raw_commit);
+        git_tree* raw_sub_tree = nullptr;
+        check(git_commit_tree(&raw_sub_tree, commit.get()), sub_doing);
+        TreePtr sub_tree(raw_sub_tree);
+        export_tree(sub_repo.get(), sub_tree.get(), path / link_path, sub_doing);
+    }
+}
+
+void check_out(git_repository* repo, const ResolvedRef& ref, const std::filesystem::path& path) {
+    git_oid tree_id{};
+    check(git_oid_fromstr(&tree_id, ref.content_id.c_str()), "bad tree id " + ref.content_id);
+    git_tree* raw_tree = nullptr;
+    const std::string doing = fmt::format("cannot check out '{}' ({}) into {}", ref.name,
+                                          ref.commit.substr(0, 7), path.string());
+    check(git_tree_lookup(&raw_tree, repo, &tree_id), doing);
+    TreePtr tree(raw_tree);
+    export_tree(repo, tree.get(), path, doing);
 }
 
 } // namespace

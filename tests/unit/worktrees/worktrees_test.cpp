@@ -256,6 +256,63 @@ TEST_F(Worktrees, IncompleteCheckoutLeftBehind_IsNeverReused) {
     EXPECT_EQ(read_file(again.path() / "a.txt"), "one\n");
 }
 
+TEST_F(Worktrees, Submodules_AreCheckedOutAtTheCommitEachRefRecords) {
+    TestRepo library(m_dir / "library");
+    library.write("lib.txt", "library v1\n");
+    library.write("nested/deep.txt", "deep\n");
+    const std::string library_v1 = library.commit("library v1");
+    // Local paths as submodule URLs need file transport allowed (git 2.38.1 turned it off).
+    m_repo.git("-c protocol.file.allow=always submodule add -q " + quote(library.root().string()) +
+               " deps/library");
+    m_repo.commit("add the library at v1");
+    m_repo.tag("with-v1");
+    library.write("lib.txt", "library v2\n");
+    library.commit("library v2");
+    const auto sub = m_repo.root() / "deps" / "library";
+    must("git -C " + quote(sub.string()) + " -c protocol.file.allow=always pull -q");
+    m_repo.commit("move the library to v2");
+    m_repo.tag("with-v2");
+
+    Repository repo = Repository::open(m_repo.root());
+    Worktree old_one = provision(repo, repo.resolve("with-v1"));
+    Worktree new_one = provision(repo, repo.resolve("with-v2"));
+    EXPECT_EQ(read_file(old_one.path() / "deps/library/lib.txt"), "library v1\n");
+    EXPECT_EQ(read_file(old_one.path() / "deps/library/nested/deep.txt"), "deep\n");
+    EXPECT_EQ(read_file(new_one.path() / "deps/library/lib.txt"), "library v2\n");
+    EXPECT_EQ(read_file(old_one.path() / "a.txt"), "one, changed\n");
+    // The user's submodule checkout stays where the user left it.
+    EXPECT_EQ(read_file(sub / "lib.txt"), "library v2\n");
+    EXPECT_NE(library_v1, trimmed(must("git -C " + quote(sub.string()) + " rev-parse HEAD")));
+}
+
+TEST_F(Worktrees, UninitializedSubmodule_IsAClearErrorWithTheFix) {
+    TestRepo library(m_dir / "library");
+    library.write("lib.txt", "library\n");
+    library.commit("library");
+    m_repo.git("-c protocol.file.allow=always submodule add -q " + quote(library.root().string()) +
+               " deps/library");
+    m_repo.commit("add the library");
+    // A fresh clone has the gitlink but not the submodule's repository.
+    const auto clone = m_dir / "clone";
+    must("git clone -q " + quote(m_repo.root().string()) + " " + quote(clone.string()));
+    Repository repo = Repository::open(clone);
+    try {
+        provision(repo, repo.resolve("HEAD"));
+        FAIL() << "expected an error";
+    } catch (const Error& error) {
+        EXPECT_EQ(error.kind(), ErrorKind::git);
+        EXPECT_NE(std::string(error.what()).find("submodule 'deps/library'"), std::string::npos)
+            << error.what();
+        EXPECT_NE(error.hint().find("git submodule update --init"), std::string::npos);
+    }
+    // Nothing half-made is taken for a good checkout next time.
+    must("git -C " + quote(clone.string()) +
+         " -c protocol.file.allow=always submodule update -q --init");
+    Worktree good = provision(repo, repo.resolve("HEAD"));
+    EXPECT_TRUE(good.checked_out_now());
+    EXPECT_EQ(read_file(good.path() / "deps/library/lib.txt"), "library\n");
+}
+
 TEST_F(Worktrees, Gc_RemovesStale_KeepsInUseAndRecent) {
     Repository repo = Repository::open(m_repo.root());
     Worktree in_use = provision(repo, repo.resolve("v1"));
