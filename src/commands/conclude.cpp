@@ -24,9 +24,15 @@ int conclude(const report::Report& report, const OutputOptions& outputs, Strict 
         report, strict == Strict::yes ? report::StrictGate::yes : report::StrictGate::no);
     report::publish_to_github_actions(report, gate, run_dir);
     std::fprintf(stdout,
-                 "%s: %d regressed, %d improved, %d unchanged, %d inconclusive, %d slo-violated\n",
+                 "%s: %d regressed, %d improved, %d unchanged, %d inconclusive, %d slo-violated "
+                 "(gated metrics)%s\n",
                  gate.failed ? "gate FAILED" : "gate passed", gate.regressed, gate.improved,
-                 gate.unchanged, gate.inconclusive, gate.slo_violated);
+                 gate.unchanged, gate.inconclusive, gate.slo_violated,
+                 gate.informational_regressed > 0
+                     ? fmt::format("; {} informational metric(s) regressed too",
+                                   gate.informational_regressed)
+                           .c_str()
+                     : "");
     std::fflush(stdout);
     return gate.failed ? 1 : 0;
 }

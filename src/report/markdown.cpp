@@ -60,9 +60,14 @@ std::string MarkdownExporter::serialize(const Report& report) const {
         out += fmt::format("| {} | {} |\n", emoji(table.rows[i]->verdict), fmt::join(cells, " | "));
     }
     out += fmt::format("\n{} regressed, {} improved, {} unchanged, {} inconclusive, {} "
-                       "slo-violated.\n",
+                       "slo-violated{}.\n",
                        gate.regressed, gate.improved, gate.unchanged, gate.inconclusive,
-                       gate.slo_violated);
+                       gate.slo_violated,
+                       gate.informational_regressed > 0
+                           ? fmt::format(" among gated metrics; {} informational metric(s) "
+                                         "regressed too",
+                                         gate.informational_regressed)
+                           : std::string());
     std::string details;
     if (!report.interval_note.empty()) {
         details += "- " + report.interval_note + "; p: Wilcoxon signed-rank, Holm-adjusted\n";

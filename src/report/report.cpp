@@ -24,10 +24,16 @@ std::string to_string(Verdict verdict) {
 GateSummary summarize(const Report& report, StrictGate strict) {
     GateSummary gate;
     for (const Row& row : report.rows) {
+        if (!row.gated && row.verdict != Verdict::slo_violated) {
+            // Side metrics (user time, RSS, bytes, rates) are reported but never gate: counting
+            // them beside the gated ones would make "11 regressed" of a gate that 3 rows failed.
+            gate.informational_regressed += row.verdict == Verdict::regressed;
+            continue;
+        }
         switch (row.verdict) {
         case Verdict::regressed:
             ++gate.regressed;
-            gate.failed = gate.failed || row.gated;
+            gate.failed = true;
             break;
         case Verdict::improved:
             ++gate.improved;
@@ -41,7 +47,7 @@ GateSummary summarize(const Report& report, StrictGate strict) {
             break;
         case Verdict::inconclusive:
             ++gate.inconclusive;
-            gate.failed = gate.failed || (strict == StrictGate::yes && row.gated);
+            gate.failed = gate.failed || strict == StrictGate::yes;
             break;
         }
     }

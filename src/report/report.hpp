@@ -54,8 +54,10 @@ struct Report {
     std::string run_dir;               // where plan.json and samples.jsonl are
 };
 
+// Counts of the gated metrics (and SLO violations, which always gate).
 struct GateSummary {
     int regressed = 0, improved = 0, unchanged = 0, inconclusive = 0, slo_violated = 0;
+    int informational_regressed = 0; // regressions among metrics that do not gate
     bool failed = false; // a gated regression, an SLO violation, or (strict) an inconclusive
 };
 enum class StrictGate { no, yes };

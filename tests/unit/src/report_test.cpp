@@ -65,8 +65,13 @@ TEST(Report, WorstFirst_RegressionsByDeltaThenTheRest) {
 TEST(Report, Gate_FailsOnGatedRegressionOrSlo_StrictFailsOnInconclusive) {
     Report report = make_report();
     EXPECT_TRUE(summarize(report, StrictGate::no).failed);
-    report.rows = {make_row("x", Verdict::regressed, 12, false)};
-    EXPECT_FALSE(summarize(report, StrictGate::no).failed) << "informational metrics never gate";
+    report.rows = {make_row("x", Verdict::regressed, 12, false),
+                   make_row("y", Verdict::unchanged, 0)};
+    const GateSummary info = summarize(report, StrictGate::no);
+    EXPECT_FALSE(info.failed) << "informational metrics never gate";
+    EXPECT_EQ(info.regressed, 0) << "counts are of gated metrics";
+    EXPECT_EQ(info.informational_regressed, 1);
+    EXPECT_EQ(info.unchanged, 1);
     report.rows = {make_row("x", Verdict::inconclusive, 1)};
     EXPECT_FALSE(summarize(report, StrictGate::no).failed);
     EXPECT_TRUE(summarize(report, StrictGate::yes).failed);
