@@ -293,9 +293,12 @@ LoadResult generate_load(const LoadSpec& spec) {
         deadline.cancel();
         watch.cancel();
     };
+    // Both timer handlers also check that connections are left: a cancel() cannot recall a
+    // handler whose timer had already expired, and a watch that re-armed itself then would keep
+    // io.run() from ever returning.
     deadline.expires_after(spec.timeout);
     deadline.async_wait([&](const error_code& ec) {
-        if (!ec) {
+        if (!ec && shared.active > 0) {
             stop_all();
         }
     });
@@ -303,7 +306,7 @@ LoadResult generate_load(const LoadSpec& spec) {
     std::function<void()> poll_stop = [&] {
         watch.expires_after(std::chrono::milliseconds(50));
         watch.async_wait([&](const error_code& ec) {
-            if (ec) {
+            if (ec || shared.active == 0) {
                 return;
             }
             if (stop_requested()) {
