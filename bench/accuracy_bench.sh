@@ -7,16 +7,9 @@
 #  3. per-run harness cost: with `true` as the workload, the extra wall time per run, from the
 #     difference between a 10-round and a 60-round run (goal < 2 ms).
 # Usage: bench/accuracy_bench.sh [ABTOOL_BINARY]   (default build/src/abtool; use a Release build)
-set -euo pipefail
-cd "$(dirname "$0")/.."
-abtool=$(realpath "${1:-build/src/abtool}")
-command -v hyperfine >/dev/null || { echo "accuracy_bench: needs hyperfine" >&2; exit 1; }
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+source "$(dirname "$0")/common.sh"
 repo=$work/repo
-mkdir -p "$repo"
-git -C "$repo" init -q -b main
-git -C "$repo" config user.name bench && git -C "$repo" config user.email bench@abtool.invalid
+new_repo "$repo"
 cat >"$repo/spin.c" <<'C'
 #include <stdio.h>
 int main(void) {

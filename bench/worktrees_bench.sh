@@ -7,16 +7,9 @@
 # abtool is timed as a whole run with a trivial workload (2 rounds of `true`); the figures that
 # isolate provisioning subtract the whole run with everything reused.
 # Usage: bench/worktrees_bench.sh [ABTOOL_BINARY]   (default build/src/abtool)
-set -euo pipefail
-cd "$(dirname "$0")/.."
-abtool=$(realpath "${1:-build/src/abtool}")
-command -v hyperfine >/dev/null || { echo "worktrees_bench: needs hyperfine" >&2; exit 1; }
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+source "$(dirname "$0")/common.sh"
 repo=$work/repo
-mkdir -p "$repo"
-git -C "$repo" init -q -b main
-git -C "$repo" config user.name bench && git -C "$repo" config user.email bench@abtool.invalid
+new_repo "$repo"
 for d in $(seq 0 49); do
   mkdir -p "$repo/src/d$d"
   for f in $(seq 0 99); do

@@ -10,21 +10,28 @@ RunResult run_command(const CommandWorkload& workload, const RunContext& context
 RunResult run_hotpath(const HotpathWorkload& workload, const RunContext& context);
 RunResult run_publish(const PublishWorkload& workload, const RunContext& context);
 
-// How a command or hotpath workload runs on one ref: its argv or shell in the ref's worktree,
-// its own env with the context's (identical for A and B) on top, the context's CPUs and nice.
-template <typename ProcessWorkload>
-ProcessSpec process_spec_for(const ProcessWorkload& workload, const RunContext& context) {
+// What every process of a run takes from its ref, whatever the workload kind: the ref's worktree
+// as cwd, the workload's env with the context's (identical for A and B) on top, the context's
+// CPUs and nice.
+inline ProcessSpec spec_in_context(const Env& workload_env, const RunContext& context) {
     ProcessSpec spec;
-    spec.argv = workload.argv;
-    spec.shell = workload.shell;
     spec.cwd = context.worktree;
-    spec.env = workload.env;
+    spec.env = workload_env;
     for (const auto& [key, value] : context.env) {
         spec.env[key] = value;
     }
-    spec.timeout = workload.timeout;
     spec.cpus = context.cpus;
     spec.nice = context.nice;
+    return spec;
+}
+
+// How a command or hotpath workload runs on one ref: its argv or shell, and its timeout.
+template <typename ProcessWorkload>
+ProcessSpec process_spec_for(const ProcessWorkload& workload, const RunContext& context) {
+    ProcessSpec spec = spec_in_context(workload.env, context);
+    spec.argv = workload.argv;
+    spec.shell = workload.shell;
+    spec.timeout = workload.timeout;
     return spec;
 }
 

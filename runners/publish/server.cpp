@@ -1,5 +1,7 @@
 #include "runners/publish/server.hpp"
 
+#include "runners/workload_runners.hpp"
+
 #include "abtool/error.hpp"
 
 #include <fmt/format.h>
@@ -131,18 +133,11 @@ std::uint16_t free_loopback_port() {
 
 Server::Server(const PublishWorkload& workload, const RunContext& context)
     : m_port(free_loopback_port()), m_output(make_output_file()) {
-    ProcessSpec spec;
+    ProcessSpec spec = spec_in_context(workload.env, context);
     for (const std::string& arg : workload.server) {
         spec.argv.push_back(substitute(substitute(arg, "{port}", std::to_string(m_port)),
                                        "{worktree}", context.worktree.string()));
     }
-    spec.cwd = context.worktree;
-    spec.env = workload.env;
-    for (const auto& [key, value] : context.env) {
-        spec.env[key] = value;
-    }
-    spec.cpus = context.cpus;
-    spec.nice = context.nice;
     try {
         m_child.emplace(ChildProcess::start(spec, m_output));
     } catch (...) {
