@@ -32,7 +32,7 @@ constexpr Edit k_regression[] = {
     {"bus.hpp", "    void send(const Message& message) override { m_queue.push_back(message); }\n",
      R"(    void send(const Message& message) override {
         // v2: keep an audit checksum of every message, on a copy (the demo's known regression:
-        // about twice the cost of the in-process round trip).
+        // several times the cost of the in-process round trip).
         Message copy = message;
         unsigned sum = 0;
         for (const char c : copy.payload) {
@@ -45,15 +45,15 @@ constexpr Edit k_regression[] = {
 )"},
     {"server.cpp", "        const std::size_t delivered = g_bus.publish({\"events\", body});\n",
      R"(        // v2: validate the payload before publishing it (the demo's known regression: about
-        // 100 us of work per message).
+        // 0.1 ms of work per message).
+        static std::atomic<std::uint64_t> validated{0};
         std::uint64_t hash = 1469598103934665603ULL;
-        for (int i = 0; i < 60000; ++i) {
-            hash = (hash ^ static_cast<unsigned char>(body[static_cast<std::size_t>(i) %
-                                                           (body.size() + 1)])) *
+        for (std::size_t i = 0; i < 60000; ++i) {
+            hash = (hash ^ static_cast<unsigned char>(body[i % (body.size() + 1)])) *
                    1099511628211ULL;
         }
-        const std::size_t delivered =
-            g_bus.publish({"events", body + (hash == 0 ? " " : "")});
+        validated ^= hash;
+        const std::size_t delivered = g_bus.publish({"events", body});
 )"},
 };
 
