@@ -30,7 +30,11 @@ struct ProcessSpec {
     std::vector<std::string> argv;    // executed directly, never through a shell
     std::optional<std::string> shell; // when set: /bin/sh -c <shell>, argv ignored
     std::filesystem::path cwd;
-    Env env; // set on top of the inherited environment
+    // Set on top of abtool's own inherited environment. Refs A and B therefore see the same
+    // environment: abtool's, plus the workload's `env` table (applied to both), plus, unless
+    // --no-env-padding, ABTOOL_ENV_PADDING of a random length drawn per run from the seed (the
+    // same distribution for both sides). Their worktree paths have equal length (DESIGN.md).
+    Env env;
     std::chrono::milliseconds timeout{std::chrono::seconds(60)};
     std::vector<int> cpus; // pin the child to these CPUs when not empty
     int nice = 0;          // added niceness for the child
