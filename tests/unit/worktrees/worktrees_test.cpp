@@ -313,6 +313,33 @@ TEST_F(Worktrees, UninitializedSubmodule_IsAClearErrorWithTheFix) {
     EXPECT_EQ(read_file(good.path() / "deps/library/lib.txt"), "library\n");
 }
 
+TEST_F(Worktrees, CheckoutFilters_ApplyWhereAttributesOrAutocrlfAskForThem) {
+    // Without attributes or eol settings the export skips libgit2's filters (they cost a
+    // realpath() per file); where a ref's .gitattributes or core.autocrlf asks for conversion,
+    // the checkout must still be what git would write.
+    m_repo.write("crlf/.gitattributes", "*.txt text eol=crlf\n");
+    m_repo.write("crlf/line.txt", "one\ntwo\n");
+    m_repo.write("plain/line.txt", "one\ntwo\n");
+    m_repo.commit("an eol attribute in one folder");
+    m_repo.tag("with-attributes");
+    Repository repo = Repository::open(m_repo.root());
+    {
+        Worktree checkout = provision(repo, repo.resolve("with-attributes"));
+        EXPECT_EQ(read_file(checkout.path() / "crlf/line.txt"), "one\r\ntwo\r\n");
+        EXPECT_EQ(read_file(checkout.path() / "plain/line.txt"), "one\ntwo\n");
+    }
+    Worktree plain = provision(repo, repo.resolve("v1"));
+    EXPECT_EQ(read_file(plain.path() / "a.txt"), "one\n");
+
+    m_repo.git("config core.autocrlf true");
+    m_repo.write("auto.txt", "three\nfour\n");
+    m_repo.git("rm -q -r crlf");
+    m_repo.commit("no attributes, but core.autocrlf=true");
+    Repository reopened = Repository::open(m_repo.root());
+    Worktree converted = provision(reopened, reopened.resolve("HEAD"));
+    EXPECT_EQ(read_file(converted.path() / "auto.txt"), "three\r\nfour\r\n");
+}
+
 TEST_F(Worktrees, Gc_RemovesStale_KeepsInUseAndRecent) {
     Repository repo = Repository::open(m_repo.root());
     Worktree in_use = provision(repo, repo.resolve("v1"));
