@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <fstream>
 #include <random>
+#include <span>
 
 namespace abtool::stats {
 namespace {
@@ -317,6 +318,49 @@ TEST(Calibration, AA_FalseAlarmRateAtMostNominal_LogNormalOutliersDrift) {
                     r.unchanged);
         // 5% nominal plus three binomial standard errors at 1000 experiments.
         EXPECT_LE(r.regressed + r.improved, 0.05 + 3 * std::sqrt(0.05 * 0.95 / 1000));
+    }
+}
+
+TEST(Calibration, AA_AdaptiveRounds_InterimLooksDoNotInflateFalseAlarms) {
+    // The session's loop: analyse after the planned rounds and after every further A/B/B/A block,
+    // stop when should_stop says so or at max_rounds, with every look's alpha corrected for the
+    // planned number of looks. Peeking without that correction would raise the false-alarm
+    // rate; with it, A/A experiments stay within the nominal 5%.
+    const AdaptivePolicy policy{10, 30};
+    Options options;
+    options.resamples = 200;
+    options.looks = planned_looks(policy);
+    for (const Noise noise : {Noise{0.05, 0, 0}, Noise{0.05, 0.05, 0.002}}) {
+        std::mt19937_64 rng(99);
+        const int experiments = 400;
+        int alarms = 0;
+        std::size_t rounds_used = 0;
+        for (int i = 0; i < experiments; ++i) {
+            const PairedInput all = simulate(rng, policy.max_rounds, 1.0, noise);
+            std::size_t rounds = policy.min_rounds;
+            Comparison last;
+            while (true) {
+                PairedInput seen;
+                seen.a.assign(all.a.begin(), all.a.begin() + static_cast<std::ptrdiff_t>(rounds));
+                seen.b.assign(all.b.begin(), all.b.begin() + static_cast<std::ptrdiff_t>(rounds));
+                seen.order.assign(all.order.begin(),
+                                  all.order.begin() + static_cast<std::ptrdiff_t>(rounds));
+                last = compare_paired(seen, options);
+                if (rounds >= policy.max_rounds ||
+                    should_stop(std::span<const Comparison>(&last, 1), rounds, policy)) {
+                    break;
+                }
+                rounds += 2;
+            }
+            rounds_used += rounds;
+            alarms += last.verdict == Verdict::regressed || last.verdict == Verdict::improved;
+        }
+        const double rate = alarms / static_cast<double>(experiments);
+        std::printf("adaptive A/A (10..30 rounds) cv %.2f outliers %.2f drift %.3f/round: false "
+                    "alarms %.3f, mean rounds %.1f\n",
+                    noise.cv, noise.outlier_rate, noise.drift_per_round, rate,
+                    static_cast<double>(rounds_used) / experiments);
+        EXPECT_LE(rate, 0.05 + 3 * std::sqrt(0.05 * 0.95 / experiments));
     }
 }
 
