@@ -5,15 +5,42 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <optional>
 #include <vector>
 
 namespace abtool::stats::detail {
 
 namespace {
 
-// BCa from the sorted bootstrap distribution, the estimate and jackknife values.
-BootstrapInterval bca(std::vector<double>& boot, double estimate,
-                      const std::vector<double>& jackknife, double confidence) {
+// The BCa acceleration from jackknife values, one group per sample, as SciPy's bootstrap
+// computes it: each sample's leave-one-out statistics are centred on their own mean, with
+// U_i = (n_j - 1)(mean_j - theta_i) and a = sum_j sum U^3 / n_j^3 / (6 (sum_j sum U^2 /
+// n_j^2)^1.5). For one sample this is Efron's sum d^3 / (6 (sum d^2)^1.5); for two samples, pooling
+// the jackknife values around one mean would mix the two samples' shifts into the skewness. nullopt
+// when every jackknife value is the same (the acceleration is undefined).
+std::optional<double> acceleration(std::span<const std::vector<double>> groups) {
+    double numerator = 0, denominator = 0;
+    for (const std::vector<double>& jackknife : groups) {
+        const double n = static_cast<double>(jackknife.size());
+        const double centre = mean(jackknife);
+        double cubes = 0, squares = 0;
+        for (double value : jackknife) {
+            const double u = (n - 1) * (centre - value);
+            cubes += u * u * u;
+            squares += u * u;
+        }
+        numerator += cubes / (n * n * n);
+        denominator += squares / (n * n);
+    }
+    if (!(denominator > 0)) {
+        return std::nullopt;
+    }
+    return numerator / (6 * std::pow(denominator, 1.5));
+}
+
+// BCa from the sorted bootstrap distribution, the estimate and the acceleration.
+BootstrapInterval bca(std::vector<double>& boot, double estimate, std::optional<double> accel,
+                      double confidence) {
     std::sort(boot.begin(), boot.end());
     const double alpha = 1 - confidence;
     BootstrapInterval interval;
@@ -23,18 +50,11 @@ BootstrapInterval bca(std::vector<double>& boot, double estimate,
     const auto not_above =
         static_cast<double>(std::upper_bound(boot.begin(), boot.end(), estimate) - boot.begin());
     const double proportion = (below + not_above) / 2 / count; // ties split evenly
-    const double jack_mean = mean(jackknife);
-    double numerator = 0, denominator = 0;
-    for (double value : jackknife) {
-        const double d = jack_mean - value;
-        numerator += d * d * d;
-        denominator += d * d;
-    }
-    const bool defined = proportion > 0 && proportion < 1 && denominator > 0;
+    const bool defined = proportion > 0 && proportion < 1 && accel.has_value();
     double low_q = alpha / 2, high_q = 1 - alpha / 2;
     if (defined) {
         const double z0 = normal_quantile(proportion);
-        const double a = numerator / (6 * std::pow(denominator, 1.5));
+        const double a = *accel;
         const auto adjust = [&](double q) {
             const double z = normal_quantile(q);
             return normal_cdf(z0 + (z0 + z) / (1 - a * (z0 + z)));
@@ -123,7 +143,9 @@ BootstrapInterval bootstrap_median(std::span<const double> values, double confid
     for (double& statistic : boot) {
         statistic = resample.draw(random);
     }
-    return bca(boot, median({values.begin(), values.end()}), jackknife_medians(values), confidence);
+    const std::vector<double> jackknife = jackknife_medians(values);
+    return bca(boot, median({values.begin(), values.end()}),
+               acceleration(std::span<const std::vector<double>>(&jackknife, 1)), confidence);
 }
 
 BootstrapInterval bootstrap_log_ratio_of_medians(std::span<const double> a,
@@ -141,15 +163,15 @@ BootstrapInterval bootstrap_log_ratio_of_medians(std::span<const double> a,
     }
     const double median_a = median({a.begin(), a.end()});
     const double median_b = median({b.begin(), b.end()});
-    // Jackknife over both samples, each left-out value in turn.
-    std::vector<double> jackknife;
+    // Jackknife each sample in turn with the other held whole, one group per sample.
+    std::vector<double> jackknife[2];
     for (double value : jackknife_medians(a)) {
-        jackknife.push_back(std::log(median_b / value));
+        jackknife[0].push_back(std::log(median_b / value));
     }
     for (double value : jackknife_medians(b)) {
-        jackknife.push_back(std::log(value / median_a));
+        jackknife[1].push_back(std::log(value / median_a));
     }
-    return bca(boot, std::log(median_b / median_a), jackknife, confidence);
+    return bca(boot, std::log(median_b / median_a), acceleration(jackknife), confidence);
 }
 
 } // namespace abtool::stats::detail

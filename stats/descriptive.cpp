@@ -145,7 +145,10 @@ double Random::uniform() {
 Descriptives describe(std::span<const double> values) {
     Descriptives result;
     result.n = values.size();
-    if (values.empty()) {
+    // NaN breaks the strict weak ordering std::sort and nth_element rely on (undefined
+    // behaviour, not just a wrong number): such a series gets its count and nothing made up.
+    if (values.empty() ||
+        std::any_of(values.begin(), values.end(), [](double v) { return std::isnan(v); })) {
         return result;
     }
     std::vector<double> sorted(values.begin(), values.end());
@@ -162,9 +165,20 @@ Descriptives describe(std::span<const double> values) {
     result.p99 = detail::quantile_sorted(sorted, 0.99);
     // Outliers by the modified z-score (Iglewicz and Hoaglin 1993): |0.6745 (x - median) / MAD|
     // > 3.5. Robust to the outliers themselves, unlike mean +- k sd. Flagged, never dropped.
-    if (result.mad > 0) {
+    // When more than half the values are equal MAD is 0 (quantised timings, counters); the same
+    // authors then scale by the mean absolute deviation from the median: 0.7979 is its ratio
+    // to sigma for normal data, so (x - median) / (1.2533 MeanAD) is the same z-score.
+    double scale = result.mad / 0.6745;
+    if (scale == 0) {
+        double total = 0;
+        for (double value : values) {
+            total += std::abs(value - result.median);
+        }
+        scale = 1.2533 * total / static_cast<double>(values.size());
+    }
+    if (scale > 0) {
         for (std::size_t i = 0; i < values.size(); ++i) {
-            if (std::abs(0.6745 * (values[i] - result.median) / result.mad) > 3.5) {
+            if (std::abs((values[i] - result.median) / scale) > 3.5) {
                 result.outliers.push_back(i);
             }
         }

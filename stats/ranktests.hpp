@@ -1,10 +1,15 @@
 // Rank tests: Wilcoxon signed-rank (p-value, Hodges-Lehmann estimate and its interval),
 // Mann-Whitney U and Spearman's rho. Conventions follow SciPy 1.10 so that reference values
-// generated there match: zero_method="wilcox" (zeros dropped), no continuity correction, exact
-// null distribution for n <= 50 without zeros or ties, normal approximation with the tie
-// correction otherwise.
+// generated there match: zero_method="wilcox" (SciPy's default: zero differences are dropped
+// before ranking, so a round where A and B measured the same says nothing either way; Pratt's
+// variant, which ranks the zeros and then drops them, differs only when zeros are common, i.e.
+// for quantised metrics, where the no-variation rule of compare_paired decides anyway), no
+// continuity correction, exact null distribution for n <= 50 without zeros or ties, normal
+// approximation with the tie correction otherwise.
 #pragma once
 
+#include <cstddef>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -26,13 +31,24 @@ struct Interval {
     bool exact = false;
 };
 // The distribution-free interval of the Hodges-Lehmann estimate from the order statistics of
-// the Walsh averages (Hollander and Wolfe, Nonparametric Statistical Methods, 3.3).
-Interval wilcoxon_interval(std::span<const double> differences, double confidence);
+// the Walsh averages (Hollander and Wolfe, Nonparametric Statistical Methods, 3.3). nullopt when
+// n is too small for the confidence (at 95%, n <= 5; more with Bonferroni over looks): the
+// widest interval, [min, max], would cover less than promised, so there is no interval.
+std::optional<Interval> wilcoxon_interval(std::span<const double> differences, double confidence);
 
-// Two-sided Mann-Whitney U p-value, normal approximation with tie and continuity corrections
-// (SciPy's method="asymptotic", use_continuity=True).
-double mann_whitney_p(std::span<const double> a, std::span<const double> b);
+// The two-sample Hodges-Lehmann shift: the median of all differences b_j - a_i.
+double hodges_lehmann_two_sample(std::span<const double> a, std::span<const double> b);
+
+// Two-sided Mann-Whitney U p-value, as SciPy 1.10's method="auto": the exact null distribution
+// when either sample has at most 8 values and there are no ties, else the normal approximation
+// with tie and continuity corrections (method="asymptotic", use_continuity=True).
+enum class MannWhitneyMethod { automatic, asymptotic };
+double mann_whitney_p(std::span<const double> a, std::span<const double> b,
+                      MannWhitneyMethod method = MannWhitneyMethod::automatic);
 
 double spearman_rho(std::span<const double> x, std::span<const double> y);
+// Two-sided p-value of rho under independence from the t approximation with n - 2 degrees of
+// freedom, t = rho sqrt((n - 2) / (1 - rho^2)) (SciPy's spearmanr).
+double spearman_p(double rho, std::size_t n);
 
 } // namespace abtool::stats::detail

@@ -77,6 +77,12 @@ void decide(Comparison& c, Direction direction, const Options& options) {
                                      ") and the interval is wider than +-" + format(t) +
                                      "%: more rounds would tell";
     }
+    if (!c.log_ratios.empty() && std::all_of(c.log_ratios.begin(), c.log_ratios.end(),
+                                             [&](double d) { return d == c.log_ratios.front(); })) {
+        // Said so that a reader of a zero-width interval knows it is not a tight estimate but a
+        // deterministic metric (or a quantised one that never moved).
+        c.reason += "; no variation across rounds";
+    }
 }
 
 std::vector<double> adjust_p_values(const std::vector<double>& p, Multiplicity method) {

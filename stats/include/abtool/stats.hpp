@@ -31,15 +31,21 @@ struct Descriptives {
     std::size_t n = 0;
     double min = 0, max = 0, mean = 0, median = 0, stddev = 0, cv_pct = 0, mad = 0;
     double p50 = 0, p95 = 0, p99 = 0;
-    std::vector<std::size_t> outliers; // indices flagged (never dropped); rule in descriptive.hpp
+    // Indices flagged (never dropped): modified z-score |x - median| / (MAD / 0.6745) > 3.5, with
+    // 1.2533 x the mean absolute deviation in place of MAD / 0.6745 when MAD is 0 (Iglewicz and
+    // Hoaglin 1993; descriptive.cpp).
+    std::vector<std::size_t> outliers;
 };
+// A series holding NaN gets its n and nothing else (no number made up from it).
 Descriptives describe(std::span<const double> values);
 
 struct Options {
     double threshold = 0.02;  // smallest change that counts, as a fraction (0.02 = 2%)
     double confidence = 0.95; // 1 - the false-alarm level of one comparison
-    int resamples = 10000;    // bootstrap resamples (>= 10,000 for verdicts)
-    std::uint64_t seed = 1;   // bootstrap generator seed
+    // Bootstrap resamples (>= 10,000 for verdicts). The paired verdict uses the Wilcoxon
+    // interval and only reports the bootstrap one: 0 skips it there (simulations do).
+    int resamples = 10000;
+    std::uint64_t seed = 1; // bootstrap generator seed
     Multiplicity multiplicity = Multiplicity::holm;
     int looks = 1; // adaptive rounds: this analysis is one of `looks` planned looks at the
                    // data; the error rate is spent across them (see adaptive.hpp)
@@ -81,9 +87,14 @@ std::vector<Comparison> compare_paired_all(std::span<const PairedInput> inputs,
 Comparison compare_unpaired(std::span<const double> a, std::span<const double> b,
                             Direction direction, const Options& options);
 
-// From an A/A series of log-ratios: the noise floor and the rounds a threshold needs.
+// From an A/A series of log-ratios: the noise floor and the rounds a threshold needs, for the
+// verdict's test (Wilcoxon signed-rank / Hodges-Lehmann, whose efficiency against the mean is
+// 3/pi for normal noise: standard error sqrt(pi/3) sigma_d / sqrt(n)).
 struct NoiseFloor {
     std::size_t n = 0;
+    // false when the series cannot say: fewer than 3 rounds, or no spread at all (sigma_d == 0,
+    // e.g. a deterministic metric); the figures below are then 0 and mean nothing.
+    bool estimable = false;
     double sigma_d = 0;            // spread of d (robust), as a fraction
     double noise_pct = 0;          // half-width of the interval at n rounds, in %
     double detectable_pct = 0;     // smallest change n rounds detect with `power`

@@ -49,10 +49,11 @@ TEST(Reference, HodgesLehmannAndWilcoxonInterval_MatchDefinition) {
         const auto d = doubles(entry.at("d"));
         EXPECT_NEAR(detail::hodges_lehmann(d), entry.at("hodges_lehmann").get<double>(), 1e-12)
             << entry.at("name");
-        const detail::Interval interval = detail::wilcoxon_interval(d, 0.95);
-        EXPECT_NEAR(interval.low, entry.at("wilcoxon_interval_95")[0].get<double>(), 1e-12)
+        const auto interval = detail::wilcoxon_interval(d, 0.95);
+        ASSERT_TRUE(interval.has_value()) << entry.at("name");
+        EXPECT_NEAR(interval->low, entry.at("wilcoxon_interval_95")[0].get<double>(), 1e-12)
             << entry.at("name");
-        EXPECT_NEAR(interval.high, entry.at("wilcoxon_interval_95")[1].get<double>(), 1e-12)
+        EXPECT_NEAR(interval->high, entry.at("wilcoxon_interval_95")[1].get<double>(), 1e-12)
             << entry.at("name");
     }
 }
@@ -67,18 +68,74 @@ TEST(Reference, MedianAndPercentiles_MatchNumpyType7) {
     }
 }
 
-TEST(Reference, MannWhitney_MatchesScipyAsymptotic) {
-    for (const auto& entry : reference().at("mann_whitney")) {
-        const double expected = entry.at("p").get<double>();
-        EXPECT_NEAR(detail::mann_whitney_p(doubles(entry.at("a")), doubles(entry.at("b"))),
-                    expected, 1e-9 * expected + 1e-12);
+TEST(Reference, WilcoxonPValue_FarBelowMachineEpsilon_MatchesScipy) {
+    // 200 positive differences: p ~ 1e-34, which 1 - Phi(|z|) would round to 0.
+    for (const auto& entry : reference().at("cases")) {
+        if (entry.at("name") == "approx_n200_tiny_p") {
+            const double expected = entry.at("wilcoxon_p").get<double>();
+            ASSERT_LT(expected, 1e-20);
+            EXPECT_NEAR(detail::wilcoxon_signed_rank(doubles(entry.at("d"))).p_value, expected,
+                        1e-9 * expected);
+            return;
+        }
     }
+    FAIL() << "reference case approx_n200_tiny_p missing";
 }
 
-TEST(Reference, Spearman_MatchesScipy) {
+TEST(Reference, MannWhitney_MatchesScipyExactAndAsymptotic) {
+    // scipy.stats.mannwhitneyu(a, b, method="asymptotic" | "auto"); "auto" is exact here (a
+    // sample of <= 8 values, no ties).
+    int exact = 0;
+    for (const auto& entry : reference().at("mann_whitney")) {
+        const double expected = entry.at("p").get<double>();
+        const bool automatic = entry.at("method") == "auto";
+        exact += automatic;
+        EXPECT_NEAR(detail::mann_whitney_p(doubles(entry.at("a")), doubles(entry.at("b")),
+                                           automatic ? detail::MannWhitneyMethod::automatic
+                                                     : detail::MannWhitneyMethod::asymptotic),
+                    expected, 1e-9 * expected + 1e-12);
+    }
+    EXPECT_GE(exact, 3);
+}
+
+TEST(Reference, Spearman_RhoAndPValue_MatchScipy) {
+    // scipy.stats.spearmanr(x, y): correlation, and pvalue from the t approximation.
     const auto& entry = reference().at("spearman");
-    EXPECT_NEAR(detail::spearman_rho(doubles(entry.at("x")), doubles(entry.at("y"))),
-                entry.at("rho").get<double>(), 1e-12);
+    const auto x = doubles(entry.at("x"));
+    const double rho = detail::spearman_rho(x, doubles(entry.at("y")));
+    EXPECT_NEAR(rho, entry.at("rho").get<double>(), 1e-12);
+    const double expected = entry.at("p").get<double>();
+    EXPECT_NEAR(detail::spearman_p(rho, x.size()), expected, 1e-9 * expected);
+}
+
+TEST(Reference, Unpaired_HodgesLehmannMannWhitneyAndBca_MatchScipy) {
+    // np.median(np.subtract.outer(log b, log a)); scipy.stats.mannwhitneyu(a, b);
+    // scipy.stats.bootstrap((a, b), log(median(b) / median(a)), method="BCa", 100,000 resamples).
+    for (const auto& entry : reference().at("unpaired")) {
+        const auto a = doubles(entry.at("a"));
+        const auto b = doubles(entry.at("b"));
+        std::vector<double> log_a, log_b;
+        for (double v : a) {
+            log_a.push_back(std::log(v));
+        }
+        for (double v : b) {
+            log_b.push_back(std::log(v));
+        }
+        EXPECT_NEAR(detail::hodges_lehmann_two_sample(log_a, log_b),
+                    entry.at("hodges_lehmann_log").get<double>(), 1e-12);
+        const double p = entry.at("mann_whitney_p").get<double>();
+        EXPECT_NEAR(detail::mann_whitney_p(a, b), p, 1e-9 * p);
+        const double low = entry.at("bca_95")[0].get<double>();
+        const double high = entry.at("bca_95")[1].get<double>();
+        const detail::BootstrapInterval ours =
+            detail::bootstrap_log_ratio_of_medians(a, b, 0.95, 100000, 7);
+        EXPECT_TRUE(ours.bca);
+        // Monte Carlo error of the ends with 100,000 resamples on both sides: a few percent of
+        // the width (a pooled jackknife shifts the ends by more, see make_reference.py).
+        const double tolerance = 0.03 * (high - low);
+        EXPECT_NEAR(ours.low, low, tolerance);
+        EXPECT_NEAR(ours.high, high, tolerance);
+    }
 }
 
 TEST(Reference, NormalQuantile_MatchesScipy) {
@@ -88,16 +145,23 @@ TEST(Reference, NormalQuantile_MatchesScipy) {
     }
 }
 
-TEST(Reference, BcaBootstrap_WithinBootstrapErrorOfScipy) {
-    // scipy.stats.bootstrap((d,), np.median, method="BCa", n_resamples=10000): different
-    // generators, so the ends agree within the bootstrap's own error, not exactly.
+TEST(Reference, BcaBootstrap_WithinMonteCarloErrorOfScipy) {
+    // scipy.stats.bootstrap((d,), np.median, method="BCa", n_resamples=10000 and 100000):
+    // different generators, so the ends agree within the Monte Carlo error of an end, not
+    // exactly. With 100,000 resamples here that error is a few percent of the width; SciPy's
+    // standard_error, about 30% of the width, would be far too loose to catch a wrong BCa.
     for (const auto& entry : reference().at("bootstrap")) {
         const auto d = doubles(entry.at("d"));
-        const detail::BootstrapInterval ours = detail::bootstrap_median(d, 0.95, 10000, 7);
-        const double tolerance = entry.at("standard_error").get<double>();
+        const detail::BootstrapInterval ours = detail::bootstrap_median(d, 0.95, 100000, 7);
+        const double low = entry.at("bca_95")[0].get<double>();
+        const double high = entry.at("bca_95")[1].get<double>();
+        // 5%: a median's bootstrap distribution is atomic (its values are data points and
+        // midpoints), and where the BCa level falls at the boundary of two atoms the end may
+        // land on the neighbouring one; here they are 4.4% of the width apart.
+        const double tolerance = 0.05 * (high - low);
         EXPECT_TRUE(ours.bca) << entry.at("name");
-        EXPECT_NEAR(ours.low, entry.at("bca_95")[0].get<double>(), tolerance) << entry.at("name");
-        EXPECT_NEAR(ours.high, entry.at("bca_95")[1].get<double>(), tolerance) << entry.at("name");
+        EXPECT_NEAR(ours.low, low, tolerance) << entry.at("name");
+        EXPECT_NEAR(ours.high, high, tolerance) << entry.at("name");
     }
 }
 
@@ -230,13 +294,85 @@ TEST(Verdict, DegenerateInputs_AreInconclusiveWithAReason) {
     }
 }
 
-TEST(Verdict, AllEqual_IsUnchangedNotACrash) {
+TEST(Verdict, DegenerateInputs_ValidatedBeforeAnySort) {
+    // NaN in std::sort is undefined behaviour: describe() gives n only and compare_paired says
+    // why, whichever side and position the NaN is in.
+    std::vector<double> with_nan{3, 1, std::nan(""), 2, 5, 4, 7, 6};
+    const Descriptives described = describe(with_nan);
+    EXPECT_EQ(described.n, with_nan.size());
+    EXPECT_TRUE(described.outliers.empty());
     PairedInput input;
-    input.a = std::vector<double>(10, 5.0);
-    input.b = std::vector<double>(10, 5.0);
+    input.a = std::vector<double>(8, 1.0);
+    input.b = with_nan;
     const Comparison c = compare_paired(input, Options{});
-    EXPECT_EQ(c.verdict, Verdict::unchanged) << c.reason;
-    EXPECT_EQ(c.p_value, 1);
+    EXPECT_EQ(c.verdict, Verdict::inconclusive);
+    EXPECT_NE(c.reason.find("NaN"), std::string::npos) << c.reason;
+    const Comparison u = compare_unpaired(with_nan, input.a, Direction::lower, Options{});
+    EXPECT_EQ(u.verdict, Verdict::inconclusive);
+    EXPECT_NE(u.reason.find("NaN"), std::string::npos) << u.reason;
+}
+
+TEST(Verdict, TooFewRoundsForTheConfidence_IsInconclusiveWithoutAnInterval) {
+    // At 95% the exact Wilcoxon interval needs 6 rounds; [min, max] of 5 would cover only
+    // 1 - 2^-4 = 94%. With Bonferroni over 11 looks (alpha 0.0045) it needs 9.
+    PairedInput five = scaled({10.1, 10.3, 9.9, 10.0, 10.2}, 1.10, Direction::lower);
+    five.b[2] *= 1.01; // not all equal ratios
+    const Comparison c = compare_paired(five, Options{});
+    EXPECT_EQ(c.verdict, Verdict::inconclusive);
+    EXPECT_EQ(c.interval, IntervalMethod::none);
+    EXPECT_NE(c.reason.find("too few rounds for this confidence"), std::string::npos) << c.reason;
+    EXPECT_FALSE(detail::wilcoxon_interval(std::vector<double>{0.1, 0.2, 0.3, 0.4, 0.5}, 0.95));
+    EXPECT_TRUE(detail::wilcoxon_interval(std::vector<double>{0.1, 0.2, 0.3, 0.4, 0.5, 0.6}, 0.95));
+
+    PairedInput eight =
+        scaled(std::vector<double>(k_times.begin(), k_times.begin() + 8), 1.10, Direction::lower);
+    Options looks;
+    looks.looks = 11;
+    const Comparison at_8 = compare_paired(eight, looks);
+    EXPECT_EQ(at_8.verdict, Verdict::inconclusive);
+    EXPECT_NE(at_8.reason.find("too few rounds"), std::string::npos) << at_8.reason;
+    EXPECT_EQ(compare_paired(eight, Options{}).verdict, Verdict::regressed);
+}
+
+TEST(Verdict, ZeroSpread_DecidedByThresholdWithNoVariationReason) {
+    // A deterministic metric (bytes, counts) gives the same ratio every round: all-equal
+    // ratios must not stay inconclusive forever. Zero change is unchanged; a constant change
+    // is judged by the threshold, even at 4 rounds; the reason says there was no variation.
+    const auto constant = [](std::size_t n, double factor, Direction direction) {
+        PairedInput input;
+        input.a = std::vector<double>(n, 4096);
+        input.b = std::vector<double>(n, 4096 * factor);
+        input.direction = direction;
+        return compare_paired(input, Options{});
+    };
+    const auto check = [](const Comparison& c, Verdict expected) {
+        EXPECT_EQ(c.verdict, expected) << c.reason;
+        EXPECT_NE(c.reason.find("no variation across rounds"), std::string::npos) << c.reason;
+    };
+    check(constant(10, 1.0, Direction::lower), Verdict::unchanged);
+    check(constant(10, 1.25, Direction::lower), Verdict::regressed);
+    check(constant(10, 0.75, Direction::lower), Verdict::improved);
+    check(constant(10, 1.25, Direction::higher), Verdict::improved);
+    check(constant(10, 1.01, Direction::lower), Verdict::unchanged);
+    check(constant(4, 1.25, Direction::lower), Verdict::regressed);
+    EXPECT_EQ(constant(10, 1.0, Direction::lower).p_value, 1);
+    // The reason survives the run-wide multiplicity pass, which decides again.
+    PairedInput same;
+    same.a = std::vector<double>(10, 7.0);
+    same.b = std::vector<double>(10, 7.0);
+    const auto all = compare_paired_all(std::vector<PairedInput>{same, same}, Options{});
+    check(all[1], Verdict::unchanged);
+}
+
+TEST(Descriptives, OutliersFlaggedWhenMadIsZero_MeanAbsoluteDeviationFallback) {
+    // More than half the values equal (a quantised timer): MAD is 0, and the modified z-score
+    // falls back to 1.2533 x the mean absolute deviation, so the 50 is still flagged and the
+    // 10.5 is not.
+    const std::vector<double> values{10, 10, 10, 10, 10, 10, 10, 10.5, 50};
+    const Descriptives d = describe(values);
+    EXPECT_EQ(d.mad, 0);
+    EXPECT_EQ(d.outliers, std::vector<std::size_t>{8});
+    EXPECT_TRUE(describe(std::vector<double>(9, 10.0)).outliers.empty());
 }
 
 // ---- multiplicity ----------------------------------------------------------------------
@@ -258,33 +394,89 @@ TEST(Multiplicity, HolmAndBenjaminiHochberg_MatchHandComputedValues) {
 
 // ---- simulations -----------------------------------------------------------------------
 
+// How benchmark noise is modelled. `cv` is the CV of the A_k series (and of B_k), as abtool
+// reports it. Most of it is usually a per-round machine state (frequency, cache and scheduler
+// state, background load) that A_k and B_k of one round share, since they run back to back;
+// pairing cancels that part. `independent_cv` is the per-run part they do not share. The
+// fully independent case (independent_cv == cv) is the worst one for a paired design and is
+// simulated too.
 struct Noise {
     double cv = 0.05;
-    double outlier_rate = 0;    // share of runs hit by a heavy-tailed slowdown
-    double drift_per_round = 0; // relative drift of the machine per round
+    double independent_cv = 0.015;
+    double outlier_rate = 0;  // share of runs hit by a heavy-tailed slowdown
+    double drift_per_run = 0; // relative slowdown of the machine per run of the schedule
 };
 
-// One simulated experiment: n rounds, A and B measured in interleaved order under a machine
-// state that drifts; B is `change` times A.
+Noise shared(double cv) {
+    return Noise{cv, 0.015, 0, 0};
+}
+Noise independent(double cv) {
+    return Noise{cv, cv, 0, 0};
+}
+Noise with_outliers(Noise noise) {
+    noise.outlier_rate = 0.05;
+    return noise;
+}
+Noise with_drift(Noise noise) {
+    noise.drift_per_run = 0.002; // 8% slower by the 40th run
+    return noise;
+}
+
+std::string describe_noise(const Noise& noise) {
+    char text[160];
+    std::snprintf(text, sizeof text, "cv %.2f (independent %.3f) outliers %.2f drift %.3f/run",
+                  noise.cv, noise.independent_cv, noise.outlier_rate, noise.drift_per_run);
+    return text;
+}
+
+// One simulated experiment of n rounds, B `change` times A, scheduled as abtool does: A/B/B/A
+// blocks, round k running AB when k is even and BA when it is odd, on runs 2k and 2k + 1 of the
+// schedule. Drift is a function of that run index, so it does not cancel within a round by
+// construction: in an AB round B runs later than A, in a BA round earlier, and only the balanced
+// order keeps the median of d at zero.
 PairedInput simulate(std::mt19937_64& rng, std::size_t n, double change, const Noise& noise) {
-    std::normal_distribution<double> normal(0, std::sqrt(std::log(1 + noise.cv * noise.cv)));
+    const double total = std::log(1 + noise.cv * noise.cv);
+    const double own = std::log(1 + noise.independent_cv * noise.independent_cv);
+    std::normal_distribution<double> machine_noise(0, std::sqrt(std::max(0.0, total - own)));
+    std::normal_distribution<double> run_noise(0, std::sqrt(own));
     std::uniform_real_distribution<double> uniform(0, 1);
     std::exponential_distribution<double> spike(5);
     PairedInput input;
     for (std::size_t k = 0; k < n; ++k) {
-        const double machine = 1 + noise.drift_per_round * static_cast<double>(k);
-        const auto run = [&](double truth) {
-            double value = truth * machine * std::exp(normal(rng));
+        const double machine = std::exp(machine_noise(rng));
+        const auto run = [&](double truth, std::size_t run_index) {
+            double value = truth * machine *
+                           (1 + noise.drift_per_run * static_cast<double>(run_index)) *
+                           std::exp(run_noise(rng));
             if (uniform(rng) < noise.outlier_rate) {
                 value *= 1 + spike(rng);
             }
             return value;
         };
-        input.a.push_back(run(100));
-        input.b.push_back(run(100 * change));
-        input.order.push_back(k % 2 == 0 ? Order::ab : Order::ba);
+        const bool ab = k % 2 == 0;
+        const double a = run(100, 2 * k + (ab ? 0 : 1));
+        const double b = run(100 * change, 2 * k + (ab ? 1 : 0));
+        input.a.push_back(a);
+        input.b.push_back(b);
+        input.order.push_back(ab ? Order::ab : Order::ba);
     }
     return input;
+}
+
+std::vector<double> log_ratios(const PairedInput& input) {
+    std::vector<double> d;
+    for (std::size_t k = 0; k < input.a.size(); ++k) {
+        d.push_back(std::log(input.b[k] / input.a[k]));
+    }
+    return d;
+}
+
+// Simulations judge the verdict, which uses the Wilcoxon interval, not the reported bootstrap
+// one: skipping the bootstrap keeps thousands of experiments within seconds under ASan.
+Options simulation_options() {
+    Options options;
+    options.resamples = 0;
+    return options;
 }
 
 struct Rates {
@@ -294,8 +486,7 @@ struct Rates {
 Rates rates(std::size_t experiments, std::size_t n, double change, const Noise& noise,
             std::uint64_t seed) {
     std::mt19937_64 rng(seed);
-    Options options;
-    options.resamples = 200; // the bootstrap interval is reported, not used by verdicts
+    const Options options = simulation_options();
     Rates rates;
     for (std::size_t i = 0; i < experiments; ++i) {
         const Verdict verdict = compare_paired(simulate(rng, n, change, noise), options).verdict;
@@ -307,18 +498,46 @@ Rates rates(std::size_t experiments, std::size_t n, double change, const Noise& 
     return {rates.regressed / total, rates.improved / total, rates.unchanged / total};
 }
 
+// The A/A noise models: CV 2-10% both ways, heavy-tailed outliers and drift.
+const std::vector<Noise> k_aa_noises{shared(0.02),
+                                     shared(0.05),
+                                     shared(0.10),
+                                     independent(0.02),
+                                     independent(0.05),
+                                     independent(0.10),
+                                     with_outliers(shared(0.05)),
+                                     with_outliers(independent(0.05)),
+                                     with_drift(shared(0.05)),
+                                     with_drift(independent(0.05)),
+                                     with_drift(with_outliers(independent(0.10)))};
+
 TEST(Calibration, AA_FalseAlarmRateAtMostNominal_LogNormalOutliersDrift) {
-    // Any verdict other than unchanged/inconclusive on identical code is a false alarm.
-    for (const Noise noise : {Noise{0.02, 0, 0}, Noise{0.05, 0, 0}, Noise{0.10, 0, 0},
-                              Noise{0.05, 0.05, 0}, Noise{0.05, 0, 0.002}}) {
-        const Rates r = rates(1000, 20, 1.0, noise, 42);
-        std::printf("A/A cv %.2f outliers %.2f drift %.3f/round: false alarms %.3f, unchanged "
-                    "%.3f\n",
-                    noise.cv, noise.outlier_rate, noise.drift_per_round, r.regressed + r.improved,
-                    r.unchanged);
-        // 5% nominal plus three binomial standard errors at 1000 experiments.
-        EXPECT_LE(r.regressed + r.improved, 0.05 + 3 * std::sqrt(0.05 * 0.95 / 1000));
+    // Any verdict other than unchanged/inconclusive on identical code is a false alarm. Over all
+    // noise models together the rate must be at most the nominal 5% itself. Per model it must
+    // too, up to the simulation's own error: with fully independent noise the rate sits at the
+    // exact Wilcoxon test's attained size, 0.0484 at 20 rounds (just under 5% by construction),
+    // and 2000 experiments estimate it within +-0.005, so a bare "<= 0.05" per model would fail
+    // by chance about one seed in four; a one-sided 99% binomial margin at 5% (0.0614) does not,
+    // while a rule that really inflated false alarms (for instance no Bonferroni over looks:
+    // 14-17%) would still fail it.
+    const std::size_t experiments = 2000;
+    const double margin = 2.33 * std::sqrt(0.05 * 0.95 / static_cast<double>(experiments));
+    double total = 0;
+    for (std::size_t model = 0; model < k_aa_noises.size(); ++model) {
+        const Noise& noise = k_aa_noises[model];
+        // A seed per model: with one seed, models that differ only in scale would draw the
+        // same signs and ranks and share one estimate's error.
+        const Rates r = rates(experiments, 20, 1.0, noise, 42 + model);
+        const double alarms = r.regressed + r.improved;
+        total += alarms;
+        std::printf("A/A 20 rounds, %s: false alarms %.4f, unchanged %.3f\n",
+                    describe_noise(noise).c_str(), alarms, r.unchanged);
+        EXPECT_LE(alarms, 0.05 + margin) << describe_noise(noise);
     }
+    const double pooled = total / static_cast<double>(k_aa_noises.size());
+    std::printf("A/A 20 rounds, all %zu noise models (%zu experiments): false alarms %.4f\n",
+                k_aa_noises.size(), k_aa_noises.size() * experiments, pooled);
+    EXPECT_LE(pooled, 0.05);
 }
 
 TEST(Calibration, AA_AdaptiveRounds_InterimLooksDoNotInflateFalseAlarms) {
@@ -327,10 +546,11 @@ TEST(Calibration, AA_AdaptiveRounds_InterimLooksDoNotInflateFalseAlarms) {
     // planned number of looks. Peeking without that correction would raise the false-alarm
     // rate; with it, A/A experiments stay within the nominal 5%.
     const AdaptivePolicy policy{10, 30};
-    Options options;
-    options.resamples = 200;
+    Options options = simulation_options();
     options.looks = planned_looks(policy);
-    for (const Noise noise : {Noise{0.05, 0, 0}, Noise{0.05, 0.05, 0.002}}) {
+    for (const Noise& noise :
+         {shared(0.05), independent(0.05), independent(0.10),
+          with_drift(with_outliers(shared(0.05))), with_drift(with_outliers(independent(0.05)))}) {
         std::mt19937_64 rng(99);
         const int experiments = 400;
         int alarms = 0;
@@ -356,27 +576,82 @@ TEST(Calibration, AA_AdaptiveRounds_InterimLooksDoNotInflateFalseAlarms) {
             alarms += last.verdict == Verdict::regressed || last.verdict == Verdict::improved;
         }
         const double rate = alarms / static_cast<double>(experiments);
-        std::printf("adaptive A/A (10..30 rounds) cv %.2f outliers %.2f drift %.3f/round: false "
-                    "alarms %.3f, mean rounds %.1f\n",
-                    noise.cv, noise.outlier_rate, noise.drift_per_round, rate,
+        std::printf("adaptive A/A (10..30 rounds), %s: false alarms %.3f, mean rounds %.1f\n",
+                    describe_noise(noise).c_str(), rate,
                     static_cast<double>(rounds_used) / experiments);
-        EXPECT_LE(rate, 0.05 + 3 * std::sqrt(0.05 * 0.95 / experiments));
+        EXPECT_LE(rate, 0.05) << describe_noise(noise);
     }
 }
 
-TEST(Calibration, RealChange_IsFound) {
-    const Rates at_1_5 = rates(500, 20, 1.03, Noise{0.05, 0, 0}, 7);
-    const Rates at_3 = rates(500, 20, 1.06, Noise{0.05, 0, 0}, 8);
-    const Rates quiet = rates(500, 20, 1.03, Noise{0.02, 0, 0}, 9);
-    std::printf("power, 20 rounds, threshold 2%%: +3%% at CV 5%%: %.3f; +6%% at CV 5%%: %.3f; +3%% "
-                "at CV 2%%: %.3f\n",
-                at_1_5.regressed, at_3.regressed, quiet.regressed);
-    // With this rule (significant, and the median estimate itself beyond the threshold), 1.5x
-    // the threshold at CV 5% and 20 rounds is found in only about 40% of experiments; issue 4
-    // asks for 90% and is not met yet. What the rule does deliver is pinned here: 3x the
-    // threshold at CV 5%, or 1.5x at CV 2%, are found in most experiments.
-    EXPECT_GE(at_3.regressed, 0.90);
-    EXPECT_GE(quiet.regressed, 0.85);
+TEST(Calibration, AA_SuiteOf50Cases_HolmKeepsAnyFalseRegressionAtMost5Percent) {
+    // One run of a 50-case suite on identical code, the cases cycling through the A/A noise
+    // models. Under Holm, the share of runs with ANY false regression or improvement must be at
+    // most 5%; without a correction it would be most runs, which the test also shows.
+    std::mt19937_64 rng(2024);
+    const int runs = 200;
+    int holm_runs = 0, uncorrected_runs = 0;
+    const Options holm = simulation_options();
+    const Options uncorrected = holm;
+    for (int r = 0; r < runs; ++r) {
+        std::vector<PairedInput> cases;
+        for (std::size_t c = 0; c < 50; ++c) {
+            cases.push_back(simulate(rng, 20, 1.0, k_aa_noises[c % k_aa_noises.size()]));
+        }
+        const auto alarm = [](const std::vector<Comparison>& all) {
+            return std::any_of(all.begin(), all.end(), [](const Comparison& c) {
+                return c.verdict == Verdict::regressed || c.verdict == Verdict::improved;
+            });
+        };
+        std::vector<Comparison> all = compare_paired_all(cases, holm);
+        holm_runs += alarm(all);
+        for (std::size_t c = 0; c < all.size(); ++c) {
+            if (all[c].interval != IntervalMethod::none) {
+                all[c].p_adjusted = all[c].p_value; // what no correction would give
+                detail::decide(all[c], cases[c].direction, uncorrected);
+            }
+        }
+        uncorrected_runs += alarm(all);
+    }
+    const double holm_rate = holm_runs / static_cast<double>(runs);
+    const double uncorrected_rate = uncorrected_runs / static_cast<double>(runs);
+    std::printf("A/A suite of 50 cases, 20 rounds: runs with any false alarm: Holm %.3f, "
+                "uncorrected %.3f\n",
+                holm_rate, uncorrected_rate);
+    EXPECT_LE(holm_rate, 0.05);
+    EXPECT_GT(uncorrected_rate, 0.2) << "the simulation must be able to produce false alarms";
+}
+
+TEST(Calibration, RealChange_OneAndAHalfTimesTheThreshold_FoundIn90PercentAt20Rounds) {
+    // Issue 4: +3% (1.5 x the 2% threshold) at CV 5%, 20 rounds, found in >= 90% of
+    // experiments, with CV 5% as abtool reports it (the CV of the A_k series) and modelled as
+    // benchmark noise behaves: a per-round machine factor shared by A_k and B_k, which pairing
+    // cancels, plus 1.5% of independent per-run noise.
+    const Rates found = rates(500, 20, 1.03, shared(0.05), 7);
+    const Rates at_3x = rates(500, 20, 1.06, shared(0.05), 8);
+    std::printf("power, 20 rounds, threshold 2%%, %s: +3%% found in %.3f, +6%% in %.3f\n",
+                describe_noise(shared(0.05)).c_str(), found.regressed, at_3x.regressed);
+    EXPECT_GE(found.regressed, 0.90);
+    EXPECT_GE(at_3x.regressed, 0.99);
+
+    // The limitation, shown rather than hidden: with CV 5% that is all independent per run
+    // (nothing shared for pairing to cancel), 20 rounds find +3% far less often; planning says
+    // how many rounds that noise needs.
+    const Noise worst = independent(0.05);
+    const Rates worst_20 = rates(500, 20, 1.03, worst, 9);
+    std::mt19937_64 rng(10);
+    Options plan;
+    plan.threshold = 0.03; // the change to find
+    const NoiseFloor floor = noise_floor(log_ratios(simulate(rng, 200, 1.0, worst)), plan);
+    ASSERT_TRUE(floor.estimable);
+    const Rates worst_planned = rates(500, floor.rounds_needed, 1.03, worst, 11);
+    std::printf("power, threshold 2%%, %s: +3%% found in %.3f at 20 rounds; planning (A/A, 200 "
+                "rounds, sigma_d %.4f) asks %zu rounds to detect +3%% with 80%% power, where it "
+                "is found in %.3f\n",
+                describe_noise(worst).c_str(), worst_20.regressed, floor.sigma_d,
+                floor.rounds_needed, worst_planned.regressed);
+    EXPECT_LT(worst_20.regressed, found.regressed);
+    EXPECT_GT(floor.rounds_needed, 20u);
+    EXPECT_GT(worst_planned.regressed, worst_20.regressed);
 }
 
 TEST(Calibration, WilcoxonInterval_CoversTruth_PrintsTableForBothKinds) {
@@ -390,18 +665,15 @@ TEST(Calibration, WilcoxonInterval_CoversTruth_PrintsTableForBothKinds) {
     const double floor = 0.95 - 3 * std::sqrt(0.05 * 0.95 / experiments);
     for (std::size_t n : {6u, 8u, 10u, 12u, 16u, 20u, 30u, 50u, 100u, 200u}) {
         std::printf("%6zu", n);
-        for (const Noise& noise : {Noise{0.05, 0, 0}, Noise{0.05, 0.05, 0}}) {
+        for (const Noise& noise : {independent(0.05), with_outliers(independent(0.05))}) {
             std::mt19937_64 rng(n);
             int wilcoxon = 0, bootstrap = 0;
             for (int i = 0; i < experiments; ++i) {
-                const PairedInput input = simulate(rng, n, 1.05, noise);
-                std::vector<double> d;
-                for (std::size_t k = 0; k < n; ++k) {
-                    d.push_back(std::log(input.b[k] / input.a[k]));
-                }
+                const std::vector<double> d = log_ratios(simulate(rng, n, 1.05, noise));
                 const double truth = std::log(1.05);
                 const auto w = detail::wilcoxon_interval(d, 0.95);
-                wilcoxon += w.low <= truth && truth <= w.high;
+                ASSERT_TRUE(w.has_value()) << n;
+                wilcoxon += w->low <= truth && truth <= w->high;
                 const auto b =
                     detail::bootstrap_median(d, 0.95, 500, static_cast<std::uint64_t>(i));
                 bootstrap += b.low <= truth && truth <= b.high;
@@ -434,8 +706,9 @@ TEST(Calibration, SequentialScheduleFailsUnderDrift_InterleavedHolds) {
             interleaved.a.push_back(at(static_cast<double>(2 * k + (k % 2))));
             interleaved.b.push_back(at(static_cast<double>(2 * k + 1 - (k % 2))));
         }
-        sequential_alarms += compare_paired(sequential, Options{}).verdict == Verdict::regressed;
-        interleaved_alarms += compare_paired(interleaved, Options{}).verdict == Verdict::regressed;
+        const Options options = simulation_options();
+        sequential_alarms += compare_paired(sequential, options).verdict == Verdict::regressed;
+        interleaved_alarms += compare_paired(interleaved, options).verdict == Verdict::regressed;
     }
     std::printf("drift 0.3%%/run, identical code: sequential schedule calls a regression in %.3f "
                 "of experiments, interleaved A/B/B/A in %.3f\n",
@@ -467,18 +740,84 @@ TEST(Diagnostics, OrderEffect_WarnedWhenTheOrdersDisagree_NotForNoiseOrALargeCha
     EXPECT_FALSE(run(5.00, 5.00, 0.04)) << "a +400% change the same in both orders";
 }
 
+bool warns_trend(const Comparison& c) {
+    return std::any_of(c.warnings.begin(), c.warnings.end(),
+                       [](const std::string& w) { return w.rfind("trend", 0) == 0; });
+}
+
 TEST(Diagnostics, DriftWithinTheRun_IsWarnedAsATrend) {
-    PairedInput input;
+    // A clean linear drift, and the same under noise (d_k = 0.2% k plus independent CV 2%).
+    PairedInput clean;
     for (std::size_t k = 0; k < 20; ++k) {
-        input.a.push_back(100);
-        input.b.push_back(100 * (1 + 0.01 * static_cast<double>(k)));
+        clean.a.push_back(100);
+        clean.b.push_back(100 * (1 + 0.01 * static_cast<double>(k)));
     }
-    const Comparison c = compare_paired(input, Options{});
-    bool trend = false;
-    for (const std::string& warning : c.warnings) {
-        trend = trend || warning.find("trend") != std::string::npos;
+    EXPECT_TRUE(warns_trend(compare_paired(clean, simulation_options())));
+    std::mt19937_64 rng(31);
+    int warned = 0;
+    for (int i = 0; i < 100; ++i) {
+        PairedInput input = simulate(rng, 30, 1.0, independent(0.02));
+        for (std::size_t k = 0; k < input.b.size(); ++k) {
+            input.b[k] *= 1 + 0.002 * static_cast<double>(k);
+        }
+        warned += warns_trend(compare_paired(input, simulation_options()));
     }
-    EXPECT_TRUE(trend);
+    std::printf("trend warnings, linear drift of 0.2%%/round over 30 rounds, CV 2%%: %d of 100\n",
+                warned);
+    EXPECT_GE(warned, 80);
+}
+
+TEST(Diagnostics, TrendWarning_RarelyRaisedByNoiseAlone) {
+    // Spearman p < 0.05 and |rho| >= 0.3: under pure noise the warning comes about as often as
+    // the 5% test level at any number of rounds (|rho| > 0.5 alone warned in about a third of
+    // 6-round runs); at 6 rounds the t approximation is a little liberal (about 7%).
+    for (const std::size_t n : {6u, 20u, 200u}) {
+        std::mt19937_64 rng(n + 40);
+        int warned = 0;
+        const int experiments = n == 200 ? 200 : 1000;
+        for (int i = 0; i < experiments; ++i) {
+            warned += warns_trend(
+                compare_paired(simulate(rng, n, 1.0, independent(0.05)), simulation_options()));
+        }
+        const double rate = warned / static_cast<double>(experiments);
+        std::printf("trend warnings under pure noise, %zu rounds: %.3f\n", n, rate);
+        EXPECT_LE(rate, 0.08) << n;
+    }
+}
+
+// ---- unpaired ----------------------------------------------------------------------------
+
+TEST(Unpaired, KnownShiftFound_AANotFlagged) {
+    // Stored baselines against a later run, no pairs: Mann-Whitney and the BCa interval of the
+    // ratio of medians. A +10% shift at CV 3% with 30 values a side is found; identical
+    // distributions are not flagged in more than the nominal share of 200 seeded experiments.
+    std::mt19937_64 rng(77);
+    std::normal_distribution<double> noise(0, 0.03);
+    const auto sample = [&](double centre, std::size_t n) {
+        std::vector<double> values;
+        for (std::size_t i = 0; i < n; ++i) {
+            values.push_back(centre * std::exp(noise(rng)));
+        }
+        return values;
+    };
+    Options options;
+    options.resamples = 2000;
+    const Comparison shifted =
+        compare_unpaired(sample(100, 30), sample(110, 30), Direction::lower, options);
+    EXPECT_EQ(shifted.verdict, Verdict::regressed) << shifted.reason;
+    EXPECT_NEAR(shifted.hl_delta_pct, 10, 3);
+    EXPECT_LT(shifted.ci_low_pct, shifted.hl_delta_pct);
+    EXPECT_GT(shifted.ci_high_pct, shifted.hl_delta_pct);
+    int alarms = 0;
+    const int experiments = 200;
+    for (int i = 0; i < experiments; ++i) {
+        const Comparison c =
+            compare_unpaired(sample(100, 30), sample(100, 30), Direction::lower, options);
+        alarms += c.verdict == Verdict::regressed || c.verdict == Verdict::improved;
+    }
+    std::printf("unpaired A/A, 30 values a side, CV 3%%: false alarms %.3f\n",
+                alarms / static_cast<double>(experiments));
+    EXPECT_LE(alarms, experiments / 20);
 }
 
 // ---- planning --------------------------------------------------------------------------
@@ -486,18 +825,40 @@ TEST(Diagnostics, DriftWithinTheRun_IsWarnedAsATrend) {
 TEST(Planning, NoiseFloor_NoisierNeedsMoreRounds) {
     std::mt19937_64 rng(5);
     const auto floor_at = [&](double cv) {
-        const PairedInput input = simulate(rng, 30, 1.0, Noise{cv, 0, 0});
-        std::vector<double> d;
-        for (std::size_t k = 0; k < input.a.size(); ++k) {
-            d.push_back(std::log(input.b[k] / input.a[k]));
-        }
-        return noise_floor(d, Options{});
+        return noise_floor(log_ratios(simulate(rng, 30, 1.0, independent(cv))), Options{});
     };
     const NoiseFloor quiet = floor_at(0.01);
     const NoiseFloor noisy = floor_at(0.08);
+    EXPECT_TRUE(quiet.estimable);
     EXPECT_LT(quiet.rounds_needed, noisy.rounds_needed);
     EXPECT_LT(quiet.detectable_pct, noisy.detectable_pct);
     EXPECT_EQ(quiet.rounds_needed % 2, 0u);
+}
+
+TEST(Planning, RoundsNeeded_UseTheHodgesLehmannEfficiency) {
+    // n = (z_0.975 + z_0.8)^2 (pi/3) sigma_d^2 / ln(1.02)^2 + 2, for sigma_d = 1.4826 MAD of
+    // d = +-s (MAD = s): with s = 0.02, 7.849 * 1.0472 * 0.02965^2 / 0.0198^2 = 18.4 + 2 -> 22.
+    std::vector<double> d;
+    for (int k = 0; k < 20; ++k) {
+        d.push_back(k % 2 == 0 ? 0.02 : -0.02);
+    }
+    const NoiseFloor floor = noise_floor(d, Options{});
+    ASSERT_TRUE(floor.estimable);
+    EXPECT_NEAR(floor.sigma_d, 1.4826 * 0.02, 1e-12);
+    const double z = detail::normal_quantile(0.975) + detail::normal_quantile(0.8);
+    const double expected =
+        z * z * (M_PI / 3) * floor.sigma_d * floor.sigma_d / std::pow(std::log1p(0.02), 2) + 2;
+    const auto rounds = static_cast<std::size_t>(std::ceil(expected));
+    EXPECT_EQ(floor.rounds_needed, rounds + rounds % 2);
+}
+
+TEST(Planning, NoSpreadOrTooFewRounds_IsNotEstimable) {
+    // A deterministic metric has no noise to plan against, and 2 rounds no spread to measure:
+    // "not estimable" rather than a made-up round count.
+    const NoiseFloor flat = noise_floor(std::vector<double>(20, 0.0), Options{});
+    EXPECT_FALSE(flat.estimable);
+    EXPECT_EQ(flat.rounds_needed, 0u);
+    EXPECT_FALSE(noise_floor(std::vector<double>{0.01, -0.02}, Options{}).estimable);
 }
 
 TEST(Planning, AdaptiveStopsWhenDecidedOrAtMax) {
