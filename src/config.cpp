@@ -13,6 +13,7 @@
 #include <iterator>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
 namespace abtool {
 
@@ -165,7 +166,14 @@ public:
                              "\"15m\")",
                              context, key, *text));
         }
-        return std::chrono::duration_cast<Duration>(*parsed);
+        // A limit kept in whole seconds must not round "500ms" down to an immediate timeout.
+        const auto converted = std::chrono::duration_cast<Duration>(*parsed);
+        if (converted.count() <= 0) {
+            fail(table.get(key)->source(),
+                 fmt::format("{}'{}' = \"{}\" is too short: the smallest is 1{}", context, key,
+                             *text, std::is_same_v<Duration, std::chrono::seconds> ? "s" : "ms"));
+        }
+        return converted;
     }
 
     const std::filesystem::path& file() const { return m_file; }
@@ -199,6 +207,10 @@ BuildConfig read_build(const Reader& reader, const toml::table& table) {
     build.env = reader.env(table, context);
     if (auto timeout = reader.duration<std::chrono::seconds>(table, "timeout", context)) {
         build.timeout = *timeout;
+    }
+    // A [build] table with only env or timeout would silently build nothing.
+    if (!build.present()) {
+        reader.fail(table.source(), "[build] needs 'command' (argv) or 'shell' (a string)");
     }
     return build;
 }

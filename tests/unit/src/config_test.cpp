@@ -126,6 +126,28 @@ TEST(Config, MissingCommand_IsAnError) {
         << error.what();
 }
 
+TEST(Config, BuildTableWithoutCommand_IsAnError) {
+    const std::string workload = "name=\"x\"\nkind=\"command\"\ncommand=[\"a\"]\n";
+    const Error error = error_of(with_workload("[build]\nenv = { CC = \"gcc\" }\n", workload));
+    EXPECT_EQ(error.kind(), ErrorKind::config);
+    EXPECT_NE(std::string(error.what()).find(":1: [build] needs 'command'"), std::string::npos)
+        << error.what();
+}
+
+TEST(Config, SubSecondBuildTimeout_IsAnErrorNotAnInstantTimeout) {
+    const std::string workload = "name=\"x\"\nkind=\"command\"\ncommand=[\"a\"]\n";
+    const Error error =
+        error_of(with_workload("[build]\ncommand = [\"make\"]\ntimeout = \"500ms\"\n", workload));
+    EXPECT_NE(std::string(error.what()).find(":3: [build] 'timeout' = \"500ms\" is too short"),
+              std::string::npos)
+        << error.what();
+    EXPECT_EQ(
+        parse_config(with_workload("[build]\ncommand = [\"make\"]\ntimeout = \"2s\"\n", workload),
+                     k_file)
+            .build.timeout.count(),
+        2);
+}
+
 TEST(Config, NoWorkloads_IsAnError) {
     EXPECT_NE(std::string(error_of("[run]\nrounds = 4\n").what()).find("no [[workload]]"),
               std::string::npos);
