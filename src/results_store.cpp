@@ -5,12 +5,17 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
 #include <iterator>
+#include <optional>
+#include <stdexcept>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -89,8 +94,37 @@ std::string number(double value) {
     return std::isfinite(value) ? fmt::format("{}", value) : std::string();
 }
 
+// Strict number parsing: the whole field must be the number, so a row whose fields slid out of
+// place (a torn quoted field swallowing its neighbours) is refused instead of half-read.
 double to_double(const std::string& text) {
-    return text.empty() ? std::nan("") : std::stod(text);
+    if (text.empty()) {
+        return std::nan("");
+    }
+    std::size_t used = 0;
+    const double value = std::stod(text, &used);
+    if (used != text.size()) {
+        throw std::invalid_argument("trailing characters in a number");
+    }
+    return value;
+}
+
+template <typename Integer>
+Integer to_integer(const std::string& text) {
+    Integer value{};
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || error != std::errc() || end != text.data() + text.size()) {
+        throw std::invalid_argument("not an integer");
+    }
+    return value;
+}
+
+// Run ids are abtool's "20261124T204903Z-37dae1" (or a test's "r1"): one token without spaces,
+// quotes or separators. A line starting with anything else is the continuation of a broken row.
+bool looks_like_run_id(const std::string& text) {
+    return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' ||
+               c == '.' || c == ':' || c == '+';
+    });
 }
 
 std::vector<std::string> fields_of(const ResultRow& row) {
@@ -126,7 +160,10 @@ std::vector<std::string> fields_of(const ResultRow& row) {
             row.abtool_version};
 }
 
-ResultRow row_of(const std::vector<std::string>& f) {
+constexpr std::size_t k_columns = 30;
+
+// The row a record holds; throws on a field that does not parse.
+ResultRow parse_row(const std::vector<std::string>& f) {
     ResultRow row;
     row.run_id = f[0];
     row.timestamp = f[1];
@@ -142,8 +179,8 @@ ResultRow row_of(const std::vector<std::string>& f) {
     row.commit_a = f[11];
     row.ref_b = f[12];
     row.commit_b = f[13];
-    row.rounds = std::stoul(f[14]);
-    row.seed = std::stoull(f[15]);
+    row.rounds = to_integer<std::size_t>(f[14]);
+    row.seed = to_integer<std::uint64_t>(f[15]);
     row.a_median = to_double(f[16]);
     row.b_median = to_double(f[17]);
     row.delta_pct = to_double(f[18]);
@@ -154,14 +191,26 @@ ResultRow row_of(const std::vector<std::string>& f) {
     row.cv_b_pct = to_double(f[23]);
     row.threshold_pct = to_double(f[24]);
     row.verdict = f[25];
-    row.errors_a = std::stoi(f[26]);
-    row.errors_b = std::stoi(f[27]);
+    row.errors_a = to_integer<int>(f[26]);
+    row.errors_b = to_integer<int>(f[27]);
     row.host = f[28];
     row.abtool_version = f[29];
     return row;
 }
 
-constexpr std::size_t k_columns = 30;
+// The row a record holds, or nullopt when it is not a well-formed results.csv row: exactly the
+// header's field count, a run id first, a direction word and numbers where numbers belong.
+std::optional<ResultRow> row_of(const std::vector<std::string>& f) {
+    if (f.size() != k_columns || !looks_like_run_id(f[0]) ||
+        (f[9] != "lower" && f[9] != "higher")) {
+        return std::nullopt;
+    }
+    try {
+        return parse_row(f);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
 
 std::string read_text(const std::filesystem::path& file) {
     std::ifstream in(file, std::ios::binary);
@@ -253,8 +302,9 @@ void ResultsStore::append(const std::vector<ResultRow>& rows) const {
     }
     struct stat info {};
     fstat(fd, &info);
+    const off_t size_before = info.st_size;
     std::string text;
-    if (info.st_size == 0) {
+    if (size_before == 0) {
         text = std::string(k_results_header) + "\n";
     } else {
         const std::string existing = read_text(m_file);
@@ -272,23 +322,33 @@ void ResultsStore::append(const std::vector<ResultRow>& rows) const {
     for (const ResultRow& row : rows) {
         text += csv::join(fields_of(row)) + "\n";
     }
+    // Takes back this append's own bytes after a failure (a full disk, a file size limit), so a
+    // failed append leaves the file as it found it rather than with a torn row; the lock keeps
+    // every other abtool's bytes out of the range cut.
+    const auto fail = [&](const char* what, int error) {
+        const bool restored = ftruncate(fd, size_before) == 0;
+        close(fd);
+        throw Error(ErrorKind::io,
+                    fmt::format("cannot append to {}: {}: {}{}", m_file.string(), what,
+                                std::strerror(error),
+                                restored ? "; nothing appended" : "; a torn row may remain"));
+    };
     // A single write of whole rows, then fsync: a crash leaves all of them or a torn tail that
-    // readers detect, never a row that parses wrongly.
+    // readers detect and skip, never a row that parses wrongly.
     std::size_t written = 0;
     while (written < text.size()) {
         const ssize_t n = write(fd, text.data() + written, text.size() - written);
         if (n < 0 && errno == EINTR) {
             continue;
         }
-        if (n < 0) {
-            const int error = errno;
-            close(fd);
-            throw Error(ErrorKind::io, fmt::format("cannot append to {}: {}", m_file.string(),
-                                                   std::strerror(error)));
+        if (n <= 0) {
+            fail("write", n < 0 ? errno : EIO);
         }
         written += static_cast<std::size_t>(n);
     }
-    fsync(fd);
+    if (fsync(fd) != 0) {
+        fail("fsync", errno);
+    }
     close(fd);
 }
 
@@ -299,33 +359,56 @@ ResultsStore::ReadResult ResultsStore::read() const {
     }
     const std::string text = read_text(m_file);
     std::size_t offset = 0;
-    std::size_t line = 1;
     const auto header = csv::next_record(text, offset);
     if (!header || csv::join(*header) != k_results_header) {
         throw Error(
             ErrorKind::config,
             fmt::format("{} is not an abtool results.csv (unknown header)", m_file.string()));
     }
+    const auto newlines = [&](std::size_t from, std::size_t to) {
+        return static_cast<std::size_t>(std::count(text.begin() + static_cast<std::ptrdiff_t>(from),
+                                                   text.begin() + static_cast<std::ptrdiff_t>(to),
+                                                   '\n'));
+    };
+    // A malformed record (a row torn inside a quoted field by a crash, which the next append
+    // ended with a bare line feed) is skipped with the line it starts on, and parsing restarts
+    // at the next physical line that begins a well-formed row: the lines in between are the
+    // broken row's remains. Without the restart, the torn row's open quote would swallow every
+    // good row after it.
+    std::size_t line = 1 + newlines(0, offset); // the line `offset` starts
+    std::optional<std::size_t> junk_from;       // first line of the malformed stretch
+    std::size_t junk_lines = 0;
+    const auto report_junk = [&] {
+        if (junk_from) {
+            result.warnings.push_back(fmt::format(
+                "{}:{}: torn or malformed row skipped{}", m_file.string(), *junk_from,
+                junk_lines > 1
+                    ? fmt::format(" (with {} more line(s) of its remains)", junk_lines - 1)
+                    : std::string()));
+            junk_from.reset();
+            junk_lines = 0;
+        }
+    };
     while (offset < text.size()) {
-        ++line;
-        const std::size_t start = offset;
-        const auto record = csv::next_record(text, offset);
-        if (!record || record->size() != k_columns) {
-            result.warnings.push_back(
-                fmt::format("{}:{}: torn or malformed row skipped", m_file.string(), line));
+        std::size_t end = offset;
+        const auto record = csv::next_record(text, end);
+        std::optional<ResultRow> row = record ? row_of(*record) : std::nullopt;
+        if (row) {
+            report_junk();
+            result.rows.push_back(std::move(*row));
+            line += newlines(offset, end); // a quoted field may span lines
+            offset = end;
             continue;
         }
-        for (std::size_t at = text.find('\n', start); at != std::string::npos && at + 1 < offset;
-             at = text.find('\n', at + 1)) {
-            ++line; // a quoted field spanned lines
+        if (!junk_from) {
+            junk_from = line;
         }
-        try {
-            result.rows.push_back(row_of(*record));
-        } catch (const std::exception&) {
-            result.warnings.push_back(
-                fmt::format("{}:{}: row with malformed numbers skipped", m_file.string(), line));
-        }
+        ++junk_lines;
+        const std::size_t line_end = text.find('\n', offset);
+        offset = line_end == std::string::npos ? text.size() : line_end + 1;
+        ++line;
     }
+    report_junk();
     return result;
 }
 

@@ -1,6 +1,13 @@
 // results.csv: the append-only history of every run's verdicts, one row per workload/case/metric
 // with DESIGN.md's header. Appends are all-or-nothing under a lock and fsynced; the file is never
 // rewritten; a torn last line left by an older crash is reported and skipped.
+//
+// Reading is tolerant of a torn row but never repairs one: a record that does not have exactly
+// the header's 30 fields, a run id first and numbers where numbers belong is reported with the
+// line it starts on, and parsing restarts at the next physical line that begins a well-formed
+// row (so a row cut inside a quoted field cannot swallow the good rows appended after it). An
+// append that fails part-way (a full disk) truncates the file back to its size before that
+// append, under the lock, so it removes only its own partial bytes.
 #pragma once
 
 #include "src/report/report.hpp"
@@ -44,12 +51,14 @@ public:
     // writable. Throws Error(config) for an unknown header, Error(io) otherwise, naming the file.
     void check_appendable() const;
 
-    // Appends all rows or none (lock, one write, fsync); writes the header to a new file.
+    // Appends all rows or none (lock, one write, fsync; on a failed write or fsync the file is
+    // truncated back to its size before this append and Error(io) thrown); writes the header to a
+    // new file.
     void append(const std::vector<ResultRow>& rows) const;
 
     struct ReadResult {
         std::vector<ResultRow> rows;
-        std::vector<std::string> warnings; // "results.csv:812: torn line skipped"
+        std::vector<std::string> warnings; // "results.csv:812: torn or malformed row skipped"
     };
     ReadResult read() const;
 

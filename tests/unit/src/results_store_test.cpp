@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <csignal>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -140,11 +141,119 @@ TEST(ResultsStore, KilledMidAppend_ThenAGoodAppend_ReadsCleanly) {
     waitpid(pid, nullptr, 0);
     store.append({row("after", 0)});
     const auto read = store.read();
-    ASSERT_FALSE(read.rows.empty());
+    ASSERT_GE(read.rows.size(), 2u) << "the child appended nothing in 100 ms";
     EXPECT_EQ(read.rows.back().run_id, "after");
-    for (const ResultRow& r : read.rows) {
-        EXPECT_TRUE(r.run_id == "looping" || r.run_id == "after");
+    // Every looping row that was read is whole and in order: row i carries case i and median
+    // 1.25 + i, so a row that parsed from the wrong bytes, or a lost row, shows up here.
+    for (std::size_t i = 0; i + 1 < read.rows.size(); ++i) {
+        const ResultRow& r = read.rows[i];
+        ASSERT_EQ(r.run_id, "looping") << "row " << i;
+        EXPECT_EQ(r.case_name, "BM_RoundTrip/" + std::to_string(i));
+        EXPECT_EQ(r.b_median, 1.25 + static_cast<double>(i));
+        EXPECT_EQ(r.abtool_version, "0.1.0");
     }
+    // Each append is one write: the kill leaves at most one torn row, on the line just before
+    // the good append's (header on line 1, the looping rows after it).
+    ASSERT_LE(read.warnings.size(), 1u);
+    if (!read.warnings.empty()) {
+        EXPECT_NE(
+            read.warnings[0].find("results.csv:" + std::to_string(read.rows.size() + 1) + ": torn"),
+            std::string::npos)
+            << read.warnings[0];
+    }
+}
+
+TEST(ResultsStore, RowTornInsideAQuotedField_DoesNotSwallowTheRowsAfterIt) {
+    TempDir dir;
+    const ResultsStore store(dir / "results.csv");
+    ResultRow multi_line = row("r1", 0);
+    multi_line.case_name = "two\nlines"; // lines 2 and 3
+    store.append({multi_line, row("r1", 1)});
+    std::string text = read_file(dir / "results.csv");
+    // A crash cut this row inside its quoted case (line 5): its quote is never closed.
+    text += "r2,2026-11-24T00:00:00Z,pk_x,local,hotpath,hotpath,\"BM_cut, with a comma";
+    write_file(dir / "results.csv", text);
+    ResultRow quoted = row("r3", 2);
+    quoted.case_name = "BM_x/\"q\",1"; // a good row with quotes of its own after the torn one
+    store.append({row("r3", 0), quoted, row("r3", 3)});
+    const std::string after = read_file(dir / "results.csv");
+    EXPECT_EQ(after.substr(0, text.size()), text) << "history was rewritten";
+    const auto read = store.read();
+    ASSERT_EQ(read.rows.size(), 5u);
+    EXPECT_EQ(read.rows[0].case_name, "two\nlines");
+    EXPECT_EQ(read.rows[2].run_id, "r3");
+    EXPECT_EQ(read.rows[3].case_name, quoted.case_name);
+    EXPECT_EQ(read.rows[4].b_median, 4.25);
+    ASSERT_EQ(read.warnings.size(), 1u);
+    EXPECT_NE(read.warnings[0].find("results.csv:5: torn"), std::string::npos) << read.warnings[0];
+}
+
+TEST(ResultsStore, TornMultiLineField_OneWarningForItsLines_ParsingRestartsAtTheNextRow) {
+    TempDir dir;
+    const ResultsStore store(dir / "results.csv");
+    store.append({row("r1", 0)});
+    std::string text = read_file(dir / "results.csv");
+    text += "r2,2026-11-24T00:00:00Z,pk_x,local,hotpath,hotpath,\"first line\nsecond line\n,,,\n"
+            "third";
+    write_file(dir / "results.csv", text);
+    store.append({row("r3", 0)});
+    const auto read = store.read();
+    ASSERT_EQ(read.rows.size(), 2u);
+    EXPECT_EQ(read.rows[1].run_id, "r3");
+    ASSERT_EQ(read.warnings.size(), 1u);
+    EXPECT_NE(read.warnings[0].find("results.csv:3: torn or malformed row skipped (with 3 more"),
+              std::string::npos)
+        << read.warnings[0];
+}
+
+TEST(ResultsStore, RowWithFieldsOutOfPlace_IsSkipped_NotHalfRead) {
+    TempDir dir;
+    const ResultsStore store(dir / "results.csv");
+    store.append({row("r1", 0)});
+    std::string text = read_file(dir / "results.csv");
+    std::string shifted = text.substr(text.find('\n') + 1);
+    // Still 30 fields, but a median reads "1.5x", which a lenient parse (stod) would take as
+    // 1.5: a row whose bytes are damaged is skipped and named, not half-read.
+    shifted.replace(shifted.find(",1.5,"), 5, ",1.5x,");
+    text += shifted;
+    write_file(dir / "results.csv", text);
+    const auto read = store.read();
+    ASSERT_EQ(read.rows.size(), 1u);
+    ASSERT_EQ(read.warnings.size(), 1u);
+    EXPECT_NE(read.warnings[0].find("results.csv:3:"), std::string::npos) << read.warnings[0];
+}
+
+TEST(ResultsStore, AppendThatFailsPartWay_TruncatesItsOwnBytes) {
+    TempDir dir;
+    const ResultsStore store(dir / "results.csv");
+    store.append({row("r1", 0)});
+    const std::string before = read_file(dir / "results.csv");
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        // A file size limit a few bytes past the current end: write() stores part of the rows,
+        // then fails with EFBIG, as a full disk would.
+        signal(SIGXFSZ, SIG_IGN);
+        const rlimit limit{static_cast<rlim_t>(before.size() + 40),
+                           static_cast<rlim_t>(before.size() + 40)};
+        setrlimit(RLIMIT_FSIZE, &limit);
+        try {
+            store.append({row("r2", 0), row("r2", 1)});
+        } catch (const Error& error) {
+            _exit(error.kind() == ErrorKind::io ? 7 : 8);
+        }
+        _exit(0);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 7) << "the append did not fail with Error(io)";
+    EXPECT_EQ(read_file(dir / "results.csv"), before) << "partial bytes were left behind";
+    store.append({row("r3", 0)});
+    const auto read = store.read();
+    EXPECT_TRUE(read.warnings.empty());
+    ASSERT_EQ(read.rows.size(), 2u);
+    EXPECT_EQ(read.rows[1].run_id, "r3");
 }
 
 TEST(ResultsStore, TornLastLine_IsReportedWithItsLineAndNeverRewritten) {
