@@ -1,6 +1,17 @@
 // primary_key: a deterministic hash of a benchmark's normalized identity, so rows of the same
 // benchmark group into trends across runs, machines and abtool versions. Refs, times and hosts
 // never enter it; neither does the order of keys in abtool.toml.
+//
+// The algorithm (stable: changing it splits every results.csv history, so a new identity bumps
+// "v" instead):
+//   1. the identity as a JSON object {"v": 1, "target", "workload", "kind", "parameters", "case",
+//      "metric"}, where "parameters" is what the workload's config defines it by (argv, shell,
+//      env, format, server, protocol, count, ...; not timeouts), objects with sorted keys;
+//   2. serialized compactly (no spaces, keys sorted at every level, UTF-8 unescaped): the
+//      canonical JSON; for strings and integers the same bytes as Python's json.dumps(identity,
+//      sort_keys=True, separators=(",", ":"), ensure_ascii=False);
+//   3. FNV-1a 64-bit (offset basis 0xcbf29ce484222325, prime 0x100000001b3) over those bytes;
+//   4. written as "pk_" and 16 lower-case hex digits.
 #pragma once
 
 #include <nlohmann/json.hpp>
