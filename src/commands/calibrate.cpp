@@ -40,18 +40,31 @@ int run_calibrate(const CalibrateOptions& options) {
             name += "/" + row.case_name;
         }
         name += "/" + row.metric;
-        std::fprintf(stdout, "%-40s %9.2f%% %9.2f%% %11.2f%% %14zu\n", name.c_str(),
-                     row.comparison.delta_pct, floor.noise_pct, floor.detectable_pct,
-                     floor.rounds_needed);
-        cases.push_back({{"workload", row.workload},
-                         {"case", row.case_name},
-                         {"metric", row.metric},
-                         {"n", floor.n},
-                         {"aa_delta_pct", row.comparison.delta_pct},
-                         {"sigma_d", floor.sigma_d},
-                         {"noise_pct", floor.noise_pct},
-                         {"detectable_pct", floor.detectable_pct},
-                         {"rounds_needed", floor.rounds_needed}});
+        if (floor.estimable) {
+            std::fprintf(stdout, "%-40s %9.2f%% %9.2f%% %11.2f%% %14zu\n", name.c_str(),
+                         row.comparison.delta_pct, floor.noise_pct, floor.detectable_pct,
+                         floor.rounds_needed);
+        } else {
+            // No spread (a deterministic metric) or too few rounds: no honest round count.
+            std::fprintf(stdout, "%-40s %9.2f%% %37s\n", name.c_str(), row.comparison.delta_pct,
+                         floor.n < 3 ? "not estimable (fewer than 3 usable rounds)"
+                                     : "not estimable (no variation)");
+        }
+        nlohmann::json entry = {{"workload", row.workload},
+                                {"case", row.case_name},
+                                {"metric", row.metric},
+                                {"n", floor.n},
+                                {"aa_delta_pct", row.comparison.delta_pct},
+                                {"estimable", floor.estimable}};
+        // null rather than a made-up number when the series cannot say.
+        for (const auto& [key, value] :
+             {std::pair{"sigma_d", nlohmann::json(floor.sigma_d)},
+              std::pair{"noise_pct", nlohmann::json(floor.noise_pct)},
+              std::pair{"detectable_pct", nlohmann::json(floor.detectable_pct)},
+              std::pair{"rounds_needed", nlohmann::json(floor.rounds_needed)}}) {
+            entry[key] = floor.estimable ? value : nlohmann::json(nullptr);
+        }
+        cases.push_back(std::move(entry));
     }
     write_json_file(experiment.run_dir / "calibration.json",
                     {{"ref", options.ref},
