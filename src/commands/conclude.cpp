@@ -10,8 +10,11 @@
 
 namespace abtool {
 
-int conclude(const report::Report& report, const OutputOptions& outputs, Strict strict,
+int conclude(const report::Report& analyzed, const OutputOptions& outputs, Strict strict,
              const std::filesystem::path& run_dir) {
+    // --strict travels in the report, so that every output states the gate the exit code does.
+    report::Report report = analyzed;
+    report.strict = strict == Strict::yes;
     const bool color = isatty(STDOUT_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr;
     std::fputs(
         report::terminal_table(report, color ? report::Color::yes : report::Color::no).c_str(),
@@ -20,9 +23,8 @@ int conclude(const report::Report& report, const OutputOptions& outputs, Strict 
         std::fprintf(stdout, "warning: %s\n", warning.c_str());
     }
     report::write_outputs(report, outputs, run_dir);
-    const report::GateSummary gate = report::summarize(
-        report, strict == Strict::yes ? report::StrictGate::yes : report::StrictGate::no);
-    report::publish_to_github_actions(report, gate, run_dir);
+    const report::GateSummary gate = report::summarize(report);
+    report::publish_to_github_actions(report, run_dir);
     std::fprintf(stdout,
                  "%s: %d regressed, %d improved, %d unchanged, %d inconclusive, %d slo-violated "
                  "(gated metrics)%s\n",

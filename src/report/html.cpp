@@ -101,24 +101,26 @@ std::string delta_plot(const Row& row, double threshold_pct) {
 } // namespace
 
 std::string HtmlExporter::serialize(const Report& report) const {
-    const GateSummary gate = summarize(report, StrictGate::no);
+    const GateSummary gate = summarize(report);
     std::string html = R"(<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>abtool report</title>
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse}td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left}
-.regressed,.slo-violated{color:#c00;font-weight:bold}.improved{color:#080}.inconclusive{color:#a60}
+.regressed,.slo-violated,.failed{color:#c00;font-weight:bold}.improved{color:#080}.inconclusive{color:#a60}
 .case{margin:1.5em 0;padding:1em;border:1px solid #ddd;border-radius:6px}
 .label,.axis{font-size:11px;fill:#555}pre{background:#f6f6f6;padding:1em;overflow:auto}
 </style></head><body>
 )";
-    html += fmt::format("<h1>abtool: {}</h1>\n", gate.failed ? "regression" : "passed");
+    html += fmt::format("<h1 class=\"gate {}\">abtool: {}</h1>\n",
+                        gate.failed ? "failed" : "passed", escape_xml(gate_outcome(gate)));
     html += fmt::format("<p>A = <code>{}</code> ({}), B = <code>{}</code> ({}); {} rounds; "
-                        "threshold {:.3g}%; seed {}; host {}; run {}</p>\n",
+                        "threshold {:.3g}%{}; seed {}; host {}; run {}</p>\n",
                         escape_xml(report.ref_a), escape_xml(report.commit_a.substr(0, 12)),
                         escape_xml(report.ref_b), escape_xml(report.commit_b.substr(0, 12)),
-                        report.rounds, report.threshold_pct, report.seed, escape_xml(report.host),
-                        escape_xml(report.run_id));
+                        report.rounds, report.threshold_pct,
+                        report.strict ? " (--strict: an inconclusive gated metric fails)" : "",
+                        report.seed, escape_xml(report.host), escape_xml(report.run_id));
     const Table table = verdict_table(report);
     html += "<table><tr>";
     for (const std::string& title : table.header) {

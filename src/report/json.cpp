@@ -1,9 +1,45 @@
-// --json: schema "abtool-report-1". Top level: run metadata (run_id, timestamp, refs, commits,
-// rounds, seed, threshold_pct, confidence, host, abtool_version, paired, interval_note,
-// warnings) and "rows": per workload/case/metric its primary_key, kind, unit, direction, gated,
-// verdict, reason, slo, n, a/b descriptives, delta_pct, hl_delta_pct, ci_low_pct, ci_high_pct,
-// interval, bootstrap interval, p_value, p_adjusted, warnings, errors and the raw per-round
-// series a_values, b_values and order ("AB"/"BA").
+// --json: the whole report as one JSON document, for scripts and dashboards. Stable within a
+// "format" value; a field is only added, never renamed or re-typed, until the format changes.
+// Numbers that are not finite (no interval, a side without samples) are null.
+//
+// Top level (format "abtool-report-1"):
+//   format          "abtool-report-1"
+//   run_id          string, the run directory's name (.abtool/runs/<run_id>; "" for compare)
+//   timestamp       string, ISO 8601 UTC of the run's start
+//   target_id       string, where the workloads ran ("local")
+//   ref_a, ref_b    string, the refs as given (A is the baseline, B the candidate)
+//   commit_a/_b     string, the full commit ids they resolved to
+//   rounds          integer, interleaved rounds run
+//   seed            integer, the order/bootstrap seed (same seed, same order and intervals)
+//   threshold_pct   number, smallest change that counts, in %
+//   confidence      number, e.g. 0.95
+//   paired          bool, false for `abtool compare` (stored rows, unpaired tests)
+//   strict          bool, --strict: an inconclusive gated metric fails the gate
+//   gate            object, the exit code's gate: verdict ("pass"|"fail"), outcome (words, as
+//                   in the Markdown heading), regressed, improved, unchanged, inconclusive,
+//                   slo_violated (counts of gated metrics), informational_regressed
+//   interval_note   string, which interval the verdicts used and why
+//   host, abtool_version, run_dir   strings
+//   warnings        [string], run-level warnings (governor, load, order effects...)
+//   rows            [row], worst first (as the table)
+// Each row:
+//   primary_key     string, stable hash of the benchmark identity (results.csv's key)
+//   workload, kind ("command"|"hotpath"|"publish"), case ("" if none), metric, unit  strings
+//   direction       "lower"|"higher", which way is better
+//   gated           bool, whether a regression of this metric fails the gate
+//   verdict         "regressed"|"improved"|"unchanged"|"inconclusive"|"slo-violated"
+//   reason          string, the verdict in one line;  slo  string|null, the limit B broke
+//   n               integer, rounds (pairs) analysed
+//   a, b            {n, min, max, mean, median, stddev, cv_pct, p95, outliers: [index]}
+//   delta_pct       e^median(ln(b/a)) - 1, in %;  hl_delta_pct  Hodges-Lehmann estimate, in %
+//   ci_low_pct, ci_high_pct   the verdict's interval of the change, in %
+//   interval        which interval: "exact Wilcoxon", "BCa bootstrap", ..., "none"
+//   bootstrap_low_pct, bootstrap_high_pct, bootstrap_is_bca   the bootstrap interval, reported
+//   p_value, p_adjusted       Wilcoxon signed-rank (Mann-Whitney when unpaired); after Holm
+//   warnings        [string], per-row (order effect, trend, outliers, high CV)
+//   errors_a, errors_b        integer, failed runs per side
+//   a_values, b_values        [number|null], per round in round order (a run's median)
+//   order           ["AB"|"BA"], which side ran first in each round
 #include "src/report/exporters.hpp"
 
 #include <nlohmann/json.hpp>
@@ -72,6 +108,15 @@ std::string JsonExporter::serialize(const Report& report) const {
              {"b_values", row->b_values},
              {"order", order}});
     }
+    const GateSummary gate = summarize(report);
+    const nlohmann::json gate_json{{"verdict", gate.failed ? "fail" : "pass"},
+                                   {"outcome", gate_outcome(gate)},
+                                   {"regressed", gate.regressed},
+                                   {"improved", gate.improved},
+                                   {"unchanged", gate.unchanged},
+                                   {"inconclusive", gate.inconclusive},
+                                   {"slo_violated", gate.slo_violated},
+                                   {"informational_regressed", gate.informational_regressed}};
     const nlohmann::json json{{"format", "abtool-report-1"},
                               {"run_id", report.run_id},
                               {"timestamp", report.timestamp},
@@ -85,6 +130,8 @@ std::string JsonExporter::serialize(const Report& report) const {
                               {"threshold_pct", report.threshold_pct},
                               {"confidence", report.confidence},
                               {"paired", report.paired},
+                              {"strict", report.strict},
+                              {"gate", gate_json},
                               {"interval_note", report.interval_note},
                               {"host", report.host},
                               {"abtool_version", report.abtool_version},

@@ -38,14 +38,15 @@ std::string escape(const std::string& cell) {
 } // namespace
 
 std::string MarkdownExporter::serialize(const Report& report) const {
-    const GateSummary gate = summarize(report, StrictGate::no);
+    const GateSummary gate = summarize(report);
     std::string out = "<!-- abtool-report -->\n";
-    out += fmt::format("## abtool: {} — `{}` vs `{}`\n\n",
-                       gate.failed ? "❌ regression" : "✅ passed", report.ref_a, report.ref_b);
-    out += fmt::format("A = `{}` ({}), B = `{}` ({}); {} {} rounds, threshold {:.3g}%.\n\n",
+    out += fmt::format("## abtool: {} {} — `{}` vs `{}`\n\n", gate.failed ? "❌" : "✅",
+                       gate_outcome(gate), report.ref_a, report.ref_b);
+    out += fmt::format("A = `{}` ({}), B = `{}` ({}); {} {} rounds, threshold {:.3g}%{}.\n\n",
                        report.ref_a, report.commit_a.substr(0, 7), report.ref_b,
                        report.commit_b.substr(0, 7), report.rounds,
-                       report.paired ? "paired" : "unpaired", report.threshold_pct);
+                       report.paired ? "paired" : "unpaired", report.threshold_pct,
+                       report.strict ? ", --strict (an inconclusive gated metric fails)" : "");
     const Table table = verdict_table(report);
     out += "| | " + fmt::format("{}", fmt::join(table.header, " | ")) + " |\n|";
     for (std::size_t i = 0; i <= table.header.size(); ++i) {

@@ -23,9 +23,13 @@ std::string terminal_table(const Report& report, Color color);
 void write_outputs(const Report& report, const OutputOptions& outputs,
                    const std::filesystem::path& run_dir);
 
-// When GITHUB_ACTIONS=true: annotations on stdout (capped), the step summary and
-// $GITHUB_OUTPUT; writes comment.md into run_dir for a sticky PR comment. No-op otherwise.
-void publish_to_github_actions(const Report& report, const GateSummary& gate,
-                               const std::filesystem::path& run_dir);
+// When GITHUB_ACTIONS=true: annotations on stdout (one per regressed case, worst first, at most
+// 10 errors and 10 warnings), the step summary and $GITHUB_OUTPUT (verdict from summarize(),
+// so --strict included); always writes comment.md into run_dir for a sticky PR comment.
+void publish_to_github_actions(const Report& report, const std::filesystem::path& run_dir);
+
+// text cut to at most max_bytes with a note that it was, at a line end when one is near and
+// never inside a UTF-8 character.
+std::string truncate_markdown(const std::string& text, std::size_t max_bytes);
 
 } // namespace abtool::report

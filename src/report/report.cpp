@@ -21,19 +21,31 @@ std::string to_string(Verdict verdict) {
     return "inconclusive";
 }
 
-GateSummary summarize(const Report& report, StrictGate strict) {
+bool fails_gate(const Row& row, const Report& report) {
+    if (row.verdict == Verdict::slo_violated) {
+        return true;
+    }
+    return row.gated && (row.verdict == Verdict::regressed ||
+                         (report.strict && row.verdict == Verdict::inconclusive));
+}
+
+bool informational_regression(const Row& row) {
+    return !row.gated && row.verdict == Verdict::regressed;
+}
+
+GateSummary summarize(const Report& report) {
     GateSummary gate;
     for (const Row& row : report.rows) {
+        gate.failed = gate.failed || fails_gate(row, report);
         if (!row.gated && row.verdict != Verdict::slo_violated) {
             // Side metrics (user time, RSS, bytes, rates) are reported but never gate: counting
             // them beside the gated ones would make "11 regressed" of a gate that 3 rows failed.
-            gate.informational_regressed += row.verdict == Verdict::regressed;
+            gate.informational_regressed += informational_regression(row);
             continue;
         }
         switch (row.verdict) {
         case Verdict::regressed:
             ++gate.regressed;
-            gate.failed = true;
             break;
         case Verdict::improved:
             ++gate.improved;
@@ -43,15 +55,26 @@ GateSummary summarize(const Report& report, StrictGate strict) {
             break;
         case Verdict::slo_violated:
             ++gate.slo_violated;
-            gate.failed = true;
             break;
         case Verdict::inconclusive:
             ++gate.inconclusive;
-            gate.failed = gate.failed || strict == StrictGate::yes;
             break;
         }
     }
     return gate;
+}
+
+std::string gate_outcome(const GateSummary& gate) {
+    if (gate.regressed > 0) {
+        return "regression";
+    }
+    if (gate.slo_violated > 0) {
+        return "SLO violated";
+    }
+    if (gate.failed) {
+        return "failed: " + std::to_string(gate.inconclusive) + " inconclusive under --strict";
+    }
+    return "passed";
 }
 
 std::vector<const Row*> worst_first(const Report& report) {

@@ -48,20 +48,34 @@ struct Report {
     std::string host;
     std::string abtool_version;
     bool paired = true; // false for `abtool compare` (stored rows, no pairs)
+    // --strict: an inconclusive gated metric fails the gate too. It lives here, not beside the
+    // reporters, so that the exit code, the terminal line, Markdown, HTML, JUnit and
+    // $GITHUB_OUTPUT all state the same gate (a PR comment saying "passed" on a failed check
+    // was the bug this prevents).
+    bool strict = false;
     std::vector<Row> rows;
     std::vector<std::string> warnings; // run-level: governor, load, order effects...
     std::string config_text;           // the abtool.toml the run used
     std::string run_dir;               // where plan.json and samples.jsonl are
 };
 
+// The one rule of what fails the gate: a gated regression, an SLO violation (always gates), or
+// under report.strict a gated inconclusive. JUnit failures, ::error annotations and the counts
+// below all use it.
+bool fails_gate(const Row& row, const Report& report);
+// A regression of a metric that does not gate: reported (warning, JUnit system-out), never fails.
+bool informational_regression(const Row& row);
+
 // Counts of the gated metrics (and SLO violations, which always gate).
 struct GateSummary {
     int regressed = 0, improved = 0, unchanged = 0, inconclusive = 0, slo_violated = 0;
     int informational_regressed = 0; // regressions among metrics that do not gate
-    bool failed = false; // a gated regression, an SLO violation, or (strict) an inconclusive
+    bool failed = false;             // some row fails_gate
 };
-enum class StrictGate { no, yes };
-GateSummary summarize(const Report& report, StrictGate strict);
+GateSummary summarize(const Report& report);
+// The gate's outcome in words, the same in every report: "regression", "SLO violated",
+// "failed: 2 inconclusive under --strict" or "passed".
+std::string gate_outcome(const GateSummary& gate);
 
 // Rows worst first: regressions by delta, then SLO violations, inconclusive, unchanged, improved.
 std::vector<const Row*> worst_first(const Report& report);

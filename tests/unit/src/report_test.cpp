@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdlib>
 
 namespace abtool::report {
@@ -64,19 +65,80 @@ TEST(Report, WorstFirst_RegressionsByDeltaThenTheRest) {
 
 TEST(Report, Gate_FailsOnGatedRegressionOrSlo_StrictFailsOnInconclusive) {
     Report report = make_report();
-    EXPECT_TRUE(summarize(report, StrictGate::no).failed);
+    EXPECT_TRUE(summarize(report).failed);
     report.rows = {make_row("x", Verdict::regressed, 12, false),
                    make_row("y", Verdict::unchanged, 0)};
-    const GateSummary info = summarize(report, StrictGate::no);
+    const GateSummary info = summarize(report);
     EXPECT_FALSE(info.failed) << "informational metrics never gate";
     EXPECT_EQ(info.regressed, 0) << "counts are of gated metrics";
     EXPECT_EQ(info.informational_regressed, 1);
     EXPECT_EQ(info.unchanged, 1);
     report.rows = {make_row("x", Verdict::inconclusive, 1)};
-    EXPECT_FALSE(summarize(report, StrictGate::no).failed);
-    EXPECT_TRUE(summarize(report, StrictGate::yes).failed);
-    report.rows = {make_row("x", Verdict::slo_violated, 0)};
-    EXPECT_TRUE(summarize(report, StrictGate::no).failed);
+    EXPECT_FALSE(summarize(report).failed);
+    report.strict = true;
+    EXPECT_TRUE(summarize(report).failed);
+    EXPECT_EQ(gate_outcome(summarize(report)), "failed: 1 inconclusive under --strict");
+    report.rows = {make_row("x", Verdict::inconclusive, 1, false)};
+    EXPECT_FALSE(summarize(report).failed) << "--strict is about gated metrics";
+    report.strict = false;
+    report.rows = {make_row("x", Verdict::slo_violated, 0, false)};
+    EXPECT_TRUE(summarize(report).failed) << "an SLO always gates";
+}
+
+// --strict with only an inconclusive gated row: the exit code fails, so must every report.
+TEST(Report, Strict_EveryReportStatesTheGateTheExitCodeDoes) {
+    Report report = make_report();
+    report.rows = {make_row("maybe", Verdict::inconclusive, 1),
+                   make_row("fine", Verdict::unchanged, 0)};
+    for (const bool strict : {false, true}) {
+        report.strict = strict;
+        SCOPED_TRACE(strict ? "strict" : "not strict");
+        const std::string markdown = MarkdownExporter().serialize(report);
+        EXPECT_EQ(markdown.find("✅ passed") != std::string::npos, !strict) << markdown;
+        EXPECT_EQ(markdown.find("❌ failed: 1 inconclusive under --strict") != std::string::npos,
+                  strict)
+            << markdown;
+        const std::string html = HtmlExporter().serialize(report);
+        EXPECT_EQ(html.find("<h1 class=\"gate failed\">abtool: failed: 1 inconclusive") !=
+                      std::string::npos,
+                  strict);
+        EXPECT_EQ(html.find("<h1 class=\"gate passed\">abtool: passed</h1>") != std::string::npos,
+                  !strict);
+        const std::string junit = JunitExporter().serialize(report);
+        EXPECT_NE(junit.find(strict ? "failures=\"1\"" : "failures=\"0\""), std::string::npos)
+            << junit;
+        EXPECT_EQ(junit.find("<failure message=\"inconclusive\">") != std::string::npos, strict);
+        const nlohmann::json json = nlohmann::json::parse(JsonExporter().serialize(report));
+        EXPECT_EQ(json.at("strict"), strict);
+        EXPECT_EQ(json.at("gate").at("verdict"), strict ? "fail" : "pass");
+        EXPECT_EQ(json.at("gate").at("inconclusive"), 1);
+    }
+}
+
+std::size_t count(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
+        ++n;
+    }
+    return n;
+}
+
+// One rule for JUnit: a <failure> exactly for the rows that fail the gate, and failures= counts
+// them; an informational regression is reported in <system-out>, not as a failure.
+TEST(Report, Junit_FailuresAreTheGatesFailuresOnly) {
+    Report report = make_report(); // two gated regressions
+    report.rows.push_back(make_row("side", Verdict::regressed, 40, false));
+    report.rows.push_back(make_row("limit", Verdict::slo_violated, 1));
+    report.rows.back().slo = "p99_ms 7.21 > 5";
+    const std::string junit = JunitExporter().serialize(report);
+    EXPECT_NE(junit.find("failures=\"3\""), std::string::npos) << junit;
+    EXPECT_EQ(count(junit, "<failure "), 3u) << junit;
+    EXPECT_EQ(count(junit, "<system-out>informational metric regressed"), 1u) << junit;
+    const auto side = junit.find("name=\"hotpath/side real_time\"");
+    ASSERT_NE(side, std::string::npos);
+    EXPECT_EQ(junit.substr(side, junit.find("</testcase>", side) - side).find("<failure"),
+              std::string::npos);
+    EXPECT_NE(junit.find("p99_ms 7.21 &gt; 5"), std::string::npos);
 }
 
 TEST(Report, TerminalAndMarkdown_ShareTheTable) {
@@ -139,7 +201,7 @@ TEST(Report, GithubActions_CappedEscapedAnnotations_SummaryAndOutputs) {
     setenv("GITHUB_STEP_SUMMARY", (dir / "summary.md").c_str(), 1);
     setenv("GITHUB_OUTPUT", (dir / "output.txt").c_str(), 1);
     ::testing::internal::CaptureStdout();
-    publish_to_github_actions(report, summarize(report, StrictGate::no), dir.path());
+    publish_to_github_actions(report, dir.path());
     const std::string annotations = ::testing::internal::GetCapturedStdout();
     unsetenv("GITHUB_ACTIONS");
     unsetenv("GITHUB_STEP_SUMMARY");
@@ -150,7 +212,7 @@ TEST(Report, GithubActions_CappedEscapedAnnotations_SummaryAndOutputs) {
         ++errors;
     }
     EXPECT_EQ(errors, 10u);
-    EXPECT_NE(annotations.find("2 more regression(s)"), std::string::npos);
+    EXPECT_NE(annotations.find("2 more regressed case(s)"), std::string::npos);
     EXPECT_NE(annotations.find("case%3A11%2Cx"), std::string::npos) << annotations;
     EXPECT_NE(annotations.find("100%25"), std::string::npos) << annotations;
     EXPECT_NE(abtool::testing::read_file(dir / "output.txt").find("verdict=fail\nregressed=12\n"),
@@ -158,6 +220,181 @@ TEST(Report, GithubActions_CappedEscapedAnnotations_SummaryAndOutputs) {
     EXPECT_NE(abtool::testing::read_file(dir / "summary.md").find("<!-- abtool-report -->"),
               std::string::npos);
     EXPECT_TRUE(std::filesystem::exists(dir / "comment.md"));
+}
+
+// Ten metrics of one case regressing must not use up the annotations: one per case, worst
+// first, its other metrics in the message; informational regressions are warnings, capped apart.
+TEST(Report, GithubActions_OneAnnotationPerCase_WorstFirst_CappedPerKind) {
+    abtool::testing::TempDir dir;
+    Report report;
+    report.ref_a = "main";
+    report.ref_b = "pr";
+    for (int i = 0; i < 12; ++i) {
+        // Case i regresses by 10 + i on three metrics; the worst is case 11.
+        for (const char* metric : {"real_time", "cpu_time", "cycles"}) {
+            Row row = make_row("c" + std::to_string(i), Verdict::regressed, 10 + i);
+            row.metric = metric;
+            report.rows.push_back(row);
+        }
+    }
+    for (int i = 0; i < 11; ++i) {
+        Row row = make_row("info" + std::to_string(i), Verdict::regressed, 5, false);
+        row.metric = "max_rss";
+        report.rows.push_back(row);
+    }
+    setenv("GITHUB_ACTIONS", "true", 1);
+    unsetenv("GITHUB_STEP_SUMMARY");
+    unsetenv("GITHUB_OUTPUT");
+    ::testing::internal::CaptureStdout();
+    publish_to_github_actions(report, dir.path());
+    const std::string annotations = ::testing::internal::GetCapturedStdout();
+    unsetenv("GITHUB_ACTIONS");
+    EXPECT_EQ(count(annotations, "::error "), 10u) << annotations;
+    EXPECT_EQ(count(annotations, "::warning "), 10u) << annotations;
+    EXPECT_NE(annotations.find("::notice title=abtool::3 more regressed case(s)"),
+              std::string::npos)
+        << annotations;
+    // Worst first: case 11 leads, and cases 0 and 1 (the mildest) are the ones left out.
+    EXPECT_EQ(annotations.find("::error title=abtool%3A hotpath/c11 "), 0u) << annotations;
+    EXPECT_EQ(annotations.find("hotpath/c0 "), std::string::npos);
+    EXPECT_EQ(annotations.find("hotpath/c1 "), std::string::npos);
+    EXPECT_EQ(count(annotations, "hotpath/c5 "), 1u) << "one annotation for three metrics";
+    EXPECT_NE(annotations.find("also 2 other metric(s) of this case"), std::string::npos);
+    EXPECT_LT(annotations.rfind("::error "), annotations.find("::warning "));
+}
+
+bool valid_utf8(const std::string& text) {
+    for (std::size_t i = 0; i < text.size();) {
+        const auto byte = static_cast<unsigned char>(text[i]);
+        const std::size_t length = byte < 0x80           ? 1
+                                   : (byte >> 5) == 0x6  ? 2
+                                   : (byte >> 4) == 0xE  ? 3
+                                   : (byte >> 3) == 0x1E ? 4
+                                                         : 0;
+        if (length == 0 || i + length > text.size()) {
+            return false;
+        }
+        for (std::size_t k = 1; k < length; ++k) {
+            if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) {
+                return false;
+            }
+        }
+        i += length;
+    }
+    return true;
+}
+
+TEST(Report, StepSummaryCap_NeverSplitsAUtf8Character) {
+    // One line of 2-byte characters longer than the cap, so the cut has to land inside it; two
+    // prefixes of different parity so that one of them puts the cut mid-character.
+    for (const std::string prefix : {"", "x"}) {
+        std::string text = prefix;
+        for (int i = 0; i < 600'000; ++i) {
+            text += "é";
+        }
+        const std::string cut = truncate_markdown(text, 1024 * 1024);
+        EXPECT_LE(cut.size(), 1024u * 1024u);
+        EXPECT_GT(cut.size(), 1024u * 1024u - 200);
+        EXPECT_TRUE(valid_utf8(cut)) << "prefix '" << prefix << "'";
+        EXPECT_NE(cut.find("truncated"), std::string::npos);
+    }
+    // With lines, at a line's end: no table row cut in two.
+    const std::string line = "| 🔴 | row | +1.00% |\n";
+    std::string table;
+    while (table.size() < 3000) {
+        table += line;
+    }
+    const std::string cut = truncate_markdown(table, 1000);
+    EXPECT_LE(cut.size(), 1000u);
+    EXPECT_TRUE(valid_utf8(cut));
+    const std::string kept = cut.substr(0, cut.find("\n\n… truncated"));
+    EXPECT_GT(kept.size(), 500u);
+    EXPECT_EQ(kept.size() % line.size(), 0u) << "whole lines only:\n" << kept;
+    EXPECT_EQ(truncate_markdown("short", 1000), "short");
+}
+
+// benchstat compares the same benchmark across files only within one table, and its tables
+// are split by the files' configuration lines: A's and B's must be identical.
+TEST(Report, Benchstat_BothFilesHaveTheSameConfigLines) {
+    const Report report = make_report();
+    const auto config_lines = [](const std::string& text) {
+        std::vector<std::string> lines;
+        std::size_t start = 0;
+        while (start < text.size()) {
+            const std::size_t end = text.find('\n', start);
+            const std::string line = text.substr(start, end - start);
+            if (line.rfind("Benchmark", 0) != 0 && line.find(": ") != std::string::npos) {
+                lines.push_back(line);
+            }
+            start = end == std::string::npos ? text.size() : end + 1;
+        }
+        return lines;
+    };
+    const auto a = config_lines(BenchstatExporter(BenchstatExporter::Side::a).serialize(report));
+    const auto b = config_lines(BenchstatExporter(BenchstatExporter::Side::b).serialize(report));
+    EXPECT_FALSE(a.empty());
+    EXPECT_EQ(a, b);
+    for (const std::string& line : a) {
+        EXPECT_EQ(line.find(report.ref_a), std::string::npos) << line;
+        EXPECT_EQ(line.find(report.ref_b), std::string::npos) << line;
+    }
+}
+
+// Bencher: the value lies within its own bounds, also when the interval does not hold the
+// median estimate; without an interval there are no bounds, and never a NaN.
+TEST(Report, Bencher_ValueWithinItsBounds) {
+    Report report = make_report();
+    Row outside = make_row("outside", Verdict::regressed, 12);
+    outside.comparison.ci_low_pct = 13; // a Wilcoxon interval around HL, not around delta
+    outside.comparison.ci_high_pct = 15;
+    report.rows.push_back(outside);
+    Row none = make_row("none", Verdict::inconclusive, 3);
+    none.comparison.interval = stats::IntervalMethod::none;
+    none.comparison.ci_low_pct = std::nan("");
+    none.comparison.ci_high_pct = std::nan("");
+    report.rows.push_back(none);
+    const std::string text = BencherExporter().serialize(report);
+    const nlohmann::json bencher = nlohmann::json::parse(text);
+    std::size_t bounded = 0;
+    for (const auto& [name, measures] : bencher.items()) {
+        const auto& m = measures.at("real_time");
+        if (!m.contains("lower_value")) {
+            continue;
+        }
+        ++bounded;
+        const double value = m.at("value"), lower = m.at("lower_value"),
+                     upper = m.at("upper_value");
+        EXPECT_LE(lower, value) << name;
+        EXPECT_LE(value, upper) << name;
+        EXPECT_LT(lower, upper) << name;
+    }
+    EXPECT_EQ(bounded, 5u);
+    EXPECT_FALSE(bencher.at("hotpath/none").at("real_time").contains("lower_value"));
+    // slow: B median 101, delta +12%, interval [+11%, +13%]: bounds 101 * 1.11/1.12, 1.13/1.12.
+    const auto& slow = bencher.at("hotpath/slow").at("real_time");
+    EXPECT_DOUBLE_EQ(slow.at("value").get<double>(), 101);
+    EXPECT_NEAR(slow.at("lower_value").get<double>(), 101 * 1.11 / 1.12, 1e-9);
+    EXPECT_NEAR(slow.at("upper_value").get<double>(), 101 * 1.13 / 1.12, 1e-9);
+    EXPECT_EQ(text.find("nan"), std::string::npos);
+    EXPECT_EQ(text.find("null"), std::string::npos);
+}
+
+TEST(Report, GhaBenchmark_NoRangeWithoutAnInterval) {
+    Report report = make_report();
+    Row none = make_row("none", Verdict::inconclusive, 3);
+    none.comparison.interval = stats::IntervalMethod::none;
+    none.comparison.ci_low_pct = std::nan("");
+    none.comparison.ci_high_pct = std::nan("");
+    report.rows.push_back(none);
+    const std::string text = GhaBenchmarkExporter(stats::Direction::lower).serialize(report);
+    EXPECT_EQ(text.find("nan"), std::string::npos) << text;
+    const nlohmann::json gha = nlohmann::json::parse(text);
+    ASSERT_EQ(gha.size(), 5u);
+    for (const auto& entry : gha) {
+        EXPECT_EQ(entry.contains("range"), entry.at("name") != "hotpath/none real_time")
+            << entry.dump();
+    }
+    EXPECT_EQ(gha[0].at("range"), "± 1.00%");
 }
 
 } // namespace
