@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# The GitHub Actions gate, run here without GitHub: the shell step the composite action runs
-# (ci/github/gate.sh) on a temporary repository whose head commit is slower than its base, with
-# the variables a runner sets (GITHUB_ACTIONS, GITHUB_STEP_SUMMARY, GITHUB_OUTPUT). Checks the
-# exit code, the annotations, the outputs, the summary, the sticky comment and the artifact's
-# files; then an A/A comparison that must pass. .ci/run calls it after the test suites.
+# The GitHub Actions gate, run here without GitHub: the composite action's own run: steps
+# (ci/action/action.yml, read by ci/github/run_action_locally.py and run in order as a runner
+# runs them: per-step $GITHUB_OUTPUT and $GITHUB_ENV files, $GITHUB_ACTION_PATH, $RUNNER_TEMP,
+# the final exit step) on a temporary repository whose head commit is slower than its base, with
+# GITHUB_ACTIONS=true and a $GITHUB_STEP_SUMMARY file. Checks the exit code, the annotations,
+# the action's outputs, the summary, the sticky comment and the artifact's files; then an A/A
+# comparison that must pass and an unknown ref that must exit 2. .ci/run calls it after the
+# test suites.
+# Not run here: the action's uses: steps (actions/cache, upload-artifact, the sticky comment
+# action) need GitHub, and are listed as skipped in each log; the build step's cmake branch (the
+# test passes the given binary as the action's `abtool` input, as a user with a cached abtool
+# would) is the README's build command, which .ci/run runs.
 #   ci/test_github_workflow.sh ABTOOL_BINARY
 set -euo pipefail
 abtool=$(realpath "${1:?usage: test_github_workflow.sh ABTOOL_BINARY}")
@@ -51,24 +58,36 @@ program 90000000 >"$repo/app.c"
 git -C "$repo" commit -q -am "head: three times the work"
 head=$(git -C "$repo" rev-parse HEAD)
 
-gate() { # gate NAME REF_A REF_B [abtool options]: runs the step as the runner would
-  export GITHUB_ACTIONS=true GITHUB_STEP_SUMMARY=$work/$1-summary.md GITHUB_OUTPUT=$work/$1-output.txt
+# The workflow's use of the action is the documented form, not a bare placeholder.
+check "the workflow uses the composite action" \
+  grep -Eq '^ +uses: (OWNER/abtool/ci/action@|\./ci/action)' "$here/github/abtool-gate.yml"
+check "no \${{ github.action_path }} in the action (host path in a container job)" \
+  bash -c "! grep -v '^ *#' '$here/action/action.yml' | grep -q 'github.action_path'"
+
+gate() { # gate NAME REF_A REF_B [ARGS]: the composite action's run: steps, as a runner runs them
+  export GITHUB_ACTIONS=true GITHUB_STEP_SUMMARY=$work/$1-summary.md
+  unset GITHUB_OUTPUT GITHUB_ENV
   : >"$GITHUB_STEP_SUMMARY"
-  : >"$GITHUB_OUTPUT"
   set +e
-  (cd "$repo" && CI=true bash "$here/github/gate.sh" "$abtool" "$2" "$3" "$work/$1-out" "${@:4}") \
-    >"$work/$1-log.txt" 2>&1
+  CI=true python3 "$here/github/run_action_locally.py" "$here/action/action.yml" \
+    --workspace "$work" --runner-temp "$work/$1-temp" --outputs "$work/$1-output.txt" \
+    --input "ref-a=$2" --input "ref-b=$3" --input "args=${4:-}" --input working-directory=repo \
+    --input "abtool=$abtool" >"$work/$1-log.txt" 2>&1
   echo $? >"$work/$1-code"
   set -e
 }
 
 gate slower "$base" "$head"
-out=$work/slower-out
-check "a slower head fails the gate with exit 1" grep -qx 1 "$work/slower-code"
+out=$work/slower-temp/abtool-out
+check "a slower head fails the action with exit 1 (its last step)" grep -qx 1 "$work/slower-code"
+check "the exit step ran and failed" grep -q '^\[7\] exit 1: Fail the check' "$work/slower-log.txt"
+check "the uses: steps are reported as skipped" \
+  grep -q 'skipped, needs GitHub (uses: actions/upload-artifact@v4)' "$work/slower-log.txt"
 check "an ::error annotation names the regression" grep -q '^::error title=abtool%3A spin wall_ms regressed::' "$work/slower-log.txt"
-check "verdict=fail in GITHUB_OUTPUT" grep -qx 'verdict=fail' "$work/slower-output.txt"
-check "regressed counted in GITHUB_OUTPUT" grep -qx 'regressed=[1-9]' "$work/slower-output.txt"
-check "exit_code=1 in GITHUB_OUTPUT" grep -qx 'exit_code=1' "$work/slower-output.txt"
+check "one annotation per case" test "$(grep -c '^::error title=abtool%3A spin ' "$work/slower-log.txt")" -eq 1
+check "output verdict=fail" grep -qx 'verdict=fail' "$work/slower-output.txt"
+check "output regressed counted" grep -qx 'regressed=[1-9]' "$work/slower-output.txt"
+check "output exit-code=1" grep -qx 'exit-code=1' "$work/slower-output.txt"
 check "the step summary holds the verdict table" grep -q '| spin | - | wall_ms |' "$work/slower-summary.md"
 check "comment.md carries the sticky-comment marker" grep -q '<!-- abtool-report -->' "$out/comment.md"
 for file in report.md report.html report.json junit.xml run/plan.json run/samples.jsonl; do
@@ -77,14 +96,29 @@ done
 check "junit.xml has a failure for the regression" grep -q '<failure' "$out/junit.xml"
 
 # The pass path's plumbing; a wide threshold so that a burst of load elsewhere cannot fail it.
-gate same "$base" "$base" --threshold 50%
-check "A/A passes the gate with exit 0" grep -qx 0 "$work/same-code"
-check "verdict=pass in GITHUB_OUTPUT" grep -qx 'verdict=pass' "$work/same-output.txt"
+gate same "$base" "$base" "--threshold 50%"
+check "A/A passes: the action exits 0" grep -qx 0 "$work/same-code"
+check "A/A: the exit step ran" grep -q '^\[7\] exit 0: Fail the check' "$work/same-log.txt"
+check "output verdict=pass" grep -qx 'verdict=pass' "$work/same-output.txt"
 check "no ::error annotation on a pass" bash -c "! grep -q '^::error' '$work/same-log.txt'"
+
+# --strict reaches every report: an A/A run with a threshold no noise can meet cannot be called
+# unchanged, so under --strict it is inconclusive and fails; the comment must say so too.
+gate strict "$base" "$base" "--strict --rounds 3 --threshold 0.001%"
+if grep -qx 'verdict=fail' "$work/strict-output.txt"; then
+  check "--strict failure: exit 1" grep -qx 1 "$work/strict-code"
+  check "--strict failure: the comment does not say passed" \
+    bash -c "! grep -q 'passed' '$work/strict-temp/abtool-out/comment.md'"
+  check "--strict failure: junit counts it" \
+    bash -c "! grep -q 'failures=\"0\"' '$work/strict-temp/abtool-out/junit.xml'"
+else
+  check "--strict pass: exit 0 and a comment that says passed" grep -q 'passed' \
+    "$work/strict-temp/abtool-out/comment.md"
+fi
 
 gate badref "$base" no-such-ref
 check "an unknown ref exits 2" grep -qx 2 "$work/badref-code"
-check "the comment says the comparison could not run" grep -q 'could not compare' "$work/badref-out/comment.md"
+check "the comment says the comparison could not run" grep -q 'could not compare' "$work/badref-temp/abtool-out/comment.md"
 
 if [[ $failed -gt 0 ]]; then
   for log in "$work"/*-log.txt; do

@@ -3,7 +3,7 @@
 # Actions (annotations, step summary, outputs; abtool does that itself when GITHUB_ACTIONS=true),
 # gather the reports and the run directory for the artifact and the sticky PR comment, and exit
 # as abtool did (0 pass, 1 regression or SLO violation, 2 usage/config, 3 build/workload failure).
-# ci/action/action.yml runs it on GitHub; ci/test_github_workflow.sh runs it here.
+# ci/action/action.yml runs it; ci/test_github_workflow.sh runs that action's steps here.
 #   gate.sh ABTOOL REF_A REF_B OUT_DIR [more abtool options...]
 set -uo pipefail
 if [[ $# -lt 4 ]]; then
