@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <tuple>
+#include <variant>
 
 namespace abtool {
 
@@ -51,7 +52,10 @@ std::optional<double> b_median(const report::Row& row) {
     return median_of(row.b_values);
 }
 
-void apply_slo(const WorkloadConfig& workload, std::vector<report::Row>& rows,
+// `grouped` holds every measured sample; `failed_runs_b` counts B's measured runs of this
+// workload that failed.
+void apply_slo(const WorkloadConfig& workload, const std::map<Key, Series>& grouped,
+               int failed_runs_b, std::vector<report::Row>& rows,
                std::vector<std::string>& warnings) {
     const SloConfig& slo = workload.slo;
     if (slo.empty()) {
@@ -88,25 +92,41 @@ void apply_slo(const WorkloadConfig& workload, std::vector<report::Row>& rows,
     check("throughput_rps_min", "throughput_rps", slo.throughput_rps_min, false);
     if (slo.error_rate_max) {
         report::Row* errors = find("errors");
-        report::Row* success = find("success");
-        if (errors == nullptr || success == nullptr) {
+        const auto* publish = std::get_if<runners::PublishWorkload>(&workload.workload.spec);
+        if (errors == nullptr || publish == nullptr) {
             warnings.push_back(fmt::format(
-                "workload '{}': SLO error_rate_max not checked: no errors/success samples on B",
+                "workload '{}': SLO error_rate_max not checked: no errors/success samples",
                 workload.workload.name));
             return;
         }
-        double failed = 0, total = 0;
-        for (double value : errors->b_values) {
-            failed += value;
-            total += value;
-        }
-        for (double value : success->b_values) {
-            total += value;
-        }
+        // Over every measured run of B, paired with A's or not. A failed run (the server
+        // crashed, no message got a 2xx reply, the load hit its timeout) reports no samples, so
+        // it counts as `count` failed messages: a server that crashes in 19 of 20 runs must not
+        // pass on the one run that survived.
+        const auto b_sum = [&](const std::string& metric) {
+            double sum = 0;
+            const auto it = grouped.find({workload.workload.name, "", metric});
+            if (it != grouped.end()) {
+                for (const auto& [round, values] : it->second.b) {
+                    for (double value : values) {
+                        sum += value;
+                    }
+                }
+            }
+            return sum;
+        };
+        const double failed_run_messages =
+            static_cast<double>(failed_runs_b) * static_cast<double>(publish->count);
+        const double failed = b_sum("errors") + failed_run_messages;
+        const double total = failed + b_sum("success");
         const double rate = total > 0 ? failed / total : 0;
         if (rate > *slo.error_rate_max) {
             errors->verdict = report::Verdict::slo_violated;
             errors->slo = fmt::format("error_rate {:.4g} > {:.4g}", rate, *slo.error_rate_max);
+            if (failed_runs_b > 0) {
+                *errors->slo += fmt::format(" ({} failed run(s) on B, {} messages each)",
+                                            failed_runs_b, publish->count);
+            }
         }
     }
 }
@@ -247,13 +267,37 @@ report::Report analyze_records(const Plan& plan, const Config& config,
             }
         }
     }
+    const auto failed_runs_of = [&](const std::string& workload, Side side) {
+        const auto it = errors.find({workload, side});
+        return it == errors.end() ? 0 : it->second;
+    };
     for (const WorkloadConfig& workload : config.workloads) {
-        apply_slo(workload, rows, report.warnings);
+        apply_slo(workload, grouped, failed_runs_of(workload.workload.name, Side::b), rows,
+                  report.warnings);
     }
+    // Runs that fail on B but not on A are a finding, yet DESIGN.md's exit 1 is for regressions
+    // and SLO violations only: with an error_rate_max they are counted into it (apply_slo);
+    // without one they lead the warnings, worded so that nobody mistakes the pass for a clean one.
+    std::vector<std::string> b_failures;
     for (const auto& [key, count] : errors) {
-        report.warnings.push_back(fmt::format("workload '{}' failed {} measured run(s) on {}",
-                                              key.first, count, key.second == Side::a ? "A" : "B"));
+        const auto& [name, side] = key;
+        const auto config_it = workloads.find(name);
+        const bool counted_by_slo =
+            config_it != workloads.end() && config_it->second->slo.error_rate_max.has_value();
+        if (side == Side::b && count > failed_runs_of(name, Side::a) && !counted_by_slo) {
+            b_failures.push_back(fmt::format(
+                "B FAILED {} of {} measured run(s) of workload '{}' (A failed {}); failed runs do "
+                "not fail the gate{}: their errors are in samples.jsonl",
+                count, rounds_done, name, failed_runs_of(name, Side::a),
+                config_it != workloads.end() && config_it->second->kind == "publish"
+                    ? " unless [workload.slo] error_rate_max is set"
+                    : ""));
+        } else {
+            report.warnings.push_back(fmt::format("workload '{}' failed {} measured run(s) on {}",
+                                                  name, count, side == Side::a ? "A" : "B"));
+        }
     }
+    report.warnings.insert(report.warnings.begin(), b_failures.begin(), b_failures.end());
     if (!interval_methods.empty()) {
         std::string joined;
         for (const std::string& method : interval_methods) {

@@ -2,6 +2,11 @@
 // round by round (a run with several repetitions contributes its median), runs the paired
 // statistics with multiplicity control, and applies the SLO limits on B. Used by a live run and
 // by `abtool analyze`, so both give the same verdicts from the same files.
+//
+// Failed runs (a run that reported an error instead of samples) have no pair and leave the
+// paired statistics alone, but they are not lost: error_rate_max counts each failed run of B as
+// `count` failed messages, and without that SLO, B failing more runs than A is the report's
+// first warning (the gate still passes: DESIGN.md's exit 1 is for regressions and SLOs).
 #pragma once
 
 #include "src/config.hpp"

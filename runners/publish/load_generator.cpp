@@ -214,7 +214,11 @@ private:
             return;
         }
         if (timed_out) {
+            // Counted as an error and timed too: its latency is the time it waited, at least
+            // request_timeout (from its due time when paced). Left out, a server frozen for
+            // longer than request_timeout would vanish from the tail it should dominate.
             ++m_shared.result.errors_timeout;
+            m_shared.result.latency_ms.push_back(ms_between(m_due, Clock::now()));
         } else {
             ++m_shared.result.errors_reset;
         }

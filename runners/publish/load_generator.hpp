@@ -7,6 +7,11 @@
 // start + i / rate whatever the server does, and its latency runs from that *intended* time, so a
 // server that stalls shows the stall in the tail for every message that should have gone out
 // meanwhile (no coordinated omission: Gil Tene, "How NOT to measure latency"; wrk2 does the same).
+//
+// A message with no reply within request_timeout is counted in errors_timeout and its latency,
+// the time it waited (request_timeout or more, from its intended time when paced), still goes
+// into the latency distribution: a server that freezes for longer than the timeout shows in p99
+// and max instead of dropping out of them. Error replies and resets are counted, not timed.
 #pragma once
 
 #include "abtool/runners.hpp"
@@ -33,7 +38,7 @@ struct LoadSpec {
 };
 
 struct LoadResult {
-    std::vector<double> latency_ms;  // one per successful message, in completion order
+    std::vector<double> latency_ms;  // per successful or timed-out message, in completion order
     std::vector<double> send_lag_ms; // paced: how late each message left after its due time
     std::size_t success = 0;
     std::size_t errors_http = 0;    // a reply that is not 2xx (or not a valid reply)

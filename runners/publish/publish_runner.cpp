@@ -23,8 +23,9 @@ std::vector<Sample> samples_of(const PublishWorkload& workload, const publish::L
                          Gate gate) {
         samples.push_back({"", std::move(metric), value, std::move(unit), direction, gate});
     };
-    // Latency over the messages that got a good reply; with none there is no latency to report
-    // (a zero would read as "infinitely fast"), and the errors say why.
+    // Latency over the messages that got a good reply or timed out (a timed-out one counts the
+    // time it waited: load_generator.hpp); with none there is no latency to report (a zero would
+    // read as "infinitely fast"), and the errors say why.
     if (!load.latency_ms.empty()) {
         const stats::Descriptives latency = stats::describe(load.latency_ms);
         add("latency_p50_ms", latency.p50, "ms", Direction::lower, Gate::yes);

@@ -1,8 +1,11 @@
 // Publish workloads through the real abtool binary: a temporary git repository holds a small C
 // HTTP server that its [build] compiles; a second commit adds work to every request, and abtool
 // starts each ref's server per run, publishes to it and finds the slower one regressed on
-// latency and throughput. An SLO on B fails the gate; a server that never gets ready stops the
-// run with exit 3 and its output.
+// latency and throughput. Each SLO limit (p99_ms, p95_ms, throughput_rps_min, error_rate_max)
+// fails the gate when B breaks it and passes when B meets it. A server that never gets ready, one
+// that crashes or answers 500 in every run stops the run with exit 3 and its output; one that
+// crashes in some runs or answers some 500s breaks error_rate_max (exit 1), and without that SLO
+// B's failed runs lead the report's warnings.
 #include "tests/support/shell.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_repo.hpp"
@@ -12,10 +15,23 @@
 namespace abtool::testing {
 namespace {
 
+// What the test server does besides answering 200.
+struct Behaviour {
+    int delay_us = 0;             // busy work per request
+    int crash_after = 0;          // exit after this many requests (0: never)...
+    bool every_other_run = false; // ...in every run, or only in its 2nd, 4th, 6th... start
+    int fail_every = 0;           // answer 500 to every K-th request (1: to all)
+};
+
 // An iterative HTTP server: one connection at a time, one request per connection (abtool's
-// `http` protocol), with `delay_us` of busy work per request.
-std::string server_source(int delay_us) {
-    return R"(#include <arpa/inet.h>
+// `http` protocol). It counts its starts in runs.txt in its working directory (the ref's
+// worktree), so that it can crash in some runs only.
+std::string server_source(const Behaviour& behaviour) {
+    return "#define DELAY_US " + std::to_string(behaviour.delay_us) + "\n#define CRASH_AFTER " +
+           std::to_string(behaviour.crash_after) + "\n#define EVERY_OTHER_RUN " +
+           std::to_string(behaviour.every_other_run ? 1 : 0) + "\n#define FAIL_EVERY " +
+           std::to_string(behaviour.fail_every) + "\n" +
+           R"(#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,11 +48,28 @@ static void work(long us) {
     } while ((now.tv_sec - start.tv_sec) * 1000000L + (now.tv_nsec - start.tv_nsec) / 1000 < us);
 }
 
+static int count_start(void) {
+    int runs = 0;
+    FILE *file = fopen("runs.txt", "r");
+    if (file) {
+        if (fscanf(file, "%d", &runs) != 1) runs = 0;
+        fclose(file);
+    }
+    file = fopen("runs.txt", "w");
+    if (file) {
+        fprintf(file, "%d\n", runs + 1);
+        fclose(file);
+    }
+    return runs + 1;
+}
+
 int main(int argc, char **argv) {
     if (argc != 3 || strcmp(argv[1], "--port") != 0) {
         fprintf(stderr, "usage: server --port N\n");
         return 2;
     }
+    const int start = count_start();
+    const int crashes = CRASH_AFTER > 0 && (!EVERY_OTHER_RUN || start % 2 == 0);
     int listener = socket(AF_INET, SOCK_STREAM, 0), yes = 1;
     setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
     struct sockaddr_in address = {0};
@@ -47,8 +80,9 @@ int main(int argc, char **argv) {
         perror("server: listen");
         return 1;
     }
-    printf("server: listening on %s\n", argv[2]);
+    printf("server: start %d listening on %s\n", start, argv[2]);
     fflush(stdout);
+    long requests = 0;
     for (;;) {
         int client = accept(listener, 0, 0);
         if (client < 0) continue;
@@ -67,12 +101,23 @@ int main(int argc, char **argv) {
                 if (got >= (size_t)(end + 4 - request) + body) break;
             }
         }
-        work()" +
-           std::to_string(delay_us) +
-           R"();
-        static const char reply[] =
+        if (!end) { /* the readiness probe: a connection without a request */
+            close(client);
+            continue;
+        }
+        ++requests;
+        if (crashes && requests > CRASH_AFTER) {
+            fprintf(stderr, "server: crashing after %d requests\n", CRASH_AFTER);
+            _exit(70);
+        }
+        work(DELAY_US);
+        static const char ok[] =
             "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
-        if (write(client, reply, sizeof reply - 1) < 0) perror("server: write");
+        static const char failed[] = "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 2\r\n"
+                                     "Connection: close\r\n\r\nno";
+        const int fail = FAIL_EVERY > 0 && requests % FAIL_EVERY == 0;
+        if (write(client, fail ? failed : ok, fail ? sizeof failed - 1 : sizeof ok - 1) < 0)
+            perror("server: write");
         close(client);
     }
 }
@@ -102,8 +147,8 @@ std::string config(const std::string& server, const std::string& extra = "") {
 class PublishEndToEnd : public ::testing::Test {
 protected:
     PublishEndToEnd() : m_repo(m_dir / "repo") {
-        m_repo.write(".gitignore", "server\nresults.csv\n");
-        m_repo.write("server.c", server_source(0));
+        m_repo.write(".gitignore", "server\nresults.csv\nruns.txt\n");
+        m_repo.write("server.c", server_source({}));
         m_repo.write("abtool.toml", config(R"(["./server", "--port", "{port}"])"));
         m_repo.commit("v1: the server");
         m_repo.tag("v1");
@@ -138,7 +183,7 @@ protected:
 
 TEST_F(PublishEndToEnd, SlowerServer_IsRegressedOnLatencyAndThroughput_Exit1) {
     // 3 ms of work per request against well under 1 ms: clear even on a loaded CI machine.
-    m_repo.write("server.c", server_source(3000));
+    m_repo.write("server.c", server_source({3000}));
     m_repo.commit("v2: slower publish path");
     m_repo.tag("v2");
 
@@ -176,6 +221,108 @@ TEST_F(PublishEndToEnd, ServerNeverReady_Exit3_NamesRefAndShowsItsOutput) {
     EXPECT_NE(result.output.find("still warming up"), std::string::npos) << result.output;
     EXPECT_NE(result.output.find("ref 'v1-never'"), std::string::npos) << result.output;
     EXPECT_FALSE(std::filesystem::exists(m_repo.root() / "results.csv"));
+}
+
+// The server built from a tagged commit `tag` that behaves as `behaviour`, under `toml`.
+void commit_server(TestRepo& repo, const Behaviour& behaviour, const std::string& toml,
+                   const std::string& tag) {
+    repo.write("server.c", server_source(behaviour));
+    repo.write("abtool.toml", toml);
+    repo.commit(tag);
+    repo.tag(tag);
+}
+
+const char* const k_server = R"(["./server", "--port", "{port}"])";
+
+TEST_F(PublishEndToEnd, SloLimitsMetByB_PassTheGate) {
+    commit_server(m_repo, {},
+                  config(k_server, "[workload.slo]\np99_ms = 10000.0\np95_ms = 10000.0\n"
+                                   "throughput_rps_min = 1.0\nerror_rate_max = 0.0\n"),
+                  "v1-met");
+
+    const ShellResult result = abtool("--ref-a v1-met --ref-b v1-met --rounds 2");
+    EXPECT_EQ(result.status, 0) << result.output;
+    for (const std::string metric :
+         {"latency_p99_ms", "latency_p95_ms", "throughput_rps", "errors"}) {
+        EXPECT_NE(verdict_of(metric), "") << metric << "\n" << result.output;
+        EXPECT_NE(verdict_of(metric), "slo-violated") << metric << "\n" << result.output;
+    }
+}
+
+TEST_F(PublishEndToEnd, SloP95AndThroughputViolatedOnB_FailTheGate) {
+    commit_server(m_repo, {},
+                  config(k_server, "[workload.slo]\np95_ms = 0.0001\nthroughput_rps_min = 1e9\n"),
+                  "v1-fast");
+
+    const ShellResult result = abtool("--ref-a v1-fast --ref-b v1-fast --rounds 2");
+    EXPECT_EQ(result.status, 1) << result.output;
+    EXPECT_EQ(verdict_of("latency_p95_ms"), "slo-violated") << result.output;
+    EXPECT_EQ(verdict_of("throughput_rps"), "slo-violated") << result.output;
+    EXPECT_NE(result.output.find("p95_ms"), std::string::npos) << result.output;
+    EXPECT_NE(result.output.find("throughput_rps_min"), std::string::npos) << result.output;
+}
+
+TEST_F(PublishEndToEnd, SomeErrorRepliesOnB_BreakErrorRateMax_Exit1) {
+    // Every 10th request answers 500 on B: an error rate of 0.1 against a limit of 0.05.
+    commit_server(m_repo, {0, 0, false, 10},
+                  config(k_server, "[workload.slo]\nerror_rate_max = 0.05\n"), "v2-500s");
+
+    const ShellResult result = abtool("--ref-a v1 --ref-b v2-500s --rounds 2");
+    EXPECT_EQ(result.status, 1) << result.output;
+    EXPECT_EQ(verdict_of("errors"), "slo-violated") << result.output;
+    EXPECT_NE(result.output.find("error_rate 0.1 > 0.05"), std::string::npos) << result.output;
+}
+
+TEST_F(PublishEndToEnd, OnlyErrorRepliesOnB_Exit3_EveryWarmupFails) {
+    commit_server(m_repo, {0, 0, false, 1}, config(k_server), "v2-all-500");
+
+    const ShellResult result = abtool("--ref-a v1 --ref-b v2-all-500 --rounds 2");
+    EXPECT_EQ(result.status, 3) << result.output;
+    EXPECT_NE(result.output.find("failed every warm-up run on ref 'v2-all-500'"), std::string::npos)
+        << result.output;
+    EXPECT_NE(result.output.find("no message got a 2xx reply: 150 error replies"),
+              std::string::npos)
+        << result.output;
+    EXPECT_FALSE(std::filesystem::exists(m_repo.root() / "results.csv"));
+}
+
+TEST_F(PublishEndToEnd, ServerCrashingInEveryRunOnB_Exit3_ShowsItsOutput) {
+    commit_server(m_repo, {0, 50, false, 0}, config(k_server), "v2-crash");
+
+    const ShellResult result = abtool("--ref-a v1 --ref-b v2-crash --rounds 2");
+    EXPECT_EQ(result.status, 3) << result.output;
+    EXPECT_NE(result.output.find("during the run (50 of 150 messages answered)"), std::string::npos)
+        << result.output;
+    EXPECT_NE(result.output.find("crashing after 50 requests"), std::string::npos) << result.output;
+    EXPECT_FALSE(std::filesystem::exists(m_repo.root() / "results.csv"));
+}
+
+// B's server survives its warm-up (its 1st start) and every other run after it: of 4 measured
+// runs, the 1st and 3rd (its 2nd and 4th starts) crash after 50 of 150 messages.
+TEST_F(PublishEndToEnd, ServerCrashingInSomeRunsOnB_BreaksErrorRateMax_Exit1) {
+    commit_server(m_repo, {0, 50, true, 0},
+                  config(k_server, "[workload.slo]\nerror_rate_max = 0.0\n"), "v2-flaky");
+
+    const ShellResult result = abtool("--ref-a v1 --ref-b v2-flaky --rounds 4");
+    EXPECT_EQ(result.status, 1) << result.output;
+    EXPECT_EQ(verdict_of("errors"), "slo-violated") << result.output;
+    // Two failed runs of 150 messages each against two clean runs of 150.
+    EXPECT_NE(result.output.find("error_rate 0.5 > 0 (2 failed run(s) on B, 150 messages each)"),
+              std::string::npos)
+        << result.output;
+}
+
+TEST_F(PublishEndToEnd, ServerCrashingInSomeRunsOnB_WithoutSlo_PassesWithAWarning) {
+    commit_server(m_repo, {0, 50, true, 0}, config(k_server), "v2-flaky");
+
+    const ShellResult result = abtool("--ref-a v1 --ref-b v2-flaky --rounds 4");
+    EXPECT_EQ(result.status, 0) << result.output;
+    EXPECT_NE(result.output.find("warning: B FAILED 2 of 4 measured run(s) of workload 'publish' "
+                                 "(A failed 0)"),
+              std::string::npos)
+        << result.output;
+    EXPECT_NE(result.output.find("unless [workload.slo] error_rate_max is set"), std::string::npos)
+        << result.output;
 }
 
 } // namespace

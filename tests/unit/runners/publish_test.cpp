@@ -240,6 +240,31 @@ TEST(PublishWorkload, Paced_ShowsAFreezeInTheTail_WhereBurstHidesIt) {
     EXPECT_FALSE(metric(burst_result, "send_lag_p99_ms"));
 }
 
+TEST(PublishWorkload, Paced_AFreezeLongerThanTheRequestTimeout_ShowsInP99AndMax) {
+    TempDir dir;
+    // The server freezes at message 190 of 200 for far longer than the 200 ms request timeout,
+    // so no message after it gets a reply and there is no backlog of late replies to show the
+    // freeze: only the timed-out messages themselves can. They are errors and, timed from when
+    // they were due, at least 200 ms each: 10 of 200 messages put p99 and max above 200 ms,
+    // where the 190 answered ones are well under a millisecond.
+    PublishWorkload workload = fixture({"--freeze-at", "190", "--freeze-ms", "5000"});
+    workload.protocol = Protocol::http_keepalive;
+    workload.concurrency = 4;
+    workload.count = 200;
+    workload.mode = PublishMode::paced;
+    workload.rate = 1000;
+    workload.request_timeout = std::chrono::milliseconds(200);
+    const RunResult result = run(workload, dir.path());
+    ASSERT_FALSE(result.error) << *result.error;
+    // The fixture numbers requests as they arrive, and four connections may deliver 189 after
+    // 190: so "at least 10".
+    EXPECT_GE(*metric(result, "errors_timeout"), 10);
+    EXPECT_EQ(*metric(result, "errors_timeout") + *metric(result, "success"), 200);
+    EXPECT_GE(*metric(result, "latency_p99_ms"), 200.0);
+    EXPECT_GE(*metric(result, "latency_max_ms"), 200.0);
+    EXPECT_LT(*metric(result, "latency_p50_ms"), 200.0);
+}
+
 TEST(PublishWorkload, NoServerProcessOutlivesItsRun) {
     TempDir dir;
     const std::filesystem::path pid_file = dir / "server.pid";
