@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace abtool::worktrees {
 
@@ -43,7 +44,9 @@ struct Repository::Impl {
     std::filesystem::path root;
 };
 
-// The tree of `ref`'s content: its commit's tree, or the CURRENT snapshot.
-ResolvedRef snapshot_current(Repository::Impl& impl);
+// CURRENT: the working tree snapshotted into the object database (Repository::resolve says what
+// `keep_as_in_head` does).
+ResolvedRef snapshot_current(Repository::Impl& impl,
+                             const std::vector<std::filesystem::path>& keep_as_in_head);
 
 } // namespace abtool::worktrees

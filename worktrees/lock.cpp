@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace abtool::worktrees {
@@ -61,6 +62,13 @@ bool FileLock::lock(LockMode mode, Wait wait) {
 
 void FileLock::unlock() {
     flock(m_fd, LOCK_UN);
+}
+
+bool FileLock::still_linked() const {
+    struct stat open_file {};
+    struct stat at_path {};
+    return fstat(m_fd, &open_file) == 0 && stat(m_file.c_str(), &at_path) == 0 &&
+           open_file.st_ino == at_path.st_ino && open_file.st_dev == at_path.st_dev;
 }
 
 } // namespace abtool::worktrees

@@ -84,6 +84,26 @@ void add_to_exclude(git_repository* repo) {
     out << "# abtool's worktrees, builds and runs\n/.abtool/\n";
 }
 
+// The top of the working tree holding `path`, found without opening the repository (that is
+// what failed): safe.directory wants the top level, not the subdirectory abtool started in. Falls
+// back to `path` itself when no .git is found above it.
+std::filesystem::path top_level_of(const std::filesystem::path& path) {
+    std::error_code error;
+    std::filesystem::path dir = std::filesystem::weakly_canonical(path, error);
+    if (error) {
+        return path;
+    }
+    for (std::filesystem::path at = dir; !at.empty(); at = at.parent_path()) {
+        if (std::filesystem::exists(at / ".git", error)) {
+            return at;
+        }
+        if (at == at.root_path()) {
+            break;
+        }
+    }
+    return dir;
+}
+
 } // namespace
 
 Repository::Repository(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
@@ -101,7 +121,7 @@ Repository Repository::open(const std::filesystem::path& path) {
         if (code == GIT_EOWNER) {
             hint = fmt::format("the repository is owned by another user; if you trust it: git "
                                "config --global --add safe.directory {}",
-                               path.string());
+                               top_level_of(path).string());
         } else if (message.find("extension") != std::string::npos) {
             hint = "libgit2 1.5 cannot open repositories with this extension (e.g. "
                    "extensions.worktreeConfig, set by `git sparse-checkout`)";
@@ -137,26 +157,31 @@ std::filesystem::path Repository::state_dir() const {
     return dir;
 }
 
-ResolvedRef Repository::resolve(std::string_view ref_view) {
+ResolvedRef Repository::resolve(std::string_view ref_view,
+                                const std::vector<std::filesystem::path>& keep_as_in_head) {
     const std::string ref(ref_view);
     if (ref == k_current_ref) {
         state_dir(); // .abtool/ must be excluded before the snapshot looks at untracked files
-        return snapshot_current(*m_impl);
+        return snapshot_current(*m_impl, keep_as_in_head);
     }
     git_repository* repo = m_impl->repo.get();
     git_object* raw = nullptr;
     if (ref.empty() || ref.front() == '-' || git_revparse_single(&raw, repo, ref.c_str()) < 0) {
         const std::string message = last_git_error();
-        std::string hint;
+        // Shallow first: in a shallow clone `main~5` fails because the history is missing, and
+        // a close name (here `main`) would point the user the wrong way on its own.
+        std::vector<std::string> hints;
+        if (git_repository_is_shallow(repo) == 1) {
+            hints.emplace_back("this is a shallow clone, so the commit may be outside the fetched "
+                               "history: fetch the whole history (git fetch --unshallow; "
+                               "actions/checkout: fetch-depth: 0)");
+        }
         const std::vector<std::string> names = close_names(repo, ref);
         if (!names.empty()) {
-            hint = fmt::format("did you mean {}?", fmt::join(names, ", "));
-        } else if (git_repository_is_shallow(repo) == 1) {
-            hint = "this is a shallow clone: fetch the whole history (actions/checkout: "
-                   "fetch-depth: 0)";
+            hints.push_back(fmt::format("did you mean {}?", fmt::join(names, ", ")));
         }
         throw Error(ErrorKind::usage, fmt::format("ref '{}' does not resolve: {}", ref, message),
-                    hint);
+                    fmt::format("{}", fmt::join(hints, "; or ")));
     }
     ObjectPtr object(raw);
     git_object* peeled = nullptr;

@@ -210,17 +210,31 @@ bool Worktree::checked_out_now() const {
 Worktree provision(Repository& repo, const ResolvedRef& ref, Slot slot) {
     const std::filesystem::path state = repo.state_dir();
     const std::string name = slot_name(ref.content_id, slot);
+    const std::filesystem::path lock_file = state / "locks" / (name + ".lock");
     auto impl = std::make_unique<Worktree::Impl>();
     impl->path = state / "wt" / name;
     impl->meta_dir = state / "meta" / name;
     impl->ref = ref;
-    impl->lock = FileLock(state / "locks" / (name + ".lock"));
 
     // Shared holders only ever exist on complete checkouts, so a complete one is reused at once
     // (even while another abtool uses it), and only an incomplete one needs the exclusive lock.
-    impl->lock.lock(LockMode::shared, Wait::yes);
-    if (!is_complete(impl->meta_dir, ref.content_id)) {
+    // Two things send the loop round again: the lock file was deleted by a gc while this process
+    // waited on it (still_linked), and a gc that slipped into a lock conversion and removed the
+    // checkout (flock converts by unlocking first). Each pass ends once no gc interferes.
+    for (;;) {
+        impl->lock = FileLock(lock_file);
+        impl->lock.lock(LockMode::shared, Wait::yes);
+        if (!impl->lock.still_linked()) {
+            continue;
+        }
+        if (is_complete(impl->meta_dir, ref.content_id)) {
+            touch(impl->meta_dir / "last_used");
+            return Worktree(std::move(impl));
+        }
         impl->lock.lock(LockMode::exclusive, Wait::yes);
+        if (!impl->lock.still_linked()) {
+            continue;
+        }
         if (!is_complete(impl->meta_dir, ref.content_id)) {
             // Whatever is there is a checkout interrupted earlier: start over.
             std::filesystem::remove_all(impl->path);
@@ -230,10 +244,14 @@ Worktree provision(Repository& repo, const ResolvedRef& ref, Slot slot) {
             std::ofstream(impl->meta_dir / "complete", std::ios::trunc) << ref.content_id << '\n';
             impl->checked_out_now = true;
         }
+        // Marked as used while still exclusive: a gc that gets in during the downgrade then
+        // sees a fresh checkout, not one as old as the directory it replaced.
+        touch(impl->meta_dir / "last_used");
         impl->lock.lock(LockMode::shared, Wait::yes);
+        if (impl->lock.still_linked() && is_complete(impl->meta_dir, ref.content_id)) {
+            return Worktree(std::move(impl));
+        }
     }
-    touch(impl->meta_dir / "last_used");
-    return Worktree(std::move(impl));
 }
 
 GcReport gc(Repository& repo, const GcOptions& options) {
@@ -253,8 +271,9 @@ GcReport gc(Repository& repo, const GcOptions& options) {
         const std::string name = path.filename().string();
         const std::filesystem::path meta = state / "meta" / name;
         const std::filesystem::path lock_file = state / "locks" / (name + ".lock");
+        // A lock file deleted under us by a concurrent gc counts as in use: that gc decides.
         FileLock lock(lock_file);
-        if (!lock.lock(LockMode::exclusive, Wait::no)) {
+        if (!lock.lock(LockMode::exclusive, Wait::no) || !lock.still_linked()) {
             report.kept_in_use.push_back(path);
             continue;
         }
@@ -273,6 +292,8 @@ GcReport gc(Repository& repo, const GcOptions& options) {
             std::filesystem::remove(meta / "complete", error);
             std::filesystem::remove_all(path, error);
             std::filesystem::remove_all(meta, error);
+            // Safe while others wait on this file: they find it unlinked once they get the lock
+            // (FileLock::still_linked) and start again on a new one.
             std::filesystem::remove(lock_file, error);
         }
     }

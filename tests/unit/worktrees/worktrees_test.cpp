@@ -8,7 +8,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
+#include <map>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -53,6 +55,25 @@ protected:
                             " && rm -rf .abtool && git add -A && git write-tree"));
     }
 
+    // Every file of the working tree but .git and .abtool, with its contents and mtime.
+    std::map<std::string, std::pair<std::string, std::filesystem::file_time_type>> user_files() {
+        std::map<std::string, std::pair<std::string, std::filesystem::file_time_type>> files;
+        const auto& root = m_repo.root();
+        for (auto it = std::filesystem::recursive_directory_iterator(root);
+             it != std::filesystem::recursive_directory_iterator(); ++it) {
+            const std::string name = it->path().filename().string();
+            if (it->is_directory() && (name == ".git" || name == ".abtool")) {
+                it.disable_recursion_pending();
+                continue;
+            }
+            if (it->is_regular_file()) {
+                files[it->path().lexically_relative(root).string()] = {
+                    read_file(it->path()), std::filesystem::last_write_time(it->path())};
+            }
+        }
+        return files;
+    }
+
     TempDir m_dir;
     TestRepo m_repo;
     std::string m_first, m_second;
@@ -86,16 +107,30 @@ TEST_F(Worktrees, UnknownRef_IsAUsageErrorWithCloseNames) {
 }
 
 TEST_F(Worktrees, NotARepository_IsAUsageError) {
-    try {
-        Repository::open(m_dir / "..");
-        // /tmp may itself sit inside a repository on a developer's machine; nothing to check.
-    } catch (const Error& error) {
-        EXPECT_EQ(error.kind(), ErrorKind::usage);
-    }
     const auto plain = m_dir / "plain";
     std::filesystem::create_directories(plain);
+    if (abtool::testing::shell("git -C " + quote(plain.string()) + " rev-parse --git-dir").status ==
+        0) {
+        GTEST_SKIP() << "the temporary directory sits inside a git repository on this machine";
+    }
+    try {
+        Repository::open(plain);
+        FAIL() << "a plain directory opened as a repository";
+    } catch (const Error& error) {
+        EXPECT_EQ(error.kind(), ErrorKind::usage);
+        EXPECT_NE(std::string(error.what()).find(plain.string()), std::string::npos)
+            << error.what();
+        EXPECT_NE(error.hint().find("inside the git repository"), std::string::npos)
+            << error.hint();
+    }
     must("git init -q --bare " + quote((m_dir / "bare.git").string()));
-    EXPECT_THROW(Repository::open(m_dir / "bare.git"), Error);
+    try {
+        Repository::open(m_dir / "bare.git");
+        FAIL() << "a bare repository opened";
+    } catch (const Error& error) {
+        EXPECT_EQ(error.kind(), ErrorKind::usage);
+        EXPECT_NE(std::string(error.what()).find("bare"), std::string::npos) << error.what();
+    }
 }
 
 TEST_F(Worktrees, Current_MatchesGitsTreeOfStagedUnstagedUntrackedAndDeleted_IgnoredLeftOut) {
@@ -122,10 +157,12 @@ TEST_F(Worktrees, Current_LeavesHeadIndexStashFilesAndMtimesAlone) {
     m_repo.write("staged.txt", "staged\n");
     m_repo.git("add staged.txt");
     m_repo.write("untracked.txt", "new\n");
+    m_repo.write("build.log", "ignored\n");
+    std::filesystem::remove(m_repo.root() / "src" / "b.txt");
     const std::string head = m_repo.git("rev-parse HEAD");
     const std::string index = read_file(m_repo.root() / ".git" / "index");
     const std::string status = m_repo.git("status --porcelain");
-    const auto mtime = std::filesystem::last_write_time(m_repo.root() / "a.txt");
+    const auto before = user_files();
     {
         Repository repo = Repository::open(m_repo.root());
         repo.resolve("CURRENT");
@@ -137,8 +174,127 @@ TEST_F(Worktrees, Current_LeavesHeadIndexStashFilesAndMtimesAlone) {
     EXPECT_EQ(read_file(m_repo.root() / ".git" / "index"), index);
     EXPECT_EQ(m_repo.git("status --porcelain"), status);
     EXPECT_EQ(m_repo.git("stash list"), "");
-    EXPECT_EQ(std::filesystem::last_write_time(m_repo.root() / "a.txt"), mtime);
-    EXPECT_EQ(read_file(m_repo.root() / "a.txt"), "unstaged edit\n");
+    // Every file of the user's (tracked, untracked and ignored): same contents, same mtimes.
+    EXPECT_EQ(user_files(), before);
+    EXPECT_EQ(before.size(), 5u); // .gitignore, a.txt, staged.txt, untracked.txt, build.log
+}
+
+TEST_F(Worktrees, Current_FromASubdirectoryAndFromALinkedWorktree) {
+    m_repo.write("src/b.txt", "edited from the top\n");
+    Repository from_subdir = Repository::open(m_repo.root() / "src");
+    const ResolvedRef current = from_subdir.resolve("CURRENT");
+    EXPECT_EQ(current.content_id, git_tree_of_working_tree());
+    {
+        Worktree worktree = provision(from_subdir, current);
+        EXPECT_EQ(read_file(worktree.path() / "src" / "b.txt"), "edited from the top\n");
+    }
+    // A linked worktree of the user's has its own HEAD and index: CURRENT is that tree's state,
+    // and the main tree's edits are not in it.
+    const auto linked = m_dir / "linked";
+    m_repo.git("worktree add -q " + quote(linked.string()) + " dev");
+    abtool::testing::write_file(linked / "a.txt", "edited in the linked tree\n");
+    abtool::testing::write_file(linked / "new.txt", "untracked there\n");
+    const std::string linked_index =
+        read_file(std::filesystem::path(trimmed(
+                      must("git -C " + quote(linked.string()) + " rev-parse --absolute-git-dir"))) /
+                  "index");
+    Repository from_linked = Repository::open(linked);
+    const ResolvedRef linked_current = from_linked.resolve("CURRENT");
+    EXPECT_EQ(linked_current.commit, m_first);
+    Worktree worktree = provision(from_linked, linked_current);
+    EXPECT_EQ(read_file(worktree.path() / "a.txt"), "edited in the linked tree\n");
+    EXPECT_EQ(read_file(worktree.path() / "new.txt"), "untracked there\n");
+    EXPECT_EQ(read_file(worktree.path() / "src" / "b.txt"), "two\n");
+    EXPECT_EQ(read_file(std::filesystem::path(trimmed(must("git -C " + quote(linked.string()) +
+                                                           " rev-parse --absolute-git-dir"))) /
+                        "index"),
+              linked_index);
+    EXPECT_EQ(trimmed(must("git -C " + quote(linked.string()) + " status --porcelain")),
+              " M a.txt\n?? new.txt");
+}
+
+TEST_F(Worktrees, Current_KeepsListedFilesAsInHead) {
+    // abtool's outputs: an untracked results.csv and a tracked report, both rewritten by a run.
+    m_repo.write("report.md", "committed report\n");
+    m_repo.commit("a report in the repository");
+    m_repo.write("a.txt", "user's edit\n");
+    Repository repo = Repository::open(m_repo.root());
+    const std::vector<std::filesystem::path> outputs{m_repo.root() / "results.csv",
+                                                     m_repo.root() / "src" / ".." / "report.md",
+                                                     m_dir / "outside.csv"};
+    const ResolvedRef before = repo.resolve("CURRENT", outputs);
+    m_repo.write("results.csv", "run_id,...\n1,...\n");
+    m_repo.write("report.md", "report of run 1\n");
+    const ResolvedRef after = repo.resolve("CURRENT", outputs);
+    EXPECT_EQ(after.content_id, before.content_id);
+    const std::string listing = m_repo.git("ls-tree -r --name-only " + after.content_id);
+    EXPECT_EQ(listing.find("results.csv"), std::string::npos) << listing;
+    EXPECT_EQ(trimmed(m_repo.git("show " + after.content_id + ":report.md")), "committed report");
+    EXPECT_EQ(trimmed(m_repo.git("show " + after.content_id + ":a.txt")), "user's edit");
+    // Without the list both files are part of CURRENT, as any other file is.
+    const ResolvedRef plain = repo.resolve("CURRENT");
+    EXPECT_NE(plain.content_id, before.content_id);
+    EXPECT_EQ(plain.content_id, git_tree_of_working_tree());
+    // A path relative to the working directory is taken from there.
+    const auto cwd = std::filesystem::current_path();
+    std::filesystem::current_path(m_repo.root() / "src");
+    const ResolvedRef relative = repo.resolve("CURRENT", {"../results.csv", "../report.md"});
+    std::filesystem::current_path(cwd);
+    EXPECT_EQ(relative.content_id, before.content_id);
+    // A deleted tracked output is still HEAD's version; the user's index is untouched.
+    const std::string index = read_file(m_repo.root() / ".git" / "index");
+    std::filesystem::remove(m_repo.root() / "report.md");
+    EXPECT_EQ(repo.resolve("CURRENT", outputs).content_id, before.content_id);
+    EXPECT_EQ(read_file(m_repo.root() / ".git" / "index"), index);
+}
+
+TEST_F(Worktrees, Current_WithUnresolvedConflicts_IsAUsageErrorNamingAPath) {
+    m_repo.git("checkout -q -b other " + m_first);
+    m_repo.write("a.txt", "their line\n");
+    m_repo.commit("other side");
+    m_repo.git("checkout -q main");
+    EXPECT_NE(abtool::testing::shell("git -C " + quote(m_repo.root().string()) + " merge -q other")
+                  .status,
+              0);
+    Repository repo = Repository::open(m_repo.root());
+    try {
+        repo.resolve("CURRENT");
+        FAIL() << "no error";
+    } catch (const Error& error) {
+        EXPECT_EQ(error.kind(), ErrorKind::usage);
+        EXPECT_NE(std::string(error.what()).find("unresolved conflicts"), std::string::npos)
+            << error.what();
+        EXPECT_NE(std::string(error.what()).find("a.txt"), std::string::npos) << error.what();
+        EXPECT_NE(error.hint().find("resolve"), std::string::npos) << error.hint();
+        EXPECT_NE(error.hint().find("commit ref"), std::string::npos) << error.hint();
+    }
+    // Resolved and added, it snapshots again.
+    m_repo.write("a.txt", "merged\n");
+    m_repo.git("add a.txt");
+    EXPECT_EQ(trimmed(m_repo.git("show " + repo.resolve("CURRENT").content_id + ":a.txt")),
+              "merged");
+}
+
+TEST_F(Worktrees, ShallowClone_MissingHistoryGetsTheFetchDepthHint) {
+    m_repo.write("c.txt", "three\n");
+    m_repo.commit("third");
+    const auto clone = m_dir / "shallow";
+    must("git clone -q --depth 1 " + quote("file://" + m_repo.root().string()) + " " +
+         quote(clone.string()));
+    Repository repo = Repository::open(clone);
+    EXPECT_EQ(repo.resolve("HEAD").commit, trimmed(m_repo.git("rev-parse HEAD")));
+    try {
+        repo.resolve("main~1");
+        FAIL() << "main~1 resolved in a clone of depth 1";
+    } catch (const Error& error) {
+        EXPECT_EQ(error.kind(), ErrorKind::usage);
+        EXPECT_NE(std::string(error.what()).find("'main~1'"), std::string::npos) << error.what();
+        EXPECT_NE(error.hint().find("shallow clone"), std::string::npos) << error.hint();
+        EXPECT_NE(error.hint().find("fetch-depth: 0"), std::string::npos) << error.hint();
+        // The close name comes second, after the reason that actually applies.
+        EXPECT_LT(error.hint().find("fetch-depth"), error.hint().find("did you mean"))
+            << error.hint();
+    }
 }
 
 TEST_F(Worktrees, Current_SameContentSameId_EditGivesNewId) {
@@ -186,11 +342,13 @@ TEST_F(Worktrees, WorksFromASubdirectoryAndFromALinkedWorktree) {
     EXPECT_EQ(read_file(worktree.path() / "a.txt"), "one, changed\n");
 }
 
-TEST_F(Worktrees, TwoProcessesProvisioningTheSameRef_BothGetAGoodCheckout) {
+TEST_F(Worktrees, TwoProcessesProvisioningTheSameRef_OneChecksOut_BothGetAGoodCheckout) {
     for (int i = 0; i < 200; ++i) {
         m_repo.write("many/file" + std::to_string(i) + ".txt", std::string(2000, 'x'));
     }
     m_repo.commit("many files");
+    constexpr int k_reused = 10;
+    constexpr int k_checked_out = 11;
     std::vector<pid_t> children;
     for (int i = 0; i < 2; ++i) {
         const pid_t pid = fork();
@@ -201,18 +359,88 @@ TEST_F(Worktrees, TwoProcessesProvisioningTheSameRef_BothGetAGoodCheckout) {
                 Worktree worktree = provision(repo, repo.resolve("main"));
                 const bool good =
                     read_file(worktree.path() / "many" / "file199.txt") == std::string(2000, 'x');
-                _exit(good ? 0 : 1);
+                _exit(!good ? 1 : worktree.checked_out_now() ? k_checked_out : k_reused);
             } catch (...) {
                 _exit(2);
             }
         }
         children.push_back(pid);
     }
+    std::vector<int> outcomes;
     for (pid_t pid : children) {
         int status = 0;
         waitpid(pid, &status, 0);
-        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+        ASSERT_TRUE(WIFEXITED(status)) << status;
+        outcomes.push_back(WEXITSTATUS(status));
     }
+    std::sort(outcomes.begin(), outcomes.end());
+    EXPECT_EQ(outcomes, (std::vector<int>{k_reused, k_checked_out}));
+}
+
+TEST_F(Worktrees, GcOfEverythingRacingProvisioning_NeverRemovesACheckoutInUse) {
+    for (int i = 0; i < 50; ++i) {
+        m_repo.write("many/file" + std::to_string(i) + ".txt", std::to_string(i));
+    }
+    m_repo.commit("many files");
+    const auto stop = m_dir / "stop";
+    const auto started = m_dir / "started";
+    const pid_t collector = fork();
+    ASSERT_GE(collector, 0);
+    if (collector == 0) {
+        // A second process running `gc --older-than 0s` over and over (bounded, in case the
+        // parent dies before it says stop).
+        try {
+            Repository repo = Repository::open(m_repo.root());
+            for (int i = 0; i < 200000 && !std::filesystem::exists(stop); ++i) {
+                gc(repo, {std::chrono::seconds(0), DryRun::no});
+                if (i == 0) {
+                    abtool::testing::write_file(started, "");
+                }
+            }
+            _exit(0);
+        } catch (...) {
+            _exit(2);
+        }
+    }
+    // Tells the collector to stop however this test ends (a failed provision throws).
+    struct StopCollector {
+        std::filesystem::path file;
+        ~StopCollector() { abtool::testing::write_file(file, ""); }
+    } stop_collector{stop};
+    int status = 0;
+    bool reaped = false;
+    while (!std::filesystem::exists(started) && !reaped) {
+        reaped = waitpid(collector, &status, WNOHANG) == collector;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    Repository repo = Repository::open(m_repo.root());
+    const std::vector<ResolvedRef> refs{repo.resolve("main"), repo.resolve("v1")};
+    // At least 60 rounds, and on until the collector has removed released checkouts a few times
+    // (it runs unsynchronized, so how often it gets in varies; bounded all the same).
+    int checked_out = 0;
+    for (int i = 0; i < 2000 && (i < 60 || checked_out < 5); ++i) {
+        const ResolvedRef& ref = refs[static_cast<std::size_t>(i) % refs.size()];
+        Worktree worktree = provision(repo, ref);
+        checked_out += worktree.checked_out_now() ? 1 : 0;
+        // Held: the files and the completion marker stay, whatever the collector does.
+        const std::string expected = ref.name == "main" ? "one, changed\n" : "one\n";
+        EXPECT_EQ(read_file(worktree.path() / "a.txt"), expected) << "iteration " << i;
+        EXPECT_EQ(read_file(worktree.path() / "src" / "b.txt"), "two\n") << "iteration " << i;
+        if (ref.name == "main") {
+            EXPECT_EQ(read_file(worktree.path() / "many" / "file49.txt"), "49") << i;
+        }
+        EXPECT_TRUE(std::filesystem::exists(worktree.meta_dir() / "complete")) << i;
+        if (HasFailure()) {
+            break; // (and still stop the collector)
+        }
+    }
+    abtool::testing::write_file(stop, "");
+    if (!reaped) {
+        waitpid(collector, &status, 0);
+    }
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    // The collector did remove released checkouts, so the race was exercised.
+    EXPECT_GE(checked_out, 5);
 }
 
 TEST_F(Worktrees, CheckoutKilledMidWay_IsRedoneByTheNextRun) {

@@ -46,8 +46,19 @@ public:
 
     // Resolves anything `git rev-parse` accepts, or CURRENT (snapshotted into the object
     // database without touching the user's index or files; an unchanged working tree gives the
-    // same content_id again). Throws Error(usage) naming the ref, with close names as a hint.
-    ResolvedRef resolve(std::string_view ref);
+    // same content_id again). Throws Error(usage) naming the ref, with close names as a hint (and
+    // the fetch-depth hint in a shallow clone), or, for CURRENT, naming a conflicted path when
+    // the index has unresolved conflicts.
+    //
+    // `keep_as_in_head` lists files CURRENT takes as HEAD has them, whatever the working tree
+    // holds: HEAD's version where HEAD tracks the file, otherwise the file is left out. abtool
+    // passes its own outputs that live inside the repository (results.csv, --json, --markdown,
+    // --html, --export files): without this, the results.csv appended by one run would make the
+    // next run's CURRENT a new content, checked out and built again. Paths are absolute or
+    // relative to the process's working directory; those outside the repository are ignored, and
+    // so is the list for any ref other than CURRENT.
+    ResolvedRef resolve(std::string_view ref,
+                        const std::vector<std::filesystem::path>& keep_as_in_head = {});
 
     struct Impl;
     Impl& impl() { return *m_impl; }
