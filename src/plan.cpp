@@ -28,14 +28,16 @@ std::uint64_t SeededGenerator::below(std::uint64_t bound) {
     return value % bound;
 }
 
+std::size_t whole_blocks(std::size_t rounds) {
+    return rounds + rounds % 2;
+}
+
 std::vector<PlannedRound>
 make_schedule(std::size_t rounds, const std::vector<std::string>& workloads, std::uint64_t seed) {
     SeededGenerator generator(seed);
     std::vector<PlannedRound> schedule;
-    schedule.reserve(rounds);
+    schedule.reserve(whole_blocks(rounds));
     while (schedule.size() < rounds) {
-        // Every block draws the same number of values whether or not it is cut short, so a
-        // longer schedule with the same seed starts with this one.
         const stats::Order first = generator.below(2) == 0 ? stats::Order::ab : stats::Order::ba;
         for (int i = 0; i < 2; ++i) {
             PlannedRound round;
@@ -46,9 +48,7 @@ make_schedule(std::size_t rounds, const std::vector<std::string>& workloads, std
             for (std::size_t j = round.workloads.size(); j > 1; --j) { // Fisher-Yates
                 std::swap(round.workloads[j - 1], round.workloads[generator.below(j)]);
             }
-            if (schedule.size() < rounds) {
-                schedule.push_back(std::move(round));
-            }
+            schedule.push_back(std::move(round));
         }
     }
     return schedule;
@@ -96,6 +96,8 @@ nlohmann::json to_json(const Plan& plan) {
             {"workloads", plan.workloads},
             {"rounds", plan.rounds},
             {"max_rounds", plan.max_rounds},
+            {"rounds_requested", plan.rounds_requested},
+            {"max_rounds_requested", plan.max_rounds_requested},
             {"warmup", plan.warmup},
             {"seed", plan.seed},
             {"generator", plan.generator},
@@ -123,6 +125,9 @@ Plan plan_from_json(const nlohmann::json& json, const std::string& source) {
         plan.workloads = json.at("workloads").get<std::vector<std::string>>();
         plan.rounds = json.at("rounds").get<std::size_t>();
         plan.max_rounds = json.at("max_rounds").get<std::size_t>();
+        // Absent from plans written before odd counts were rounded up: nothing was rounded then.
+        plan.rounds_requested = json.value("rounds_requested", plan.rounds);
+        plan.max_rounds_requested = json.value("max_rounds_requested", plan.max_rounds);
         plan.warmup = json.at("warmup").get<std::size_t>();
         plan.seed = json.at("seed").get<std::uint64_t>();
         plan.generator = json.at("generator").get<std::string>();

@@ -34,8 +34,14 @@ struct PlannedRound {
     std::vector<std::string> workloads;    // the order workloads run in this round
 };
 
-// `rounds` rounds (a prefix of any longer schedule with the same seed, so adaptive runs extend
-// it): block b holds rounds 2b+1 and 2b+2, one AB and one BA, the first drawn at random.
+// Rounds come in whole blocks (DESIGN.md "Rounds"): an odd count is rounded up to the next even
+// one, since half a block would leave one order with an extra round and bias the paired deltas
+// by any order effect.
+std::size_t whole_blocks(std::size_t rounds);
+
+// whole_blocks(rounds) rounds (a prefix of any longer schedule with the same seed, so adaptive
+// runs extend it): block b holds rounds 2b+1 and 2b+2, one AB and one BA, the first drawn at
+// random.
 std::vector<PlannedRound>
 make_schedule(std::size_t rounds, const std::vector<std::string>& workloads, std::uint64_t seed);
 
@@ -59,6 +65,9 @@ struct Plan {
     std::vector<std::string> workloads;
     std::size_t rounds = 0;     // planned (minimum) rounds
     std::size_t max_rounds = 0; // == rounds unless adaptive
+    // What the config or the flags asked for, before whole_blocks() (equal unless it was odd).
+    std::size_t rounds_requested = 0;
+    std::size_t max_rounds_requested = 0;
     std::size_t warmup = 0;
     std::uint64_t seed = 0;
     std::string generator = "splitmix64";

@@ -247,8 +247,22 @@ Experiment run_experiment(const RunOptions& options) {
     for (const WorkloadConfig& workload : config.workloads) {
         plan.workloads.push_back(workload.workload.name);
     }
-    plan.rounds = config.run.rounds;
-    plan.max_rounds = config.run.max_rounds.value_or(config.run.rounds);
+    plan.rounds_requested = config.run.rounds;
+    plan.max_rounds_requested = config.run.max_rounds.value_or(config.run.rounds);
+    plan.rounds = whole_blocks(plan.rounds_requested);
+    plan.max_rounds = whole_blocks(plan.max_rounds_requested);
+    const auto note_rounding = [](const char* key, std::size_t asked, std::size_t used) {
+        if (asked != used) {
+            std::fprintf(stderr,
+                         "abtool: note: %s = %zu rounded up to %zu: rounds come in balanced "
+                         "blocks of one AB and one BA round\n",
+                         key, asked, used);
+        }
+    };
+    note_rounding("rounds", plan.rounds_requested, plan.rounds);
+    if (config.run.max_rounds) {
+        note_rounding("max_rounds", plan.max_rounds_requested, plan.max_rounds);
+    }
     plan.warmup = config.run.warmup;
     plan.seed = config.run.seed;
     plan.threshold = config.run.threshold;

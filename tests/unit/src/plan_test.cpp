@@ -92,6 +92,46 @@ TEST(Schedule, WorkloadOrderIsAShuffledPermutation) {
     EXPECT_GT(orders.size(), 3u); // of 6 possible orders
 }
 
+TEST(Schedule, OddRoundCountsAreRoundedUpToWholeBlocks) {
+    EXPECT_EQ(whole_blocks(2), 2u);
+    EXPECT_EQ(whole_blocks(3), 4u);
+    EXPECT_EQ(whole_blocks(7), 8u);
+    for (std::uint64_t seed : {1ULL, 2ULL, 42ULL, 12345ULL, 0xdeadbeefULL}) {
+        for (std::size_t rounds : {3u, 5u, 7u, 21u}) {
+            const auto schedule = make_schedule(rounds, k_workloads, seed);
+            ASSERT_EQ(schedule.size(), rounds + 1) << "seed " << seed << " rounds " << rounds;
+            std::size_t ab = 0;
+            for (std::size_t i = 0; i < schedule.size(); i += 2) {
+                EXPECT_NE(schedule[i].order, schedule[i + 1].order)
+                    << "seed " << seed << " rounds " << rounds << " block " << i / 2;
+                ab += (schedule[i].order == stats::Order::ab) +
+                      (schedule[i + 1].order == stats::Order::ab);
+                EXPECT_EQ(schedule[i].index, i + 1);
+            }
+            EXPECT_EQ(ab * 2, schedule.size()); // as many AB rounds as BA rounds
+        }
+    }
+}
+
+TEST(Schedule, OddRoundCountsAreReproducibleAndPrefixesOfLongerSchedules) {
+    for (std::uint64_t seed : {3ULL, 17ULL, 99ULL, 2024ULL}) {
+        const auto odd = make_schedule(9, k_workloads, seed);
+        const auto again = make_schedule(9, k_workloads, seed);
+        const auto even = make_schedule(10, k_workloads, seed);
+        const auto longer = make_schedule(31, k_workloads, seed);
+        ASSERT_EQ(odd.size(), 10u);
+        ASSERT_EQ(longer.size(), 32u);
+        for (std::size_t i = 0; i < odd.size(); ++i) {
+            EXPECT_EQ(odd[i].order, again[i].order) << "seed " << seed << " round " << i + 1;
+            EXPECT_EQ(odd[i].workloads, again[i].workloads);
+            EXPECT_EQ(odd[i].order, even[i].order);
+            EXPECT_EQ(odd[i].workloads, even[i].workloads);
+            EXPECT_EQ(odd[i].order, longer[i].order);
+            EXPECT_EQ(odd[i].workloads, longer[i].workloads);
+        }
+    }
+}
+
 TEST(Plan, JsonRoundTrip) {
     Plan plan;
     plan.run_id = "r1";
@@ -103,11 +143,28 @@ TEST(Plan, JsonRoundTrip) {
     plan.workloads = k_workloads;
     plan.rounds = 4;
     plan.max_rounds = 6;
+    plan.rounds_requested = 3;
+    plan.max_rounds_requested = 5;
     plan.seed = 9;
     plan.cpus = {1};
     plan.schedule = make_schedule(6, k_workloads, 9);
     const Plan back = plan_from_json(to_json(plan), "plan.json");
     EXPECT_EQ(to_json(back), to_json(plan));
+    EXPECT_EQ(back.rounds_requested, 3u);
+    EXPECT_EQ(back.max_rounds_requested, 5u);
+}
+
+TEST(Plan, OlderPlanWithoutRequestedRoundsReadsAsNotRounded) {
+    Plan plan;
+    plan.rounds = 4;
+    plan.max_rounds = 8;
+    plan.schedule = make_schedule(8, k_workloads, 1);
+    nlohmann::json json = to_json(plan);
+    json.erase("rounds_requested");
+    json.erase("max_rounds_requested");
+    const Plan back = plan_from_json(json, "plan.json");
+    EXPECT_EQ(back.rounds_requested, 4u);
+    EXPECT_EQ(back.max_rounds_requested, 8u);
 }
 
 } // namespace
