@@ -8,6 +8,7 @@ RunResult run_command(const CommandWorkload& workload, const RunContext& context
     RunResult result;
     result.start_unix_ns = process.start_unix_ns;
     result.wall_ms = process.wall_ms;
+    result.interrupted = process.interrupted;
     if (!process.ok()) {
         result.error = process.describe_failure();
         return result;

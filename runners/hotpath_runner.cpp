@@ -42,7 +42,8 @@ bool is_gated(const HotpathWorkload& workload, const Sample& sample) {
 
 } // namespace
 
-RunResult run_hotpath(const HotpathWorkload& workload, const RunContext& context) {
+RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
+                      const RunContext& context) {
     const ProcessSpec spec = process_spec_for(workload, context);
     std::filesystem::path output_file;
     if (workload.output_file) {
@@ -56,6 +57,7 @@ RunResult run_hotpath(const HotpathWorkload& workload, const RunContext& context
     RunResult result;
     result.start_unix_ns = process.start_unix_ns;
     result.wall_ms = process.wall_ms;
+    result.interrupted = process.interrupted;
     if (!process.ok()) {
         result.error = process.describe_failure();
         return result;
@@ -76,9 +78,11 @@ RunResult run_hotpath(const HotpathWorkload& workload, const RunContext& context
         : workload.format == HotpathFormat::hyperfine ? parsers::parse_hyperfine(text)
                                                       : parsers::parse_jsonl(text);
     if (const auto* error = std::get_if<parsers::ParseError>(&parsed)) {
-        result.error =
-            fmt::format("{} on {}: {} at byte {} of {} ({} bytes)", format_name(workload.format),
-                        context.label, error->message, error->offset, source, text.size());
+        const std::string where = error->offset ? fmt::format("at byte {} of {} ({} bytes)",
+                                                              *error->offset, source, text.size())
+                                                : fmt::format("in {} of {}", error->field, source);
+        result.error = fmt::format("{} of workload '{}' on {}: {} {}", format_name(workload.format),
+                                   name, context.label, error->message, where);
         return result;
     }
     const auto& samples = std::get<parsers::Parsed>(parsed);

@@ -30,6 +30,30 @@ namespace {
 std::atomic<bool> g_stop{false};
 static_assert(std::atomic<bool>::is_always_lock_free, "request_stop must be signal-safe");
 
+// The process groups of the children alive now (a run's process, a publish server), 0 for a free
+// slot: lock-free atomics, so a signal handler can read them (kill_running_groups).
+std::array<std::atomic<pid_t>, 8> g_groups{};
+static_assert(std::atomic<pid_t>::is_always_lock_free, "kill_running_groups must be signal-safe");
+
+void register_group(pid_t pgid) {
+    for (std::atomic<pid_t>& slot : g_groups) {
+        pid_t free = 0;
+        if (slot.compare_exchange_strong(free, pgid)) {
+            return;
+        }
+    }
+    // More children than slots: a second interrupt would miss this one, the first still stops it.
+}
+
+void unregister_group(pid_t pgid) {
+    for (std::atomic<pid_t>& slot : g_groups) {
+        pid_t expected = pgid;
+        if (slot.compare_exchange_strong(expected, 0)) {
+            return;
+        }
+    }
+}
+
 constexpr auto k_grace = std::chrono::seconds(2);
 
 std::string command_line(const std::vector<std::string>& argv) {
@@ -107,6 +131,7 @@ pid_t spawn(const ExecPlan& plan, int out_fd, int err_fd,
         _exit(127);
     }
     setpgid(pid, pid); // also from the parent, so killpg works even before the child runs
+    register_group(pid);
     close(status_pipe[1]);
     int error = 0;
     ssize_t got = 0;
@@ -119,6 +144,7 @@ pid_t spawn(const ExecPlan& plan, int out_fd, int err_fd,
     close(status_pipe[0]);
     if (got == static_cast<ssize_t>(sizeof error)) {
         waitpid(pid, nullptr, 0);
+        unregister_group(pid);
         throw Error(ErrorKind::workload,
                     fmt::format("cannot start `{}` in {}: {}", command_line(plan.argv),
                                 plan.cwd.empty() ? std::string(".") : plan.cwd.string(),
@@ -151,6 +177,15 @@ bool stop_requested() noexcept {
 }
 void clear_stop_request() noexcept {
     g_stop.store(false);
+}
+
+void kill_running_groups() noexcept {
+    for (const std::atomic<pid_t>& slot : g_groups) {
+        const pid_t pgid = slot.load();
+        if (pgid > 0) {
+            ::kill(-pgid, SIGKILL);
+        }
+    }
 }
 
 ExecPlan make_exec_plan(const ProcessSpec& spec) {
@@ -196,6 +231,7 @@ void stop_group(pid_t pid, std::chrono::milliseconds grace, int* status) {
     if (reaped == 0) {
         waitpid(pid, &raw, 0);
     }
+    unregister_group(pid);
     if (status != nullptr) {
         *status = raw;
     }
@@ -398,6 +434,7 @@ ProcessResult run_process(const ProcessSpec& spec) {
         wait4(pid, &status, 0, &usage);
         end = std::chrono::steady_clock::now();
     }
+    unregister_group(pid);
 
     result.wall_ms = std::chrono::duration<double, std::milli>(end - start).count();
     result.user_ms = static_cast<double>(usage.ru_utime.tv_sec) * 1e3 +
@@ -448,6 +485,7 @@ std::optional<int> ChildProcess::exit_status() {
     if (waitpid(m_pid, &raw, WNOHANG) == m_pid) {
         m_status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
         ::kill(-m_pid, SIGKILL); // strays of an ended server
+        unregister_group(m_pid);
     }
     return m_status;
 }

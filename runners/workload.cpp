@@ -26,9 +26,13 @@ RunResult run_workload(const Workload& workload, const RunContext& context) {
             if constexpr (std::is_same_v<Spec, CommandWorkload>) {
                 return run_command(spec, context);
             } else if constexpr (std::is_same_v<Spec, HotpathWorkload>) {
-                return run_hotpath(spec, context);
+                return run_hotpath(spec, workload.name, context);
             } else {
-                return run_publish(spec, context);
+                RunResult result = run_publish(spec, context);
+                // The publish runner reports no interrupt of its own: a run without samples
+                // around a stop request counts as cut short (a finished one has its samples).
+                result.interrupted = result.samples.empty() && stop_requested();
+                return result;
             }
         },
         workload.spec);

@@ -7,7 +7,9 @@
 namespace abtool::runners {
 
 RunResult run_command(const CommandWorkload& workload, const RunContext& context);
-RunResult run_hotpath(const HotpathWorkload& workload, const RunContext& context);
+// `name` is the workload's, for messages.
+RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
+                      const RunContext& context);
 RunResult run_publish(const PublishWorkload& workload, const RunContext& context);
 
 // What every process of a run takes from its ref, whatever the workload kind: the ref's worktree

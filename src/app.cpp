@@ -9,17 +9,22 @@
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <unistd.h>
 
 namespace abtool {
 
 namespace {
 
 // The first SIGINT/SIGTERM asks the running child to stop and the session to end cleanly (exit
-// 130, samples kept); a second one takes the default action. GitHub Actions sends SIGINT, then
-// SIGTERM 7.5 s later: the clean stop fits in that.
-void on_stop_signal(int signal_number) {
+// 130, samples kept). A second one means "now": the children lead their own process groups, so
+// the terminal's Ctrl-C never reaches them; kill their groups, then exit 130 at once. GitHub
+// Actions sends SIGINT, then SIGTERM 7.5 s later: the clean stop fits in between.
+void on_stop_signal(int) {
+    if (runners::stop_requested()) {
+        runners::kill_running_groups();
+        _exit(130);
+    }
     runners::request_stop();
-    std::signal(signal_number, SIG_DFL);
 }
 
 void install_signal_handlers() {

@@ -337,13 +337,18 @@ Experiment run_experiment(const RunOptions& options) {
         }
         const runners::RunResult result =
             runners::run_workload(with_worktree(workload.workload, context.worktree), context);
-        if (runners::stop_requested()) {
+        // A run that finished is kept even when the interrupt came just after it: samples.jsonl
+        // holds every finished run. One that was cut short is neither a sample nor an error.
+        if (result.interrupted) {
             interrupted(run_dir, round == 0 ? 0 : round - 1);
         }
         std::vector<SampleRecord> run_records =
             records_of(round, side.side, workload.workload.name, result);
         samples.append(run_records);
         records.insert(records.end(), run_records.begin(), run_records.end());
+        if (runners::stop_requested()) {
+            interrupted(run_dir, round == 0 ? 0 : round - 1);
+        }
         return result;
     };
 

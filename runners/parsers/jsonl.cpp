@@ -23,18 +23,20 @@ ParseResult parse_jsonl(std::string_view text) {
                 sample.unit = row.value("unit", std::string());
                 const std::string direction = row.value("direction", std::string("lower"));
                 if (direction != "lower" && direction != "higher") {
-                    return ParseError{"\"direction\" must be \"lower\" or \"higher\"", offset};
+                    return ParseError{"\"direction\" must be \"lower\" or \"higher\"", offset, {}};
                 }
                 sample.direction = direction == "higher" ? Direction::higher : Direction::lower;
                 parsed.samples.push_back(std::move(sample));
             } catch (const nlohmann::json::parse_error& error) {
                 return ParseError{std::string("not a JSON line: ") + error.what(),
-                                  offset + (error.byte > 0 ? error.byte - 1 : 0)};
+                                  offset + (error.byte > 0 ? error.byte - 1 : 0),
+                                  {}};
             } catch (const nlohmann::json::exception& error) {
                 return ParseError{std::string("a JSON line needs \"metric\" and a numeric "
                                               "\"value\": ") +
                                       error.what(),
-                                  offset};
+                                  offset,
+                                  {}};
             }
         }
         offset = end + 1;

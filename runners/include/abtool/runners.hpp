@@ -21,6 +21,10 @@ namespace abtool::runners {
 void request_stop() noexcept;
 bool stop_requested() noexcept;
 void clear_stop_request() noexcept; // for tests and for a session that starts anew
+// Async-signal-safe: SIGKILLs the process group of every child running now. For a second
+// interrupt, when abtool is about to _exit without waiting for the clean stop: its children lead
+// their own groups, so the terminal's signal never reaches them and they would run on.
+void kill_running_groups() noexcept;
 
 using Env = std::map<std::string, std::string>;
 
@@ -165,6 +169,9 @@ struct RunResult {
                                       // with its byte offset); samples may be partial or empty
     std::int64_t start_unix_ns = 0;
     double wall_ms = 0; // the whole run, harness included
+    // Cut short by request_stop(): neither a measurement nor an error of the workload. A run that
+    // finished before the request is not interrupted, even when the request came just after.
+    bool interrupted = false;
 };
 
 // Runs `workload` once on one ref. A failed run is a value (RunResult::error), not an exception;

@@ -1,5 +1,6 @@
 // A real Google Benchmark program for the parser tests: repetitions, a user counter and
-// items_per_second, so the JSON has iteration rows, aggregate rows and flattened counters.
+// items_per_second, so the JSON has iteration rows, aggregate rows and flattened counters; the
+// same work reported in milliseconds and in seconds, for the time_unit normalization.
 #include <benchmark/benchmark.h>
 
 #include <vector>
@@ -17,6 +18,8 @@ static void BM_Sum(benchmark::State& state) {
     state.counters["elements"] = static_cast<double>(state.range(0));
 }
 BENCHMARK(BM_Sum)->Arg(64)->Arg(1024);
+BENCHMARK(BM_Sum)->Name("BM_Sum_ms")->Arg(64)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Sum)->Name("BM_Sum_s")->Arg(64)->Unit(benchmark::kSecond);
 
 static void BM_Fails(benchmark::State& state) {
     for (auto _ : state) {

@@ -1,6 +1,7 @@
 // Parsers on real output: JSON from a Google Benchmark binary built with this test (repetitions,
-// aggregates, counters, an errored case), a hyperfine --export-json file, JSON lines, and
-// malformed or truncated input reported with a byte offset.
+// aggregates, aggregates only, --benchmark_out, counters, ms and s time units, an errored case), a
+// hyperfine --export-json file, JSON lines, and malformed or truncated input reported with a byte
+// offset or the field.
 #include "abtool/runners.hpp"
 #include "runners/parsers/parsers.hpp"
 #include "tests/support/shell.hpp"
@@ -8,24 +9,45 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <map>
+#include <set>
+#include <vector>
 
 namespace abtool::runners::parsers {
 namespace {
 
 Parsed parsed(const ParseResult& result) {
     if (const auto* error = std::get_if<ParseError>(&result)) {
-        ADD_FAILURE() << "parse error at " << error->offset << ": " << error->message;
+        ADD_FAILURE() << "parse error at " << error->offset.value_or(0) << " " << error->field
+                      << ": " << error->message;
         return {};
     }
     return std::get<Parsed>(result);
 }
 
+std::string run_gbench(const std::string& flags) {
+    return abtool::testing::must(std::string(GBENCH_FIXTURE) +
+                                 " --benchmark_format=json --benchmark_repetitions=3 "
+                                 "--benchmark_min_time=0.001 " +
+                                 flags + " 2>/dev/null");
+}
+
 std::string gbench_output() {
-    static const std::string output = abtool::testing::must(
-        std::string(GBENCH_FIXTURE) + " --benchmark_format=json --benchmark_repetitions=3 "
-                                      "--benchmark_min_time=0.001 2>/dev/null");
+    static const std::string output = run_gbench("");
     return output;
+}
+
+// The real_time samples per case.
+std::map<std::string, std::vector<double>> real_times(const Parsed& result) {
+    std::map<std::string, std::vector<double>> times;
+    for (const Sample& sample : result.samples) {
+        if (sample.metric == "real_time") {
+            times[sample.case_name].push_back(sample.value);
+        }
+    }
+    return times;
 }
 
 TEST(GbenchParser, RealOutput_IterationRowsOnly_NormalizedToNs) {
@@ -41,7 +63,101 @@ TEST(GbenchParser, RealOutput_IterationRowsOnly_NormalizedToNs) {
     // Three repetitions each, and the mean/median/stddev/cv aggregates not counted again.
     EXPECT_EQ(real_time_per_case["BM_Sum/64"], 3);
     EXPECT_EQ(real_time_per_case["BM_Sum/1024"], 3);
-    EXPECT_EQ(real_time_per_case.size(), 2u);
+    EXPECT_EQ(real_time_per_case["BM_Sum_ms/64"], 3);
+    EXPECT_EQ(real_time_per_case["BM_Sum_s/64"], 3);
+    EXPECT_EQ(real_time_per_case.size(), 4u);
+}
+
+TEST(GbenchParser, MillisecondAndSecondUnits_AreConvertedToNs) {
+    const std::string text = gbench_output();
+    const Parsed result = parsed(parse_gbench(text));
+    // What the program printed, row by row, against what the parser made of it.
+    const nlohmann::json json = nlohmann::json::parse(text);
+    std::map<std::string, std::vector<double>> printed;
+    std::set<std::string> units;
+    for (const nlohmann::json& row : json["benchmarks"]) {
+        if (row["run_type"] == "iteration" && !row.value("error_occurred", false)) {
+            const std::string unit = row["time_unit"];
+            units.insert(unit);
+            const double scale = unit == "s" ? 1e9 : unit == "ms" ? 1e6 : unit == "us" ? 1e3 : 1;
+            printed[row["run_name"]].push_back(row["real_time"].get<double>() * scale);
+        }
+    }
+    EXPECT_EQ(units, (std::set<std::string>{"ns", "ms", "s"}));
+    const auto times = real_times(result);
+    for (const char* name : {"BM_Sum_ms/64", "BM_Sum_s/64"}) {
+        ASSERT_EQ(times.at(name).size(), 3u) << name;
+        for (std::size_t i = 0; i < 3; ++i) {
+            EXPECT_DOUBLE_EQ(times.at(name)[i], printed.at(name)[i]) << name;
+        }
+    }
+    // A made-up unit is an error naming the field, not a silent nanosecond.
+    const auto unknown = parse_gbench(R"({"benchmarks": [{"name": "x", "run_type": "iteration",
+        "real_time": 1, "time_unit": "min"}]})");
+    ASSERT_TRUE(std::holds_alternative<ParseError>(unknown));
+    EXPECT_EQ(std::get<ParseError>(unknown).field, "benchmarks[0].time_unit");
+}
+
+// Aggregates only: each case has no iteration rows; its median stands in as one sample.
+void expect_median_per_case(const std::string& text) {
+    const Parsed result = parsed(parse_gbench(text));
+    const nlohmann::json json = nlohmann::json::parse(text);
+    std::map<std::string, double> medians;
+    std::size_t iteration_rows = 0;
+    for (const nlohmann::json& row : json["benchmarks"]) {
+        iteration_rows += row["run_type"] == "iteration" && !row.value("error_occurred", false);
+        if (row.value("aggregate_name", "") == "median") {
+            const std::string unit = row["time_unit"];
+            const double scale = unit == "s" ? 1e9 : unit == "ms" ? 1e6 : unit == "us" ? 1e3 : 1;
+            medians[row["run_name"]] = row["real_time"].get<double>() * scale;
+        }
+    }
+    ASSERT_EQ(iteration_rows, 0u) << "the fixture printed iteration rows";
+    ASSERT_EQ(medians.size(), 4u);
+    const auto times = real_times(result);
+    ASSERT_EQ(times.size(), 4u);
+    for (const auto& [name, median] : medians) {
+        ASSERT_EQ(times.at(name).size(), 1u) << name;
+        EXPECT_DOUBLE_EQ(times.at(name)[0], median) << name;
+    }
+    ASSERT_FALSE(result.errors.empty()); // the errored case is still an error
+    EXPECT_NE(result.errors.front().find("BM_Fails"), std::string::npos);
+}
+
+TEST(GbenchParser, ReportAggregatesOnly_MedianIsTheSample) {
+    expect_median_per_case(run_gbench("--benchmark_report_aggregates_only=true"));
+}
+
+TEST(GbenchParser, DisplayAggregatesOnly_MedianIsTheSample) {
+    expect_median_per_case(run_gbench("--benchmark_display_aggregates_only=true"));
+}
+
+TEST(GbenchParser, MeanStandsInWhenThereIsNoMedian) {
+    const Parsed result = parsed(parse_gbench(R"({"benchmarks": [
+        {"name": "BM_x_mean", "run_name": "BM_x", "run_type": "aggregate",
+         "aggregate_name": "mean", "real_time": 5.0, "time_unit": "us"},
+        {"name": "BM_x_stddev", "run_name": "BM_x", "run_type": "aggregate",
+         "aggregate_name": "stddev", "real_time": 1.0, "time_unit": "us"}]})"));
+    const auto times = real_times(result);
+    ASSERT_EQ(times.at("BM_x").size(), 1u);
+    EXPECT_EQ(times.at("BM_x")[0], 5000);
+}
+
+TEST(GbenchParser, BenchmarkOutFile_HoldsEveryRepetition) {
+    abtool::testing::TempDir dir;
+    const std::string file = (dir.path() / "out.json").string();
+    // The console shows aggregates only; the file still gets every row.
+    abtool::testing::must(std::string(GBENCH_FIXTURE) +
+                          " --benchmark_repetitions=3 --benchmark_min_time=0.001 "
+                          "--benchmark_display_aggregates_only=true --benchmark_out_format=json "
+                          "--benchmark_out=" +
+                          file + " >/dev/null 2>&1");
+    const Parsed result = parsed(parse_gbench(abtool::testing::read_file(file)));
+    const auto times = real_times(result);
+    EXPECT_EQ(times.size(), 4u);
+    for (const auto& [name, values] : times) {
+        EXPECT_EQ(values.size(), 3u) << name;
+    }
 }
 
 TEST(GbenchParser, CountersAndRates_AreFlattenedMetrics) {
@@ -84,6 +200,34 @@ TEST(GbenchParser, TruncatedOutput_NamesTheByteOffset) {
     EXPECT_EQ(std::get<ParseError>(result).offset, 200u);
 }
 
+TEST(GbenchParser, OffsetsAfterThreeLetterNaNAndInf_PointIntoTheOriginal) {
+    // Each 3-letter word becomes the 4-letter null; the error must still name the original byte.
+    const std::string text = R"({"benchmarks": [{"a": NaN, "b": inf, "c": nan, "d": @}]})";
+    const auto result = parse_gbench(text);
+    ASSERT_TRUE(std::holds_alternative<ParseError>(result));
+    EXPECT_EQ(std::get<ParseError>(result).offset, text.find('@'));
+    const NonFiniteReplaced replaced = replace_non_finite(text);
+    EXPECT_EQ(replaced.grown_at.size(), 3u);
+    EXPECT_EQ(replaced.original_offset(replaced.text.find('@')), text.find('@'));
+    EXPECT_EQ(replaced.original_offset(0), 0u);
+}
+
+TEST(GbenchParser, WellFormedJsonOfTheWrongShape_NamesTheField) {
+    for (const char* text :
+         {R"({"benchmarks": [1]})", R"({"benchmarks": [{"name": "x", "run_type": 3}]})",
+          R"({"benchmarks": [{"name": "x", "time_unit": 1e3}]})"}) {
+        const auto result = parse_gbench(text);
+        ASSERT_TRUE(std::holds_alternative<ParseError>(result)) << text;
+        const ParseError& error = std::get<ParseError>(result);
+        EXPECT_EQ(error.field, "benchmarks[0]") << text;
+        EXPECT_FALSE(error.offset) << text;
+        EXPECT_NE(error.message.find("not Google Benchmark JSON"), std::string::npos);
+    }
+    const auto no_array = parse_gbench(R"({"benchmarks": {}})");
+    ASSERT_TRUE(std::holds_alternative<ParseError>(no_array));
+    EXPECT_EQ(std::get<ParseError>(no_array).field, "benchmarks");
+}
+
 TEST(HyperfineParser, RealExportJson_TimesInMilliseconds) {
     const std::string text =
         abtool::testing::read_file(std::string(ABTOOL_FIXTURES_DIR) + "/runners/hyperfine.json");
@@ -109,6 +253,17 @@ TEST(HyperfineParser, NullStddevAndExitCodes_NonZeroExitIsAnError) {
     EXPECT_NE(result.errors[0].find("exit code 1"), std::string::npos);
 }
 
+TEST(HyperfineParser, WellFormedJsonOfTheWrongShape_NamesTheField) {
+    for (const char* text : {R"({"results": [1]})", R"({"results": [{"command": 5}]})"}) {
+        const auto result = parse_hyperfine(text);
+        ASSERT_TRUE(std::holds_alternative<ParseError>(result)) << text;
+        EXPECT_EQ(std::get<ParseError>(result).field, "results[0]") << text;
+    }
+    const auto truncated = parse_hyperfine(R"({"results": [{"command": "x", "times": [0.1,)");
+    ASSERT_TRUE(std::holds_alternative<ParseError>(truncated));
+    EXPECT_TRUE(std::get<ParseError>(truncated).offset);
+}
+
 TEST(JsonlParser, LinesWithDirection_BlankLinesSkipped) {
     const Parsed result = parsed(parse_jsonl(
         "{\"case\": \"async/local\", \"metric\": \"us_per_msg\", \"value\": 1.82, \"unit\": "
@@ -126,7 +281,7 @@ TEST(JsonlParser, MalformedLine_NamesItsByteOffset) {
         "{\"metric\": \"m\", \"value\": 1}\n{\"metric\": \"m\", \"value\": }\n";
     const auto result = parse_jsonl(text);
     ASSERT_TRUE(std::holds_alternative<ParseError>(result));
-    const std::size_t offset = std::get<ParseError>(result).offset;
+    const std::size_t offset = std::get<ParseError>(result).offset.value_or(0);
     EXPECT_GE(offset, text.find('\n') + 1); // on the second line
     EXPECT_LT(offset, text.size());
     EXPECT_TRUE(std::holds_alternative<ParseError>(parse_jsonl("{\"value\": 1}\n")));

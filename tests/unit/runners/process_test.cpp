@@ -85,6 +85,12 @@ TEST(Process, Rusage_IsThisChildsOwn) {
         run_process(sh("exec dd if=/dev/zero of=/dev/null bs=100M count=1 status=none"));
     ASSERT_TRUE(big.ok()) << big.describe_failure();
     EXPECT_GE(big.max_rss_kb, 100000);
+    // A small child after it: RUSAGE_CHILDREN (the peak of every child so far) would still show
+    // the 100 MB; wait4 gives this child's own.
+    const ProcessResult small = run_process(sh("exec true"));
+    ASSERT_TRUE(small.ok()) << small.describe_failure();
+    EXPECT_GT(small.max_rss_kb, 0);
+    EXPECT_LT(small.max_rss_kb, big.max_rss_kb / 2);
     const ProcessResult spin =
         run_process(sh("exec awk 'BEGIN { for (i = 0; i < 3000000; i++) s += i }'"));
     ASSERT_TRUE(spin.ok());
@@ -108,6 +114,49 @@ TEST(Process, RequestStop_StopsTheRunningChild) {
     EXPECT_TRUE(run_process(sh("true")).interrupted);
     clear_stop_request();
     EXPECT_TRUE(run_process(sh("true")).ok());
+}
+
+TEST(Process, KillRunningGroups_KillsTheRunningChildAndItsGrandchildAtOnce) {
+    // What abtool's second Ctrl-C does from its signal handler: SIGKILL to every live group.
+    clear_stop_request();
+    abtool::testing::TempDir dir;
+    const auto pid_file = dir / "grandchild.pid";
+    ProcessResult r;
+    std::thread runner([&] {
+        r = run_process(sh("sleep 60 & echo $! > '" + pid_file.string() + "'.tmp; mv '" +
+                           pid_file.string() + "'.tmp '" + pid_file.string() + "'; sleep 60"));
+    });
+    for (int i = 0; i < 500 && !std::filesystem::exists(pid_file); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_TRUE(std::filesystem::exists(pid_file)) << "the child never started";
+    kill_running_groups();
+    runner.join();
+    EXPECT_EQ(r.signal, SIGKILL);
+    EXPECT_FALSE(r.timed_out);
+    EXPECT_FALSE(r.interrupted);
+    std::ifstream in(pid_file);
+    pid_t grandchild = 0;
+    ASSERT_TRUE(in >> grandchild);
+    for (int i = 0; i < 100 && alive(grandchild); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_FALSE(alive(grandchild)) << "grandchild " << grandchild << " survived";
+    // A reaped child leaves the registry: nothing is killed later, the next child runs.
+    kill_running_groups();
+    EXPECT_TRUE(run_process(sh("true")).ok());
+}
+
+TEST(Process, KillRunningGroups_ReachesALongRunningServerToo) {
+    abtool::testing::TempDir dir;
+    ChildProcess server = ChildProcess::start(sh("sleep 60"), dir / "server.log");
+    kill_running_groups();
+    std::optional<int> status;
+    for (int i = 0; i < 250 && !(status = server.exit_status()); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_TRUE(status);
+    EXPECT_EQ(*status, 128 + SIGKILL);
 }
 
 TEST(Process, ArgvWithoutShell_CwdAndEnv) {

@@ -61,15 +61,27 @@ TEST(HotpathWorkload, JsonlFromOutputFile_GatesTheNamedMetric) {
     EXPECT_EQ(result.samples[1].gate, Gate::yes);
 }
 
-TEST(HotpathWorkload, GarbageOutput_IsAnErrorNamingFormatLabelAndOffset) {
+TEST(HotpathWorkload, GarbageOutput_IsAnErrorNamingFormatWorkloadLabelAndOffset) {
     abtool::testing::TempDir dir;
     HotpathWorkload spec;
     spec.shell = "echo '{\"benchmarks\": [' ";
-    const RunResult result = run_workload({"h", spec}, context_in(dir.path()));
+    const RunResult result = run_workload({"parse_me", spec}, context_in(dir.path()));
     ASSERT_TRUE(result.error);
     EXPECT_NE(result.error->find("Google Benchmark JSON"), std::string::npos) << *result.error;
+    EXPECT_NE(result.error->find("workload 'parse_me'"), std::string::npos) << *result.error;
     EXPECT_NE(result.error->find("ref 'test'"), std::string::npos) << *result.error;
-    EXPECT_NE(result.error->find("at byte"), std::string::npos) << *result.error;
+    EXPECT_NE(result.error->find("at byte 17 of stdout (17 bytes)"), std::string::npos) << *result.error;
+}
+
+TEST(HotpathWorkload, WrongShapeOutput_IsAnErrorNamingTheField) {
+    abtool::testing::TempDir dir;
+    HotpathWorkload spec;
+    spec.shell = "echo '{\"results\": [1]}'";
+    spec.format = HotpathFormat::hyperfine;
+    const RunResult result = run_workload({"shape", spec}, context_in(dir.path()));
+    ASSERT_TRUE(result.error);
+    EXPECT_NE(result.error->find("workload 'shape'"), std::string::npos) << *result.error;
+    EXPECT_NE(result.error->find("in results[0] of stdout"), std::string::npos) << *result.error;
 }
 
 } // namespace
