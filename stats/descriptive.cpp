@@ -111,35 +111,6 @@ double normal_quantile(double p) {
     return x - u / (1 + x * u / 2);
 }
 
-std::uint64_t Random::next() {
-    std::uint64_t z = (m_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-__extension__ typedef unsigned __int128 Uint128; // GCC and Clang: the 64x64->128 product
-
-std::size_t Random::below(std::size_t bound) {
-    // Lemire's multiply-shift with rejection ("Fast random integer generation in an interval",
-    // 2019): unbiased, and a division only in the rare rejection branch, which matters because
-    // a bootstrap draws millions of indices.
-    Uint128 product = static_cast<Uint128>(next()) * bound;
-    auto low = static_cast<std::uint64_t>(product);
-    if (low < bound) {
-        const std::uint64_t threshold = (0 - static_cast<std::uint64_t>(bound)) % bound;
-        while (low < threshold) {
-            product = static_cast<Uint128>(next()) * bound;
-            low = static_cast<std::uint64_t>(product);
-        }
-    }
-    return static_cast<std::size_t>(product >> 64);
-}
-
-double Random::uniform() {
-    return static_cast<double>(next() >> 11) * 0x1.0p-53;
-}
-
 } // namespace detail
 
 Descriptives describe(std::span<const double> values) {
