@@ -5,24 +5,93 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <sys/file.h>
 #include <unistd.h>
+#include <vector>
 
 namespace abtool::runners {
 
 namespace {
 
+// Inherited variables that change what a build produces: the toolchain and its flags. A change
+// in any of them (another compiler first on PATH, CFLAGS=-O0) must rebuild.
+constexpr const char* k_toolchain_variables[] = {"CC",       "CXX",     "CFLAGS", "CXXFLAGS",
+                                                 "CPPFLAGS", "LDFLAGS", "PATH"};
+
+// The value the build process sees: [build] env wins over the inherited environment.
+std::optional<std::string> effective(const BuildSpec& spec, const std::string& name) {
+    if (const auto it = spec.env.find(name); it != spec.env.end()) {
+        return it->second;
+    }
+    if (const char* value = std::getenv(name.c_str()); value != nullptr) {
+        return std::string(value);
+    }
+    return std::nullopt;
+}
+
+// The compiler a name runs ($CC's first word, or cc/c++), found on the build's PATH, as
+// "<resolved path> <size> <mtime>": an upgraded compiler package replaces the file, so this
+// notices a new compiler without running one. Empty when it is not on PATH.
+std::string compiler_identity(const std::string& command, const std::string& path_variable) {
+    const std::string name = command.substr(0, command.find(' '));
+    if (name.empty()) {
+        return {};
+    }
+    std::vector<std::filesystem::path> candidates;
+    if (name.find('/') != std::string::npos) {
+        candidates.emplace_back(name);
+    } else {
+        std::size_t start = 0;
+        while (start <= path_variable.size()) {
+            const std::size_t end = std::min(path_variable.find(':', start), path_variable.size());
+            const std::string dir = path_variable.substr(start, end - start);
+            if (!dir.empty()) {
+                candidates.push_back(std::filesystem::path(dir) / name);
+            }
+            start = end + 1;
+        }
+    }
+    for (const std::filesystem::path& candidate : candidates) {
+        std::error_code error;
+        const std::filesystem::path resolved = std::filesystem::canonical(candidate, error);
+        if (error || access(resolved.c_str(), X_OK) != 0) {
+            continue;
+        }
+        const auto size = std::filesystem::file_size(resolved, error);
+        const auto mtime = std::filesystem::last_write_time(resolved, error);
+        if (error) {
+            continue;
+        }
+        return fmt::format("{} {} {}", resolved.string(), size, mtime.time_since_epoch().count());
+    }
+    return {};
+}
+
 // What the build depended on: the same text in the stamp means the same build.
 std::string stamp_text(const BuildSpec& spec, std::string_view content_id) {
-    return nlohmann::json{{"content_id", content_id},
-                          {"argv", spec.argv},
-                          {"shell", spec.shell ? *spec.shell : std::string()},
-                          {"env", spec.env}}
+    nlohmann::json inherited = nlohmann::json::object();
+    for (const char* name : k_toolchain_variables) {
+        if (const auto value = effective(spec, name)) {
+            inherited[name] = *value;
+        }
+    }
+    const std::string path_variable = effective(spec, "PATH").value_or("/usr/bin:/bin");
+    return nlohmann::json{
+        {"content_id", content_id},
+        {"argv", spec.argv},
+        {"shell", spec.shell ? *spec.shell : std::string()},
+        {"env", spec.env},
+        {"toolchain_env", inherited},
+        {"cc", compiler_identity(effective(spec, "CC").value_or("cc"), path_variable)},
+        {"cxx", compiler_identity(effective(spec, "CXX").value_or("c++"), path_variable)}}
         .dump();
 }
 

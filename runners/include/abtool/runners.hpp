@@ -85,9 +85,14 @@ struct BuildOutcome {
     std::filesystem::path log; // stdout+stderr of the build (empty when skipped)
 };
 
-// Builds in `worktree` unless `stamp_dir` holds a stamp of (content_id, command, env) from an
-// earlier successful build. Output goes to `log`. Throws Error(build) naming `label` (e.g.
-// "ref 'dev' (3f2a1c9)"), the command and the log path, with the log's last lines.
+// Builds in `worktree` unless `stamp_dir` holds a stamp from an earlier successful build of the
+// same: content_id, command (argv or shell), [build] env, the toolchain variables the build sees
+// (CC, CXX, CFLAGS, CXXFLAGS, CPPFLAGS, LDFLAGS, PATH: [build] env's value, else the inherited
+// one) and the compilers $CC and $CXX (or cc and c++) name on that PATH (resolved path, size and
+// mtime, so an upgraded compiler rebuilds). Anything else the build reads (other variables, files
+// outside the worktree, a library upgrade) is not covered: --rebuild forces a build. Output goes to
+// `log`. Throws Error(build) naming `label` (e.g. "ref 'dev' (3f2a1c9)"), the command and the log
+// path, with the log's last lines.
 BuildOutcome build(const BuildSpec& spec, const std::filesystem::path& worktree,
                    const std::filesystem::path& stamp_dir, std::string_view content_id,
                    const std::filesystem::path& log, std::string_view label, Rebuild rebuild);

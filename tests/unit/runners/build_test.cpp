@@ -6,6 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <optional>
+#include <string>
+
 namespace abtool::runners {
 namespace {
 
@@ -30,6 +34,77 @@ TEST(Build, SecondBuildIsSkipped_RebuildForcesIt_ChangedCommandRebuilds) {
     EXPECT_FALSE(
         build(spec, dir.path(), meta, "tree2", dir / "b5.log", "ref 'x'", Rebuild::no).skipped);
     EXPECT_EQ(read_file(dir / "count.txt"), "built\nbuilt\nbuilt\nbuilt\n");
+}
+
+// Sets an inherited variable for the scope, as the user's shell would have.
+class ScopedEnv {
+public:
+    ScopedEnv(const char* name, const char* value) : m_name(name) {
+        if (const char* old = std::getenv(name)) {
+            m_old = old;
+        }
+        setenv(name, value, 1);
+    }
+    ScopedEnv(const ScopedEnv&) = delete;
+    ScopedEnv& operator=(const ScopedEnv&) = delete;
+    ~ScopedEnv() {
+        if (m_old) {
+            setenv(m_name.c_str(), m_old->c_str(), 1);
+        } else {
+            unsetenv(m_name.c_str());
+        }
+    }
+
+private:
+    std::string m_name;
+    std::optional<std::string> m_old;
+};
+
+TEST(Build, ChangedInheritedToolchainVariablesRebuild_SameEnvironmentSkips) {
+    TempDir dir;
+    BuildSpec spec;
+    spec.shell = "echo \"built with $CFLAGS\" >> count.txt";
+    const auto meta = dir / "meta";
+    const auto build_once = [&](const std::string& log) {
+        return build(spec, dir.path(), meta, "tree", dir / log, "ref 'x'", Rebuild::no).skipped;
+    };
+    {
+        const ScopedEnv cflags("CFLAGS", "-O2");
+        EXPECT_FALSE(build_once("1.log"));
+        EXPECT_TRUE(build_once("2.log"));
+    }
+    {
+        const ScopedEnv cflags("CFLAGS", "-O0 -g");
+        EXPECT_FALSE(build_once("3.log"));
+        EXPECT_TRUE(build_once("4.log"));
+    }
+    {
+        // Another compiler first on PATH is another toolchain, even with the same flags; and
+        // so is an upgrade of that compiler in place (a new file, same name).
+        const auto toolchain = dir / "toolchain";
+        abtool::testing::write_file(toolchain / "cc", "#!/bin/sh\necho 1.0\n");
+        std::filesystem::permissions(toolchain / "cc", std::filesystem::perms::owner_all);
+        const std::string path = std::getenv("PATH") ? std::getenv("PATH") : "";
+        const ScopedEnv cflags("CFLAGS", "-O0 -g");
+        const ScopedEnv path_env("PATH", (toolchain.string() + ":" + path).c_str());
+        EXPECT_FALSE(build_once("5.log"));
+        EXPECT_TRUE(build_once("6.log"));
+        abtool::testing::write_file(toolchain / "cc", "#!/bin/sh\necho 2.0.1\n");
+        EXPECT_FALSE(build_once("7.log"));
+        EXPECT_TRUE(build_once("8.log"));
+    }
+    {
+        // [build] env decides over the inherited value, so then the inherited one no longer
+        // matters.
+        spec.env = {{"CFLAGS", "-O1"}};
+        const ScopedEnv cflags("CFLAGS", "-O3");
+        EXPECT_FALSE(build_once("9.log"));
+        const ScopedEnv other_cflags("CFLAGS", "-Os");
+        EXPECT_TRUE(build_once("10.log"));
+    }
+    EXPECT_EQ(read_file(dir / "count.txt"),
+              "built with -O2\nbuilt with -O0 -g\nbuilt with -O0 -g\nbuilt with -O0 -g\n"
+              "built with -O1\n");
 }
 
 TEST(Build, Failure_NamesRefCommandAndLog_AndLeavesNoStamp) {
