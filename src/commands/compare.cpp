@@ -1,8 +1,23 @@
 // abtool compare: a stored run against a baseline run, matched by primary key. Stored runs have
-// no pairs between them, so this is an unpaired comparison (Mann-Whitney and a bootstrap
+// no pairs between them, so this is an unpaired comparison (Mann-Whitney U and a bootstrap
 // interval of the ratio of medians) of B's per-round values, read from each run's
-// samples.jsonl. Where a run directory is gone, only the stored medians remain: the row is then
-// inconclusive and says why, rather than inventing an interval.
+// samples.jsonl, with Holm's correction across the compared cases (gated and informational
+// metrics corrected apart, as a run does).
+//
+// Which rows gate is what the candidate run recorded: the gate flag of its samples, else the rule
+// its plan.json's config implies (the runners' rule: command wall_ms; publish latency_p50_ms and
+// throughput_rps; hotpath the configured `metrics`, else real_time for Google Benchmark, wall_ms
+// for hyperfine, every metric for JSON lines), else the same rule from the rows' kind alone (a
+// hotpath's format is then read off its metrics). A regression in an informational metric (user
+// time, RSS, latency_max, bytes) is shown but does not fail compare.
+//
+// `--baseline latest-pass` is the newest run before the candidate that shares a primary key with
+// it and whose gate passed: no gated metric regressed and no SLO was violated.
+//
+// Where a run's samples.jsonl is gone (`abtool gc`, or a results.csv such as reference/'s that
+// travelled without its run directories), only the stored B medians remain. Two medians cannot be
+// tested: such a row reports the delta of the medians, verdict inconclusive ("no raw samples:
+// cannot test"), which passes the gate unless --strict, where it fails like any inconclusive.
 #include "src/commands.hpp"
 
 #include "abtool/error.hpp"
@@ -12,12 +27,18 @@
 #include "src/host.hpp"
 #include "src/results_store.hpp"
 #include "src/run_store.hpp"
+#include "stats/verdict.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+#include <initializer_list>
 #include <map>
+#include <optional>
 #include <set>
+#include <tuple>
+#include <variant>
 
 namespace abtool {
 
@@ -25,45 +46,165 @@ namespace {
 
 using SeriesKey = std::tuple<std::string, std::string, std::string>; // workload, case, metric
 
-// B's value per round (a run's median) for every workload/case/metric of a stored run.
-std::optional<std::map<SeriesKey, std::vector<double>>> b_series(const ResultsLocation& location,
-                                                                 const std::string& run_id) {
-    if (!location.runs_dir) {
-        return std::nullopt;
-    }
-    const std::filesystem::path file = *location.runs_dir / run_id / "samples.jsonl";
-    if (!std::filesystem::exists(file)) {
-        return std::nullopt;
-    }
+SeriesKey key_of(const ResultRow& row) {
+    return {row.workload, row.case_name, row.metric};
+}
+
+double median_of(std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    const std::size_t n = values.size();
+    return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+// What a stored run left behind besides its results.csv rows.
+struct StoredRun {
+    std::string id;
+    std::vector<const ResultRow*> rows;
+    bool has_samples = false;
+    std::map<SeriesKey, std::vector<double>> b_series; // B's value per round (a run's median)
+    std::map<SeriesKey, bool> gate_recorded;           // the samples' own gate flags
+    std::optional<Config> config;                      // plan.json's config
+};
+
+void load_samples(StoredRun& run, const std::filesystem::path& file) {
     std::map<SeriesKey, std::map<std::size_t, std::vector<double>>> per_round;
     for (const SampleRecord& record : read_samples(file).records) {
-        if (record.round > 0 && !record.error && record.side == Side::b) {
-            per_round[{record.workload, record.case_name, record.metric}][record.round].push_back(
-                record.value);
+        if (record.error) {
+            continue;
+        }
+        const SeriesKey key{record.workload, record.case_name, record.metric};
+        run.gate_recorded[key] = record.gate == runners::Gate::yes;
+        if (record.round > 0 && record.side == Side::b) {
+            per_round[key][record.round].push_back(record.value);
         }
     }
-    std::map<SeriesKey, std::vector<double>> series;
     for (auto& [key, rounds] : per_round) {
         for (auto& [round, values] : rounds) {
-            std::sort(values.begin(), values.end());
-            const std::size_t n = values.size();
-            series[key].push_back(n % 2 == 1 ? values[n / 2]
-                                             : 0.5 * (values[n / 2 - 1] + values[n / 2]));
+            run.b_series[key].push_back(median_of(values));
         }
     }
-    return series;
+    run.has_samples = true;
+}
+
+StoredRun load_run(const ResultsLocation& location, const std::vector<ResultRow>& all,
+                   const std::string& id, std::vector<std::string>& warnings) {
+    StoredRun run;
+    run.id = id;
+    for (const ResultRow& row : all) {
+        if (row.run_id == id) {
+            run.rows.push_back(&row);
+        }
+    }
+    if (!location.runs_dir) {
+        return run;
+    }
+    const std::filesystem::path dir = *location.runs_dir / id;
+    if (std::filesystem::exists(dir / "samples.jsonl")) {
+        load_samples(run, dir / "samples.jsonl");
+    }
+    if (std::filesystem::exists(dir / "plan.json")) {
+        try {
+            const std::string source = (dir / "plan.json").string();
+            const Plan plan = plan_from_json(read_json_file(dir / "plan.json"), source);
+            run.config = parse_config(plan.config_text, plan.config_file);
+        } catch (const Error& error) {
+            warnings.push_back(fmt::format("run {}: plan.json unreadable ({}): gated metrics "
+                                           "taken from the default rule",
+                                           id, error.what()));
+        }
+    }
+    return run;
+}
+
+// The runners' gate rule for a hotpath workload whose config is known.
+bool hotpath_gates(const runners::HotpathWorkload& spec, const std::string& metric) {
+    if (!spec.metrics.empty()) {
+        return std::find(spec.metrics.begin(), spec.metrics.end(), metric) != spec.metrics.end();
+    }
+    switch (spec.format) {
+    case runners::HotpathFormat::gbench:
+        return metric == "real_time";
+    case runners::HotpathFormat::hyperfine:
+        return metric == "wall_ms";
+    case runners::HotpathFormat::jsonl:
+        break;
+    }
+    return true;
+}
+
+bool gated(const StoredRun& run, const ResultRow& row) {
+    if (auto it = run.gate_recorded.find(key_of(row)); it != run.gate_recorded.end()) {
+        return it->second;
+    }
+    if (row.kind == "command") {
+        return row.metric == "wall_ms";
+    }
+    if (row.kind == "publish") {
+        return row.metric == "latency_p50_ms" || row.metric == "throughput_rps";
+    }
+    if (run.config) {
+        for (const WorkloadConfig& workload : run.config->workloads) {
+            if (workload.workload.name == row.workload) {
+                if (const auto* spec =
+                        std::get_if<runners::HotpathWorkload>(&workload.workload.spec)) {
+                    return hotpath_gates(*spec, row.metric);
+                }
+            }
+        }
+    }
+    // A hotpath without its config: its format shows in its metrics (Google Benchmark reports
+    // real_time, hyperfine wall_ms; JSON lines gate every metric).
+    const auto has = [&](const char* metric) {
+        return std::any_of(run.rows.begin(), run.rows.end(), [&](const ResultRow* other) {
+            return other->workload == row.workload && other->metric == metric;
+        });
+    };
+    if (has("real_time")) {
+        return row.metric == "real_time";
+    }
+    if (has("wall_ms")) {
+        return row.metric == "wall_ms";
+    }
+    return true;
+}
+
+bool gate_passed(const StoredRun& run) {
+    return std::none_of(run.rows.begin(), run.rows.end(), [&](const ResultRow* row) {
+        return row->verdict == "slo-violated" || (row->verdict == "regressed" && gated(run, *row));
+    });
+}
+
+bool shares_a_key(const StoredRun& run, const StoredRun& other) {
+    std::set<std::string> keys;
+    for (const ResultRow* row : other.rows) {
+        keys.insert(row->primary_key);
+    }
+    return std::any_of(run.rows.begin(), run.rows.end(),
+                       [&](const ResultRow* row) { return keys.count(row->primary_key) > 0; });
 }
 
 std::vector<std::string> run_ids_in_order(const std::vector<ResultRow>& rows) {
     std::vector<std::string> ids;
     for (const ResultRow& row : rows) {
-        if (ids.empty() || ids.back() != row.run_id) {
-            if (std::find(ids.begin(), ids.end(), row.run_id) == ids.end()) {
-                ids.push_back(row.run_id);
-            }
+        if (std::find(ids.begin(), ids.end(), row.run_id) == ids.end()) {
+            ids.push_back(row.run_id);
         }
     }
     return ids;
+}
+
+report::Verdict to_report(stats::Verdict verdict) {
+    switch (verdict) {
+    case stats::Verdict::regressed:
+        return report::Verdict::regressed;
+    case stats::Verdict::improved:
+        return report::Verdict::improved;
+    case stats::Verdict::unchanged:
+        return report::Verdict::unchanged;
+    case stats::Verdict::inconclusive:
+        break;
+    }
+    return report::Verdict::inconclusive;
 }
 
 } // namespace
@@ -75,43 +216,35 @@ int run_compare(const CompareOptions& options) {
     if (ids.empty()) {
         throw Error(ErrorKind::usage, fmt::format("{} holds no runs", location.file.string()));
     }
-    const auto rows_of = [&](const std::string& id) {
-        std::vector<const ResultRow*> rows;
-        for (const ResultRow& row : read.rows) {
-            if (row.run_id == id) {
-                rows.push_back(&row);
-            }
-        }
-        return rows;
-    };
+    std::vector<std::string> warnings = read.warnings;
 
-    const std::string candidate = options.candidate == "latest" ? ids.back() : options.candidate;
-    const auto candidate_at = std::find(ids.begin(), ids.end(), candidate);
+    const std::string candidate_id = options.candidate == "latest" ? ids.back() : options.candidate;
+    const auto candidate_at = std::find(ids.begin(), ids.end(), candidate_id);
     if (candidate_at == ids.end()) {
-        throw Error(ErrorKind::usage, fmt::format("--candidate {}: no such run in {}", candidate,
+        throw Error(ErrorKind::usage, fmt::format("--candidate {}: no such run in {}", candidate_id,
                                                   location.file.string()));
     }
-    std::optional<std::string> baseline;
+    const StoredRun candidate = load_run(location, read.rows, candidate_id, warnings);
+
+    std::optional<StoredRun> baseline;
     if (std::find(ids.begin(), ids.end(), options.baseline) != ids.end()) {
-        baseline = options.baseline;
+        baseline = load_run(location, read.rows, options.baseline, warnings);
     } else {
-        // latest-pass: the newest earlier run with nothing regressed; otherwise a ref name or
-        // commit prefix: the newest earlier run whose B was that ref.
+        // latest-pass: the newest earlier run, sharing a key with the candidate, whose gate
+        // passed; otherwise a ref name or commit prefix: the newest earlier run whose B was it.
         for (auto it = std::make_reverse_iterator(candidate_at); it != ids.rend(); ++it) {
-            const std::vector<const ResultRow*> rows = rows_of(*it);
+            std::vector<std::string> run_warnings;
+            StoredRun run = load_run(location, read.rows, *it, run_warnings);
             const bool matches =
                 options.baseline == "latest-pass"
-                    ? std::none_of(rows.begin(), rows.end(),
-                                   [](const ResultRow* r) {
-                                       return r->verdict == "regressed" ||
-                                              r->verdict == "slo-violated";
-                                   })
-                    : std::any_of(rows.begin(), rows.end(), [&](const ResultRow* r) {
+                    ? shares_a_key(run, candidate) && gate_passed(run)
+                    : std::any_of(run.rows.begin(), run.rows.end(), [&](const ResultRow* r) {
                           return r->ref_b == options.baseline ||
                                  r->commit_b.rfind(options.baseline, 0) == 0;
                       });
             if (matches) {
-                baseline = *it;
+                warnings.insert(warnings.end(), run_warnings.begin(), run_warnings.end());
+                baseline = std::move(run);
                 break;
             }
         }
@@ -120,20 +253,20 @@ int run_compare(const CompareOptions& options) {
         throw Error(ErrorKind::usage,
                     fmt::format("--baseline {}: no earlier run in {} matches", options.baseline,
                                 location.file.string()),
-                    "give a run id, a ref or commit that was a B, or latest-pass");
+                    "give a run id, a ref or commit that was a B, or latest-pass (the newest "
+                    "earlier run whose gate passed)");
     }
 
-    double threshold = rows_of(candidate).front()->threshold_pct / 100;
+    double threshold = candidate.rows.front()->threshold_pct / 100;
     if (options.threshold) {
         threshold = threshold_from_flag(*options.threshold);
     }
     stats::Options stats_options;
     stats_options.threshold = threshold;
+    stats_options.multiplicity = stats::Multiplicity::holm;
 
-    const auto base_series = b_series(location, *baseline);
-    const auto cand_series = b_series(location, candidate);
     std::map<std::string, const ResultRow*> base_rows;
-    for (const ResultRow* row : rows_of(*baseline)) {
+    for (const ResultRow* row : baseline->rows) {
         base_rows[row->primary_key] = row;
     }
 
@@ -141,21 +274,32 @@ int run_compare(const CompareOptions& options) {
     report.run_id = "compare-" + new_run_id();
     report.timestamp = utc_timestamp();
     report.paired = false;
-    const ResultRow& first = *rows_of(candidate).front();
-    const ResultRow& base_first = *base_rows.begin()->second;
-    report.ref_a = fmt::format("{} (run {})", base_first.ref_b, *baseline);
+    const ResultRow& first = *candidate.rows.front();
+    const ResultRow& base_first = *baseline->rows.front();
+    report.ref_a = fmt::format("{} (run {})", base_first.ref_b, baseline->id);
     report.commit_a = base_first.commit_b;
-    report.ref_b = fmt::format("{} (run {})", first.ref_b, candidate);
+    report.ref_b = fmt::format("{} (run {})", first.ref_b, candidate.id);
     report.commit_b = first.commit_b;
     report.threshold_pct = threshold * 100;
+    report.confidence = stats_options.confidence;
     report.host = host_name();
     report.abtool_version = ABTOOL_VERSION;
-    report.interval_note = "unpaired: bootstrap interval of the ratio of B medians; p: "
-                           "Mann-Whitney U";
-    report.warnings = read.warnings;
-    report.warnings.push_back("unpaired comparison of two stored runs: drift between them is "
-                              "not cancelled as in a paired run");
-    for (const ResultRow* row : rows_of(candidate)) {
+
+    for (const StoredRun* run : std::initializer_list<const StoredRun*>{&*baseline, &candidate}) {
+        if (!run->has_samples) {
+            warnings.push_back(fmt::format(
+                "run {} has no samples.jsonl{}: only its stored medians are available, so its "
+                "rows are compared by the delta of medians and are inconclusive (no raw samples: "
+                "cannot test)",
+                run->id, location.runs_dir ? "" : " (not inside the repository that ran it)"));
+        }
+    }
+    warnings.push_back("unpaired comparison of two stored runs: drift between them is not "
+                       "cancelled as in a paired run");
+
+    // Tested rows per group (0 gated, 1 informational), for Holm's correction within each.
+    std::vector<std::size_t> tested[2];
+    for (const ResultRow* row : candidate.rows) {
         auto base = base_rows.find(row->primary_key);
         if (base == base_rows.end()) {
             continue;
@@ -169,33 +313,67 @@ int run_compare(const CompareOptions& options) {
         out.unit = row->unit;
         out.direction =
             row->direction == "higher" ? stats::Direction::higher : stats::Direction::lower;
-        out.gated = true;
-        const SeriesKey key{row->workload, row->case_name, row->metric};
-        if (base_series && cand_series && base_series->count(key) && cand_series->count(key)) {
-            out.a_values = base_series->at(key);
-            out.b_values = cand_series->at(key);
+        out.gated = gated(candidate, *row);
+        const SeriesKey key = key_of(*row);
+        const auto base_series = baseline->b_series.find(key);
+        const auto cand_series = candidate.b_series.find(key);
+        if (base_series != baseline->b_series.end() && cand_series != candidate.b_series.end()) {
+            out.a_values = base_series->second;
+            out.b_values = cand_series->second;
             out.comparison =
                 stats::compare_unpaired(out.a_values, out.b_values, out.direction, stats_options);
+            if (out.comparison.interval != stats::IntervalMethod::none) {
+                tested[out.gated ? 0 : 1].push_back(report.rows.size());
+            }
         } else {
-            out.comparison.a = stats::describe(std::vector<double>{base->second->b_median});
-            out.comparison.b = stats::describe(std::vector<double>{row->b_median});
-            out.comparison.reason = "raw samples of a run are gone (.abtool/runs): only medians "
-                                    "remain, too little for an interval";
+            stats::Comparison& c = out.comparison;
+            c.a = stats::describe(std::vector<double>{base->second->b_median});
+            c.b = stats::describe(std::vector<double>{row->b_median});
+            c.delta_pct = (row->b_median / base->second->b_median - 1) * 100;
+            c.hl_delta_pct = c.delta_pct;
+            c.p_value = c.p_adjusted = std::nan("");
+            c.verdict = stats::Verdict::inconclusive;
+            c.reason = "no raw samples: cannot test";
+            c.warnings.push_back(
+                std::isfinite(c.delta_pct)
+                    ? fmt::format("no raw samples: cannot test; stored medians {:.4g} -> {:.4g} "
+                                  "{} ({:+.2f}%)",
+                                  base->second->b_median, row->b_median, row->unit, c.delta_pct)
+                    : std::string("no raw samples: cannot test; a stored median is missing"));
         }
-        out.verdict =
-            out.comparison.verdict == stats::Verdict::regressed   ? report::Verdict::regressed
-            : out.comparison.verdict == stats::Verdict::improved  ? report::Verdict::improved
-            : out.comparison.verdict == stats::Verdict::unchanged ? report::Verdict::unchanged
-                                                                  : report::Verdict::inconclusive;
         report.rows.push_back(std::move(out));
     }
     if (report.rows.empty()) {
         throw Error(ErrorKind::usage,
-                    fmt::format("runs {} and {} share no primary key", *baseline, candidate));
+                    fmt::format("runs {} and {} share no primary key", baseline->id, candidate.id));
     }
+    for (const auto& group : tested) {
+        std::vector<double> p_values;
+        for (std::size_t index : group) {
+            p_values.push_back(report.rows[index].comparison.p_value);
+        }
+        const std::vector<double> adjusted =
+            stats::detail::adjust_p_values(p_values, stats_options.multiplicity);
+        for (std::size_t j = 0; j < group.size(); ++j) {
+            report::Row& row = report.rows[group[j]];
+            row.comparison.p_adjusted = adjusted[j];
+            stats::detail::decide(row.comparison, row.direction, stats_options);
+        }
+    }
+    for (report::Row& row : report.rows) {
+        row.verdict = to_report(row.comparison.verdict);
+    }
+    const bool any_tested = !tested[0].empty() || !tested[1].empty();
+    report.interval_note =
+        any_tested ? fmt::format("unpaired: {:.0f}% bootstrap intervals of the ratio of B "
+                                 "medians; p: Mann-Whitney U, Holm-adjusted across the compared "
+                                 "cases (gated and informational metrics apart)",
+                                 stats_options.confidence * 100)
+                   : "unpaired, no raw samples: delta of stored medians only, not tested";
+    report.warnings = std::move(warnings);
     report.rounds = report.rows.front().b_values.size();
     std::fprintf(stdout, "compare (unpaired): baseline run %s vs candidate run %s\n",
-                 baseline->c_str(), candidate.c_str());
+                 baseline->id.c_str(), candidate.id.c_str());
     return conclude(report, options.outputs, options.strict, {});
 }
 

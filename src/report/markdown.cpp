@@ -71,7 +71,9 @@ std::string MarkdownExporter::serialize(const Report& report) const {
                            : std::string());
     std::string details;
     if (!report.interval_note.empty()) {
-        details += "- " + report.interval_note + "; p: Wilcoxon signed-rank, Holm-adjusted\n";
+        // A compare report's note names its own test (Mann-Whitney, unpaired).
+        details += "- " + report.interval_note +
+                   (report.paired ? "; p: Wilcoxon signed-rank, Holm-adjusted\n" : "\n");
     }
     for (const std::string& warning : report.warnings) {
         details += "- warning: " + escape(warning) + "\n";

@@ -131,7 +131,9 @@ std::string terminal_table(const Report& report, Color color) {
         out += line(table.cells[i], table.rows[i]);
     }
     if (!report.interval_note.empty()) {
-        out += "\n" + report.interval_note + "; p: Wilcoxon signed-rank, Holm-adjusted\n";
+        // A compare report's note names its own test (Mann-Whitney, unpaired).
+        out += "\n" + report.interval_note +
+               (report.paired ? "; p: Wilcoxon signed-rank, Holm-adjusted\n" : "\n");
     }
     for (const Row* row : table.rows) {
         if (row->slo) {
