@@ -1,13 +1,68 @@
-// The post-mortem commands on a real history: two runs of the real binary, then `abtool
-// compare` (unpaired, stored runs) and `abtool history` read results.csv and the run samples.
+// The post-mortem commands through the real binary: on a real history (two runs of the binary,
+// then `abtool compare` and `abtool history` on its results.csv and run samples), and on the
+// committed fixtures in tests/fixtures/results/ (make_fixtures.py says what shapes they hold):
+// history.csv without run directories (stored medians only) and gate/ with samples.jsonl.
 #include "tests/support/shell.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_repo.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <regex>
+#include <sstream>
 
 namespace abtool::testing {
 namespace {
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        lines.push_back(line);
+    }
+    return lines;
+}
+
+// The terminal table's row for workload/case/metric ("-" for no case), or "" when absent.
+std::string table_row(const std::string& output, const std::string& workload,
+                      const std::string& case_name, const std::string& metric) {
+    for (const std::string& line : lines_of(output)) {
+        std::istringstream cells(line);
+        std::string first;
+        cells >> first;
+        const std::string after_workload = first == workload ? line.substr(workload.size()) : "";
+        const auto case_at = after_workload.find_first_not_of(' ');
+        if (case_at == std::string::npos ||
+            after_workload.compare(case_at, case_name.size() + 2, case_name + "  ") != 0) {
+            continue;
+        }
+        std::string rest = after_workload.substr(case_at + case_name.size());
+        rest = rest.substr(rest.find_first_not_of(' '));
+        if (rest.rfind(metric + " ", 0) == 0) {
+            return line;
+        }
+    }
+    return "";
+}
+
+// The verdict cell: the row's last word(s) ("regressed", "regressed (info)").
+std::string verdict_of(const std::string& row) {
+    static const std::regex verdict(
+        R"(\s(regressed|improved|unchanged|inconclusive|slo-violated)( \(info\))?$)");
+    std::smatch match;
+    return std::regex_search(row, match, verdict) ? match.str(0).substr(1) : "<no row>";
+}
+
+// "compare (unpaired): baseline run X vs candidate run Y" -> X.
+std::string baseline_of(const std::string& output) {
+    static const std::regex line(R"(baseline run (\S+) vs candidate run)");
+    std::smatch match;
+    return std::regex_search(output, match, line) ? match.str(1) : "<none>";
+}
 
 std::string program(long iterations) {
     return "int main(void) { volatile unsigned long x = 0; for (long i = 0; i < " +
@@ -50,19 +105,272 @@ TEST_F(PostMortem, CompareStoredRuns_IsUnpairedAndFindsTheRegression_HistoryShow
     const ShellResult compare = abtool("compare --baseline v1 --candidate latest");
     EXPECT_EQ(compare.status, 1) << compare.output;
     EXPECT_NE(compare.output.find("unpaired"), std::string::npos) << compare.output;
-    EXPECT_NE(compare.output.find("regressed"), std::string::npos) << compare.output;
+    EXPECT_EQ(verdict_of(table_row(compare.output, "spin", "-", "wall_ms")), "regressed")
+        << compare.output;
+    EXPECT_NE(compare.output.find("gate FAILED: 1 regressed"), std::string::npos) << compare.output;
 
+    // latest-pass is the v1 run (the first row's run id), and the regression is still found.
+    const std::string results = read_file(m_repo.root() / "results.csv");
+    const std::size_t first_row = results.find('\n') + 1;
+    const std::string v1_run = results.substr(first_row, results.find(',', first_row) - first_row);
     const ShellResult same = abtool("compare --baseline latest-pass --candidate latest --strict");
-    EXPECT_EQ(same.status, 1) << "latest-pass is the v1 run: still a regression\n" << same.output;
+    EXPECT_EQ(same.status, 1) << same.output;
+    EXPECT_EQ(baseline_of(same.output), v1_run) << same.output;
+    EXPECT_EQ(verdict_of(table_row(same.output, "spin", "-", "wall_ms")), "regressed")
+        << same.output;
 
     const ShellResult history = abtool("history --workload spin --metric wall_ms");
     EXPECT_EQ(history.status, 0) << history.output;
     EXPECT_NE(history.output.find("spin wall_ms"), std::string::npos) << history.output;
-    EXPECT_NE(history.output.find("regressed"), std::string::npos) << history.output;
+    const auto history_lines = lines_of(history.output);
+    EXPECT_EQ(std::count_if(history_lines.begin(), history_lines.end(),
+                            [](const std::string& line) {
+                                return line.find(" regressed") != std::string::npos;
+                            }),
+              1)
+        << "one run line, the v2 run's, is regressed\n"
+        << history.output;
 
     EXPECT_EQ(abtool("history").status, 2);
     EXPECT_EQ(abtool("history --workload nope").status, 2);
     EXPECT_EQ(abtool("compare --baseline no-such-run").status, 2);
+}
+
+// "(+15.06%)", as compare's notes print a delta.
+std::string percent(double delta_pct) {
+    char text[32];
+    std::snprintf(text, sizeof text, "(%+.2f%%)", delta_pct);
+    return text;
+}
+
+const std::filesystem::path k_fixtures =
+    std::filesystem::path(ABTOOL_SOURCE_DIR) / "tests" / "fixtures" / "results";
+const std::string k_run_5 = "20261101T130000Z-a00005";
+const std::string k_run_6 = "20261101T140000Z-a00006";
+const std::string k_run_7 = "20261101T150000Z-a00007";
+const std::string k_run_8 = "20261101T160000Z-a00008";
+const std::string k_run_9 = "20261101T170000Z-a00009";
+
+// history.csv's B median of a row without quoted fields.
+double fixture_b_median(const std::string& run_id, const std::string& case_metric) {
+    for (const std::string& line : lines_of(read_file(k_fixtures / "history.csv"))) {
+        if (line.rfind(run_id, 0) == 0 && line.find(case_metric) != std::string::npos) {
+            std::vector<std::string> fields;
+            std::istringstream in(line);
+            for (std::string field; std::getline(in, field, ',');) {
+                fields.push_back(field);
+            }
+            return std::stod(fields.at(17));
+        }
+    }
+    throw std::runtime_error("no fixture row " + run_id + " " + case_metric);
+}
+
+// Blocks of `abtool history` output, one per key: its header line and its run lines.
+std::vector<std::vector<std::string>> history_blocks(const std::string& output) {
+    std::vector<std::vector<std::string>> blocks;
+    for (const std::string& line : lines_of(output)) {
+        if (line.rfind("pk_", 0) == 0) {
+            blocks.push_back({line});
+        } else if (!blocks.empty() && line.rfind("  ", 0) == 0) {
+            blocks.back().push_back(line);
+        }
+    }
+    return blocks;
+}
+
+class Fixtures : public ::testing::Test {
+protected:
+    // Outside any repository: only --results says where the history is, and no run directory
+    // can be found.
+    ShellResult abtool(const std::string& args) const {
+        return shell("cd " + quote(m_dir.path().string()) + " && CI=true " + quote(ABTOOL_BINARY) +
+                     " " + args + " 2>&1");
+    }
+    std::string history_csv() const { return quote((k_fixtures / "history.csv").string()); }
+
+    TempDir m_dir;
+};
+
+TEST_F(Fixtures, History_FlagsTheKnownStep_NotTheFlatKeyOrAOneRunSpike) {
+    const ShellResult hotpath =
+        abtool("history --results " + history_csv() + " --workload hotpath --metric real_time");
+    ASSERT_EQ(hotpath.status, 0) << hotpath.output;
+    const auto blocks = history_blocks(hotpath.output);
+    ASSERT_EQ(blocks.size(), 2u) << hotpath.output;
+    for (const auto& block : blocks) {
+        ASSERT_EQ(block.size(), 11u) << "header, sparkline, nine runs\n" << hotpath.output;
+        std::vector<std::string> flagged;
+        for (const std::string& line : block) {
+            if (line.find("<- ") != std::string::npos) {
+                flagged.push_back(line);
+            }
+        }
+        if (block[0].find("BM_RoundTrip/inproc real_time") != std::string::npos) {
+            ASSERT_EQ(flagged.size(), 1u) << hotpath.output;
+            EXPECT_NE(flagged[0].find(k_run_6), std::string::npos) << flagged[0];
+            EXPECT_NE(flagged[0].find("<- step +1"), std::string::npos) << flagged[0];
+        } else {
+            EXPECT_NE(block[0].find("BM_Copy<std::vector<int>, 64> real_time"), std::string::npos)
+                << block[0];
+            EXPECT_TRUE(flagged.empty()) << hotpath.output;
+            // Run 7 has no B median: a gap in the sparkline, not a broken scale.
+            EXPECT_NE(block[1].find("·"), std::string::npos) << block[1];
+        }
+    }
+
+    // Run 4's wall time is 20% above the others, four times its 5% threshold, but only once.
+    const ShellResult spin =
+        abtool("history --results " + history_csv() + " --workload spin --metric wall_ms");
+    ASSERT_EQ(spin.status, 0) << spin.output;
+    EXPECT_EQ(spin.output.find("<- "), std::string::npos) << spin.output;
+    EXPECT_NE(spin.output.find("regressed"), std::string::npos) << spin.output;
+
+    // The same key by --key.
+    const std::string key = blocks[0][0].substr(0, blocks[0][0].find(' '));
+    const ShellResult by_key = abtool("history --results " + history_csv() + " --key " + key);
+    EXPECT_EQ(by_key.status, 0) << by_key.output;
+    EXPECT_EQ(history_blocks(by_key.output).size(), 1u) << by_key.output;
+}
+
+TEST_F(Fixtures, CompareWithoutRawSamples_DeltaOfMediansIsInconclusive_StrictFails) {
+    const std::string args =
+        "compare --results " + history_csv() + " --baseline " + k_run_5 + " --candidate " + k_run_6;
+    const ShellResult compare = abtool(args);
+    EXPECT_EQ(compare.status, 0) << "inconclusive passes without --strict\n" << compare.output;
+    EXPECT_NE(compare.output.find("only its stored medians are available"), std::string::npos)
+        << compare.output;
+    const std::string row =
+        table_row(compare.output, "hotpath", "BM_RoundTrip/inproc", "real_time");
+    EXPECT_EQ(verdict_of(row), "inconclusive") << compare.output;
+    // Gated-ness by the runners' rule (no plan, no samples): Google Benchmark's real_time gates,
+    // its cpu_time does not.
+    EXPECT_EQ(verdict_of(table_row(compare.output, "hotpath", "BM_RoundTrip/inproc", "cpu_time")),
+              "inconclusive (info)")
+        << compare.output;
+    EXPECT_EQ(verdict_of(table_row(compare.output, "spin", "-", "user_ms")), "inconclusive (info)")
+        << compare.output;
+    EXPECT_EQ(verdict_of(table_row(compare.output, "spin", "-", "wall_ms")), "inconclusive")
+        << compare.output;
+    const double expected = (fixture_b_median(k_run_6, ",BM_RoundTrip/inproc,real_time,") /
+                                 fixture_b_median(k_run_5, ",BM_RoundTrip/inproc,real_time,") -
+                             1) *
+                            100;
+    const std::string note = "note: hotpath/BM_RoundTrip/inproc real_time: no raw samples: cannot "
+                             "test; stored medians ";
+    const auto note_lines = lines_of(compare.output);
+    const auto note_line = std::find_if(note_lines.begin(), note_lines.end(),
+                                        [&](const auto& l) { return l.rfind(note, 0) == 0; });
+    ASSERT_NE(note_line, note_lines.end()) << compare.output;
+    EXPECT_GT(expected, 10) << "the fixture's step is +15%";
+    EXPECT_NE(note_line->find(" ns " + percent(expected)), std::string::npos)
+        << *note_line << " vs " << percent(expected);
+    EXPECT_NE(compare.output.find("gate passed: 0 regressed"), std::string::npos) << compare.output;
+
+    const ShellResult strict = abtool(args + " --strict");
+    EXPECT_EQ(strict.status, 1) << strict.output;
+    EXPECT_NE(strict.output.find("gate FAILED: 0 regressed, 0 improved, 0 unchanged, 3 "
+                                 "inconclusive"),
+              std::string::npos)
+        << "the three gated rows fail --strict as inconclusive\n"
+        << strict.output;
+}
+
+TEST_F(Fixtures, LatestPass_IsTheLatestRunWhoseGatePassed) {
+    // Run 8 regressed only in cpu_time, which does not gate: its gate passed.
+    const ShellResult from_9 = abtool("compare --results " + history_csv());
+    EXPECT_EQ(from_9.status, 0) << from_9.output;
+    EXPECT_EQ(baseline_of(from_9.output), k_run_8) << from_9.output;
+    // Run 6 regressed in real_time, which gates: from run 7, latest-pass is run 5.
+    const ShellResult from_7 = abtool("compare --results " + history_csv() + " --candidate " +
+                                      k_run_7 + " --baseline latest-pass");
+    EXPECT_EQ(from_7.status, 0) << from_7.output;
+    EXPECT_EQ(baseline_of(from_7.output), k_run_5) << from_7.output;
+    EXPECT_EQ(abtool("compare --results " + history_csv() + " --candidate nope").status, 2);
+}
+
+class GateFixture : public ::testing::Test {
+protected:
+    GateFixture() : m_repo(m_dir / "repo") {
+        m_repo.write("README", "x\n");
+        m_repo.commit("init");
+        std::filesystem::copy_file(k_fixtures / "gate" / "results.csv",
+                                   m_repo.root() / "results.csv");
+        std::filesystem::create_directories(m_repo.root() / ".abtool");
+        std::filesystem::copy(k_fixtures / "gate" / "runs", m_repo.root() / ".abtool" / "runs",
+                              std::filesystem::copy_options::recursive);
+    }
+
+    ShellResult abtool(const std::string& args) const {
+        return shell("cd " + quote(m_repo.root().string()) + " && CI=true " + quote(ABTOOL_BINARY) +
+                     " " + args + " 2>&1");
+    }
+
+    TempDir m_dir;
+    TestRepo m_repo;
+};
+
+const std::string k_g1 = "20261102T100000Z-g1";
+const std::string k_g2 = "20261102T110000Z-g2";
+const std::string k_g3 = "20261102T120000Z-g3";
+
+TEST_F(GateFixture, InformationalRegression_DoesNotFailCompare) {
+    const ShellResult compare = abtool("compare --baseline " + k_g1 + " --candidate " + k_g2 +
+                                       " --markdown " + quote((m_dir / "c.md").string()));
+    EXPECT_EQ(compare.status, 0) << compare.output;
+    EXPECT_EQ(verdict_of(table_row(compare.output, "spin", "-", "user_ms")), "regressed (info)")
+        << compare.output;
+    EXPECT_EQ(verdict_of(table_row(compare.output, "spin", "-", "wall_ms")), "unchanged")
+        << compare.output;
+    EXPECT_NE(compare.output.find("gate passed: 0 regressed"), std::string::npos) << compare.output;
+    // The report names its own test, and only that one.
+    EXPECT_NE(compare.output.find("p: Mann-Whitney U, Holm-adjusted"), std::string::npos)
+        << compare.output;
+    EXPECT_EQ(compare.output.find("Wilcoxon signed-rank"), std::string::npos) << compare.output;
+    const std::string markdown = read_file(m_dir / "c.md");
+    EXPECT_NE(markdown.find("Mann-Whitney U"), std::string::npos) << markdown;
+    EXPECT_EQ(markdown.find("Wilcoxon signed-rank"), std::string::npos) << markdown;
+}
+
+TEST_F(GateFixture, GatedRegression_FailsCompare_PValuesHolmAdjustedPerGroup) {
+    const std::filesystem::path json_file = m_dir / "c.json";
+    const ShellResult compare = abtool("compare --baseline " + k_g1 + " --candidate " + k_g3 +
+                                       " --json " + quote(json_file.string()));
+    EXPECT_EQ(compare.status, 1) << compare.output;
+    EXPECT_EQ(verdict_of(table_row(compare.output, "spin", "-", "wall_ms")), "regressed")
+        << compare.output;
+    EXPECT_EQ(verdict_of(table_row(compare.output, "hotpath", "BM_A", "real_time")), "unchanged")
+        << compare.output;
+
+    const nlohmann::json report = nlohmann::json::parse(read_file(json_file));
+    std::vector<std::pair<double, double>> p[2]; // (raw, adjusted) of gated, informational rows
+    for (const nlohmann::json& row : report.at("rows")) {
+        p[row.at("gated").get<bool>() ? 0 : 1].emplace_back(row.at("p_value").get<double>(),
+                                                            row.at("p_adjusted").get<double>());
+    }
+    ASSERT_EQ(p[0].size(), 3u); // wall_ms, BM_A and BM_B real_time
+    ASSERT_EQ(p[1].size(), 2u); // user_ms, BM_A cpu_time
+    for (auto& group : p) {
+        std::sort(group.begin(), group.end());
+        const double m = static_cast<double>(group.size());
+        // Holm: the smallest p is multiplied by the group's size, and adjusted values never
+        // fall below the raw ones.
+        EXPECT_NEAR(group[0].second, std::min(1.0, m * group[0].first), 1e-12 + 1e-9 * m);
+        for (const auto& [raw, adjusted] : group) {
+            EXPECT_GE(adjusted, raw);
+        }
+    }
+}
+
+TEST_F(GateFixture, LatestPass_SkipsOnlyRunsWhoseGateFailed) {
+    // g2's only regression is informational (user_ms): its gate passed, so it is g3's baseline.
+    const ShellResult compare = abtool("compare --candidate latest");
+    EXPECT_EQ(baseline_of(compare.output), k_g2) << compare.output;
+    EXPECT_EQ(compare.status, 1) << compare.output;
+    EXPECT_EQ(verdict_of(table_row(compare.output, "spin", "-", "wall_ms")), "regressed")
+        << compare.output;
+    EXPECT_EQ(verdict_of(table_row(compare.output, "spin", "-", "user_ms")), "improved (info)")
+        << compare.output;
 }
 
 } // namespace
