@@ -157,12 +157,14 @@ report::Report analyze_records(const Plan& plan, const Config& config,
     const std::size_t rounds_done = completed_rounds(plan, records);
     std::map<Key, Series> grouped;
     std::map<std::pair<std::string, Side>, int> errors;
+    std::map<std::pair<std::string, Side>, std::string> last_error; // shown in the warnings
     for (const SampleRecord& record : records) {
         if (record.round == 0 || record.round > rounds_done) {
             continue; // warm-up, or a round cut short by an interrupt
         }
         if (record.error) {
             ++errors[{record.workload, record.side}];
+            last_error[{record.workload, record.side}] = *record.error;
             continue;
         }
         Series& series = grouped[{record.workload, record.case_name, record.metric}];
@@ -281,20 +283,30 @@ report::Report analyze_records(const Plan& plan, const Config& config,
     std::vector<std::string> b_failures;
     for (const auto& [key, count] : errors) {
         const auto& [name, side] = key;
+        // Why, on one line and short: the full message (stderr tail) is in samples.jsonl.
+        std::string why = last_error[key];
+        for (char& c : why) {
+            c = c == '\n' || c == '\r' ? ' ' : c;
+        }
+        if (why.size() > 160) {
+            why = why.substr(0, 157) + "...";
+        }
         const auto config_it = workloads.find(name);
         const bool counted_by_slo =
             config_it != workloads.end() && config_it->second->slo.error_rate_max.has_value();
         if (side == Side::b && count > failed_runs_of(name, Side::a) && !counted_by_slo) {
             b_failures.push_back(fmt::format(
                 "B FAILED {} of {} measured run(s) of workload '{}' (A failed {}); failed runs do "
-                "not fail the gate{}: their errors are in samples.jsonl",
+                "not fail the gate{}: their errors are in samples.jsonl; the last: {}",
                 count, rounds_done, name, failed_runs_of(name, Side::a),
                 config_it != workloads.end() && config_it->second->kind == "publish"
                     ? " unless [workload.slo] error_rate_max is set"
-                    : ""));
+                    : "",
+                why));
         } else {
-            report.warnings.push_back(fmt::format("workload '{}' failed {} measured run(s) on {}",
-                                                  name, count, side == Side::a ? "A" : "B"));
+            report.warnings.push_back(
+                fmt::format("workload '{}' failed {} measured run(s) on {}; the last: {}", name,
+                            count, side == Side::a ? "A" : "B", why));
         }
     }
     report.warnings.insert(report.warnings.begin(), b_failures.begin(), b_failures.end());

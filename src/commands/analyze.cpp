@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace abtool {
 
 int run_analyze(const AnalyzeOptions& options) {
@@ -21,7 +23,13 @@ int run_analyze(const AnalyzeOptions& options) {
     report::check_output_paths(options.outputs);
     const Plan plan =
         plan_from_json(read_json_file(run_dir / "plan.json"), (run_dir / "plan.json").string());
-    const Config config = parse_config(plan.config_text, plan.config_file);
+    Config config = parse_config(plan.config_text, plan.config_file);
+    // The run measured the plan's workloads only (--workload selects some): SLOs and rows of the
+    // others would judge workloads that never ran.
+    std::erase_if(config.workloads, [&](const WorkloadConfig& workload) {
+        return std::find(plan.workloads.begin(), plan.workloads.end(), workload.workload.name) ==
+               plan.workloads.end();
+    });
     const SamplesFile samples = read_samples(run_dir / "samples.jsonl");
 
     AnalysisSettings settings;

@@ -183,19 +183,37 @@ TEST_F(EndToEnd, Current_SeesUncommittedChange_AndLeavesTheTreeAlone) {
 
 TEST_F(EndToEnd, Analyze_ReproducesTheRunsVerdicts) {
     m_repo.write("app.c", program(60'000'000)); // +50% loop work
+    // A second workload the run leaves out (--workload spin): its SLO must not reach analyze.
+    m_repo.write("abtool.toml", config(10) + "[[workload]]\n"
+                                             "name = \"never\"\n"
+                                             "kind = \"publish\"\n"
+                                             "server = [\"./no-such-server\", \"{port}\"]\n"
+                                             "[workload.slo]\n"
+                                             "p99_ms = 0.001\n");
     m_repo.commit("v2");
     m_repo.tag("v2");
     // Whatever this run concludes (a sanitizer build on a busy machine may leave it
     // inconclusive), analyze must conclude the same from the stored files alone.
-    const ShellResult run = abtool("--ref-a v1 --ref-b v2 --rounds 10");
+    const std::filesystem::path run_json = m_dir / "run.json";
+    const std::filesystem::path analyze_json = m_dir / "analyze.json";
+    const ShellResult run = abtool("--ref-a v1 --ref-b v2 --rounds 10 --workload spin --json " +
+                                   quote(run_json.string()));
     ASSERT_TRUE(run.status == 0 || run.status == 1) << run.output;
     const std::filesystem::path run_dir = only_run_dir();
     EXPECT_TRUE(std::filesystem::exists(run_dir / "plan.json"));
     EXPECT_TRUE(std::filesystem::exists(run_dir / "samples.jsonl"));
     const std::string summary = read_file(run_dir / "summary.json");
 
-    const ShellResult analyze = abtool("analyze " + quote(run_dir.string()));
+    const ShellResult analyze =
+        abtool("analyze " + quote(run_dir.string()) + " --json " + quote(analyze_json.string()));
     EXPECT_EQ(analyze.status, run.status) << analyze.output;
+    EXPECT_EQ(analyze.output.find("'never'"), std::string::npos) << analyze.output;
+    // The same verdicts, numbers and all (the bootstrap is seeded from the plan).
+    const nlohmann::json from_run = nlohmann::json::parse(read_file(run_json));
+    const nlohmann::json from_analyze = nlohmann::json::parse(read_file(analyze_json));
+    ASSERT_FALSE(from_run.at("rows").empty());
+    EXPECT_EQ(from_analyze.at("rows"), from_run.at("rows"));
+    EXPECT_EQ(from_analyze.at("gate"), from_run.at("gate"));
     // analyze rewrites nothing in the run directory, and its table matches the run's.
     EXPECT_EQ(read_file(run_dir / "summary.json"), summary);
     const auto table_line = [](const std::string& output) {
