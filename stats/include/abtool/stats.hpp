@@ -48,7 +48,8 @@ struct Options {
     std::uint64_t seed = 1; // bootstrap generator seed
     Multiplicity multiplicity = Multiplicity::holm;
     int looks = 1; // adaptive rounds: this analysis is one of `looks` planned looks at the
-                   // data; the error rate is spent across them (see adaptive.hpp)
+                   // data; alpha is split evenly across them (Bonferroni over looks, verdict.cpp;
+                   // see planned_looks below)
 };
 
 struct PairedInput {
@@ -82,8 +83,9 @@ Comparison compare_paired(const PairedInput& input, const Options& options);
 // All cases of one run, with options.multiplicity applied across them.
 std::vector<Comparison> compare_paired_all(std::span<const PairedInput> inputs,
                                            const Options& options);
-// Without pairs (stored baselines against a later run): Mann-Whitney U and a bootstrap interval
-// of the ratio of medians.
+// Without pairs (stored baselines against a later run): Mann-Whitney U (exact for small samples
+// without ties), the two-sample Hodges-Lehmann shift of the logs (hl_delta_pct) and a BCa
+// bootstrap interval of the ratio of medians, which the verdict uses.
 Comparison compare_unpaired(std::span<const double> a, std::span<const double> b,
                             Direction direction, const Options& options);
 
