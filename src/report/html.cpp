@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 
 namespace abtool::report {
 
@@ -14,9 +15,18 @@ namespace {
 
 constexpr double k_width = 420, k_height = 120, k_pad = 24;
 
+// Every number written into an SVG attribute goes through here: a NaN or infinity (a failed
+// run's value, a row without an interval) would print as "nan"/"inf", which the browser rejects
+// ("Error: <circle> attribute cy: Expected length") and draws at 0 as if it were data.
+bool drawable(double value) {
+    return std::isfinite(value);
+}
+
 std::string strip_plot(const Row& row) {
-    std::vector<double> all = row.a_values;
-    all.insert(all.end(), row.b_values.begin(), row.b_values.end());
+    std::vector<double> all;
+    for (const std::vector<double>* values : {&row.a_values, &row.b_values}) {
+        std::copy_if(values->begin(), values->end(), std::back_inserter(all), drawable);
+    }
     if (all.empty()) {
         return "<p>no samples</p>";
     }
@@ -33,6 +43,9 @@ std::string strip_plot(const Row& row) {
           std::tuple{&row.b_values, 80.0, "#d62728", "B"}}) {
         svg += fmt::format(R"(<text x="4" y="{}" class="label">{}</text>)", y + 4, label);
         for (std::size_t i = 0; i < values->size(); ++i) {
+            if (!drawable((*values)[i])) {
+                continue; // a failed round: listed in the errors, not drawn
+            }
             svg += fmt::format(
                 R"(<circle cx="{:.1f}" cy="{:.1f}" r="3" fill="{}" fill-opacity="0.6"><title>round {}: {}</title></circle>)",
                 x((*values)[i]), y + static_cast<double>(i % 5) * 2 - 4, color, i + 1,
@@ -47,19 +60,27 @@ std::string strip_plot(const Row& row) {
 }
 
 std::string delta_plot(const Row& row, double threshold_pct) {
-    const std::vector<double>& d = row.comparison.log_ratios;
-    if (d.empty()) {
-        return "<p>no paired rounds</p>";
-    }
-    std::vector<double> pct;
-    for (double value : d) {
+    const stats::Comparison& c = row.comparison;
+    std::vector<double> pct; // per round, in round order; NaN for a round with no pair
+    for (double value : c.log_ratios) {
         pct.push_back((std::exp(value) - 1) * 100);
     }
-    const double limit =
-        std::max({threshold_pct * 1.5, std::abs(*std::max_element(pct.begin(), pct.end())),
-                  std::abs(*std::min_element(pct.begin(), pct.end())),
-                  std::abs(row.comparison.ci_low_pct), std::abs(row.comparison.ci_high_pct)}) *
-        1.1;
+    if (std::none_of(pct.begin(), pct.end(), drawable)) {
+        return "<p>no paired rounds</p>";
+    }
+    // No interval (too few rounds, or unpaired): no bar and no estimate drawn, said in words;
+    // the defaults (0, 0) would draw a confident "no change".
+    const bool interval = c.interval != stats::IntervalMethod::none && drawable(c.ci_low_pct) &&
+                          drawable(c.ci_high_pct);
+    const bool estimate = interval && drawable(c.delta_pct);
+    double limit = threshold_pct * 1.5;
+    for (double value : pct) {
+        limit = drawable(value) ? std::max(limit, std::abs(value)) : limit;
+    }
+    if (interval) {
+        limit = std::max({limit, std::abs(c.ci_low_pct), std::abs(c.ci_high_pct)});
+    }
+    limit = limit > 0 ? limit * 1.1 : 1;
     const auto y = [&](double v) {
         return k_height / 2 - v / limit * (k_height / 2 - 10);
     };
@@ -78,23 +99,35 @@ std::string delta_plot(const Row& row, double threshold_pct) {
                        y(0), y(0));
     std::string points;
     for (std::size_t i = 0; i < pct.size(); ++i) {
-        points += fmt::format("{:.1f},{:.1f} ", x(i), y(pct[i]));
+        if (drawable(pct[i])) {
+            points += fmt::format("{:.1f},{:.1f} ", x(i), y(pct[i]));
+        }
     }
     svg += fmt::format(R"(<polyline points="{}" fill="none" stroke="#555" stroke-width="1"/>)",
                        points);
     for (std::size_t i = 0; i < pct.size(); ++i) {
-        svg += fmt::format(
-            R"(<circle cx="{:.1f}" cy="{:.1f}" r="2.5" fill="#333"><title>round {}: {}</title></circle>)",
-            x(i), y(pct[i]), i + 1, format_percent(pct[i]));
+        if (drawable(pct[i])) {
+            svg += fmt::format(
+                R"(<circle cx="{:.1f}" cy="{:.1f}" r="2.5" fill="#333"><title>round {}: {}</title></circle>)",
+                x(i), y(pct[i]), i + 1, format_percent(pct[i]));
+        }
     }
     // The interval, at the right edge.
     const double bar_x = k_width - k_pad;
-    svg += fmt::format(
-        R"(<line x1="{0}" x2="{0}" y1="{1:.1f}" y2="{2:.1f}" stroke="#d62728" stroke-width="4"><title>interval [{3}, {4}]</title></line>)",
-        bar_x, y(row.comparison.ci_low_pct), y(row.comparison.ci_high_pct),
-        format_percent(row.comparison.ci_low_pct), format_percent(row.comparison.ci_high_pct));
-    svg += fmt::format(R"(<circle cx="{}" cy="{:.1f}" r="4" fill="#d62728"/>)", bar_x,
-                       y(row.comparison.delta_pct));
+    if (interval) {
+        svg += fmt::format(
+            R"(<line x1="{0}" x2="{0}" y1="{1:.1f}" y2="{2:.1f}" stroke="#d62728" stroke-width="4"><title>interval [{3}, {4}]</title></line>)",
+            bar_x, y(c.ci_low_pct), y(c.ci_high_pct), format_percent(c.ci_low_pct),
+            format_percent(c.ci_high_pct));
+    } else {
+        svg +=
+            fmt::format(R"(<text x="{}" y="14" class="axis" text-anchor="end">no interval</text>)",
+                        k_width - 4);
+    }
+    if (estimate) {
+        svg += fmt::format(R"(<circle cx="{}" cy="{:.1f}" r="4" fill="#d62728"/>)", bar_x,
+                           y(c.delta_pct));
+    }
     return svg + "</svg>";
 }
 

@@ -32,7 +32,7 @@
 //   n               integer, rounds (pairs) analysed
 //   a, b            {n, min, max, mean, median, stddev, cv_pct, p95, outliers: [index]}
 //   delta_pct       e^median(ln(b/a)) - 1, in %;  hl_delta_pct  Hodges-Lehmann estimate, in %
-//   ci_low_pct, ci_high_pct   the verdict's interval of the change, in %
+//   ci_low_pct, ci_high_pct   the verdict's interval of the change, in % (null: none)
 //   interval        which interval: "exact Wilcoxon", "BCa bootstrap", ..., "none"
 //   bootstrap_low_pct, bootstrap_high_pct, bootstrap_is_bca   the bootstrap interval, reported
 //   p_value, p_adjusted       Wilcoxon signed-rank (Mann-Whitney when unpaired); after Holm
@@ -72,6 +72,7 @@ std::string JsonExporter::serialize(const Report& report) const {
     nlohmann::json rows = nlohmann::json::array();
     for (const Row* row : worst_first(report)) {
         const stats::Comparison& c = row->comparison;
+        const bool tested = c.interval != stats::IntervalMethod::none;
         nlohmann::json order = nlohmann::json::array();
         for (stats::Order o : row->order) {
             order.push_back(o == stats::Order::ab ? "AB" : "BA");
@@ -93,8 +94,9 @@ std::string JsonExporter::serialize(const Report& report) const {
              {"b", side(c.b)},
              {"delta_pct", number(c.delta_pct)},
              {"hl_delta_pct", number(c.hl_delta_pct)},
-             {"ci_low_pct", number(c.ci_low_pct)},
-             {"ci_high_pct", number(c.ci_high_pct)},
+             // No interval: null, not the struct's 0 (a "[0, 0]" would read as certainty).
+             {"ci_low_pct", tested ? number(c.ci_low_pct) : nlohmann::json(nullptr)},
+             {"ci_high_pct", tested ? number(c.ci_high_pct) : nlohmann::json(nullptr)},
              {"interval", stats::to_string(c.interval)},
              {"bootstrap_low_pct", number(c.bootstrap_low_pct)},
              {"bootstrap_high_pct", number(c.bootstrap_high_pct)},

@@ -8,8 +8,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 
 namespace abtool::report {
 namespace {
@@ -395,6 +397,55 @@ TEST(Report, GhaBenchmark_NoRangeWithoutAnInterval) {
             << entry.dump();
     }
     EXPECT_EQ(gha[0].at("range"), "± 1.00%");
+}
+
+// A row without an interval (too few rounds) or with a failed round's NaN: the HTML draws no
+// made-up interval and writes no "nan"/"inf" into an SVG attribute (browsers reject those).
+TEST(Report, Html_NoNanOrInfInSvgAttributes_NoIntervalDrawnWithoutOne) {
+    Report report = make_report();
+    Row none = make_row("none", Verdict::inconclusive, 3);
+    none.comparison.interval = stats::IntervalMethod::none;
+    none.comparison.ci_low_pct = 0; // the struct's defaults when no interval was computed
+    none.comparison.ci_high_pct = 0;
+    none.comparison.delta_pct = std::nan("");
+    none.comparison.log_ratios = {0.01, std::nan(""), -0.02, std::log(1.03)};
+    report.rows.push_back(none);
+    Row failed = make_row("failed", Verdict::inconclusive, 1);
+    failed.a_values = {100, std::nan(""), 101};
+    failed.b_values = {std::numeric_limits<double>::infinity(), 101, 100};
+    failed.comparison.ci_low_pct = std::nan("");
+    failed.comparison.ci_high_pct = std::nan("");
+    failed.comparison.log_ratios = {0.01, std::nan(""), 0.0};
+    report.rows.push_back(failed);
+    for (Row& row : report.rows) {
+        if (row.comparison.log_ratios.empty()) {
+            row.comparison.log_ratios = {0.01, 0.02, -0.01};
+        }
+    }
+    const std::string html = HtmlExporter().serialize(report);
+    // Every attribute value: no nan or inf in any spelling.
+    std::size_t attributes = 0;
+    for (auto at = html.find("=\""); at != std::string::npos; at = html.find("=\"", at + 1)) {
+        const std::string value = html.substr(at + 2, html.find('"', at + 2) - at - 2);
+        ++attributes;
+        std::string lower = value;
+        for (char& ch : lower) {
+            ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        }
+        EXPECT_EQ(lower.find("nan"), std::string::npos) << value;
+        EXPECT_EQ(lower.find("inf"), std::string::npos) << value;
+    }
+    EXPECT_GT(attributes, 100u);
+    // Two rows without an interval: two "no interval" notes, and four interval bars for the rest.
+    EXPECT_EQ(count(html, ">no interval</text>"), 2u);
+    EXPECT_EQ(count(html, "<title>interval ["), 4u);
+    EXPECT_EQ(count(html, "<title>interval [+0.00%, +0.00%]"), 0u);
+    const nlohmann::json json = nlohmann::json::parse(JsonExporter().serialize(report));
+    for (const auto& row : json.at("rows")) {
+        if (row.at("case") == "none") {
+            EXPECT_TRUE(row.at("ci_low_pct").is_null()) << "no interval is null, not [0, 0]";
+        }
+    }
 }
 
 } // namespace
