@@ -233,8 +233,37 @@ Experiment run_experiment(const RunOptions& options) {
         ResultsStore(config.results_file).check_appendable();
         report::check_output_paths(options.outputs);
     }
-    const worktrees::ResolvedRef ref_a = repo.resolve(options.ref_a);
-    const worktrees::ResolvedRef ref_b = repo.resolve(options.ref_b);
+    // abtool's own outputs inside the repository stay as HEAD has them in CURRENT: otherwise the
+    // results.csv this run appends would make the next run's CURRENT new content to check out
+    // and build. Mirrors the files write_outputs writes.
+    std::vector<std::filesystem::path> own_outputs{config.results_file};
+    for (const auto* output :
+         {&options.outputs.json, &options.outputs.markdown, &options.outputs.html}) {
+        if (*output) {
+            own_outputs.push_back(**output);
+        }
+    }
+    for (const std::string& text : options.outputs.exports) {
+        const auto equals = text.find('=');
+        if (equals == std::string::npos) {
+            continue; // written into the run directory, under .abtool/
+        }
+        const std::string format = text.substr(0, equals);
+        const std::filesystem::path path = text.substr(equals + 1);
+        const auto with_suffix = [&](const char* suffix) {
+            return path.parent_path() / (path.stem().string() + suffix + path.extension().string());
+        };
+        if (format == "benchstat") {
+            own_outputs.insert(own_outputs.end(), {with_suffix("-a"), with_suffix("-b")});
+        } else if (format == "gha-benchmark") {
+            own_outputs.insert(own_outputs.end(), {with_suffix("-smaller-is-better"),
+                                                   with_suffix("-bigger-is-better")});
+        } else {
+            own_outputs.push_back(path);
+        }
+    }
+    const worktrees::ResolvedRef ref_a = repo.resolve(options.ref_a, own_outputs);
+    const worktrees::ResolvedRef ref_b = repo.resolve(options.ref_b, own_outputs);
 
     Plan& plan = experiment.plan;
     plan.run_id = new_run_id();
@@ -289,6 +318,12 @@ Experiment run_experiment(const RunOptions& options) {
                                                                   : worktrees::Slot::primary));
     }
     const worktrees::Worktree& checkout_b = worktree_b ? *worktree_b : worktree_a;
+    for (const worktrees::Worktree* worktree : {&worktree_a, worktree_b ? &*worktree_b : nullptr}) {
+        if (worktree != nullptr) {
+            std::fprintf(stderr, "abtool: checkout %s: %s\n", describe_ref(worktree->ref()).c_str(),
+                         worktree->checked_out_now() ? "checked out" : "reused");
+        }
+    }
     const auto planned_ref = [](const worktrees::ResolvedRef& ref,
                                 const worktrees::Worktree& worktree) {
         return PlannedRef{ref.name, ref.commit, ref.content_id,
