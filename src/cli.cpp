@@ -1,10 +1,12 @@
 #include "src/cli.hpp"
 
 #include "abtool/error.hpp"
+#include "src/host.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace abtool {
@@ -25,6 +27,41 @@ void add_outputs(CLI::App* app, OutputOptions& outputs) {
                     "FORMAT[=PATH]: gha-benchmark, bencher, benchstat, junit (repeatable)");
 }
 
+// What a run asks of the machine and the schedule, shared by run and calibrate so that an A/A
+// calibration is measured exactly like the comparison it calibrates.
+void add_measurement_options(CLI::App* app, std::optional<std::uint64_t>& seed,
+                             std::vector<int>& cpus, int& nice, bool& no_padding) {
+    app->add_option("--seed", seed, "Schedule and bootstrap seed");
+    app->add_option("--cpus", cpus, "Pin workloads to these CPUs (e.g. --cpus 1)")->delimiter(',');
+    app->add_option("--nice", nice, "Niceness added to workload processes (-20 to 19)");
+    app->add_flag("--no-env-padding", no_padding, "Do not vary the environment size between runs");
+}
+
+// Exit 2 naming the flag, before anything is checked out: a CPU abtool may not use, or a
+// negative niceness without the privilege, would otherwise fail every run of every workload.
+void check_measurement_options(const std::vector<int>& cpus, int nice) {
+    if (!cpus.empty()) {
+        const std::vector<int> allowed = allowed_cpus();
+        for (int cpu : cpus) {
+            if (std::find(allowed.begin(), allowed.end(), cpu) == allowed.end()) {
+                throw Error(
+                    ErrorKind::usage,
+                    fmt::format("--cpus: CPU {} is not one abtool may run on", cpu),
+                    fmt::format("allowed CPUs (sched_getaffinity): {}", fmt::join(allowed, ",")));
+            }
+        }
+    }
+    if (nice < -20 || nice > 19) {
+        throw Error(ErrorKind::usage, fmt::format("--nice {} is out of range (-20 to 19)", nice));
+    }
+    if (!niceness_allowed(nice)) {
+        throw Error(
+            ErrorKind::usage,
+            fmt::format("--nice {}: lowering niceness needs privilege this process lacks", nice),
+            "run as root, grant CAP_SYS_NICE, raise RLIMIT_NICE, or use --nice 0 or more");
+    }
+}
+
 void add_run_options(CLI::App* app, RunOptions& options, bool& strict, bool& rebuild,
                      bool& no_padding) {
     app->add_option("--ref-a", options.ref_a, "Baseline ref (branch, tag, SHA, HEAD~N, CURRENT)");
@@ -35,15 +72,11 @@ void add_run_options(CLI::App* app, RunOptions& options, bool& strict, bool& reb
     app->add_option("--rounds", options.rounds, "Paired rounds (overrides [run] rounds)");
     app->add_option("--max-rounds", options.max_rounds,
                     "Adaptive: add A/B/B/A blocks up to this many rounds while inconclusive");
-    app->add_option("--seed", options.seed, "Schedule and bootstrap seed");
     app->add_option("--threshold", options.threshold, "Smallest change that counts: 2% or 0.02");
     app->add_option("--results", options.results, "results.csv to append to");
-    app->add_option("--cpus", options.cpus, "Pin workloads to these CPUs (e.g. --cpus 1)")
-        ->delimiter(',');
-    app->add_option("--nice", options.nice, "Niceness added to workload processes");
+    add_measurement_options(app, options.seed, options.cpus, options.nice, no_padding);
     app->add_flag("--strict", strict, "Inconclusive verdicts fail the gate");
     app->add_flag("--rebuild", rebuild, "Build both refs even when a build stamp matches");
-    app->add_flag("--no-env-padding", no_padding, "Do not vary the environment size between runs");
     add_outputs(app, options.outputs);
 }
 
@@ -103,6 +136,9 @@ Command parse_command_line(int argc, const char* const* argv) {
     calibrate_command->add_option("--rounds", calibrate.rounds, "Paired rounds");
     calibrate_command->add_option("--workload", calibrate.workloads, "Only this workload");
     calibrate_command->add_option("--config", calibrate.config, "Config file");
+    bool calibrate_no_padding = false;
+    add_measurement_options(calibrate_command, calibrate.seed, calibrate.cpus, calibrate.nice,
+                            calibrate_no_padding);
 
     DemoOptions demo;
     CLI::App* demo_command = app.add_subcommand(
@@ -137,6 +173,7 @@ Command parse_command_line(int argc, const char* const* argv) {
         options.strict = strict ? Strict::yes : Strict::no;
         options.rebuild = rebuild ? RebuildRefs::yes : RebuildRefs::no;
         options.env_padding = !no_padding;
+        check_measurement_options(options.cpus, options.nice);
         return options;
     };
     if (run_command->parsed()) {
@@ -154,6 +191,8 @@ Command parse_command_line(int argc, const char* const* argv) {
         return history;
     }
     if (calibrate_command->parsed()) {
+        calibrate.env_padding = !calibrate_no_padding;
+        check_measurement_options(calibrate.cpus, calibrate.nice);
         return calibrate;
     }
     if (demo_command->parsed()) {

@@ -74,6 +74,11 @@ struct CalibrateOptions {
     std::optional<std::size_t> rounds;
     std::vector<std::string> workloads;
     std::filesystem::path config;
+    // As for run (add_measurement_options in cli.cpp): measured exactly like a comparison.
+    std::optional<std::uint64_t> seed;
+    std::vector<int> cpus;
+    int nice = 0;
+    bool env_padding = true;
 };
 
 struct DemoOptions {

@@ -299,7 +299,7 @@ Experiment run_experiment(const RunOptions& options) {
     plan.cpus = options.cpus;
     plan.nice = options.nice;
     plan.env_padding = options.env_padding;
-    plan.warnings = hygiene_warnings();
+    plan.warnings = hygiene_warnings(options.cpus);
     plan.schedule = make_schedule(plan.max_rounds, plan.workloads, plan.seed);
 
     experiment.run_dir = repo.state_dir() / "runs" / plan.run_id;

@@ -16,6 +16,10 @@ int run_calibrate(const CalibrateOptions& options) {
     run.rounds = options.rounds;
     run.workloads = options.workloads;
     run.config = options.config;
+    run.seed = options.seed;
+    run.cpus = options.cpus;
+    run.nice = options.nice;
+    run.env_padding = options.env_padding;
     run.calibrate = true;
     const Experiment experiment = run_experiment(run);
 
@@ -29,8 +33,8 @@ int run_calibrate(const CalibrateOptions& options) {
                  "same content, scheduled like a comparison\n\n",
                  options.ref.c_str(), experiment.report.rounds,
                  experiment.settings.threshold * 100);
-    std::fprintf(stdout, "%-40s %10s %10s %12s %14s\n", "workload/case/metric", "A/A delta",
-                 "noise +-", "detectable", "rounds needed");
+    std::fprintf(stdout, "%-40s %10s %10s %10s %12s %14s\n", "workload/case/metric", "A/A delta",
+                 "spread", "noise +-", "detectable", "rounds needed");
     nlohmann::json cases = nlohmann::json::array();
     for (const report::Row& row : experiment.report.rows) {
         const stats::NoiseFloor floor =
@@ -41,12 +45,12 @@ int run_calibrate(const CalibrateOptions& options) {
         }
         name += "/" + row.metric;
         if (floor.estimable) {
-            std::fprintf(stdout, "%-40s %9.2f%% %9.2f%% %11.2f%% %14zu\n", name.c_str(),
-                         row.comparison.delta_pct, floor.noise_pct, floor.detectable_pct,
-                         floor.rounds_needed);
+            std::fprintf(stdout, "%-40s %9.2f%% %9.2f%% %9.2f%% %11.2f%% %14zu\n", name.c_str(),
+                         row.comparison.delta_pct, floor.sigma_d * 100, floor.noise_pct,
+                         floor.detectable_pct, floor.rounds_needed);
         } else {
             // No spread (a deterministic metric) or too few rounds: no honest round count.
-            std::fprintf(stdout, "%-40s %9.2f%% %37s\n", name.c_str(), row.comparison.delta_pct,
+            std::fprintf(stdout, "%-40s %9.2f%% %48s\n", name.c_str(), row.comparison.delta_pct,
                          floor.n < 3 ? "not estimable (fewer than 3 usable rounds)"
                                      : "not estimable (no variation)");
         }
@@ -70,12 +74,20 @@ int run_calibrate(const CalibrateOptions& options) {
                     {{"ref", options.ref},
                      {"rounds", experiment.report.rounds},
                      {"threshold_pct", experiment.settings.threshold * 100},
+                     {"warnings", experiment.report.warnings},
                      {"cases", cases}});
     std::fprintf(stdout,
-                 "\nnoise: half-width of the paired interval at this many rounds; detectable: the "
-                 "smallest change these rounds find with 80%% power; rounds needed: for the "
-                 "configured threshold.\ncalibration: %s\n",
+                 "\nspread: sigma_d, the empirical spread of the paired deltas ln(B/A) (robust, "
+                 "as a percent); noise: half-width of the paired interval at this many rounds; "
+                 "detectable: the smallest change these rounds find with 80%% power; rounds "
+                 "needed: for the configured threshold.\ncalibration: %s\n",
                  (experiment.run_dir / "calibration.json").string().c_str());
+    // Hygiene and analysis warnings (governor, load, order effects, failed runs) qualify every
+    // figure above.
+    std::fflush(stdout);
+    for (const std::string& warning : experiment.report.warnings) {
+        std::fprintf(stderr, "warning: %s\n", warning.c_str());
+    }
     return 0;
 }
 
