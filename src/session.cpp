@@ -264,6 +264,12 @@ Experiment run_experiment(const RunOptions& options) {
     }
     const worktrees::ResolvedRef ref_a = repo.resolve(options.ref_a, own_outputs);
     const worktrees::ResolvedRef ref_b = repo.resolve(options.ref_b, own_outputs);
+    // (Both refs may be CURRENT: each warning once.)
+    std::set<std::string> ref_warnings(ref_a.warnings.begin(), ref_a.warnings.end());
+    ref_warnings.insert(ref_b.warnings.begin(), ref_b.warnings.end());
+    for (const std::string& warning : ref_warnings) {
+        std::fprintf(stderr, "abtool: warning: %s\n", warning.c_str());
+    }
 
     Plan& plan = experiment.plan;
     plan.run_id = new_run_id();

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <set>
+#include <vector>
 
 namespace abtool::worktrees {
 
@@ -88,6 +89,42 @@ void restore_from_head(git_index* index, git_tree* head_tree, const std::set<std
     }
 }
 
+// Submodules whose working tree differs from their HEAD commit: the snapshot records only that
+// commit (libgit2's add_all, like `git add`, stages a submodule as its HEAD), so their edits are
+// not in CURRENT's checkout.
+std::vector<std::string> submodule_warnings(git_repository* repo) {
+    std::vector<std::string> names;
+    git_submodule_foreach(
+        repo,
+        [](git_submodule* submodule, const char* name, void* payload) {
+            (void)submodule;
+            static_cast<std::vector<std::string>*>(payload)->emplace_back(name);
+            return 0;
+        },
+        &names);
+    std::vector<std::string> warnings;
+    for (const std::string& name : names) {
+        unsigned int status = 0;
+        if (git_submodule_status(&status, repo, name.c_str(), GIT_SUBMODULE_IGNORE_NONE) < 0) {
+            continue;
+        }
+        const bool modified = (status & (GIT_SUBMODULE_STATUS_WD_INDEX_MODIFIED |
+                                         GIT_SUBMODULE_STATUS_WD_WD_MODIFIED)) != 0;
+        const bool untracked = (status & GIT_SUBMODULE_STATUS_WD_UNTRACKED) != 0;
+        if (!modified && !untracked) {
+            continue;
+        }
+        const char* what = modified && untracked ? "uncommitted changes and untracked files"
+                           : modified            ? "uncommitted changes"
+                                                 : "untracked files";
+        warnings.push_back(fmt::format("CURRENT leaves out the {} in submodule '{}': it takes the "
+                                       "submodule's HEAD commit (commit them there to include "
+                                       "them)",
+                                       what, name));
+    }
+    return warnings;
+}
+
 } // namespace
 
 // CURRENT without touching the user's state: the repository's index is loaded into memory,
@@ -152,6 +189,7 @@ ResolvedRef snapshot_current(Repository::Impl& impl,
     resolved.commit = oid_hex(*git_commit_id(commit.get()));
     resolved.content_id = oid_hex(tree);
     resolved.kind = RefKind::snapshot;
+    resolved.warnings = submodule_warnings(repo);
     return resolved;
 }
 

@@ -513,6 +513,31 @@ TEST_F(Worktrees, Submodules_AreCheckedOutAtTheCommitEachRefRecords) {
     EXPECT_NE(library_v1, trimmed(must("git -C " + quote(sub.string()) + " rev-parse HEAD")));
 }
 
+TEST_F(Worktrees, Current_WarnsWhenASubmodulesUncommittedChangesAreLeftOut) {
+    TestRepo library(m_dir / "library");
+    library.write("lib.txt", "library\n");
+    library.commit("library");
+    m_repo.git("-c protocol.file.allow=always submodule add -q " + quote(library.root().string()) +
+               " deps/library");
+    m_repo.commit("add the library");
+    Repository repo = Repository::open(m_repo.root());
+    m_repo.write("a.txt", "an edit outside the submodule\n");
+    EXPECT_TRUE(repo.resolve("CURRENT").warnings.empty());
+
+    m_repo.write("deps/library/lib.txt", "edited inside the submodule\n");
+    const ResolvedRef current = repo.resolve("CURRENT");
+    ASSERT_EQ(current.warnings.size(), 1u);
+    EXPECT_NE(current.warnings.front().find("submodule 'deps/library'"), std::string::npos)
+        << current.warnings.front();
+    EXPECT_NE(current.warnings.front().find("uncommitted changes"), std::string::npos)
+        << current.warnings.front();
+    // What the warning says is what happens: the checkout has the submodule's committed file.
+    Worktree worktree = provision(repo, current);
+    EXPECT_EQ(read_file(worktree.path() / "deps/library/lib.txt"), "library\n");
+    EXPECT_EQ(read_file(worktree.path() / "a.txt"), "an edit outside the submodule\n");
+    EXPECT_TRUE(repo.resolve("HEAD").warnings.empty());
+}
+
 TEST_F(Worktrees, UninitializedSubmodule_IsAClearErrorWithTheFix) {
     TestRepo library(m_dir / "library");
     library.write("lib.txt", "library\n");

@@ -27,6 +27,10 @@ struct ResolvedRef {
     std::string
         content_id; // full hex id of the tree checked out: the commit's tree or the snapshot
     RefKind kind = RefKind::commit;
+    // CURRENT only: what the snapshot leaves out that the user may expect in it (a submodule
+    // with uncommitted changes: the snapshot records the submodule's HEAD commit, as `git add`
+    // would). Callers show them; they do not stop the run.
+    std::vector<std::string> warnings;
 };
 
 class Repository {
