@@ -154,7 +154,9 @@ void publish_to_github_actions(const Report& report, const std::filesystem::path
             message +=
                 fmt::format("\nalso {} other metric(s) of this case:", annotation.rows.size() - 1);
             for (std::size_t i = 1; i < annotation.rows.size(); ++i) {
-                message += "\n" + row_change(*annotation.rows[i], report);
+                // Two appends: GCC 12 at -O3 warns (-Wrestrict, an error here) on "\n" + string.
+                message += '\n';
+                message += row_change(*annotation.rows[i], report);
             }
         }
         std::printf("::%s title=%s::%s\n", annotation.error ? "error" : "warning",
