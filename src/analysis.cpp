@@ -256,6 +256,11 @@ report::Report analyze_records(const Plan& plan, const Config& config,
     options.confidence = settings.confidence;
     options.seed = plan.seed;
     options.looks = settings.looks;
+    options.multiplicity = settings.multiplicity;
+    report.multiplicity = settings.multiplicity == stats::Multiplicity::benjamini_hochberg
+                              ? "Benjamini-Hochberg"
+                          : settings.multiplicity == stats::Multiplicity::none ? "not"
+                                                                               : "Holm";
     std::set<std::string> interval_methods;
     for (int group = 0; group < 2; ++group) {
         const std::vector<stats::Comparison> comparisons =

@@ -23,6 +23,7 @@ struct AnalysisSettings {
     double threshold = 0.02;
     double confidence = 0.95;
     int looks = 1; // adaptive runs: planned interim looks (stats::planned_looks)
+    stats::Multiplicity multiplicity = stats::Multiplicity::holm; // [run] multiplicity
 };
 
 // `config` is the plan's own config (parse_config on plan.config_text).

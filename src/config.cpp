@@ -217,8 +217,10 @@ BuildConfig read_build(const Reader& reader, const toml::table& table) {
 
 RunConfig read_run(const Reader& reader, const toml::table& table) {
     const std::string context = "[run] ";
-    reader.check_keys(table, {"rounds", "warmup", "seed", "threshold", "confidence", "max_rounds"},
-                      context);
+    reader.check_keys(
+        table,
+        {"rounds", "warmup", "seed", "threshold", "confidence", "max_rounds", "multiplicity"},
+        context);
     RunConfig run;
     if (auto rounds = reader.integer(table, "rounds", context, 2, 100000)) {
         run.rounds = static_cast<std::size_t>(*rounds);
@@ -258,6 +260,18 @@ RunConfig read_run(const Reader& reader, const toml::table& table) {
                                     *max_rounds, run.rounds));
         }
         run.max_rounds = static_cast<std::size_t>(*max_rounds);
+    }
+    if (auto multiplicity = reader.string(table, "multiplicity", context)) {
+        if (*multiplicity == "holm") {
+            run.multiplicity = stats::Multiplicity::holm;
+        } else if (*multiplicity == "bh") {
+            run.multiplicity = stats::Multiplicity::benjamini_hochberg;
+        } else {
+            reader.fail(table.get("multiplicity")->source(),
+                        fmt::format("[run] 'multiplicity' = \"{}\": use \"holm\" (the default) or "
+                                    "\"bh\" (Benjamini-Hochberg)",
+                                    *multiplicity));
+        }
     }
     return run;
 }

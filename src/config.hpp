@@ -4,6 +4,7 @@
 #pragma once
 
 #include "abtool/runners.hpp"
+#include "abtool/stats.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -50,6 +51,9 @@ struct RunConfig {
     double threshold = 0.02; // fraction
     double confidence = 0.95;
     std::optional<std::size_t> max_rounds;
+    // Across the cases of one run: Holm controls the chance of any false regression (the gate's
+    // question); Benjamini-Hochberg ("bh") the expected share of false ones, for large suites.
+    stats::Multiplicity multiplicity = stats::Multiplicity::holm;
 };
 
 struct Config {

@@ -424,6 +424,7 @@ Experiment run_experiment(const RunOptions& options) {
     AnalysisSettings& settings = experiment.settings;
     settings.threshold = plan.threshold;
     settings.confidence = plan.confidence;
+    settings.multiplicity = config.run.multiplicity;
     const stats::AdaptivePolicy policy{plan.rounds, plan.max_rounds};
     settings.looks = plan.max_rounds > plan.rounds ? stats::planned_looks(policy) : 1;
 

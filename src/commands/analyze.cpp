@@ -35,6 +35,7 @@ int run_analyze(const AnalyzeOptions& options) {
     AnalysisSettings settings;
     settings.threshold = plan.threshold;
     settings.confidence = options.confidence.value_or(plan.confidence);
+    settings.multiplicity = config.run.multiplicity;
     if (options.threshold) {
         settings.threshold = threshold_from_flag(*options.threshold);
     }

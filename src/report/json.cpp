@@ -19,6 +19,8 @@
 //                   in the Markdown heading), regressed, improved, unchanged, inconclusive,
 //                   slo_violated (counts of gated metrics), informational_regressed
 //   interval_note   string, which interval the verdicts used and why
+//   multiplicity    string, the p-value correction across the cases: "Holm" (default) or
+//                   "Benjamini-Hochberg" ([run] multiplicity = "bh")
 //   host, abtool_version, run_dir   strings
 //   warnings        [string], run-level warnings (governor, load, order effects...)
 //   rows            [row], worst first (as the table)
@@ -135,6 +137,7 @@ std::string JsonExporter::serialize(const Report& report) const {
                               {"strict", report.strict},
                               {"gate", gate_json},
                               {"interval_note", report.interval_note},
+                              {"multiplicity", report.multiplicity},
                               {"host", report.host},
                               {"abtool_version", report.abtool_version},
                               {"warnings", report.warnings},

@@ -73,7 +73,9 @@ std::string MarkdownExporter::serialize(const Report& report) const {
     if (!report.interval_note.empty()) {
         // A compare report's note names its own test (Mann-Whitney, unpaired).
         details += "- " + report.interval_note +
-                   (report.paired ? "; p: Wilcoxon signed-rank, Holm-adjusted\n" : "\n");
+                   (report.paired ? fmt::format("; p: Wilcoxon signed-rank, {}-adjusted\n",
+                                                report.multiplicity)
+                                  : std::string("\n"));
     }
     for (const std::string& warning : report.warnings) {
         details += "- warning: " + escape(warning) + "\n";

@@ -47,7 +47,8 @@ struct Report {
     std::string interval_note; // which interval the verdicts used, and why
     std::string host;
     std::string abtool_version;
-    bool paired = true; // false for `abtool compare` (stored rows, no pairs)
+    bool paired = true;                // false for `abtool compare` (stored rows, no pairs)
+    std::string multiplicity = "Holm"; // the p-value correction across the run's cases
     // --strict: an inconclusive gated metric fails the gate too. It lives here, not beside the
     // reporters, so that the exit code, the terminal line, Markdown, HTML, JUnit and
     // $GITHUB_OUTPUT all state the same gate (a PR comment saying "passed" on a failed check

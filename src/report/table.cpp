@@ -133,7 +133,9 @@ std::string terminal_table(const Report& report, Color color) {
     if (!report.interval_note.empty()) {
         // A compare report's note names its own test (Mann-Whitney, unpaired).
         out += "\n" + report.interval_note +
-               (report.paired ? "; p: Wilcoxon signed-rank, Holm-adjusted\n" : "\n");
+               (report.paired
+                    ? fmt::format("; p: Wilcoxon signed-rank, {}-adjusted\n", report.multiplicity)
+                    : std::string("\n"));
     }
     for (const Row* row : table.rows) {
         if (row->slo) {
