@@ -2,6 +2,10 @@
 
 namespace abtool::runners {
 
+Gate gate_of(const CommandWorkload& /*workload*/, std::string_view metric) {
+    return metric == "wall_ms" ? Gate::yes : Gate::no;
+}
+
 RunResult run_command(const CommandWorkload& workload, const RunContext& context) {
     const ProcessResult process = run_process(process_spec_for(workload, context));
 
@@ -14,11 +18,11 @@ RunResult run_command(const CommandWorkload& workload, const RunContext& context
         return result;
     }
     result.samples = {
-        {"", "wall_ms", process.wall_ms, "ms", Direction::lower, Gate::yes},
-        {"", "user_ms", process.user_ms, "ms", Direction::lower, Gate::no},
-        {"", "sys_ms", process.sys_ms, "ms", Direction::lower, Gate::no},
+        {"", "wall_ms", process.wall_ms, "ms", Direction::lower, gate_of(workload, "wall_ms")},
+        {"", "user_ms", process.user_ms, "ms", Direction::lower, gate_of(workload, "user_ms")},
+        {"", "sys_ms", process.sys_ms, "ms", Direction::lower, gate_of(workload, "sys_ms")},
         {"", "max_rss_kb", static_cast<double>(process.max_rss_kb), "kB", Direction::lower,
-         Gate::no},
+         gate_of(workload, "max_rss_kb")},
     };
     return result;
 }

@@ -24,23 +24,25 @@ const char* format_name(HotpathFormat format) {
     return "JSON lines";
 }
 
-bool is_gated(const HotpathWorkload& workload, const Sample& sample) {
+} // namespace
+
+Gate gate_of(const HotpathWorkload& workload, std::string_view metric) {
     if (!workload.metrics.empty()) {
-        return std::find(workload.metrics.begin(), workload.metrics.end(), sample.metric) !=
-               workload.metrics.end();
+        return std::find(workload.metrics.begin(), workload.metrics.end(), metric) !=
+                       workload.metrics.end()
+                   ? Gate::yes
+                   : Gate::no;
     }
     switch (workload.format) {
     case HotpathFormat::gbench:
-        return sample.metric == "real_time";
+        return metric == "real_time" ? Gate::yes : Gate::no;
     case HotpathFormat::hyperfine:
-        return sample.metric == "wall_ms";
+        return metric == "wall_ms" ? Gate::yes : Gate::no;
     case HotpathFormat::jsonl:
         break;
     }
-    return true;
+    return Gate::yes;
 }
-
-} // namespace
 
 RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
                       const RunContext& context) {
@@ -92,7 +94,7 @@ RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
     }
     result.samples = samples.samples;
     for (Sample& sample : result.samples) {
-        sample.gate = is_gated(workload, sample) ? Gate::yes : Gate::no;
+        sample.gate = gate_of(workload, sample.metric);
     }
     if (result.samples.empty() && !result.error) {
         result.error = fmt::format("{} printed no samples in its {} on {}",

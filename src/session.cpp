@@ -235,32 +235,10 @@ Experiment run_experiment(const RunOptions& options) {
     }
     // abtool's own outputs inside the repository stay as HEAD has them in CURRENT: otherwise the
     // results.csv this run appends would make the next run's CURRENT new content to check out
-    // and build. Mirrors the files write_outputs writes.
+    // and build.
     std::vector<std::filesystem::path> own_outputs{config.results_file};
-    for (const auto* output :
-         {&options.outputs.json, &options.outputs.markdown, &options.outputs.html}) {
-        if (*output) {
-            own_outputs.push_back(**output);
-        }
-    }
-    for (const std::string& text : options.outputs.exports) {
-        const auto equals = text.find('=');
-        if (equals == std::string::npos) {
-            continue; // written into the run directory, under .abtool/
-        }
-        const std::string format = text.substr(0, equals);
-        const std::filesystem::path path = text.substr(equals + 1);
-        const auto with_suffix = [&](const char* suffix) {
-            return path.parent_path() / (path.stem().string() + suffix + path.extension().string());
-        };
-        if (format == "benchstat") {
-            own_outputs.insert(own_outputs.end(), {with_suffix("-a"), with_suffix("-b")});
-        } else if (format == "gha-benchmark") {
-            own_outputs.insert(own_outputs.end(), {with_suffix("-smaller-is-better"),
-                                                   with_suffix("-bigger-is-better")});
-        } else {
-            own_outputs.push_back(path);
-        }
+    for (const std::filesystem::path& path : report::output_files(options.outputs)) {
+        own_outputs.push_back(path);
     }
     const worktrees::ResolvedRef ref_a = repo.resolve(options.ref_a, own_outputs);
     const worktrees::ResolvedRef ref_b = repo.resolve(options.ref_b, own_outputs);

@@ -19,8 +19,8 @@ std::int64_t unix_ns_now() {
 
 std::vector<Sample> samples_of(const PublishWorkload& workload, const publish::LoadResult& load) {
     std::vector<Sample> samples;
-    const auto add = [&](std::string metric, double value, std::string unit, Direction direction,
-                         Gate gate) {
+    const auto add = [&](std::string metric, double value, std::string unit, Direction direction) {
+        const Gate gate = gate_of(workload, metric);
         samples.push_back({"", std::move(metric), value, std::move(unit), direction, gate});
     };
     // Latency over the messages that got a good reply or timed out (a timed-out one counts the
@@ -28,37 +28,39 @@ std::vector<Sample> samples_of(const PublishWorkload& workload, const publish::L
     // read as "infinitely fast"), and the errors say why.
     if (!load.latency_ms.empty()) {
         const stats::Descriptives latency = stats::describe(load.latency_ms);
-        add("latency_p50_ms", latency.p50, "ms", Direction::lower, Gate::yes);
-        add("latency_min_ms", latency.min, "ms", Direction::lower, Gate::no);
-        add("latency_p95_ms", latency.p95, "ms", Direction::lower, Gate::no);
-        add("latency_p99_ms", latency.p99, "ms", Direction::lower, Gate::no);
-        add("latency_max_ms", latency.max, "ms", Direction::lower, Gate::no);
-        add("latency_mean_ms", latency.mean, "ms", Direction::lower, Gate::no);
-        add("latency_stddev_ms", latency.stddev, "ms", Direction::lower, Gate::no);
+        add("latency_p50_ms", latency.p50, "ms", Direction::lower);
+        add("latency_min_ms", latency.min, "ms", Direction::lower);
+        add("latency_p95_ms", latency.p95, "ms", Direction::lower);
+        add("latency_p99_ms", latency.p99, "ms", Direction::lower);
+        add("latency_max_ms", latency.max, "ms", Direction::lower);
+        add("latency_mean_ms", latency.mean, "ms", Direction::lower);
+        add("latency_stddev_ms", latency.stddev, "ms", Direction::lower);
     }
     if (load.duration_s > 0) {
         add("throughput_rps", static_cast<double>(load.success) / load.duration_s, "rps",
-            Direction::higher, Gate::yes);
+            Direction::higher);
     }
-    add("bytes_out", static_cast<double>(load.bytes_out), "B", Direction::lower, Gate::no);
-    add("bytes_in", static_cast<double>(load.bytes_in), "B", Direction::lower, Gate::no);
-    add("success", static_cast<double>(load.success), "msgs", Direction::higher, Gate::no);
-    add("errors", static_cast<double>(load.errors()), "msgs", Direction::lower, Gate::no);
-    add("errors_http", static_cast<double>(load.errors_http), "msgs", Direction::lower, Gate::no);
-    add("errors_reset", static_cast<double>(load.errors_reset), "msgs", Direction::lower, Gate::no);
-    add("errors_timeout", static_cast<double>(load.errors_timeout), "msgs", Direction::lower,
-        Gate::no);
+    add("bytes_out", static_cast<double>(load.bytes_out), "B", Direction::lower);
+    add("bytes_in", static_cast<double>(load.bytes_in), "B", Direction::lower);
+    add("success", static_cast<double>(load.success), "msgs", Direction::higher);
+    add("errors", static_cast<double>(load.errors()), "msgs", Direction::lower);
+    add("errors_http", static_cast<double>(load.errors_http), "msgs", Direction::lower);
+    add("errors_reset", static_cast<double>(load.errors_reset), "msgs", Direction::lower);
+    add("errors_timeout", static_cast<double>(load.errors_timeout), "msgs", Direction::lower);
     if (workload.mode == PublishMode::paced && !load.send_lag_ms.empty()) {
         // How late messages left after their due time: near zero when the generator and the
         // connections keep up with `rate`; large when they could not, which the latencies
         // (measured from the due time) already include.
-        add("send_lag_p99_ms", stats::describe(load.send_lag_ms).p99, "ms", Direction::lower,
-            Gate::no);
+        add("send_lag_p99_ms", stats::describe(load.send_lag_ms).p99, "ms", Direction::lower);
     }
     return samples;
 }
 
 } // namespace
+
+Gate gate_of(const PublishWorkload& /*workload*/, std::string_view metric) {
+    return metric == "latency_p50_ms" || metric == "throughput_rps" ? Gate::yes : Gate::no;
+}
 
 RunResult run_publish(const PublishWorkload& workload, const RunContext& context) {
     RunResult result;

@@ -27,6 +27,7 @@
 #include "src/host.hpp"
 #include "src/results_store.hpp"
 #include "src/run_store.hpp"
+#include "stats/numeric.hpp"
 #include "stats/verdict.hpp"
 
 #include <fmt/format.h>
@@ -48,12 +49,6 @@ using SeriesKey = std::tuple<std::string, std::string, std::string>; // workload
 
 SeriesKey key_of(const ResultRow& row) {
     return {row.workload, row.case_name, row.metric};
-}
-
-double median_of(std::vector<double> values) {
-    std::sort(values.begin(), values.end());
-    const std::size_t n = values.size();
-    return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
 }
 
 // What a stored run left behind besides its results.csv rows.
@@ -80,7 +75,7 @@ void load_samples(StoredRun& run, const std::filesystem::path& file) {
     }
     for (auto& [key, rounds] : per_round) {
         for (auto& [round, values] : rounds) {
-            run.b_series[key].push_back(median_of(values));
+            run.b_series[key].push_back(stats::detail::median(values));
         }
     }
     run.has_samples = true;
@@ -116,56 +111,39 @@ StoredRun load_run(const ResultsLocation& location, const std::vector<ResultRow>
     return run;
 }
 
-// The runners' gate rule for a hotpath workload whose config is known.
-bool hotpath_gates(const runners::HotpathWorkload& spec, const std::string& metric) {
-    if (!spec.metrics.empty()) {
-        return std::find(spec.metrics.begin(), spec.metrics.end(), metric) != spec.metrics.end();
-    }
-    switch (spec.format) {
-    case runners::HotpathFormat::gbench:
-        return metric == "real_time";
-    case runners::HotpathFormat::hyperfine:
-        return metric == "wall_ms";
-    case runners::HotpathFormat::jsonl:
-        break;
-    }
-    return true;
-}
-
+// Whether a row's metric gates: the samples' own flags, else the runners' rule (gate_of).
 bool gated(const StoredRun& run, const ResultRow& row) {
     if (auto it = run.gate_recorded.find(key_of(row)); it != run.gate_recorded.end()) {
         return it->second;
     }
     if (row.kind == "command") {
-        return row.metric == "wall_ms";
+        return runners::gate_of(runners::CommandWorkload{}, row.metric) == runners::Gate::yes;
     }
     if (row.kind == "publish") {
-        return row.metric == "latency_p50_ms" || row.metric == "throughput_rps";
+        return runners::gate_of(runners::PublishWorkload{}, row.metric) == runners::Gate::yes;
     }
     if (run.config) {
         for (const WorkloadConfig& workload : run.config->workloads) {
             if (workload.workload.name == row.workload) {
                 if (const auto* spec =
                         std::get_if<runners::HotpathWorkload>(&workload.workload.spec)) {
-                    return hotpath_gates(*spec, row.metric);
+                    return runners::gate_of(*spec, row.metric) == runners::Gate::yes;
                 }
             }
         }
     }
     // A hotpath without its config: its format shows in its metrics (Google Benchmark reports
-    // real_time, hyperfine wall_ms; JSON lines gate every metric).
+    // real_time, hyperfine wall_ms; otherwise JSON lines), and the format's default rule applies.
     const auto has = [&](const char* metric) {
         return std::any_of(run.rows.begin(), run.rows.end(), [&](const ResultRow* other) {
             return other->workload == row.workload && other->metric == metric;
         });
     };
-    if (has("real_time")) {
-        return row.metric == "real_time";
-    }
-    if (has("wall_ms")) {
-        return row.metric == "wall_ms";
-    }
-    return true;
+    runners::HotpathWorkload inferred;
+    inferred.format = has("real_time") ? runners::HotpathFormat::gbench
+                      : has("wall_ms") ? runners::HotpathFormat::hyperfine
+                                       : runners::HotpathFormat::jsonl;
+    return runners::gate_of(inferred, row.metric) == runners::Gate::yes;
 }
 
 bool gate_passed(const StoredRun& run) {

@@ -16,6 +16,7 @@
 #include "abtool/error.hpp"
 #include "src/commands/results_file.hpp"
 #include "src/results_store.hpp"
+#include "stats/numeric.hpp"
 
 #include <fmt/format.h>
 
@@ -57,11 +58,7 @@ std::string sparkline(const std::vector<double>& values) {
     return line;
 }
 
-double median(std::vector<double> values) {
-    std::sort(values.begin(), values.end());
-    const std::size_t n = values.size();
-    return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-}
+using stats::detail::median; // the stats library's: one median for all of abtool
 
 // Relative deviations of a segment's values from its median.
 void add_deviations(const std::vector<double>& segment, std::vector<double>& deviations) {

@@ -6,7 +6,9 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <functional>
 #include <unistd.h>
+#include <vector>
 
 namespace abtool::report {
 
@@ -79,39 +81,91 @@ void check_output_paths(const OutputOptions& outputs) {
     }
 }
 
-void write_outputs(const Report& report, const OutputOptions& outputs,
-                   const std::filesystem::path& run_dir) {
+namespace {
+
+// One file write_outputs writes. output_files lists the same plan, so the names abtool writes
+// and the names a run keeps as HEAD has them in CURRENT cannot drift apart.
+struct PlannedFile {
+    std::filesystem::path path;
+    std::function<std::string(const Report&)> serialize;
+    bool in_run_dir = false; // an --export without a path
+};
+
+std::vector<PlannedFile> plan_files(const OutputOptions& outputs,
+                                    const std::filesystem::path& run_dir) {
+    std::vector<PlannedFile> files;
     if (outputs.json) {
-        write_file(*outputs.json, JsonExporter().serialize(report));
+        files.push_back({*outputs.json, [](const Report& r) {
+                             return JsonExporter().serialize(r);
+                         }});
     }
     if (outputs.markdown) {
-        write_file(*outputs.markdown, MarkdownExporter().serialize(report));
+        files.push_back({*outputs.markdown, [](const Report& r) {
+                             return MarkdownExporter().serialize(r);
+                         }});
     }
     if (outputs.html) {
-        write_file(*outputs.html, HtmlExporter().serialize(report));
+        files.push_back({*outputs.html, [](const Report& r) {
+                             return HtmlExporter().serialize(r);
+                         }});
     }
     for (const std::string& text : outputs.exports) {
         const ExportSpec spec = parse_export(text);
+        const bool in_run_dir = !spec.path.has_value();
         if (spec.format == "junit") {
-            write_file(spec.path.value_or(run_dir / "junit.xml"),
-                       JunitExporter().serialize(report));
+            files.push_back({spec.path.value_or(run_dir / "junit.xml"),
+                             [](const Report& r) { return JunitExporter().serialize(r); },
+                             in_run_dir});
         } else if (spec.format == "bencher") {
-            write_file(spec.path.value_or(run_dir / "bencher.json"),
-                       BencherExporter().serialize(report));
+            files.push_back({spec.path.value_or(run_dir / "bencher.json"),
+                             [](const Report& r) { return BencherExporter().serialize(r); },
+                             in_run_dir});
         } else if (spec.format == "benchstat") {
             // Two files, one per side: `benchstat a.txt b.txt`.
             const std::filesystem::path base = spec.path.value_or(run_dir / "benchstat.txt");
-            write_file(with_suffix(base, "-a"),
-                       BenchstatExporter(BenchstatExporter::Side::a).serialize(report));
-            write_file(with_suffix(base, "-b"),
-                       BenchstatExporter(BenchstatExporter::Side::b).serialize(report));
+            files.push_back({with_suffix(base, "-a"),
+                             [](const Report& r) {
+                                 return BenchstatExporter(BenchstatExporter::Side::a).serialize(r);
+                             },
+                             in_run_dir});
+            files.push_back({with_suffix(base, "-b"),
+                             [](const Report& r) {
+                                 return BenchstatExporter(BenchstatExporter::Side::b).serialize(r);
+                             },
+                             in_run_dir});
         } else if (spec.format == "gha-benchmark") {
             const std::filesystem::path base = spec.path.value_or(run_dir / "gha-benchmark.json");
-            write_file(with_suffix(base, "-smaller-is-better"),
-                       GhaBenchmarkExporter(stats::Direction::lower).serialize(report));
-            write_file(with_suffix(base, "-bigger-is-better"),
-                       GhaBenchmarkExporter(stats::Direction::higher).serialize(report));
+            files.push_back({with_suffix(base, "-smaller-is-better"),
+                             [](const Report& r) {
+                                 return GhaBenchmarkExporter(stats::Direction::lower).serialize(r);
+                             },
+                             in_run_dir});
+            files.push_back({with_suffix(base, "-bigger-is-better"),
+                             [](const Report& r) {
+                                 return GhaBenchmarkExporter(stats::Direction::higher).serialize(r);
+                             },
+                             in_run_dir});
         }
+    }
+    return files;
+}
+
+} // namespace
+
+std::vector<std::filesystem::path> output_files(const OutputOptions& outputs) {
+    std::vector<std::filesystem::path> paths;
+    for (const PlannedFile& file : plan_files(outputs, {})) {
+        if (!file.in_run_dir) {
+            paths.push_back(file.path);
+        }
+    }
+    return paths;
+}
+
+void write_outputs(const Report& report, const OutputOptions& outputs,
+                   const std::filesystem::path& run_dir) {
+    for (const PlannedFile& file : plan_files(outputs, run_dir)) {
+        write_file(file.path, file.serialize(report));
     }
 }
 

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace abtool::report {
 
@@ -18,6 +19,11 @@ void check_output_paths(const OutputOptions& outputs);
 
 // The table for the terminal (sorted worst first), shared with Markdown's table builder.
 std::string terminal_table(const Report& report, Color color);
+
+// The files write_outputs writes outside the run directory: --json, --markdown, --html and each
+// --export FORMAT=PATH (benchstat's PATH-a/PATH-b, gha-benchmark's PATH-smaller-is-better and
+// PATH-bigger-is-better). A session keeps these as HEAD has them when a ref is CURRENT.
+std::vector<std::filesystem::path> output_files(const OutputOptions& outputs);
 
 // Writes --json, --markdown, --html and --export files; exports without a path go to run_dir.
 void write_outputs(const Report& report, const OutputOptions& outputs,

@@ -160,6 +160,14 @@ struct Workload {
 };
 std::string_view kind_name(const Workload& workload); // "command" | "hotpath" | "publish"
 
+// The gate rule: whether a regression of `metric` fails the gate. The runners stamp it on every
+// Sample; `abtool compare` applies it to stored runs whose samples did not record it. command:
+// wall_ms; publish: latency_p50_ms and throughput_rps; hotpath: the workload's `metrics`, else
+// the format's default (Google Benchmark real_time, hyperfine wall_ms, every JSON lines metric).
+Gate gate_of(const CommandWorkload& workload, std::string_view metric);
+Gate gate_of(const HotpathWorkload& workload, std::string_view metric);
+Gate gate_of(const PublishWorkload& workload, std::string_view metric);
+
 struct RunContext {
     std::filesystem::path worktree; // cwd of the run; {worktree} in argv
     Env env;                        // applied identically to A and B
