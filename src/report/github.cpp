@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 
 namespace abtool::report {
 
@@ -68,8 +69,11 @@ struct CaseAnnotation {
 };
 
 std::vector<CaseAnnotation> annotations_by_case(const Report& report) {
+    const std::vector<const Row*> ordered = worst_first(report);
+    std::map<const Row*, std::size_t> position;
     std::vector<CaseAnnotation> cases;
-    for (const Row* row : worst_first(report)) {
+    for (const Row* row : ordered) {
+        position[row] = position.size();
         const bool error = fails_gate(*row, report);
         if (!error && !informational_regression(*row)) {
             continue;
@@ -90,10 +94,16 @@ std::vector<CaseAnnotation> annotations_by_case(const Report& report) {
             found->rows.push_back(row);
         }
     }
-    // worst_first ranks failing rows before informational ones, so errors come in worst-first
-    // order already; a stable partition keeps that order within each kind.
-    std::stable_partition(cases.begin(), cases.end(),
-                          [](const CaseAnnotation& c) { return c.error; });
+    // Errors first, each kind by its worst row of that kind: an error case by its worst failing
+    // row, not by an informational row that worst_first put earlier (a +50% informational
+    // regression ranks above a gated inconclusive that fails under --strict).
+    std::stable_sort(cases.begin(), cases.end(),
+                     [&](const CaseAnnotation& a, const CaseAnnotation& b) {
+                         if (a.error != b.error) {
+                             return a.error;
+                         }
+                         return position.at(a.rows.front()) < position.at(b.rows.front());
+                     });
     return cases;
 }
 

@@ -37,7 +37,8 @@
 //   ci_low_pct, ci_high_pct   the verdict's interval of the change, in % (null: none)
 //   interval        which interval: "exact Wilcoxon", "BCa bootstrap", ..., "none"
 //   bootstrap_low_pct, bootstrap_high_pct, bootstrap_is_bca   the bootstrap interval, reported
-//   p_value, p_adjusted       Wilcoxon signed-rank (Mann-Whitney when unpaired); after Holm
+//   p_value, p_adjusted       Wilcoxon signed-rank (Mann-Whitney when unpaired); adjusted by
+//                             `multiplicity` above (Holm, or Benjamini-Hochberg)
 //   warnings        [string], per-row (order effect, trend, outliers, high CV)
 //   errors_a, errors_b        integer, failed runs per side
 //   a_values, b_values        [number|null], per round in round order (a run's median)

@@ -71,11 +71,7 @@ std::string MarkdownExporter::serialize(const Report& report) const {
                            : std::string());
     std::string details;
     if (!report.interval_note.empty()) {
-        // A compare report's note names its own test (Mann-Whitney, unpaired).
-        details += "- " + report.interval_note +
-                   (report.paired ? fmt::format("; p: Wilcoxon signed-rank, {}-adjusted\n",
-                                                report.multiplicity)
-                                  : std::string("\n"));
+        details += "- " + interval_note_line(report) + "\n";
     }
     for (const std::string& warning : report.warnings) {
         details += "- warning: " + escape(warning) + "\n";

@@ -114,4 +114,13 @@ std::vector<const Row*> worst_first(const Report& report) {
     return rows;
 }
 
+std::string interval_note_line(const Report& report) {
+    if (report.interval_note.empty()) {
+        return "";
+    }
+    return report.paired ? report.interval_note + "; p: Wilcoxon signed-rank, " +
+                               report.multiplicity + "-adjusted"
+                         : report.interval_note;
+}
+
 } // namespace abtool::report

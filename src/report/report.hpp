@@ -81,6 +81,11 @@ std::string gate_outcome(const GateSummary& gate);
 // Rows worst first: regressions by delta, then SLO violations, inconclusive, unchanged, improved.
 std::vector<const Row*> worst_first(const Report& report);
 
+// report.interval_note, and for a paired report the p-values' test and correction
+// ("; p: Wilcoxon signed-rank, Holm-adjusted"), as one line without its newline. A compare
+// report's note names its own test (Mann-Whitney, unpaired). Empty without a note.
+std::string interval_note_line(const Report& report);
+
 // One output format (hyperfine's Exporter): serialize the whole report to bytes.
 class Exporter {
 public:

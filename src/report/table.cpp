@@ -131,11 +131,7 @@ std::string terminal_table(const Report& report, Color color) {
         out += line(table.cells[i], table.rows[i]);
     }
     if (!report.interval_note.empty()) {
-        // A compare report's note names its own test (Mann-Whitney, unpaired).
-        out += "\n" + report.interval_note +
-               (report.paired
-                    ? fmt::format("; p: Wilcoxon signed-rank, {}-adjusted\n", report.multiplicity)
-                    : std::string("\n"));
+        out += "\n" + interval_note_line(report) + "\n";
     }
     for (const Row* row : table.rows) {
         if (row->slo) {

@@ -265,6 +265,33 @@ TEST(Report, GithubActions_OneAnnotationPerCase_WorstFirst_CappedPerKind) {
     EXPECT_LT(annotations.rfind("::error "), annotations.find("::warning "));
 }
 
+// An error case is ordered by its worst failing row, not by an informational row that
+// worst_first ranks earlier: under --strict, case x's +50% informational regression comes before
+// every gated inconclusive row, yet case y's failing row (+3%) is worse than x's (+1%).
+TEST(Report, GithubActions_ErrorCasesOrderedByTheirWorstFailingRow) {
+    abtool::testing::TempDir dir;
+    Report report;
+    report.ref_a = "main";
+    report.ref_b = "pr";
+    report.strict = true;
+    Row informational = make_row("x", Verdict::regressed, 50, false);
+    informational.metric = "max_rss";
+    report.rows = {informational, make_row("x", Verdict::inconclusive, 1),
+                   make_row("y", Verdict::inconclusive, 3)};
+    setenv("GITHUB_ACTIONS", "true", 1);
+    unsetenv("GITHUB_STEP_SUMMARY");
+    unsetenv("GITHUB_OUTPUT");
+    ::testing::internal::CaptureStdout();
+    publish_to_github_actions(report, dir.path());
+    const std::string annotations = ::testing::internal::GetCapturedStdout();
+    unsetenv("GITHUB_ACTIONS");
+    EXPECT_EQ(count(annotations, "::error "), 2u) << annotations;
+    EXPECT_EQ(annotations.find("::error title=abtool%3A hotpath/y "), 0u) << annotations;
+    EXPECT_NE(annotations.find("::error title=abtool%3A hotpath/x "), std::string::npos)
+        << annotations;
+    EXPECT_EQ(count(annotations, "::warning "), 0u) << "x's informational row is in its error";
+}
+
 bool valid_utf8(const std::string& text) {
     for (std::size_t i = 0; i < text.size();) {
         const auto byte = static_cast<unsigned char>(text[i]);
