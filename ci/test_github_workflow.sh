@@ -102,12 +102,16 @@ check "A/A: the exit step ran" grep -q '^\[7\] exit 0: Fail the check' "$work/sa
 check "output verdict=pass" grep -qx 'verdict=pass' "$work/same-output.txt"
 check "no ::error annotation on a pass" bash -c "! grep -q '^::error' '$work/same-log.txt'"
 
-# --strict reaches every report: 4 rounds (abtool's minimum) cannot give a 95% interval (the
-# exact Wilcoxon test's smallest p is 1/8), so every verdict is inconclusive, which --strict fails;
+# --strict reaches every report: 4 rounds (the minimum is 2) cannot give a 95% interval (no 95%
+# Wilcoxon signed-rank interval exists for n <= 5: the exact test's smallest two-sided p is
+# 1/8 at n = 4), so every verdict is inconclusive, which --strict fails;
 # the exit code, the outputs, the comment and the JUnit file must all say so.
 gate strict "$base" "$base" "--strict --rounds 4"
 check "--strict: inconclusive fails with exit 1" grep -qx 1 "$work/strict-code"
 check "--strict: output verdict=fail" grep -qx 'verdict=fail' "$work/strict-output.txt"
+check "--strict: output strict=true" grep -qx 'strict=true' "$work/strict-output.txt"
+check "--strict: output inconclusive=1" grep -qx 'inconclusive=1' "$work/strict-output.txt"
+check "A/A: output strict=false" grep -qx 'strict=false' "$work/same-output.txt"
 check "--strict: the comment says why it failed" \
   grep -q '❌ failed: 1 inconclusive under --strict' "$work/strict-temp/abtool-out/comment.md"
 check "--strict: junit counts the failure" \

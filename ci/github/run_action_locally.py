@@ -5,9 +5,10 @@ the action itself (not a copy of its commands) is what ci/test_github_workflow.s
 What it does as the runner does: each step gets `bash --noprofile --norc -eo pipefail`, its own
 fresh $GITHUB_OUTPUT and $GITHUB_ENV files; lines a step writes to $GITHUB_ENV reach the later
 steps' environment, to $GITHUB_OUTPUT its `steps.<id>.outputs`; $GITHUB_ACTION_PATH is the
-action's directory and $RUNNER_TEMP a scratch directory; after a failed step only `if:
-always()` steps run; the action's `outputs:` are resolved at the end. ${{ }} expressions are
-expanded in `env:` and `working-directory:` (inputs, runner.temp, runner.os).
+action's directory and $RUNNER_TEMP a scratch directory; after a failed step the later steps are
+skipped (a runner would still run `if: always()` ones, but a `run:` step with an `if:` is an
+error here, so none exists); the action's `outputs:` are resolved at the end. ${{ }}
+expressions are expanded in `env:` and `working-directory:` (inputs, runner.temp, runner.os).
 
 What it does not: `uses:` steps (actions/cache, upload-artifact, a PR comment) need GitHub; they
 are listed as skipped. A `run:` script holding ${{ }}, or a `run:` step with an `if:`, is an

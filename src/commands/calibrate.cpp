@@ -49,10 +49,11 @@ int run_calibrate(const CalibrateOptions& options) {
                          row.comparison.delta_pct, floor.sigma_d * 100, floor.noise_pct,
                          floor.detectable_pct, floor.rounds_needed);
         } else {
-            // No spread (a deterministic metric) or too few rounds: no honest round count.
+            // No spread (a deterministic metric), NaN/inf log-ratios or too few rounds: no honest
+            // round count.
             std::fprintf(stdout, "%-40s %9.2f%% %48s\n", name.c_str(), row.comparison.delta_pct,
                          floor.n < 3 ? "not estimable (fewer than 3 usable rounds)"
-                                     : "not estimable (no variation)");
+                                     : "not estimable (no variation, or non-finite values)");
         }
         nlohmann::json entry = {{"workload", row.workload},
                                 {"case", row.case_name},
