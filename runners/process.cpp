@@ -54,6 +54,33 @@ void unregister_group(pid_t pgid) {
     }
 }
 
+// Owns a running child's registered group: release() right after the child is reaped. A slot
+// left behind would let a second interrupt SIGKILL a pgid the kernel may already have handed to
+// an unrelated process. Leaving the scope unreleased (an exception out of the event loop) means
+// the child was never reaped: kill its group and reap it, so neither it nor a slot outlives us.
+class GroupRegistration {
+public:
+    explicit GroupRegistration(pid_t pgid) : m_pgid(pgid) {}
+    GroupRegistration(const GroupRegistration&) = delete;
+    GroupRegistration& operator=(const GroupRegistration&) = delete;
+    ~GroupRegistration() {
+        if (m_pgid > 0) {
+            ::kill(-m_pgid, SIGKILL);
+            waitpid(m_pgid, nullptr, 0);
+            release();
+        }
+    }
+    void release() noexcept {
+        if (m_pgid > 0) {
+            unregister_group(m_pgid);
+            m_pgid = 0;
+        }
+    }
+
+private:
+    pid_t m_pgid;
+};
+
 constexpr auto k_grace = std::chrono::seconds(2);
 
 std::string command_line(const std::vector<std::string>& argv) {
@@ -169,8 +196,8 @@ std::string last_lines(const std::string& text, std::size_t max_lines, std::size
     return result;
 }
 
-void request_stop() noexcept {
-    g_stop.store(true);
+bool request_stop() noexcept {
+    return g_stop.exchange(true);
 }
 bool stop_requested() noexcept {
     return g_stop.load();
@@ -297,6 +324,7 @@ ProcessResult run_process(const ProcessSpec& spec) {
         close_fd(file_fd);
         throw;
     }
+    GroupRegistration registration(pid);
     close_fd(out_pipe[1]);
     close_fd(err_pipe[1]);
     close_fd(file_fd);
@@ -335,8 +363,10 @@ ProcessResult run_process(const ProcessSpec& spec) {
         exited = true;
         end = std::chrono::steady_clock::now();
         // Strays left in the group would keep our pipes open and load the machine during the
-        // next run: end them now.
+        // next run: end them now. The group is then no longer ours to kill: a second interrupt
+        // must not reach its pgid while the pipes drain (up to 500 ms), when it may be reused.
         ::kill(-pid, SIGKILL);
+        registration.release();
         drain.expires_after(std::chrono::milliseconds(500));
         drain.async_wait([&](const boost::system::error_code& ec) {
             if (!ec) {
@@ -434,7 +464,7 @@ ProcessResult run_process(const ProcessSpec& spec) {
         wait4(pid, &status, 0, &usage);
         end = std::chrono::steady_clock::now();
     }
-    unregister_group(pid);
+    registration.release();
 
     result.wall_ms = std::chrono::duration<double, std::milli>(end - start).count();
     result.user_ms = static_cast<double>(usage.ru_utime.tv_sec) * 1e3 +

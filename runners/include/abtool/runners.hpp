@@ -18,7 +18,7 @@ namespace abtool::runners {
 
 // Async-signal-safe: called from abtool's SIGINT/SIGTERM handler. Every running child's process
 // group is stopped (SIGTERM, a grace period, SIGKILL) and no new one starts.
-void request_stop() noexcept;
+bool request_stop() noexcept; // returns whether a stop was already requested
 bool stop_requested() noexcept;
 void clear_stop_request() noexcept; // for tests and for a session that starts anew
 // Async-signal-safe: SIGKILLs the process group of every child running now. For a second
