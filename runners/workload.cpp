@@ -28,11 +28,9 @@ RunResult run_workload(const Workload& workload, const RunContext& context) {
             } else if constexpr (std::is_same_v<Spec, HotpathWorkload>) {
                 return run_hotpath(spec, workload.name, context);
             } else {
-                RunResult result = run_publish(spec, context);
-                // The publish runner reports no interrupt of its own: a run without samples
-                // around a stop request counts as cut short (a finished one has its samples).
-                result.interrupted = result.samples.empty() && stop_requested();
-                return result;
+                // Sets RunResult::interrupted itself: only it knows whether the load was cut
+                // short or had finished before the stop request.
+                return run_publish(spec, context);
             }
         },
         workload.spec);

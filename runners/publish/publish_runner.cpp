@@ -76,6 +76,7 @@ RunResult run_publish(const PublishWorkload& workload, const RunContext& context
     publish::Server server(workload, context);
     if (auto not_ready = server.wait_ready(workload.ready_path, workload.ready_timeout)) {
         result.error = *not_ready;
+        result.interrupted = stop_requested(); // no load was sent: nothing was measured
         return finish(std::move(result));
     }
 
@@ -100,8 +101,11 @@ RunResult run_publish(const PublishWorkload& workload, const RunContext& context
     if (died) {
         result.error = fmt::format("the server {} during the run ({} of {} messages answered)",
                                    *died, load.success, workload.count);
-    } else if (stop_requested()) {
+    } else if (load.stopped && stop_requested()) {
+        // Only a load the stop actually cut short is interrupted: one that had finished when the
+        // request came (e.g. while the server was being stopped) is a measurement and is kept.
         result.error = "interrupted";
+        result.interrupted = true;
     } else if (load.stopped) {
         result.error =
             fmt::format("the load did not finish within the workload's timeout of {:.3g} s "
