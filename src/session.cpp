@@ -2,6 +2,7 @@
 
 #include "abtool/error.hpp"
 #include "abtool/runners.hpp"
+#include "src/analysis.hpp"
 #include "src/host.hpp"
 #include "src/report/outputs.hpp"
 #include "src/results_store.hpp"
@@ -358,15 +359,17 @@ Experiment run_experiment(const RunOptions& options) {
             runners::run_workload(with_worktree(workload.workload, context.worktree), context);
         // A run that finished is kept even when the interrupt came just after it: samples.jsonl
         // holds every finished run. One that was cut short is neither a sample nor an error.
+        // Rounds counted from the samples, as analyze counts them: a stop after a round's last
+        // run has completed that round.
         if (result.interrupted) {
-            interrupted(run_dir, round == 0 ? 0 : round - 1);
+            interrupted(run_dir, completed_rounds(plan, records));
         }
         std::vector<SampleRecord> run_records =
             records_of(round, side.side, workload.workload.name, result);
         samples.append(run_records);
         records.insert(records.end(), run_records.begin(), run_records.end());
         if (runners::stop_requested()) {
-            interrupted(run_dir, round == 0 ? 0 : round - 1);
+            interrupted(run_dir, completed_rounds(plan, records));
         }
         return result;
     };
