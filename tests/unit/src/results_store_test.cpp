@@ -7,8 +7,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <csignal>
+#include <fstream>
+#include <iterator>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <thread>
@@ -136,12 +139,22 @@ TEST(ResultsStore, KilledMidAppend_ThenAGoodAppend_ReadsCleanly) {
             store.append({row("looping", i)});
         }
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // Kill it once it has appended something (header and two rows), however slow the machine:
+    // a fixed sleep may end before the first append on a loaded ASan build.
+    const auto lines_written = [&] {
+        std::ifstream in(dir / "results.csv", std::ios::binary);
+        return std::count(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>(),
+                          '\n');
+    };
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (lines_written() < 3 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
     store.append({row("after", 0)});
     const auto read = store.read();
-    ASSERT_GE(read.rows.size(), 2u) << "the child appended nothing in 100 ms";
+    ASSERT_GE(read.rows.size(), 2u) << "the child appended nothing in 20 s";
     EXPECT_EQ(read.rows.back().run_id, "after");
     // Every looping row that was read is whole and in order: row i carries case i and median
     // 1.25 + i, so a row that parsed from the wrong bytes, or a lost row, shows up here.
