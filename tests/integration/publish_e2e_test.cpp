@@ -124,7 +124,11 @@ int main(int argc, char **argv) {
 )";
 }
 
-std::string config(const std::string& server, const std::string& extra = "") {
+// ready_timeout: these tests start servers dozens of times on a loaded machine (ASan builds, other
+// tests in parallel), where 2 s was seen to be too short for a server that does start. Only a
+// server meant never to be ready gets a short one, so that its test ends quickly.
+std::string config(const std::string& server, const std::string& extra = "",
+                   const std::string& ready_timeout = "10s") {
     return "[build]\n"
            "command = [\"cc\", \"-O1\", \"-o\", \"server\", \"server.c\"]\n"
            "[run]\n"
@@ -140,8 +144,8 @@ std::string config(const std::string& server, const std::string& extra = "") {
            "protocol = \"http\"\n"
            "count = 150\n"
            "concurrency = 1\n"
-           "ready_timeout = \"2s\"\n" +
-           extra;
+           "ready_timeout = \"" +
+           ready_timeout + "\"\n" + extra;
 }
 
 class PublishEndToEnd : public ::testing::Test {
@@ -211,7 +215,7 @@ TEST_F(PublishEndToEnd, SloViolatedOnB_FailsTheGate) {
 
 TEST_F(PublishEndToEnd, ServerNeverReady_Exit3_NamesRefAndShowsItsOutput) {
     m_repo.write("abtool.toml",
-                 config(R"(["sh", "-c", "echo still warming up; sleep 60", "{port}"])"));
+                 config(R"(["sh", "-c", "echo still warming up; sleep 60", "{port}"])", "", "2s"));
     m_repo.commit("a server that never listens");
     m_repo.tag("v1-never");
 
