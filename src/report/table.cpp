@@ -131,7 +131,11 @@ std::string terminal_table(const Report& report, Color color) {
         out += line(table.cells[i], table.rows[i]);
     }
     if (!report.interval_note.empty()) {
-        out += "\n" + interval_note_line(report) + "\n";
+        // Appended piecewise: GCC 12 at -O3 flags "\n" + string with a false -Wrestrict (PR
+        // 105329).
+        out += '\n';
+        out += interval_note_line(report);
+        out += '\n';
     }
     for (const Row* row : table.rows) {
         if (row->slo) {
