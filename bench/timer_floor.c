@@ -22,14 +22,15 @@ int main(void) {
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (int i = 0; i < k_count; ++i) {
-        const long long ns = (long long)start.tv_sec * 1000000000LL + start.tv_nsec +
-                             (long long)(i + 1) * 1000000LL;
+        const long long ns =
+            (long long)start.tv_sec * 1000000000LL + start.tv_nsec + (long long)(i + 1) * 1000000LL;
         due.tv_sec = ns / 1000000000LL;
         due.tv_nsec = ns % 1000000000LL;
         clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL);
         clock_gettime(CLOCK_MONOTONIC, &now);
-        lag_us[i] = ((double)(now.tv_sec - due.tv_sec) * 1e9 + (double)(now.tv_nsec - due.tv_nsec)) /
-                    1000.0;
+        lag_us[i] =
+            ((double)(now.tv_sec - due.tv_sec) * 1e9 + (double)(now.tv_nsec - due.tv_nsec)) /
+            1000.0;
     }
     qsort(lag_us, k_count, sizeof lag_us[0], compare);
     printf("{\"p50_us\": %.1f, \"p99_us\": %.1f, \"max_us\": %.1f}\n", lag_us[k_count / 2],

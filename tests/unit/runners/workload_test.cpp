@@ -70,7 +70,8 @@ TEST(HotpathWorkload, GarbageOutput_IsAnErrorNamingFormatWorkloadLabelAndOffset)
     EXPECT_NE(result.error->find("Google Benchmark JSON"), std::string::npos) << *result.error;
     EXPECT_NE(result.error->find("workload 'parse_me'"), std::string::npos) << *result.error;
     EXPECT_NE(result.error->find("ref 'test'"), std::string::npos) << *result.error;
-    EXPECT_NE(result.error->find("at byte 17 of stdout (17 bytes)"), std::string::npos) << *result.error;
+    EXPECT_NE(result.error->find("at byte 17 of stdout (17 bytes)"), std::string::npos)
+        << *result.error;
 }
 
 TEST(HotpathWorkload, WrongShapeOutput_IsAnErrorNamingTheField) {
