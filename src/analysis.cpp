@@ -25,20 +25,6 @@ struct Series {
     runners::Gate gate = runners::Gate::no;
 };
 
-report::Verdict to_report(stats::Verdict verdict) {
-    switch (verdict) {
-    case stats::Verdict::regressed:
-        return report::Verdict::regressed;
-    case stats::Verdict::improved:
-        return report::Verdict::improved;
-    case stats::Verdict::unchanged:
-        return report::Verdict::unchanged;
-    case stats::Verdict::inconclusive:
-        break;
-    }
-    return report::Verdict::inconclusive;
-}
-
 // B's typical value of a metric over the measured rounds.
 std::optional<double> b_median(const report::Row& row) {
     if (row.b_values.empty()) {
@@ -263,7 +249,7 @@ report::Report analyze_records(const Plan& plan, const Config& config,
         for (std::size_t i = 0; i < comparisons.size(); ++i) {
             report::Row& row = rows[row_of[group][i]];
             row.comparison = comparisons[i];
-            row.verdict = to_report(comparisons[i].verdict);
+            row.verdict = report::to_report(comparisons[i].verdict);
             if (comparisons[i].interval != stats::IntervalMethod::none) {
                 interval_methods.insert(stats::to_string(comparisons[i].interval));
             }

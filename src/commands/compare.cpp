@@ -171,20 +171,6 @@ std::vector<std::string> run_ids_in_order(const std::vector<ResultRow>& rows) {
     return ids;
 }
 
-report::Verdict to_report(stats::Verdict verdict) {
-    switch (verdict) {
-    case stats::Verdict::regressed:
-        return report::Verdict::regressed;
-    case stats::Verdict::improved:
-        return report::Verdict::improved;
-    case stats::Verdict::unchanged:
-        return report::Verdict::unchanged;
-    case stats::Verdict::inconclusive:
-        break;
-    }
-    return report::Verdict::inconclusive;
-}
-
 } // namespace
 
 int run_compare(const CompareOptions& options) {
@@ -339,7 +325,7 @@ int run_compare(const CompareOptions& options) {
         }
     }
     for (report::Row& row : report.rows) {
-        row.verdict = to_report(row.comparison.verdict);
+        row.verdict = report::to_report(row.comparison.verdict);
     }
     const bool any_tested = !tested[0].empty() || !tested[1].empty();
     report.interval_note =

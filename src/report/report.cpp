@@ -114,6 +114,20 @@ std::vector<const Row*> worst_first(const Report& report) {
     return rows;
 }
 
+Verdict to_report(stats::Verdict verdict) {
+    switch (verdict) {
+    case stats::Verdict::regressed:
+        return Verdict::regressed;
+    case stats::Verdict::improved:
+        return Verdict::improved;
+    case stats::Verdict::unchanged:
+        return Verdict::unchanged;
+    case stats::Verdict::inconclusive:
+        break;
+    }
+    return Verdict::inconclusive;
+}
+
 std::string interval_note_line(const Report& report) {
     if (report.interval_note.empty()) {
         return "";

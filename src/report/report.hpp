@@ -17,6 +17,8 @@ namespace abtool::report {
 // an absolute limit.
 enum class Verdict { regressed, improved, unchanged, inconclusive, slo_violated };
 std::string to_string(Verdict verdict); // "regressed" ... "slo-violated"
+// The statistics' verdict as a report states it (slo-violated is the report's own, on B).
+Verdict to_report(stats::Verdict verdict);
 
 struct Row {
     std::string primary_key;
