@@ -234,7 +234,8 @@ TEST(Report, GithubActions_OneAnnotationPerCase_WorstFirst_CappedPerKind) {
     for (int i = 0; i < 12; ++i) {
         // Case i regresses by 10 + i on three metrics; the worst is case 11.
         for (const char* metric : {"real_time", "cpu_time", "cycles"}) {
-            Row row = make_row("c" + std::to_string(i), Verdict::regressed, 10 + i);
+            Row row =
+                make_row(std::string("c").append(std::to_string(i)), Verdict::regressed, 10 + i);
             row.metric = metric;
             report.rows.push_back(row);
         }
