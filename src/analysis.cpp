@@ -1,7 +1,6 @@
 #include "src/analysis.hpp"
 
 #include "src/primary_key.hpp"
-#include "stats/numeric.hpp"
 
 #include <fmt/format.h>
 
@@ -30,7 +29,7 @@ std::optional<double> b_median(const report::Row& row) {
     if (row.b_values.empty()) {
         return std::nullopt;
     }
-    return stats::detail::median(row.b_values);
+    return stats::median(row.b_values);
 }
 
 // `grouped` holds every measured sample; `failed_runs_b` counts B's measured runs of this
@@ -219,8 +218,8 @@ report::Report analyze_records(const Plan& plan, const Config& config,
             if (a == series.a.end() || b == series.b.end()) {
                 continue; // a failed run on one side: this round has no pair
             }
-            input.a.push_back(stats::detail::median(a->second));
-            input.b.push_back(stats::detail::median(b->second));
+            input.a.push_back(stats::median(a->second));
+            input.b.push_back(stats::median(b->second));
             input.order.push_back(round.order);
         }
         row.a_values = input.a;

@@ -113,6 +113,10 @@ double normal_quantile(double p) {
 
 } // namespace detail
 
+double median(std::span<const double> values) {
+    return detail::median(std::vector<double>(values.begin(), values.end()));
+}
+
 Descriptives describe(std::span<const double> values) {
     Descriptives result;
     result.n = values.size();

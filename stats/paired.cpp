@@ -162,6 +162,31 @@ Comparison compare_paired(const PairedInput& input, const Options& options) {
     return c;
 }
 
+namespace {
+
+// Multiplicity control across one run's cases, then each verdict again with its adjusted p. Only
+// the cases that were tested (have an interval) count in the correction.
+template <typename Input>
+void adjust_across_cases(std::vector<Comparison>& comparisons, std::span<const Input> inputs,
+                         const Options& options) {
+    std::vector<double> p_values;
+    std::vector<std::size_t> tested;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        if (comparisons[i].interval != IntervalMethod::none) {
+            p_values.push_back(comparisons[i].p_value);
+            tested.push_back(i);
+        }
+    }
+    const std::vector<double> adjusted = detail::adjust_p_values(p_values, options.multiplicity);
+    for (std::size_t j = 0; j < tested.size(); ++j) {
+        Comparison& c = comparisons[tested[j]];
+        c.p_adjusted = adjusted[j];
+        detail::decide(c, inputs[tested[j]].direction, options);
+    }
+}
+
+} // namespace
+
 std::vector<Comparison> compare_paired_all(std::span<const PairedInput> inputs,
                                            const Options& options) {
     // Cases are independent (each resamples from the same seed), so they run on all cores and the
@@ -183,20 +208,7 @@ std::vector<Comparison> compare_paired_all(std::span<const PairedInput> inputs,
     for (std::thread& thread : pool) {
         thread.join();
     }
-    std::vector<double> p_values;
-    std::vector<std::size_t> tested;
-    for (std::size_t i = 0; i < inputs.size(); ++i) {
-        if (comparisons[i].interval != IntervalMethod::none) {
-            p_values.push_back(comparisons[i].p_value);
-            tested.push_back(i);
-        }
-    }
-    const std::vector<double> adjusted = detail::adjust_p_values(p_values, options.multiplicity);
-    for (std::size_t j = 0; j < tested.size(); ++j) {
-        Comparison& c = comparisons[tested[j]];
-        c.p_adjusted = adjusted[j];
-        detail::decide(c, inputs[tested[j]].direction, options);
-    }
+    adjust_across_cases(comparisons, inputs, options);
     return comparisons;
 }
 
@@ -233,6 +245,16 @@ Comparison compare_unpaired(std::span<const double> a, std::span<const double> b
     c.warnings.push_back("unpaired: no rounds pair A with B, so machine drift is not cancelled");
     detail::decide(c, direction, options);
     return c;
+}
+
+std::vector<Comparison> compare_unpaired_all(std::span<const UnpairedInput> inputs,
+                                             const Options& options) {
+    std::vector<Comparison> comparisons;
+    for (const UnpairedInput& input : inputs) {
+        comparisons.push_back(compare_unpaired(input.a, input.b, input.direction, options));
+    }
+    adjust_across_cases(comparisons, inputs, options);
+    return comparisons;
 }
 
 } // namespace abtool::stats

@@ -27,8 +27,6 @@
 #include "src/host.hpp"
 #include "src/results_store.hpp"
 #include "src/run_store.hpp"
-#include "stats/numeric.hpp"
-#include "stats/verdict.hpp"
 
 #include <fmt/format.h>
 
@@ -75,7 +73,7 @@ void load_samples(StoredRun& run, const std::filesystem::path& file) {
     }
     for (auto& [key, rounds] : per_round) {
         for (auto& [round, values] : rounds) {
-            run.b_series[key].push_back(stats::detail::median(values));
+            run.b_series[key].push_back(stats::median(values));
         }
     }
     run.has_samples = true;
@@ -261,8 +259,10 @@ int run_compare(const CompareOptions& options) {
     warnings.push_back("unpaired comparison of two stored runs: drift between them is not "
                        "cancelled as in a paired run");
 
-    // Tested rows per group (0 gated, 1 informational), for Holm's correction within each.
-    std::vector<std::size_t> tested[2];
+    // Rows with raw samples on both sides, per group (0 gated, 1 informational): each group is
+    // compared as one family, multiplicity-corrected within it, as a run's analysis does.
+    std::vector<stats::UnpairedInput> inputs[2];
+    std::vector<std::size_t> row_of[2];
     for (const ResultRow* row : candidate.rows) {
         auto base = base_rows.find(row->primary_key);
         if (base == base_rows.end()) {
@@ -284,11 +284,9 @@ int run_compare(const CompareOptions& options) {
         if (base_series != baseline->b_series.end() && cand_series != candidate.b_series.end()) {
             out.a_values = base_series->second;
             out.b_values = cand_series->second;
-            out.comparison =
-                stats::compare_unpaired(out.a_values, out.b_values, out.direction, stats_options);
-            if (out.comparison.interval != stats::IntervalMethod::none) {
-                tested[out.gated ? 0 : 1].push_back(report.rows.size());
-            }
+            const int group = out.gated ? 0 : 1;
+            inputs[group].push_back({out.a_values, out.b_values, out.direction});
+            row_of[group].push_back(report.rows.size());
         } else {
             stats::Comparison& c = out.comparison;
             c.a = stats::describe(std::vector<double>{base->second->b_median});
@@ -311,23 +309,18 @@ int run_compare(const CompareOptions& options) {
         throw Error(ErrorKind::usage,
                     fmt::format("runs {} and {} share no primary key", baseline->id, candidate.id));
     }
-    for (const auto& group : tested) {
-        std::vector<double> p_values;
-        for (std::size_t index : group) {
-            p_values.push_back(report.rows[index].comparison.p_value);
-        }
-        const std::vector<double> adjusted =
-            stats::detail::adjust_p_values(p_values, stats_options.multiplicity);
-        for (std::size_t j = 0; j < group.size(); ++j) {
-            report::Row& row = report.rows[group[j]];
-            row.comparison.p_adjusted = adjusted[j];
-            stats::detail::decide(row.comparison, row.direction, stats_options);
+    bool any_tested = false;
+    for (int group = 0; group < 2; ++group) {
+        const std::vector<stats::Comparison> comparisons =
+            stats::compare_unpaired_all(inputs[group], stats_options);
+        for (std::size_t i = 0; i < comparisons.size(); ++i) {
+            report.rows[row_of[group][i]].comparison = comparisons[i];
+            any_tested = any_tested || comparisons[i].interval != stats::IntervalMethod::none;
         }
     }
     for (report::Row& row : report.rows) {
         row.verdict = report::to_report(row.comparison.verdict);
     }
-    const bool any_tested = !tested[0].empty() || !tested[1].empty();
     report.interval_note =
         any_tested ? fmt::format("unpaired: {:.0f}% bootstrap intervals of the ratio of B "
                                  "medians; p: Mann-Whitney U, Holm-adjusted across the compared "

@@ -16,7 +16,6 @@
 #include "abtool/error.hpp"
 #include "src/commands/results_file.hpp"
 #include "src/results_store.hpp"
-#include "stats/numeric.hpp"
 
 #include <fmt/format.h>
 
@@ -58,7 +57,7 @@ std::string sparkline(const std::vector<double>& values) {
     return line;
 }
 
-using stats::detail::median; // the stats library's: one median for all of abtool
+using stats::median; // the stats library's: one median for all of abtool
 
 // Relative deviations of a segment's values from its median.
 void add_deviations(const std::vector<double>& segment, std::vector<double>& deviations) {

@@ -38,6 +38,9 @@ struct Descriptives {
 };
 // A series holding NaN gets its n and nothing else (no number made up from it).
 Descriptives describe(std::span<const double> values);
+// The median (mean of the two middle values for even n; NaN when empty): one definition for all
+// of abtool, e.g. a run that reports several repetitions contributes their median.
+double median(std::span<const double> values);
 
 struct Options {
     double threshold = 0.02;  // smallest change that counts, as a fraction (0.02 = 2%)
@@ -88,6 +91,13 @@ std::vector<Comparison> compare_paired_all(std::span<const PairedInput> inputs,
 // bootstrap interval of the ratio of medians, which the verdict uses.
 Comparison compare_unpaired(std::span<const double> a, std::span<const double> b,
                             Direction direction, const Options& options);
+struct UnpairedInput {
+    std::vector<double> a, b;
+    Direction direction = Direction::lower;
+};
+// All cases of one post-mortem comparison, with options.multiplicity applied across them.
+std::vector<Comparison> compare_unpaired_all(std::span<const UnpairedInput> inputs,
+                                             const Options& options);
 
 // From an A/A series of log-ratios: the noise floor and the rounds a threshold needs, for the
 // verdict's test (Wilcoxon signed-rank / Hodges-Lehmann, whose efficiency against the mean is

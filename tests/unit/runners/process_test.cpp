@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -26,6 +27,18 @@ ProcessSpec sh(const std::string& script,
 
 bool alive(pid_t pid) {
     return ::kill(pid, 0) == 0;
+}
+
+// The grandchild whose pid the test's child wrote to `pid_file` is gone within 2 s (killed with
+// its group; polled, since init reaps it on its own time).
+void expect_grandchild_gone(const std::filesystem::path& pid_file) {
+    std::ifstream in(pid_file);
+    pid_t grandchild = 0;
+    ASSERT_TRUE(in >> grandchild);
+    for (int i = 0; i < 100 && alive(grandchild); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_FALSE(alive(grandchild)) << "grandchild " << grandchild << " survived";
 }
 
 TEST(Process, LargeOutputOnBothPipes_NoDeadlock) {
@@ -51,13 +64,7 @@ TEST(Process, Timeout_KillsTheChildAndItsGrandchild) {
     EXPECT_TRUE(r.timed_out);
     EXPECT_FALSE(r.ok());
     EXPECT_LT(took, std::chrono::seconds(10));
-    std::ifstream in(pid_file);
-    pid_t grandchild = 0;
-    ASSERT_TRUE(in >> grandchild);
-    for (int i = 0; i < 100 && alive(grandchild); ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    EXPECT_FALSE(alive(grandchild)) << "grandchild " << grandchild << " survived";
+    expect_grandchild_gone(pid_file);
     EXPECT_NE(r.describe_failure().find("timed out"), std::string::npos);
 }
 
@@ -145,13 +152,7 @@ TEST(Process, KillRunningGroups_KillsTheRunningChildAndItsGrandchildAtOnce) {
     EXPECT_EQ(r.signal, SIGKILL);
     EXPECT_FALSE(r.timed_out);
     EXPECT_FALSE(r.interrupted);
-    std::ifstream in(pid_file);
-    pid_t grandchild = 0;
-    ASSERT_TRUE(in >> grandchild);
-    for (int i = 0; i < 100 && alive(grandchild); ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    EXPECT_FALSE(alive(grandchild)) << "grandchild " << grandchild << " survived";
+    expect_grandchild_gone(pid_file);
     // A reaped child leaves the registry: nothing is killed later, the next child runs.
     kill_running_groups();
     EXPECT_TRUE(run_process(sh("true")).ok());

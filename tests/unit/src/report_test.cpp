@@ -224,6 +224,19 @@ TEST(Report, GithubActions_CappedEscapedAnnotations_SummaryAndOutputs) {
     EXPECT_TRUE(std::filesystem::exists(dir / "comment.md"));
 }
 
+// The workflow commands publish_to_github_actions prints on a runner without a step summary or
+// output file.
+std::string annotations_of(const Report& report, const std::filesystem::path& dir) {
+    setenv("GITHUB_ACTIONS", "true", 1);
+    unsetenv("GITHUB_STEP_SUMMARY");
+    unsetenv("GITHUB_OUTPUT");
+    ::testing::internal::CaptureStdout();
+    publish_to_github_actions(report, dir);
+    const std::string annotations = ::testing::internal::GetCapturedStdout();
+    unsetenv("GITHUB_ACTIONS");
+    return annotations;
+}
+
 // Ten metrics of one case regressing must not use up the annotations: one per case, worst
 // first, its other metrics in the message; informational regressions are warnings, capped apart.
 TEST(Report, GithubActions_OneAnnotationPerCase_WorstFirst_CappedPerKind) {
@@ -245,13 +258,7 @@ TEST(Report, GithubActions_OneAnnotationPerCase_WorstFirst_CappedPerKind) {
         row.metric = "max_rss";
         report.rows.push_back(row);
     }
-    setenv("GITHUB_ACTIONS", "true", 1);
-    unsetenv("GITHUB_STEP_SUMMARY");
-    unsetenv("GITHUB_OUTPUT");
-    ::testing::internal::CaptureStdout();
-    publish_to_github_actions(report, dir.path());
-    const std::string annotations = ::testing::internal::GetCapturedStdout();
-    unsetenv("GITHUB_ACTIONS");
+    const std::string annotations = annotations_of(report, dir.path());
     EXPECT_EQ(count(annotations, "::error "), 10u) << annotations;
     EXPECT_EQ(count(annotations, "::warning "), 10u) << annotations;
     EXPECT_NE(annotations.find("::notice title=abtool::3 more regressed case(s)"),
@@ -279,13 +286,7 @@ TEST(Report, GithubActions_ErrorCasesOrderedByTheirWorstFailingRow) {
     informational.metric = "max_rss";
     report.rows = {informational, make_row("x", Verdict::inconclusive, 1),
                    make_row("y", Verdict::inconclusive, 3)};
-    setenv("GITHUB_ACTIONS", "true", 1);
-    unsetenv("GITHUB_STEP_SUMMARY");
-    unsetenv("GITHUB_OUTPUT");
-    ::testing::internal::CaptureStdout();
-    publish_to_github_actions(report, dir.path());
-    const std::string annotations = ::testing::internal::GetCapturedStdout();
-    unsetenv("GITHUB_ACTIONS");
+    const std::string annotations = annotations_of(report, dir.path());
     EXPECT_EQ(count(annotations, "::error "), 2u) << annotations;
     EXPECT_EQ(annotations.find("::error title=abtool%3A hotpath/y "), 0u) << annotations;
     EXPECT_NE(annotations.find("::error title=abtool%3A hotpath/x "), std::string::npos)

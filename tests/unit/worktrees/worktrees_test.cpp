@@ -55,6 +55,14 @@ protected:
                             " && rm -rf .abtool && git add -A && git write-tree"));
     }
 
+    // Adds `library` as the submodule deps/library of the test repository and commits that.
+    void add_library_submodule(const TestRepo& library, const std::string& message) {
+        // Local paths as submodule URLs need file transport allowed (git 2.38.1 turned it off).
+        m_repo.git("-c protocol.file.allow=always submodule add -q " +
+                   quote(library.root().string()) + " deps/library");
+        m_repo.commit(message);
+    }
+
     // Every file of the working tree but .git and .abtool, with its contents and mtime.
     std::map<std::string, std::pair<std::string, std::filesystem::file_time_type>> user_files() {
         std::map<std::string, std::pair<std::string, std::filesystem::file_time_type>> files;
@@ -489,10 +497,7 @@ TEST_F(Worktrees, Submodules_AreCheckedOutAtTheCommitEachRefRecords) {
     library.write("lib.txt", "library v1\n");
     library.write("nested/deep.txt", "deep\n");
     const std::string library_v1 = library.commit("library v1");
-    // Local paths as submodule URLs need file transport allowed (git 2.38.1 turned it off).
-    m_repo.git("-c protocol.file.allow=always submodule add -q " + quote(library.root().string()) +
-               " deps/library");
-    m_repo.commit("add the library at v1");
+    add_library_submodule(library, "add the library at v1");
     m_repo.tag("with-v1");
     library.write("lib.txt", "library v2\n");
     library.commit("library v2");
@@ -517,9 +522,7 @@ TEST_F(Worktrees, Current_WarnsWhenASubmodulesUncommittedChangesAreLeftOut) {
     TestRepo library(m_dir / "library");
     library.write("lib.txt", "library\n");
     library.commit("library");
-    m_repo.git("-c protocol.file.allow=always submodule add -q " + quote(library.root().string()) +
-               " deps/library");
-    m_repo.commit("add the library");
+    add_library_submodule(library, "add the library");
     Repository repo = Repository::open(m_repo.root());
     m_repo.write("a.txt", "an edit outside the submodule\n");
     EXPECT_TRUE(repo.resolve("CURRENT").warnings.empty());
@@ -542,9 +545,7 @@ TEST_F(Worktrees, UninitializedSubmodule_IsAClearErrorWithTheFix) {
     TestRepo library(m_dir / "library");
     library.write("lib.txt", "library\n");
     library.commit("library");
-    m_repo.git("-c protocol.file.allow=always submodule add -q " + quote(library.root().string()) +
-               " deps/library");
-    m_repo.commit("add the library");
+    add_library_submodule(library, "add the library");
     // A fresh clone has the gitlink but not the submodule's repository.
     const auto clone = m_dir / "clone";
     must("git clone -q " + quote(m_repo.root().string()) + " " + quote(clone.string()));
