@@ -23,6 +23,13 @@ std::string format_percent(double value); // +12.3%
 std::string row_name(const Row& row);     // workload[/case]/metric
 std::string escape_xml(const std::string& text); // & < > " as entities (HTML and XML)
 
+// A workload's design after its name, as the terminal, Markdown and HTML all state it:
+// "duet (pilot): <reason>; launch skew median 12 us, max 80 us" (the skew only when measured).
+std::string design_summary(const DesignReport& design);
+// Whether a report lists the pilot's evidence under the design: only when the pilot chose it
+// (or fell back for want of information), which is when the reader needs the comparison.
+bool shows_evidence(const DesignReport& design);
+
 class JsonExporter final : public Exporter {
 public:
     std::string serialize(const Report& report) const override;

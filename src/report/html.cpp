@@ -171,6 +171,23 @@ table{border-collapse:collapse}td,th{padding:3px 8px;border-bottom:1px solid #dd
         html += "</tr>\n";
     }
     html += "</table>\n";
+    // How each workload's rounds ran and why, to read the verdicts above against.
+    if (!report.designs.empty()) {
+        html += "<h2>Design</h2><ul class=\"designs\">";
+        for (const DesignReport& design : report.designs) {
+            html += "<li><code>" + escape_xml(design.workload) +
+                    "</code>: " + escape_xml(design_summary(design));
+            if (shows_evidence(design) && !design.evidence.empty()) {
+                html += "<ul>";
+                for (const std::string& line : design.evidence) {
+                    html += "<li>" + escape_xml(line) + "</li>";
+                }
+                html += "</ul>";
+            }
+            html += "</li>";
+        }
+        html += "</ul>\n";
+    }
     for (const Row* row : table.rows) {
         html += fmt::format("<div class=\"case\"><h3>{} <span class=\"{}\">{}</span></h3><p>{}</p>",
                             escape_xml(row_name(*row)), to_string(row->verdict),

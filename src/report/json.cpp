@@ -24,6 +24,8 @@
 //   host, abtool_version, run_dir   strings
 //   warnings        [string], run-level warnings (governor, load, order effects...)
 //   rows            [row], worst first (as the table)
+//   designs         [design], how each workload's rounds ran and why, in run order; [] when
+//                   no rounds ran (`abtool compare`)
 // Each row:
 //   primary_key     string, stable hash of the benchmark identity (results.csv's key)
 //   workload, kind ("command"|"hotpath"|"publish"), case ("" if none), metric, unit  strings
@@ -43,11 +45,22 @@
 //   errors_a, errors_b        integer, failed runs per side
 //   a_values, b_values        [number|null], per round in round order (a run's median)
 //   order           ["AB"|"BA"], which side ran first in each round
+// Each design (DESIGN.md "Rounds"):
+//   workload        string
+//   schedule        "alternate"|"duet"
+//   repeat          integer, runs per side per round
+//   summary         "min"|"median", how a side's repeats became its round value
+//   chosen_by       "config"|"flag"|"pilot"|"fallback"
+//   reason          string, why this design, in one line
+//   evidence        [string], one line per candidate the pilot ran ([] without a pilot)
+//   launch_skew_median_us, launch_skew_max_us   number|null, duet: how far apart A's and B's
+//                   children started, over the measured rounds (null when not measured)
 #include "src/report/exporters.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <optional>
 
 namespace abtool::report {
 
@@ -67,6 +80,26 @@ nlohmann::json side(const stats::Descriptives& d) {
             {"cv_pct", number(d.cv_pct)},
             {"p95", number(d.p95)},
             {"outliers", d.outliers}};
+}
+
+nlohmann::json optional_number(const std::optional<double>& value) {
+    return value ? number(*value) : nlohmann::json(nullptr);
+}
+
+nlohmann::json designs(const Report& report) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const DesignReport& design : report.designs) {
+        out.push_back({{"workload", design.workload},
+                       {"schedule", design.schedule},
+                       {"repeat", design.repeat},
+                       {"summary", design.summary},
+                       {"chosen_by", design.chosen_by},
+                       {"reason", design.reason},
+                       {"evidence", design.evidence},
+                       {"launch_skew_median_us", optional_number(design.launch_skew_median_us)},
+                       {"launch_skew_max_us", optional_number(design.launch_skew_max_us)}});
+    }
+    return out;
 }
 
 } // namespace
@@ -143,7 +176,8 @@ std::string JsonExporter::serialize(const Report& report) const {
                               {"abtool_version", report.abtool_version},
                               {"warnings", report.warnings},
                               {"run_dir", report.run_dir},
-                              {"rows", rows}};
+                              {"rows", rows},
+                              {"designs", designs(report)}};
     return json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 

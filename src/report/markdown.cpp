@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace abtool::report {
 
 namespace {
@@ -32,6 +34,14 @@ std::string escape(const std::string& cell) {
             out += c;
         }
     }
+    return out;
+}
+
+// A list item's text: on one line. Unlike a table cell, a '|' needs no escape there (and inside
+// a code span the backslash would show).
+std::string one_line(const std::string& text) {
+    std::string out = text;
+    std::replace(out.begin(), out.end(), '\n', ' ');
     return out;
 }
 
@@ -69,6 +79,19 @@ std::string MarkdownExporter::serialize(const Report& report) const {
                                          "regressed too",
                                          gate.informational_regressed)
                            : std::string());
+    // How each workload's rounds ran and why: one bullet each, the pilot's evidence nested.
+    if (!report.designs.empty()) {
+        out += "\n**Design**\n\n";
+    }
+    for (const DesignReport& design : report.designs) {
+        out += fmt::format("- `{}`: {}\n", one_line(design.workload),
+                           one_line(design_summary(design)));
+        if (shows_evidence(design)) {
+            for (const std::string& line : design.evidence) {
+                out += "  - " + one_line(line) + "\n";
+            }
+        }
+    }
     std::string details;
     if (!report.interval_note.empty()) {
         details += "- " + interval_note_line(report) + "\n";

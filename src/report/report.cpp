@@ -128,6 +128,23 @@ Verdict to_report(stats::Verdict verdict) {
     return Verdict::inconclusive;
 }
 
+std::string describe(const DesignReport& design) {
+    if (design.repeat <= 1) {
+        return design.schedule;
+    }
+    // Appended piecewise: GCC 12 at -O3 flags string + string with a false -Wrestrict (PR
+    // 105329).
+    std::string text = design.schedule;
+    text += " x";
+    text += std::to_string(design.repeat);
+    if (!design.summary.empty()) {
+        text += " (";
+        text += design.summary;
+        text += ")";
+    }
+    return text;
+}
+
 std::string interval_note_line(const Report& report) {
     if (report.interval_note.empty()) {
         return "";

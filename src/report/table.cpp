@@ -46,6 +46,46 @@ std::string escape_xml(const std::string& text) {
     return out;
 }
 
+namespace {
+
+// Microseconds as a person reads them: "12", "0.5", "1234" (never an exponent).
+std::string format_us(double value) {
+    return std::abs(value) >= 100 ? fmt::format("{:.0f}", value) : fmt::format("{:.3g}", value);
+}
+
+} // namespace
+
+std::string design_summary(const DesignReport& design) {
+    std::string text = describe(design);
+    text += " (";
+    text += design.chosen_by;
+    text += ")";
+    if (!design.reason.empty()) {
+        text += ": ";
+        text += design.reason;
+    }
+    const auto measured = [](const std::optional<double>& value) {
+        return value.has_value() && std::isfinite(*value);
+    };
+    const bool median = measured(design.launch_skew_median_us);
+    const bool max = measured(design.launch_skew_max_us);
+    if (median || max) {
+        text += "; launch skew";
+        if (median) {
+            text += " median " + format_us(*design.launch_skew_median_us) + " us";
+        }
+        if (max) {
+            text += median ? ", max " : " max ";
+            text += format_us(*design.launch_skew_max_us) + " us";
+        }
+    }
+    return text;
+}
+
+bool shows_evidence(const DesignReport& design) {
+    return design.chosen_by == "pilot" || design.chosen_by == "fallback";
+}
+
 std::string row_name(const Row& row) {
     std::string name = row.workload;
     if (!row.case_name.empty()) {
@@ -144,6 +184,18 @@ std::string terminal_table(const Report& report, Color color) {
         for (const std::string& warning : row->comparison.warnings) {
             if (row->gated) {
                 out += fmt::format("note: {}: {}\n", row_name(*row), warning);
+            }
+        }
+    }
+    // How each workload's rounds ran and why, to read the verdicts above against.
+    if (!report.designs.empty()) {
+        out += '\n';
+    }
+    for (const DesignReport& design : report.designs) {
+        out += fmt::format("design: {}: {}\n", design.workload, design_summary(design));
+        if (shows_evidence(design)) {
+            for (const std::string& evidence : design.evidence) {
+                out += fmt::format("  {}\n", evidence);
             }
         }
     }

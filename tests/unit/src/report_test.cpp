@@ -55,6 +55,28 @@ Report make_report() {
     return report;
 }
 
+// Two workloads' designs: one the pilot chose (with its evidence and the duet's launch skew, and
+// a '<' in its reason that HTML must escape), one configured.
+std::vector<DesignReport> make_designs() {
+    DesignReport duet;
+    duet.workload = "hotpath";
+    duet.schedule = "duet";
+    duet.chosen_by = "pilot";
+    duet.reason = "narrowest interval per machine second (score 3.2e-06 < 1.0e-05)";
+    duet.evidence = {"alternate: spread 0.41%, 0.62 s/round, score 1.0e-05",
+                     "duet: spread 0.30%, 0.35 s/round, score 3.2e-06"};
+    duet.launch_skew_median_us = 12;
+    duet.launch_skew_max_us = 80;
+    DesignReport alternate;
+    alternate.workload = "startup";
+    alternate.schedule = "alternate";
+    alternate.repeat = 3;
+    alternate.summary = "min";
+    alternate.chosen_by = "config";
+    alternate.reason = "[run] repeat = 3";
+    return {duet, alternate};
+}
+
 TEST(Report, WorstFirst_RegressionsByDeltaThenTheRest) {
     const Report report = make_report();
     const auto rows = worst_first(report);
@@ -477,6 +499,106 @@ TEST(Report, Html_NoNanOrInfInSvgAttributes_NoIntervalDrawnWithoutOne) {
     }
 }
 
+TEST(Report, Describe_RepeatShownOnlyAboveOne) {
+    DesignReport design;
+    EXPECT_EQ(describe(design), "alternate");
+    design.summary = "min";
+    EXPECT_EQ(describe(design), "alternate") << "one run per side: nothing to summarise";
+    design.repeat = 3;
+    EXPECT_EQ(describe(design), "alternate x3 (min)");
+    design.summary = "";
+    EXPECT_EQ(describe(design), "alternate x3");
+    design.schedule = "duet";
+    design.repeat = 1;
+    design.summary = "median";
+    EXPECT_EQ(describe(design), "duet");
+    design.repeat = 2;
+    EXPECT_EQ(describe(design), "duet x2 (median)");
+}
+
+TEST(Report, Designs_JsonCarriesEveryField_NullSkewWhenNotMeasured) {
+    Report report = make_report();
+    report.designs = make_designs();
+    const nlohmann::json json = nlohmann::json::parse(JsonExporter().serialize(report));
+    const nlohmann::json expected = nlohmann::json::parse(R"json([
+      {"workload": "hotpath", "schedule": "duet", "repeat": 1, "summary": "",
+       "chosen_by": "pilot",
+       "reason": "narrowest interval per machine second (score 3.2e-06 < 1.0e-05)",
+       "evidence": ["alternate: spread 0.41%, 0.62 s/round, score 1.0e-05",
+                    "duet: spread 0.30%, 0.35 s/round, score 3.2e-06"],
+       "launch_skew_median_us": 12.0, "launch_skew_max_us": 80.0
+},
+      {"workload": "startup", "schedule": "alternate", "repeat": 3, "summary": "min",
+       "chosen_by": "config", "reason": "[run] repeat = 3", "evidence": [],
+       "launch_skew_median_us": null, "launch_skew_max_us": null}
+    ])json");
+    EXPECT_EQ(json.at("designs"), expected) << json.at("designs").dump(2);
+    EXPECT_EQ(json.at("rows").size(), 4u) << "the rows are unchanged beside them";
+}
+
+TEST(Report, Designs_TerminalLinePerWorkload_EvidenceOnlyForThePilotsChoice) {
+    Report report = make_report();
+    report.designs = make_designs();
+    report.designs[1].evidence = {"not shown: the config chose this design"};
+    const std::string terminal = terminal_table(report, Color::no);
+    const std::string expected =
+        "\ndesign: hotpath: duet (pilot): narrowest interval per machine second (score 3.2e-06 "
+        "< 1.0e-05); launch skew median 12 us, max 80 us\n"
+        "  alternate: spread 0.41%, 0.62 s/round, score 1.0e-05\n"
+        "  duet: spread 0.30%, 0.35 s/round, score 3.2e-06\n"
+        "design: startup: alternate x3 (min) (config): [run] repeat = 3\n";
+    ASSERT_GE(terminal.size(), expected.size()) << terminal;
+    EXPECT_EQ(terminal.substr(terminal.size() - expected.size()), expected) << terminal;
+    EXPECT_LT(terminal.find("slower"), terminal.find("design: ")) << "after the table";
+    // A fallback is the pilot's doing too: its evidence says why nothing else qualified.
+    report.designs[1].chosen_by = "fallback";
+    EXPECT_NE(terminal_table(report, Color::no).find("\n  not shown: the config chose"),
+              std::string::npos);
+}
+
+TEST(Report, Designs_MarkdownCompactList_EvidenceNested) {
+    Report report = make_report();
+    report.designs = make_designs();
+    const std::string markdown = MarkdownExporter().serialize(report);
+    const std::string expected =
+        "\n**Design**\n\n"
+        "- `hotpath`: duet (pilot): narrowest interval per machine second (score 3.2e-06 < "
+        "1.0e-05); launch skew median 12 us, max 80 us\n"
+        "  - alternate: spread 0.41%, 0.62 s/round, score 1.0e-05\n"
+        "  - duet: spread 0.30%, 0.35 s/round, score 3.2e-06\n"
+        "- `startup`: alternate x3 (min) (config): [run] repeat = 3\n";
+    EXPECT_NE(markdown.find(expected), std::string::npos) << markdown;
+    EXPECT_LT(markdown.find("| slower |"), markdown.find("**Design**")) << "after the table";
+}
+
+TEST(Report, Designs_HtmlSection_Escaped) {
+    Report report = make_report();
+    report.designs = make_designs();
+    const std::string html = HtmlExporter().serialize(report);
+    EXPECT_NE(html.find("<h2>Design</h2>"), std::string::npos) << html;
+    EXPECT_NE(html.find("<li><code>hotpath</code>: duet (pilot): narrowest interval per machine "
+                        "second (score 3.2e-06 &lt; 1.0e-05); launch skew median 12 us, max 80 "
+                        "us<ul><li>alternate: spread 0.41%, 0.62 s/round, score 1.0e-05</li>"),
+              std::string::npos)
+        << html;
+    EXPECT_NE(html.find("<li><code>startup</code>: alternate x3 (min) (config): [run] repeat = "
+                        "3</li>"),
+              std::string::npos)
+        << html;
+    EXPECT_EQ(html.find("3.2e-06 < 1.0e-05"), std::string::npos) << "a raw '<' in the text";
+}
+
+TEST(Report, Designs_NoneGivesNoDesignSection) {
+    const Report report = make_report(); // as `abtool compare` makes it
+    ASSERT_TRUE(report.designs.empty());
+    EXPECT_EQ(terminal_table(report, Color::no).find("design"), std::string::npos);
+    EXPECT_EQ(MarkdownExporter().serialize(report).find("Design"), std::string::npos);
+    EXPECT_EQ(HtmlExporter().serialize(report).find("Design"), std::string::npos);
+    // JSON keeps its shape for scripts: the key is there, with no entries.
+    const nlohmann::json json = nlohmann::json::parse(JsonExporter().serialize(report));
+    EXPECT_EQ(json.at("designs"), nlohmann::json::array());
+}
+
 } // namespace
 } // namespace abtool::report
 
@@ -503,6 +625,7 @@ Report golden_report() {
     report.abtool_version = "0.0.0-golden";
     report.interval_note = "95% intervals: exact Wilcoxon";
     report.warnings = {"load average 3.1 on 2 CPUs"};
+    report.designs = make_designs();
     return report;
 }
 
