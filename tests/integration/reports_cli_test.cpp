@@ -1,7 +1,8 @@
-// The post-mortem commands through the real binary: on a real history (two runs of the binary,
-// then `abtool compare` and `abtool history` on its results.csv and run samples), and on the
-// committed fixtures in tests/fixtures/results/ (make_fixtures.py says what shapes they hold):
-// history.csv without run directories (stored medians only) and gate/ with samples.jsonl.
+// The post-mortem commands through the real binary: on a real history (five runs of the binary
+// on a hot path that prints fixed values, then `abtool compare` and `abtool history` on its
+// results.csv and run samples), and on the committed fixtures in tests/fixtures/results/
+// (make_fixtures.py says what shapes they hold): history.csv without run directories (stored
+// medians only) and gate/ with samples.jsonl.
 #include "tests/support/shell.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_repo.hpp"
@@ -12,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <iterator>
 #include <regex>
 #include <sstream>
 
@@ -64,23 +66,52 @@ std::string baseline_of(const std::string& output) {
     return std::regex_search(output, match, line) ? match.str(1) : "<none>";
 }
 
-std::string program(long iterations) {
-    return "int main(void) { volatile unsigned long x = 0; for (long i = 0; i < " +
-           std::to_string(iterations) + "L; ++i) { x += (unsigned long)i; } return 0; }\n";
+// A hot path that prints one deterministic value a run (a JSON line): `base` for its commit plus
+// 0 to 4 from a count of its runs kept in its worktree, so that every series has spread but the
+// commits' ranges never meet: v1 prints 100-104, v2 150-154, a change of +44% to +54%. This test
+// used to time a real loop in two abtool runs and compare them unpaired, and failed whenever the
+// machine's speed moved between the runs (a v1 binary once ran 4x slow for a whole run): stored
+// runs have no pairs, so only values that cannot drift test compare and history.
+std::string bench_script(int base) {
+    return "n=$(cat runs.txt 2>/dev/null || echo 0)\n"
+           "echo $((n + 1)) > runs.txt\n"
+           "printf '{\"case\": \"c\", \"metric\": \"m\", \"value\": %d, \"unit\": \"us\", "
+           "\"direction\": \"lower\"}\\n' $((" +
+           std::to_string(base) + " + n % 5))\n";
+}
+
+struct RunRow {
+    std::string run_id, ref_b;
+};
+
+// The runs of results.csv in the order they were appended, with their B ref.
+std::vector<RunRow> runs_in(const std::string& results) {
+    std::vector<RunRow> runs;
+    const auto lines = lines_of(results);
+    for (std::size_t i = 1; i < lines.size(); ++i) {
+        std::vector<std::string> fields;
+        std::istringstream in(lines[i]);
+        for (std::string field; std::getline(in, field, ',');) {
+            fields.push_back(field);
+        }
+        if (fields.size() > 12 && (runs.empty() || runs.back().run_id != fields[0])) {
+            runs.push_back({fields[0], fields[12]}); // run_id, ref_b
+        }
+    }
+    return runs;
 }
 
 class PostMortem : public ::testing::Test {
 protected:
     PostMortem() : m_repo(m_dir / "repo") {
-        m_repo.write(".gitignore", "app\nresults.csv\n");
-        m_repo.write("abtool.toml", "[build]\ncommand = [\"cc\", \"-O1\", \"-o\", \"app\", "
-                                    "\"app.c\"]\n[run]\nrounds = 10\nthreshold = \"5%\"\n"
-                                    "[[workload]]\nname = \"spin\"\nkind = \"command\"\n"
-                                    "command = [\"./app\"]\n");
-        m_repo.write("app.c", program(40'000'000));
+        m_repo.write(".gitignore", "results.csv\nruns.txt\n");
+        m_repo.write("abtool.toml", "[run]\nrounds = 10\nthreshold = \"5%\"\n"
+                                    "[[workload]]\nname = \"hot\"\nkind = \"hotpath\"\n"
+                                    "format = \"jsonl\"\ncommand = [\"sh\", \"bench.sh\"]\n");
+        m_repo.write("bench.sh", bench_script(100));
         m_repo.commit("v1");
         m_repo.tag("v1");
-        m_repo.write("app.c", program(120'000'000));
+        m_repo.write("bench.sh", bench_script(150));
         m_repo.commit("v2");
         m_repo.tag("v2");
     }
@@ -95,41 +126,80 @@ protected:
 };
 
 TEST_F(PostMortem, CompareStoredRuns_IsUnpairedAndFindsTheRegression_HistoryShowsTheStep) {
-    // B = v1: the passing baseline run that latest-pass finds. Its wide threshold keeps it a pass
-    // even when a burst of load from elsewhere hits a few runs (this test is about compare and
-    // history; A/A false alarms are measured in stats_tests and by EndToEnd.IdenticalCode).
-    const ShellResult baseline = abtool("--ref-a v1 --ref-b v1 --threshold 50%");
-    ASSERT_EQ(baseline.status, 0) << baseline.output;
-    ASSERT_EQ(abtool("--ref-a v1 --ref-b v2").status, 1); // B = v2, slower
+    // Three passing v1-against-v1 runs (history needs three runs before a step), then two runs
+    // whose B is v2. An A/A run here cannot fail: its ratios stay within 104/100, below the 5%
+    // threshold.
+    for (int run = 0; run < 3; ++run) {
+        const ShellResult baseline = abtool("--ref-a v1 --ref-b v1");
+        ASSERT_EQ(baseline.status, 0) << baseline.output;
+    }
+    for (int run = 0; run < 2; ++run) {
+        const ShellResult slower = abtool("--ref-a v1 --ref-b v2");
+        ASSERT_EQ(slower.status, 1) << slower.output;
+    }
+    const std::vector<RunRow> runs = runs_in(read_file(m_repo.root() / "results.csv"));
+    ASSERT_EQ(runs.size(), 5u);
+    const std::string last_v1_run = runs[2].run_id;
+    const std::string first_v2_run = runs[3].run_id;
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+        EXPECT_EQ(runs[i].ref_b, i < 3 ? "v1" : "v2") << runs[i].run_id;
+    }
 
-    const ShellResult compare = abtool("compare --baseline v1 --candidate latest");
+    const std::filesystem::path json_file = m_dir / "compare.json";
+    const ShellResult compare =
+        abtool("compare --baseline v1 --candidate latest --json " + quote(json_file.string()));
     EXPECT_EQ(compare.status, 1) << compare.output;
     EXPECT_NE(compare.output.find("unpaired"), std::string::npos) << compare.output;
-    EXPECT_EQ(verdict_of(table_row(compare.output, "spin", "-", "wall_ms")), "regressed")
+    EXPECT_EQ(baseline_of(compare.output), last_v1_run) << compare.output;
+    EXPECT_EQ(verdict_of(table_row(compare.output, "hot", "c", "m")), "regressed")
         << compare.output;
     EXPECT_NE(compare.output.find("gate FAILED: 1 regressed"), std::string::npos) << compare.output;
+    // Unpaired: B's values of the baseline run against B's values of the candidate run, tested
+    // with Mann-Whitney U, and the change is the one the two commits print.
+    const nlohmann::json report = nlohmann::json::parse(read_file(json_file));
+    EXPECT_FALSE(report.at("paired").get<bool>());
+    ASSERT_EQ(report.at("rows").size(), 1u) << report.dump(2);
+    const nlohmann::json& row = report.at("rows")[0];
+    EXPECT_EQ(row.at("verdict").get<std::string>(), "regressed");
+    for (const nlohmann::json& value : row.at("a_values")) {
+        EXPECT_TRUE(value >= 100 && value <= 104) << "the v1 run's B: " << value;
+    }
+    for (const nlohmann::json& value : row.at("b_values")) {
+        EXPECT_TRUE(value >= 150 && value <= 154) << "the v2 run's B: " << value;
+    }
+    EXPECT_EQ(row.at("a_values").size(), 10u);
+    EXPECT_EQ(row.at("b_values").size(), 10u);
+    EXPECT_GE(row.at("delta_pct").get<double>(), 100.0 * (150.0 / 104 - 1)) << row.dump(2);
+    EXPECT_LE(row.at("delta_pct").get<double>(), 100.0 * (154.0 / 100 - 1)) << row.dump(2);
+    EXPECT_NE(report.at("interval_note").get<std::string>().find("Mann-Whitney U"),
+              std::string::npos)
+        << report.at("interval_note");
 
-    // latest-pass is the v1 run (the first row's run id), and the regression is still found.
-    const std::string results = read_file(m_repo.root() / "results.csv");
-    const std::size_t first_row = results.find('\n') + 1;
-    const std::string v1_run = results.substr(first_row, results.find(',', first_row) - first_row);
+    // latest-pass skips the failed first v2 run: it is the last v1 run, and the regression is
+    // still found.
     const ShellResult same = abtool("compare --baseline latest-pass --candidate latest --strict");
     EXPECT_EQ(same.status, 1) << same.output;
-    EXPECT_EQ(baseline_of(same.output), v1_run) << same.output;
-    EXPECT_EQ(verdict_of(table_row(same.output, "spin", "-", "wall_ms")), "regressed")
-        << same.output;
+    EXPECT_EQ(baseline_of(same.output), last_v1_run) << same.output;
+    EXPECT_EQ(verdict_of(table_row(same.output, "hot", "c", "m")), "regressed") << same.output;
 
-    const ShellResult history = abtool("history --workload spin --metric wall_ms");
+    // History: the two v2 runs are regressed, and the step is flagged where v2 came in.
+    const ShellResult history = abtool("history --workload hot --metric m");
     EXPECT_EQ(history.status, 0) << history.output;
-    EXPECT_NE(history.output.find("spin wall_ms"), std::string::npos) << history.output;
+    EXPECT_NE(history.output.find("hot/c m"), std::string::npos) << history.output;
     const auto history_lines = lines_of(history.output);
     EXPECT_EQ(std::count_if(history_lines.begin(), history_lines.end(),
                             [](const std::string& line) {
                                 return line.find(" regressed") != std::string::npos;
                             }),
-              1)
-        << "one run line, the v2 run's, is regressed\n"
+              2)
+        << "two run lines, the v2 runs', are regressed\n"
         << history.output;
+    std::vector<std::string> steps;
+    std::copy_if(history_lines.begin(), history_lines.end(), std::back_inserter(steps),
+                 [](const std::string& line) { return line.find("<- ") != std::string::npos; });
+    ASSERT_EQ(steps.size(), 1u) << history.output;
+    EXPECT_NE(steps[0].find(first_v2_run), std::string::npos) << history.output;
+    EXPECT_NE(steps[0].find("<- step +"), std::string::npos) << history.output;
 
     EXPECT_EQ(abtool("history").status, 2);
     EXPECT_EQ(abtool("history --workload nope").status, 2);
