@@ -83,6 +83,26 @@ private:
 
 constexpr auto k_grace = std::chrono::seconds(2);
 
+// One participant's arrival at a StartGate, made exactly once: by spawn right after its fork,
+// or, on any path that never forks (a stop request, a command that cannot start), when the
+// ticket goes out of scope, so the other side of a duet is never held forever.
+class GateTicket {
+public:
+    explicit GateTicket(std::shared_ptr<StartGate> gate) : m_gate(std::move(gate)) {}
+    GateTicket(const GateTicket&) = delete;
+    GateTicket& operator=(const GateTicket&) = delete;
+    ~GateTicket() { arrive(); }
+    void arrive() {
+        if (m_gate) {
+            m_gate->arrive();
+            m_gate.reset();
+        }
+    }
+
+private:
+    std::shared_ptr<StartGate> m_gate;
+};
+
 std::string command_line(const std::vector<std::string>& argv) {
     return fmt::format("{}", fmt::join(argv, " "));
 }
@@ -94,8 +114,12 @@ std::string command_line(const std::vector<std::string>& argv) {
 // *exec_time, when given, is when the exec happened: the close-on-exec status pipe reads EOF at
 // that moment, so a measurement that starts there leaves out fork (slow for a large parent, e.g.
 // one built with AddressSanitizer) and everything abtool does before it.
+//
+// A plan with a gate: the child waits for the gate's release after it is pinned and before it
+// execs; `ticket` arrives right after the fork (spawn never blocks on the gate itself).
 pid_t spawn(const ExecPlan& plan, int out_fd, int err_fd,
-            std::chrono::steady_clock::time_point* exec_time = nullptr) {
+            std::chrono::steady_clock::time_point* exec_time = nullptr,
+            GateTicket* ticket = nullptr) {
     std::vector<char*> argv;
     for (const std::string& arg : plan.argv) {
         argv.push_back(const_cast<char*>(arg.c_str()));
@@ -112,6 +136,8 @@ pid_t spawn(const ExecPlan& plan, int out_fd, int err_fd,
         CPU_SET(cpu, &cpus);
     }
     const char* cwd = plan.cwd.empty() ? nullptr : plan.cwd.c_str();
+    const int gate_fd = plan.gate ? plan.gate->child_fd() : -1;
+    const int gate_parent_fd = plan.gate ? plan.gate->parent_fd() : -1;
 
     int status_pipe[2];
     if (pipe2(status_pipe, O_CLOEXEC) != 0) {
@@ -150,6 +176,13 @@ pid_t spawn(const ExecPlan& plan, int out_fd, int err_fd,
                 error = errno;
             }
         }
+        if (gate_fd >= 0) {
+            // Hold no write end ourselves, then wait for EOF: the last participant's arrival.
+            close(gate_parent_fd);
+            char byte = 0;
+            while (read(gate_fd, &byte, 1) < 0 && errno == EINTR) {
+            }
+        }
         if (error == 0) {
             execvpe(argv[0], argv.data(), envp.data());
             error = errno;
@@ -160,6 +193,9 @@ pid_t spawn(const ExecPlan& plan, int out_fd, int err_fd,
     setpgid(pid, pid); // also from the parent, so killpg works even before the child runs
     register_group(pid);
     close(status_pipe[1]);
+    if (ticket != nullptr) {
+        ticket->arrive(); // before the status read: that read returns only after the exec
+    }
     int error = 0;
     ssize_t got = 0;
     do {
@@ -194,6 +230,44 @@ std::string last_lines(const std::string& text, std::size_t max_lines, std::size
         }
     }
     return result;
+}
+
+StartGate::StartGate(std::size_t participants) : m_waiting(participants) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+        throw Error(ErrorKind::workload, fmt::format("pipe: {}", std::strerror(errno)));
+    }
+    m_read_fd = fds[0];
+    m_write_fd = fds[1];
+    if (participants == 0) {
+        close(m_write_fd);
+        m_write_fd = -1;
+    }
+}
+
+StartGate::~StartGate() {
+    for (int fd : {m_read_fd, m_write_fd}) {
+        if (fd >= 0) {
+            close(fd);
+        }
+    }
+}
+
+void StartGate::arrive() {
+    std::lock_guard lock(m_mutex);
+    if (m_waiting == 0) {
+        return;
+    }
+    if (--m_waiting == 0) {
+        close(m_write_fd); // every waiting child reads EOF now
+        m_write_fd = -1;
+        m_released.notify_all();
+    }
+}
+
+void StartGate::wait() {
+    std::unique_lock lock(m_mutex);
+    m_released.wait(lock, [&] { return m_waiting == 0; });
 }
 
 bool request_stop() noexcept {
@@ -242,6 +316,7 @@ ExecPlan make_exec_plan(const ProcessSpec& spec) {
     plan.cwd = spec.cwd;
     plan.cpus = spec.cpus;
     plan.nice = spec.nice;
+    plan.gate = spec.start_gate;
     return plan;
 }
 
@@ -281,6 +356,7 @@ std::string ProcessResult::describe_failure() const {
 
 ProcessResult run_process(const ProcessSpec& spec) {
     namespace asio = boost::asio;
+    GateTicket ticket(spec.start_gate);
     ProcessResult result;
     const ExecPlan plan = make_exec_plan(spec);
     if (stop_requested()) {
@@ -308,14 +384,11 @@ ProcessResult run_process(const ProcessSpec& spec) {
         }
     };
 
-    result.start_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
     std::chrono::steady_clock::time_point start;
     pid_t pid = -1;
     try {
-        pid = file_fd >= 0 ? spawn(plan, file_fd, file_fd, &start)
-                           : spawn(plan, out_pipe[1], err_pipe[1], &start);
+        pid = file_fd >= 0 ? spawn(plan, file_fd, file_fd, &start, &ticket)
+                           : spawn(plan, out_pipe[1], err_pipe[1], &start, &ticket);
     } catch (...) {
         close_fd(out_pipe[0]);
         close_fd(out_pipe[1]);
@@ -324,6 +397,9 @@ ProcessResult run_process(const ProcessSpec& spec) {
         close_fd(file_fd);
         throw;
     }
+    result.start_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
     GroupRegistration registration(pid);
     close_fd(out_pipe[1]);
     close_fd(err_pipe[1]);

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -26,6 +27,7 @@ struct ExecPlan {
     std::filesystem::path cwd;
     std::vector<int> cpus;
     int nice = 0;
+    std::shared_ptr<StartGate> gate; // duet: wait here between fork and exec
 };
 ExecPlan make_exec_plan(const ProcessSpec& spec);
 

@@ -34,6 +34,7 @@ ProcessSpec process_spec_for(const ProcessWorkload& workload, const RunContext& 
     spec.argv = workload.argv;
     spec.shell = workload.shell;
     spec.timeout = workload.timeout;
+    spec.start_gate = context.start_gate;
     return spec;
 }
 

@@ -18,7 +18,8 @@ namespace {
 using Key = std::tuple<std::string, std::string, std::string>; // workload, case, metric
 
 struct Series {
-    std::map<std::size_t, std::vector<double>> a, b; // round -> the run's values
+    // round -> rep -> the values that run reported
+    std::map<std::size_t, std::map<std::size_t, std::vector<double>>> a, b;
     std::string unit;
     runners::Direction direction = runners::Direction::lower;
     runners::Gate gate = runners::Gate::no;
@@ -87,9 +88,11 @@ void apply_slo(const WorkloadConfig& workload, const std::map<Key, Series>& grou
             double sum = 0;
             const auto it = grouped.find({workload.workload.name, "", metric});
             if (it != grouped.end()) {
-                for (const auto& [round, values] : it->second.b) {
-                    for (double value : values) {
-                        sum += value;
+                for (const auto& [round, runs] : it->second.b) {
+                    for (const auto& [rep, values] : runs) {
+                        for (double value : values) {
+                            sum += value;
+                        }
                     }
                 }
             }
@@ -111,12 +114,62 @@ void apply_slo(const WorkloadConfig& workload, const std::map<Key, Series>& grou
     }
 }
 
+// Duet: how far apart the two sides' children started, over every measured launch.
+void add_launch_skew(const std::vector<SampleRecord>& records, std::size_t rounds_done,
+                     report::DesignReport& design) {
+    std::map<std::pair<std::size_t, std::size_t>, std::pair<std::int64_t, std::int64_t>> starts;
+    for (const SampleRecord& record : records) {
+        if (record.pilot || record.round == 0 || record.round > rounds_done ||
+            record.workload != design.workload || record.start_unix_ns == 0) {
+            continue;
+        }
+        auto& [a, b] = starts[{record.round, record.rep}];
+        (record.side == Side::a ? a : b) = record.start_unix_ns;
+    }
+    std::vector<double> skew_us;
+    for (const auto& [launch, start] : starts) {
+        if (start.first != 0 && start.second != 0) {
+            skew_us.push_back(static_cast<double>(std::llabs(start.first - start.second)) / 1e3);
+        }
+    }
+    if (!skew_us.empty()) {
+        design.launch_skew_median_us = stats::median(skew_us);
+        design.launch_skew_max_us = *std::max_element(skew_us.begin(), skew_us.end());
+    }
+}
+
 } // namespace
+
+Summary summary_for(std::optional<Summary> configured, const std::string& unit,
+                    runners::Direction direction) {
+    if (configured) {
+        return *configured;
+    }
+    const bool duration =
+        unit == "ns" || unit == "us" || unit == "ms" || unit == "s" || unit == "µs";
+    return duration && direction == runners::Direction::lower ? Summary::min : Summary::median;
+}
+
+double round_value(const std::vector<std::vector<double>>& runs, Summary summary) {
+    std::vector<double> per_run;
+    per_run.reserve(runs.size());
+    for (const std::vector<double>& values : runs) {
+        per_run.push_back(stats::median(values));
+    }
+    if (summary == Summary::min) {
+        // NaN compares false: a NaN run must not hide behind a smaller one, nor win.
+        if (std::any_of(per_run.begin(), per_run.end(), [](double v) { return std::isnan(v); })) {
+            return std::nan("");
+        }
+        return per_run.empty() ? std::nan("") : *std::min_element(per_run.begin(), per_run.end());
+    }
+    return stats::median(per_run);
+}
 
 std::size_t completed_rounds(const Plan& plan, const std::vector<SampleRecord>& records) {
     std::map<std::size_t, std::set<std::pair<std::string, Side>>> seen;
     for (const SampleRecord& record : records) {
-        if (record.round > 0) {
+        if (record.round > 0 && !record.pilot) {
             seen[record.round].insert({record.workload, record.side});
         }
     }
@@ -139,8 +192,8 @@ report::Report analyze_records(const Plan& plan, const Config& config,
     std::map<std::pair<std::string, Side>, int> errors;
     std::map<std::pair<std::string, Side>, std::string> last_error; // shown in the warnings
     for (const SampleRecord& record : records) {
-        if (record.round == 0 || record.round > rounds_done) {
-            continue; // warm-up, or a round cut short by an interrupt
+        if (record.round == 0 || record.round > rounds_done || record.pilot) {
+            continue; // warm-up, a round cut short by an interrupt, or the pilot's
         }
         if (record.error) {
             ++errors[{record.workload, record.side}];
@@ -148,7 +201,8 @@ report::Report analyze_records(const Plan& plan, const Config& config,
             continue;
         }
         Series& series = grouped[{record.workload, record.case_name, record.metric}];
-        (record.side == Side::a ? series.a : series.b)[record.round].push_back(record.value);
+        (record.side == Side::a ? series.a : series.b)[record.round][record.rep].push_back(
+            record.value);
         series.unit = record.unit;
         series.direction = record.direction;
         series.gate = record.gate;
@@ -207,6 +261,16 @@ report::Report analyze_records(const Plan& plan, const Config& config,
         row.errors_a = failed_runs(Side::a);
         row.errors_b = failed_runs(Side::b);
 
+        const WorkloadDesign design = plan.design_of(workload);
+        const Summary summary = summary_for(settings.summary ? settings.summary : design.summary,
+                                            series.unit, series.direction);
+        const auto value_of = [&](const std::map<std::size_t, std::vector<double>>& runs) {
+            std::vector<std::vector<double>> values;
+            for (const auto& [rep, run] : runs) {
+                values.push_back(run);
+            }
+            return round_value(values, summary);
+        };
         stats::PairedInput input;
         input.direction = row.direction;
         for (const PlannedRound& round : plan.schedule) {
@@ -218,8 +282,8 @@ report::Report analyze_records(const Plan& plan, const Config& config,
             if (a == series.a.end() || b == series.b.end()) {
                 continue; // a failed run on one side: this round has no pair
             }
-            input.a.push_back(stats::median(a->second));
-            input.b.push_back(stats::median(b->second));
+            input.a.push_back(value_of(a->second));
+            input.b.push_back(value_of(b->second));
             input.order.push_back(round.order);
         }
         row.a_values = input.a;
@@ -307,6 +371,24 @@ report::Report analyze_records(const Plan& plan, const Config& config,
                         "holds nominal coverage at every n from 6 to 200, where the BCa "
                         "bootstrap under-covers at small n)",
                         settings.confidence * 100, joined);
+    }
+    for (const std::string& name : plan.workloads) {
+        const WorkloadDesign design = plan.design_of(name);
+        report::DesignReport entry;
+        entry.workload = name;
+        entry.schedule = to_string(design.schedule);
+        entry.repeat = design.repeat;
+        entry.summary = settings.summary    ? to_string(*settings.summary)
+                        : design.summary    ? to_string(*design.summary)
+                        : design.repeat > 1 ? "min for durations, else median"
+                                            : "";
+        entry.chosen_by = design.chosen_by;
+        entry.reason = design.reason;
+        entry.evidence = design.evidence;
+        if (design.schedule == Schedule::duet) {
+            add_launch_skew(records, rounds_done, entry);
+        }
+        report.designs.push_back(std::move(entry));
     }
     report.rows = std::move(rows);
     return report;

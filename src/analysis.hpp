@@ -22,6 +22,9 @@ namespace abtool {
 struct AnalysisSettings {
     double threshold = 0.02;
     double confidence = 0.95;
+    // `abtool analyze --summary`: how a side's repeats become its round value, for every
+    // workload, in place of the plan's.
+    std::optional<Summary> summary;
     int looks = 1; // adaptive runs: planned interim looks (stats::planned_looks)
     stats::Multiplicity multiplicity = stats::Multiplicity::holm; // [run] multiplicity
 };
@@ -30,6 +33,15 @@ struct AnalysisSettings {
 report::Report analyze_records(const Plan& plan, const Config& config,
                                const std::vector<SampleRecord>& records,
                                const AnalysisSettings& settings);
+
+// How a side's repeats in one round become its round value: the configured summary, else min
+// for durations (a time unit, lower is better: interference only adds time) and median for the
+// rest.
+Summary summary_for(std::optional<Summary> configured, const std::string& unit,
+                    runners::Direction direction);
+// One side's value in one round: each run contributes the median of the values it reported
+// (its own repetitions), and the runs are summarised by `summary`.
+double round_value(const std::vector<std::vector<double>>& runs, Summary summary);
 
 // The rounds for which every workload has a record on both sides.
 std::size_t completed_rounds(const Plan& plan, const std::vector<SampleRecord>& records);

@@ -29,8 +29,12 @@ void add_outputs(CLI::App* app, OutputOptions& outputs) {
 
 // What a run asks of the machine and the schedule, shared by run and calibrate so that an A/A
 // calibration is measured exactly like the comparison it calibrates.
-void add_measurement_options(CLI::App* app, std::optional<std::uint64_t>& seed,
-                             std::vector<int>& cpus, int& nice, bool& no_padding) {
+void add_measurement_options(CLI::App* app, std::optional<std::string>& schedule,
+                             std::optional<std::uint64_t>& seed, std::vector<int>& cpus, int& nice,
+                             bool& no_padding) {
+    app->add_option("--schedule", schedule,
+                    "How rounds run, for every workload: alternate, duet or auto (a pilot "
+                    "picks; overrides abtool.toml)");
     app->add_option("--seed", seed, "Schedule and bootstrap seed");
     app->add_option("--cpus", cpus, "Pin workloads to these CPUs (e.g. --cpus 1)")->delimiter(',');
     app->add_option("--nice", nice, "Niceness added to workload processes (-20 to 19)");
@@ -74,7 +78,8 @@ void add_run_options(CLI::App* app, RunOptions& options, bool& strict, bool& reb
                     "Adaptive: add A/B/B/A blocks up to this many rounds while inconclusive");
     app->add_option("--threshold", options.threshold, "Smallest change that counts: 2% or 0.02");
     app->add_option("--results", options.results, "results.csv to append to");
-    add_measurement_options(app, options.seed, options.cpus, options.nice, no_padding);
+    add_measurement_options(app, options.schedule, options.seed, options.cpus, options.nice,
+                            no_padding);
     app->add_flag("--strict", strict, "Inconclusive verdicts fail the gate");
     app->add_flag("--rebuild", rebuild, "Build both refs even when a build stamp matches");
     add_outputs(app, options.outputs);
@@ -104,6 +109,8 @@ Command parse_command_line(int argc, const char* const* argv) {
         ->required();
     analyze_command->add_option("--threshold", analyze.threshold, "Another threshold: 2% or 0.02");
     analyze_command->add_option("--confidence", analyze.confidence, "Another confidence level");
+    analyze_command->add_option("--summary", analyze.summary,
+                                "Re-summarise each side's repeats per round: min or median");
     analyze_command->add_flag("--strict", analyze_strict, "Inconclusive verdicts fail the gate");
     add_outputs(analyze_command, analyze.outputs);
 
@@ -137,8 +144,8 @@ Command parse_command_line(int argc, const char* const* argv) {
     calibrate_command->add_option("--workload", calibrate.workloads, "Only this workload");
     calibrate_command->add_option("--config", calibrate.config, "Config file");
     bool calibrate_no_padding = false;
-    add_measurement_options(calibrate_command, calibrate.seed, calibrate.cpus, calibrate.nice,
-                            calibrate_no_padding);
+    add_measurement_options(calibrate_command, calibrate.schedule, calibrate.seed, calibrate.cpus,
+                            calibrate.nice, calibrate_no_padding);
 
     DemoOptions demo;
     CLI::App* demo_command = app.add_subcommand(

@@ -10,10 +10,12 @@
 #include <cctype>
 #include <cmath>
 #include <fstream>
+#include <initializer_list>
 #include <iterator>
 #include <set>
 #include <sstream>
 #include <type_traits>
+#include <utility>
 
 namespace abtool {
 
@@ -176,6 +178,26 @@ public:
         return converted;
     }
 
+    // A string key that takes one of a few words; one message style for all of them.
+    template <typename Enum>
+    std::optional<Enum>
+    choice(const toml::table& table, std::string_view key, const std::string& context,
+           std::initializer_list<std::pair<std::string_view, Enum>> choices) const {
+        const std::optional<std::string> text = string(table, key, context);
+        if (!text) {
+            return std::nullopt;
+        }
+        std::string names;
+        for (const auto& [name, value] : choices) {
+            if (name == *text) {
+                return value;
+            }
+            names += fmt::format("{}{}", names.empty() ? "" : ", ", name);
+        }
+        fail(table.get(key)->source(),
+             fmt::format("{}'{}' must be one of {}, not '{}'", context, key, names, *text));
+    }
+
     const std::filesystem::path& file() const { return m_file; }
 
 private:
@@ -215,13 +237,40 @@ BuildConfig read_build(const Reader& reader, const toml::table& table) {
     return build;
 }
 
+// schedule, repeat and summary: in [run] for every workload, in a [[workload]] for itself.
+DesignConfig read_design(const Reader& reader, const toml::table& table,
+                         const std::string& context) {
+    DesignConfig design;
+    design.schedule = reader.choice<Schedule>(table, "schedule", context,
+                                              {{"auto", Schedule::automatic},
+                                               {"alternate", Schedule::alternate},
+                                               {"duet", Schedule::duet}});
+    if (auto repeat = reader.integer(table, "repeat", context, 1, 100)) {
+        design.repeat = static_cast<std::size_t>(*repeat);
+    }
+    design.summary = reader.choice<Summary>(table, "summary", context,
+                                            {{"min", Summary::min}, {"median", Summary::median}});
+    return design;
+}
+
+const Keys k_design_keys{"schedule", "repeat", "summary"};
+
+Keys with_design_keys(Keys keys) {
+    keys.insert(k_design_keys.begin(), k_design_keys.end());
+    return keys;
+}
+
 RunConfig read_run(const Reader& reader, const toml::table& table) {
     const std::string context = "[run] ";
-    reader.check_keys(
-        table,
-        {"rounds", "warmup", "seed", "threshold", "confidence", "max_rounds", "multiplicity"},
-        context);
+    reader.check_keys(table,
+                      with_design_keys({"rounds", "warmup", "seed", "threshold", "confidence",
+                                        "max_rounds", "multiplicity", "pilot_rounds"}),
+                      context);
     RunConfig run;
+    run.design = read_design(reader, table, context);
+    if (auto pilot = reader.integer(table, "pilot_rounds", context, 4, 1000)) {
+        run.pilot_rounds = static_cast<std::size_t>(*pilot);
+    }
     if (auto rounds = reader.integer(table, "rounds", context, 2, 100000)) {
         run.rounds = static_cast<std::size_t>(*rounds);
     }
@@ -334,7 +383,9 @@ WorkloadConfig read_workload(const Reader& reader, const toml::table& table, std
     }
 
     if (*kind == "command") {
-        reader.check_keys(table, {"name", "kind", "command", "shell", "env", "timeout"}, context);
+        reader.check_keys(table,
+                          with_design_keys({"name", "kind", "command", "shell", "env", "timeout"}),
+                          context);
         runners::CommandWorkload spec;
         read_process(reader, table, context, spec.argv, spec.shell);
         spec.env = env;
@@ -348,8 +399,8 @@ WorkloadConfig read_workload(const Reader& reader, const toml::table& table, std
         config.workload.spec = std::move(spec);
     } else if (*kind == "hotpath") {
         reader.check_keys(table,
-                          {"name", "kind", "command", "shell", "env", "timeout", "format", "metric",
-                           "metrics", "output_file"},
+                          with_design_keys({"name", "kind", "command", "shell", "env", "timeout",
+                                            "format", "metric", "metrics", "output_file"}),
                           context);
         runners::HotpathWorkload spec;
         read_process(reader, table, context, spec.argv, spec.shell);
@@ -387,11 +438,12 @@ WorkloadConfig read_workload(const Reader& reader, const toml::table& table, std
         params["format"] = format;
         config.workload.spec = std::move(spec);
     } else if (*kind == "publish") {
-        reader.check_keys(table,
-                          {"name", "kind", "server", "env", "timeout", "protocol", "path",
-                           "payload", "mode", "count", "concurrency", "rate", "ready_path",
-                           "ready_timeout", "request_timeout", "slo"},
-                          context);
+        reader.check_keys(
+            table,
+            with_design_keys({"name", "kind", "server", "env", "timeout", "protocol", "path",
+                              "payload", "mode", "count", "concurrency", "rate", "ready_path",
+                              "ready_timeout", "request_timeout", "slo"}),
+            context);
         runners::PublishWorkload spec;
         auto server = reader.argv(table, "server", context);
         if (!server) {
@@ -463,6 +515,7 @@ WorkloadConfig read_workload(const Reader& reader, const toml::table& table, std
                     context +
                         fmt::format("'kind' must be command, hotpath or publish, not '{}'", *kind));
     }
+    config.design = read_design(reader, table, context);
     if (!config.slo.empty() && *kind != "publish") {
         reader.fail(table.source(), context + "'slo' applies to publish workloads only");
     }
@@ -470,6 +523,40 @@ WorkloadConfig read_workload(const Reader& reader, const toml::table& table, std
 }
 
 } // namespace
+
+std::string to_string(Schedule schedule) {
+    switch (schedule) {
+    case Schedule::alternate:
+        return "alternate";
+    case Schedule::duet:
+        return "duet";
+    case Schedule::automatic:
+        break;
+    }
+    return "auto";
+}
+
+std::string to_string(Summary summary) {
+    return summary == Summary::min ? "min" : "median";
+}
+
+std::optional<Schedule> parse_schedule(std::string_view text) {
+    for (Schedule schedule : {Schedule::alternate, Schedule::duet, Schedule::automatic}) {
+        if (text == to_string(schedule)) {
+            return schedule;
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<Summary> parse_summary(std::string_view text) {
+    for (Summary summary : {Summary::min, Summary::median}) {
+        if (text == to_string(summary)) {
+            return summary;
+        }
+    }
+    return std::nullopt;
+}
 
 std::optional<double> parse_threshold(std::string_view text) {
     std::string trimmed;

@@ -36,12 +36,30 @@ struct SloConfig {
     bool empty() const { return !p99_ms && !p95_ms && !throughput_rps_min && !error_rate_max; }
 };
 
+// How a workload's rounds run (DESIGN.md "Rounds"). Unset fields fall back to [run]'s, then to
+// the defaults: schedule auto, repeat 1 (auto also tries 3), summary by metric (min for
+// durations, where interference only adds time; median for everything else).
+enum class Schedule { alternate, duet, automatic };
+enum class Summary { min, median };
+std::string to_string(Schedule schedule); // "alternate" | "duet" | "auto"
+std::string to_string(Summary summary);   // "min" | "median"
+std::optional<Schedule> parse_schedule(std::string_view text);
+std::optional<Summary> parse_summary(std::string_view text);
+
+struct DesignConfig {
+    std::optional<Schedule> schedule;
+    std::optional<std::size_t> repeat;
+    std::optional<Summary> summary;
+};
+
 struct WorkloadConfig {
     runners::Workload workload;
     std::string kind; // command | hotpath | publish
     SloConfig slo;
-    nlohmann::json parameters; // what defines the benchmark, for its primary key
-    int line = 0;              // where the [[workload]] table starts
+    nlohmann::json parameters; // what defines the benchmark, for its primary key (not how
+                               // its rounds run: a design change keeps the history's key)
+    DesignConfig design;
+    int line = 0; // where the [[workload]] table starts
 };
 
 struct RunConfig {
@@ -54,6 +72,8 @@ struct RunConfig {
     // Across the cases of one run: Holm controls the chance of any false regression (the gate's
     // question); Benjamini-Hochberg ("bh") the expected share of false ones, for large suites.
     stats::Multiplicity multiplicity = stats::Multiplicity::holm;
+    DesignConfig design;          // the workloads' default
+    std::size_t pilot_rounds = 6; // per candidate design, when a workload's schedule is auto
 };
 
 struct Config {

@@ -32,6 +32,7 @@ struct RunOptions {
     std::optional<std::size_t> max_rounds;
     std::optional<std::uint64_t> seed;
     std::optional<std::string> threshold; // "2%" or "0.02"
+    std::optional<std::string> schedule;  // alternate | duet | auto: every workload's design
     std::optional<std::filesystem::path> results;
     OutputOptions outputs;
     Strict strict = Strict::no;
@@ -47,6 +48,7 @@ struct AnalyzeOptions {
     std::filesystem::path run_dir;
     std::optional<std::string> threshold;
     std::optional<double> confidence;
+    std::optional<std::string> summary; // min | median: re-summarise the runs' repeats
     OutputOptions outputs;
     Strict strict = Strict::no;
 };
@@ -75,6 +77,7 @@ struct CalibrateOptions {
     std::vector<std::string> workloads;
     std::filesystem::path config;
     // As for run (add_measurement_options in cli.cpp): measured exactly like a comparison.
+    std::optional<std::string> schedule;
     std::optional<std::uint64_t> seed;
     std::vector<int> cpus;
     int nice = 0;

@@ -32,16 +32,25 @@ std::size_t whole_blocks(std::size_t rounds) {
     return rounds + rounds % 2;
 }
 
+namespace {
+// The CPU swaps draw from their own stream, so that schedules of older runs (orders and workload
+// shuffles from `seed` alone) replay unchanged.
+constexpr std::uint64_t k_cpu_swap_stream = 0x9c5d5eedcafeULL;
+} // namespace
+
 std::vector<PlannedRound>
 make_schedule(std::size_t rounds, const std::vector<std::string>& workloads, std::uint64_t seed) {
     SeededGenerator generator(seed);
+    SeededGenerator cpu_generator(seed ^ k_cpu_swap_stream);
     std::vector<PlannedRound> schedule;
     schedule.reserve(whole_blocks(rounds));
     while (schedule.size() < rounds) {
         const stats::Order first = generator.below(2) == 0 ? stats::Order::ab : stats::Order::ba;
+        const bool first_swapped = cpu_generator.below(2) == 1;
         for (int i = 0; i < 2; ++i) {
             PlannedRound round;
             round.index = schedule.size() + 1;
+            round.swap_cpus = i == 0 ? first_swapped : !first_swapped;
             round.order =
                 i == 0 ? first : (first == stats::Order::ab ? stats::Order::ba : stats::Order::ab);
             round.workloads = workloads;
@@ -74,14 +83,75 @@ PlannedRef ref_from_json(const nlohmann::json& json) {
     return ref;
 }
 
+nlohmann::json design_json(const WorkloadDesign& design) {
+    return {{"workload", design.workload},
+            {"schedule", to_string(design.schedule)},
+            {"repeat", design.repeat},
+            {"summary",
+             design.summary ? nlohmann::json(to_string(*design.summary)) : nlohmann::json(nullptr)},
+            {"chosen_by", design.chosen_by},
+            {"reason", design.reason},
+            {"evidence", design.evidence},
+            {"duet_cpus", design.duet_cpus}};
+}
+
+WorkloadDesign design_from_json(const nlohmann::json& json, const std::string& source) {
+    WorkloadDesign design;
+    design.workload = json.at("workload").get<std::string>();
+    const auto schedule = parse_schedule(json.at("schedule").get<std::string>());
+    if (!schedule || *schedule == Schedule::automatic) {
+        throw Error(ErrorKind::usage,
+                    fmt::format("{}: not a valid abtool plan: a design's schedule must be "
+                                "alternate or duet",
+                                source));
+    }
+    design.schedule = *schedule;
+    design.repeat = json.at("repeat").get<std::size_t>();
+    if (json.contains("summary") && !json.at("summary").is_null()) {
+        design.summary = parse_summary(json.at("summary").get<std::string>());
+    }
+    design.chosen_by = json.value("chosen_by", std::string("config"));
+    design.reason = json.value("reason", std::string());
+    design.evidence = json.value("evidence", std::vector<std::string>{});
+    design.duet_cpus = json.value("duet_cpus", std::vector<std::vector<int>>{});
+    return design;
+}
+
 } // namespace
+
+std::string describe(const PlannedRef& ref) {
+    const auto short_id = [](const std::string& id) {
+        return id.substr(0, 7);
+    };
+    if (ref.kind == "snapshot") {
+        return fmt::format("ref '{}' (snapshot {} on {})", ref.name, short_id(ref.content_id),
+                           short_id(ref.commit));
+    }
+    return fmt::format("ref '{}' ({})", ref.name, short_id(ref.commit));
+}
+
+WorkloadDesign Plan::design_of(const std::string& workload) const {
+    for (const WorkloadDesign& design : designs) {
+        if (design.workload == workload) {
+            return design;
+        }
+    }
+    WorkloadDesign plain;
+    plain.workload = workload;
+    return plain;
+}
 
 nlohmann::json to_json(const Plan& plan) {
     nlohmann::json schedule = nlohmann::json::array();
     for (const PlannedRound& round : plan.schedule) {
         schedule.push_back({{"round", round.index},
                             {"order", round.order == stats::Order::ab ? "AB" : "BA"},
+                            {"swap_cpus", round.swap_cpus},
                             {"workloads", round.workloads}});
+    }
+    nlohmann::json designs = nlohmann::json::array();
+    for (const WorkloadDesign& design : plan.designs) {
+        designs.push_back(design_json(design));
     }
     return {{"format", "abtool-plan-1"},
             {"run_id", plan.run_id},
@@ -107,6 +177,9 @@ nlohmann::json to_json(const Plan& plan) {
             {"nice", plan.nice},
             {"env_padding", plan.env_padding},
             {"warnings", plan.warnings},
+            {"notes", plan.notes},
+            {"pilot_rounds", plan.pilot_rounds},
+            {"designs", designs},
             {"schedule", schedule}};
 }
 
@@ -143,7 +216,16 @@ Plan plan_from_json(const nlohmann::json& json, const std::string& source) {
             round.order =
                 entry.at("order").get<std::string>() == "AB" ? stats::Order::ab : stats::Order::ba;
             round.workloads = entry.at("workloads").get<std::vector<std::string>>();
+            round.swap_cpus = entry.value("swap_cpus", false);
             plan.schedule.push_back(std::move(round));
+        }
+        // Absent from plans written before designs existed: every workload ran alternate rounds.
+        plan.notes = json.value("notes", std::vector<std::string>{});
+        plan.pilot_rounds = json.value("pilot_rounds", std::size_t{0});
+        if (json.contains("designs")) {
+            for (const nlohmann::json& entry : json.at("designs")) {
+                plan.designs.push_back(design_from_json(entry, source));
+            }
         }
         return plan;
     } catch (const nlohmann::json::exception& error) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "abtool/stats.hpp"
+#include "src/config.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -32,6 +33,10 @@ struct PlannedRound {
     std::size_t index = 0;                 // 1-based round number
     stats::Order order = stats::Order::ab; // which ref runs first, for every workload
     std::vector<std::string> workloads;    // the order workloads run in this round
+    // Duet: B takes the first CPU set and A the second (else A the first). Balanced like the
+    // order: one round of each in every block, which first drawn from its own seeded stream, so
+    // neither side keeps the better CPU.
+    bool swap_cpus = false;
 };
 
 // Rounds come in whole blocks (DESIGN.md "Rounds"): an odd count is rounded up to the next even
@@ -45,6 +50,21 @@ std::size_t whole_blocks(std::size_t rounds);
 std::vector<PlannedRound>
 make_schedule(std::size_t rounds, const std::vector<std::string>& workloads, std::uint64_t seed);
 
+// How one workload's rounds run (DESIGN.md "Rounds"), resolved: never auto once the pilot has
+// chosen (plan.json is rewritten with the choice before round 1).
+struct WorkloadDesign {
+    std::string workload;
+    Schedule schedule = Schedule::alternate;
+    std::size_t repeat = 1;
+    std::optional<Summary> summary;    // unset: min for durations, median for other metrics
+    std::string chosen_by = "default"; // default | config | flag | pilot | fallback
+    std::string reason;
+    std::vector<std::string> evidence; // the pilot's figures, one line per candidate
+    // Duet: the two CPU sets the sides take in turn. A publish workload has four: server and
+    // load generator of the first side, then of the second.
+    std::vector<std::vector<int>> duet_cpus;
+};
+
 struct PlannedRef {
     std::string name;
     std::string commit;
@@ -52,6 +72,9 @@ struct PlannedRef {
     std::string kind;     // commit | snapshot
     std::string worktree; // absolute path
 };
+
+// "ref 'dev' (3f2a1c9)", or "ref 'CURRENT' (snapshot 1b2c3d4 on 3f2a1c9)": a ref in messages.
+std::string describe(const PlannedRef& ref);
 
 struct Plan {
     std::string run_id;
@@ -76,8 +99,14 @@ struct Plan {
     std::vector<int> cpus;
     int nice = 0;
     bool env_padding = true;
-    std::vector<std::string> warnings;  // measurement hygiene seen before the first run
-    std::vector<PlannedRound> schedule; // max_rounds rounds
+    std::vector<std::string> warnings;   // measurement hygiene seen before the first run
+    std::vector<PlannedRound> schedule;  // max_rounds rounds
+    std::vector<WorkloadDesign> designs; // one per workload (older plans: none, all alternate)
+    std::size_t pilot_rounds = 0;        // per candidate design, for auto workloads
+    std::vector<std::string> notes;      // planning decisions said on stderr (rounds raised, ...)
+
+    // The design of `workload`: plain alternate rounds when the plan has none for it.
+    WorkloadDesign design_of(const std::string& workload) const;
 };
 
 nlohmann::json to_json(const Plan& plan);

@@ -29,29 +29,29 @@ SamplesWriter::~SamplesWriter() {
     }
 }
 
-std::vector<SampleRecord> records_of(std::size_t round, Side side, const std::string& workload,
-                                     const runners::RunResult& result) {
+std::vector<SampleRecord> records_of(const RunKey& key, const runners::RunResult& result) {
+    SampleRecord common;
+    common.round = key.round;
+    common.side = key.side;
+    common.workload = key.workload;
+    common.rep = key.rep;
+    common.pilot = key.pilot;
+    common.cpus = key.cpus;
+    common.run_ms = result.wall_ms;
+    common.start_unix_ns = result.start_unix_ns;
     std::vector<SampleRecord> records;
     for (const runners::Sample& sample : result.samples) {
-        SampleRecord record;
-        record.round = round;
-        record.side = side;
-        record.workload = workload;
+        SampleRecord record = common;
         record.case_name = sample.case_name;
         record.metric = sample.metric;
         record.value = sample.value;
         record.unit = sample.unit;
         record.direction = sample.direction;
         record.gate = sample.gate;
-        record.start_unix_ns = result.start_unix_ns;
         records.push_back(std::move(record));
     }
     if (result.error) {
-        SampleRecord record;
-        record.round = round;
-        record.side = side;
-        record.workload = workload;
-        record.start_unix_ns = result.start_unix_ns;
+        SampleRecord record = common;
         record.error = *result.error;
         records.push_back(std::move(record));
     }
@@ -64,7 +64,18 @@ void SamplesWriter::append(const std::vector<SampleRecord>& records) {
         nlohmann::json line{{"round", record.round},
                             {"ref", to_string(record.side)},
                             {"workload", record.workload},
-                            {"start_ns", record.start_unix_ns}};
+                            {"start_ns", record.start_unix_ns},
+                            {"run_ms", record.run_ms}};
+        // Written only when they say something, so files of plain alternate runs keep their shape.
+        if (record.rep > 0) {
+            line["rep"] = record.rep;
+        }
+        if (record.pilot) {
+            line["pilot"] = *record.pilot;
+        }
+        if (!record.cpus.empty()) {
+            line["cpus"] = record.cpus;
+        }
         if (record.error) {
             line["error"] = *record.error;
         } else {
@@ -104,6 +115,13 @@ SamplesFile read_samples(const std::filesystem::path& file) {
             record.side = json.at("ref").get<std::string>() == "a" ? Side::a : Side::b;
             record.workload = json.at("workload").get<std::string>();
             record.start_unix_ns = json.value("start_ns", std::int64_t{0});
+            // Absent from files written before repeat, duet and the pilot existed.
+            record.run_ms = json.value("run_ms", 0.0);
+            record.rep = json.value("rep", std::size_t{0});
+            if (json.contains("pilot")) {
+                record.pilot = json.at("pilot").get<std::string>();
+            }
+            record.cpus = json.value("cpus", std::vector<int>{});
             if (json.contains("error")) {
                 record.error = json.at("error").get<std::string>();
             } else {

@@ -21,11 +21,27 @@ namespace abtool {
 enum class Side { a, b };
 std::string to_string(Side side); // "a" | "b"
 
+// Which run of an experiment a record came from.
+struct RunKey {
+    std::size_t round = 0; // 0 for warm-up runs; a pilot's own round number for pilot runs
+    Side side = Side::a;
+    std::string workload;
+    std::size_t rep = 0; // with repeat = k: this run's index (0..k-1) on its side in the round
+    // Set on the pilot's runs (the candidate design they measured, e.g. "duet"): recorded, never
+    // part of a verdict.
+    std::optional<std::string> pilot;
+    std::vector<int> cpus; // where the run was pinned (duet, --cpus); empty when not pinned
+};
+
 // One line of samples.jsonl: a sample, or (error set) a failed run.
 struct SampleRecord {
     std::size_t round = 0; // 0 for warm-up runs
     Side side = Side::a;
     std::string workload;
+    std::size_t rep = 0;
+    std::optional<std::string> pilot;
+    std::vector<int> cpus;
+    double run_ms = 0; // the whole run's wall time, harness included (0 in older files)
     std::string case_name;
     std::string metric;
     double value = 0;
@@ -37,8 +53,7 @@ struct SampleRecord {
 };
 
 // The records of one run: a line per sample, and one more when the run failed.
-std::vector<SampleRecord> records_of(std::size_t round, Side side, const std::string& workload,
-                                     const runners::RunResult& result);
+std::vector<SampleRecord> records_of(const RunKey& key, const runners::RunResult& result);
 
 class SamplesWriter {
 public:

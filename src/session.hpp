@@ -8,6 +8,7 @@
 #include "src/analysis.hpp"
 #include "src/config.hpp"
 #include "src/options.hpp"
+#include "src/pilot.hpp"
 #include "src/plan.hpp"
 
 #include <filesystem>
@@ -21,9 +22,14 @@ struct Experiment {
     std::filesystem::path run_dir;
     report::Report report;
     AnalysisSettings settings;
+    // Calibration: every candidate design of each workload, run A/A for the plan's rounds (the
+    // records hold their runs); a comparison's measured rounds are skipped then.
+    std::vector<Pilot> calibrations;
+    std::vector<SampleRecord> records;
 };
 
-// The whole pipeline up to the report: config, refs, worktrees, builds, plan, rounds, analysis.
+// The whole pipeline up to the report: config, refs, worktrees, builds, plan, rounds, analysis
+// (options.calibrate: up to the calibration runs).
 // Writes summary.json. Throws Error(interrupted) after an interrupt (samples kept), Error(build)
 // or Error(workload) when a ref cannot be built or a workload fails every warm-up run.
 Experiment run_experiment(const RunOptions& options);

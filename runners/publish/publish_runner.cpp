@@ -7,6 +7,10 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+#include <pthread.h>
+#include <sched.h>
+
 namespace abtool::runners {
 
 namespace {
@@ -56,6 +60,34 @@ std::vector<Sample> samples_of(const PublishWorkload& workload, const publish::L
     return samples;
 }
 
+// Pins the calling thread (the load generator runs in it) to `cpus` for its lifetime, and puts
+// the thread's former CPUs back after: a duet keeps each side's load off the other side's CPUs.
+class ThreadPin {
+public:
+    explicit ThreadPin(const std::vector<int>& cpus) {
+        if (cpus.empty() || pthread_getaffinity_np(pthread_self(), sizeof m_saved, &m_saved) != 0) {
+            return;
+        }
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        for (int cpu : cpus) {
+            CPU_SET(cpu, &set);
+        }
+        m_pinned = pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
+    }
+    ThreadPin(const ThreadPin&) = delete;
+    ThreadPin& operator=(const ThreadPin&) = delete;
+    ~ThreadPin() {
+        if (m_pinned) {
+            pthread_setaffinity_np(pthread_self(), sizeof m_saved, &m_saved);
+        }
+    }
+
+private:
+    cpu_set_t m_saved{};
+    bool m_pinned = false;
+};
+
 } // namespace
 
 Gate gate_of(const PublishWorkload& /*workload*/, std::string_view metric) {
@@ -73,12 +105,29 @@ RunResult run_publish(const PublishWorkload& workload, const RunContext& context
         return std::move(done);
     };
 
-    publish::Server server(workload, context);
-    if (auto not_ready = server.wait_ready(workload.ready_path, workload.ready_timeout)) {
+    std::optional<publish::Server> started_server;
+    try {
+        started_server.emplace(workload, context);
+    } catch (...) {
+        if (context.start_gate) {
+            context.start_gate->arrive(); // never hold the other side of a duet
+        }
+        throw;
+    }
+    publish::Server& server = *started_server;
+    const std::optional<std::string> not_ready =
+        server.wait_ready(workload.ready_path, workload.ready_timeout);
+    if (context.start_gate) {
+        // Duet: both sides' loads start together, once both servers are up (or one never is).
+        context.start_gate->arrive();
+        context.start_gate->wait();
+    }
+    if (not_ready) {
         result.error = *not_ready;
         result.interrupted = stop_requested(); // no load was sent: nothing was measured
         return finish(std::move(result));
     }
+    const ThreadPin pin(context.load_cpus);
 
     publish::LoadSpec load_spec;
     load_spec.port = server.port();

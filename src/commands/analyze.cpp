@@ -39,6 +39,13 @@ int run_analyze(const AnalyzeOptions& options) {
     if (options.threshold) {
         settings.threshold = threshold_from_flag(*options.threshold);
     }
+    if (options.summary) {
+        settings.summary = parse_summary(*options.summary);
+        if (!settings.summary) {
+            throw Error(ErrorKind::usage,
+                        fmt::format("--summary '{}': use min or median", *options.summary));
+        }
+    }
     if (plan.max_rounds > plan.rounds) {
         settings.looks = stats::planned_looks({plan.rounds, plan.max_rounds});
     }

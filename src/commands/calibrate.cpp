@@ -1,10 +1,12 @@
 #include "src/commands.hpp"
 
 #include "src/run_store.hpp"
+#include "src/scheduler.hpp"
 #include "src/session.hpp"
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstdio>
 
 namespace abtool {
@@ -17,6 +19,7 @@ int run_calibrate(const CalibrateOptions& options) {
     run.workloads = options.workloads;
     run.config = options.config;
     run.seed = options.seed;
+    run.schedule = options.schedule;
     run.cpus = options.cpus;
     run.nice = options.nice;
     run.env_padding = options.env_padding;
@@ -29,59 +32,98 @@ int run_calibrate(const CalibrateOptions& options) {
     stats_options.seed = experiment.plan.seed;
 
     std::fprintf(stdout,
-                 "A/A calibration of '%s' (%zu rounds, threshold %.3g%%): two checkouts of the "
-                 "same content, scheduled like a comparison\n\n",
-                 options.ref.c_str(), experiment.report.rounds,
-                 experiment.settings.threshold * 100);
-    std::fprintf(stdout, "%-40s %10s %10s %10s %12s %14s\n", "workload/case/metric", "A/A delta",
-                 "spread", "noise +-", "detectable", "rounds needed");
+                 "A/A calibration of '%s' (%zu rounds of each design, threshold %.3g%%): two "
+                 "checkouts of the same content, scheduled like a comparison\n\n",
+                 options.ref.c_str(), experiment.plan.rounds, experiment.settings.threshold * 100);
+    std::fprintf(stdout, "%-36s %-14s %10s %9s %9s %11s %7s %9s %10s\n", "workload/case/metric",
+                 "design", "A/A delta", "spread", "noise +-", "detectable", "rounds", "s/round",
+                 "time");
     nlohmann::json cases = nlohmann::json::array();
-    for (const report::Row& row : experiment.report.rows) {
-        const stats::NoiseFloor floor =
-            stats::noise_floor(row.comparison.log_ratios, stats_options);
-        std::string name = row.workload;
-        if (!row.case_name.empty()) {
-            name += "/" + row.case_name;
+    nlohmann::json designs = nlohmann::json::array();
+    std::string toml;
+    for (const Pilot& pilot : experiment.calibrations) {
+        const std::string& workload = pilot.designs.front().workload;
+        const std::vector<DesignRounds> rounds =
+            pilot_rounds(pilot, experiment.records, runners::Gate::no);
+        const std::size_t series_count = rounds.empty() ? 0 : rounds.front().series.size();
+        for (std::size_t i = 0; i < series_count; ++i) {
+            for (const DesignRounds& design : rounds) {
+                const DesignSeries& series = design.series[i];
+                const stats::NoiseFloor floor =
+                    stats::noise_floor(series.log_ratios, stats_options);
+                std::string name = workload;
+                if (!series.case_name.empty()) {
+                    name += "/" + series.case_name;
+                }
+                name += "/" + series.metric;
+                const double aa_delta_pct =
+                    series.log_ratios.empty() ? 0
+                                              : std::expm1(stats::median(series.log_ratios)) * 100;
+                const double time_s =
+                    static_cast<double>(floor.rounds_needed) * design.seconds_per_round;
+                if (floor.estimable) {
+                    std::fprintf(stdout,
+                                 "%-36s %-14s %9.2f%% %8.2f%% %8.2f%% %10.2f%% %7zu %9.3g %9.0fs\n",
+                                 name.c_str(), design.label.c_str(), aa_delta_pct,
+                                 floor.sigma_d * 100, floor.noise_pct, floor.detectable_pct,
+                                 floor.rounds_needed, design.seconds_per_round, time_s);
+                } else {
+                    // No spread (a deterministic metric), NaN/inf log-ratios or too few rounds:
+                    // no honest round count.
+                    std::fprintf(stdout, "%-36s %-14s %9.2f%% %s\n", name.c_str(),
+                                 design.label.c_str(), aa_delta_pct,
+                                 floor.n < 3 ? "not estimable (fewer than 3 usable rounds)"
+                                             : "not estimable (no variation, or non-finite "
+                                               "values)");
+                }
+                nlohmann::json entry = {{"workload", workload},
+                                        {"case", series.case_name},
+                                        {"metric", series.metric},
+                                        {"design", design.label},
+                                        {"n", floor.n},
+                                        {"aa_delta_pct", aa_delta_pct},
+                                        {"seconds_per_round", design.seconds_per_round},
+                                        {"estimable", floor.estimable}};
+                // null rather than a made-up number when the series cannot say.
+                for (const auto& [key, value] :
+                     {std::pair{"sigma_d", nlohmann::json(floor.sigma_d)},
+                      std::pair{"noise_pct", nlohmann::json(floor.noise_pct)},
+                      std::pair{"detectable_pct", nlohmann::json(floor.detectable_pct)},
+                      std::pair{"rounds_needed", nlohmann::json(floor.rounds_needed)},
+                      std::pair{"seconds_needed", nlohmann::json(time_s)}}) {
+                    entry[key] = floor.estimable ? value : nlohmann::json(nullptr);
+                }
+                cases.push_back(std::move(entry));
+            }
         }
-        name += "/" + row.metric;
-        if (floor.estimable) {
-            std::fprintf(stdout, "%-40s %9.2f%% %9.2f%% %9.2f%% %11.2f%% %14zu\n", name.c_str(),
-                         row.comparison.delta_pct, floor.sigma_d * 100, floor.noise_pct,
-                         floor.detectable_pct, floor.rounds_needed);
-        } else {
-            // No spread (a deterministic metric), NaN/inf log-ratios or too few rounds: no honest
-            // round count.
-            std::fprintf(stdout, "%-40s %9.2f%% %48s\n", name.c_str(), row.comparison.delta_pct,
-                         floor.n < 3 ? "not estimable (fewer than 3 usable rounds)"
-                                     : "not estimable (no variation, or non-finite values)");
-        }
-        nlohmann::json entry = {{"workload", row.workload},
-                                {"case", row.case_name},
-                                {"metric", row.metric},
-                                {"n", floor.n},
-                                {"aa_delta_pct", row.comparison.delta_pct},
-                                {"estimable", floor.estimable}};
-        // null rather than a made-up number when the series cannot say.
-        for (const auto& [key, value] :
-             {std::pair{"sigma_d", nlohmann::json(floor.sigma_d)},
-              std::pair{"noise_pct", nlohmann::json(floor.noise_pct)},
-              std::pair{"detectable_pct", nlohmann::json(floor.detectable_pct)},
-              std::pair{"rounds_needed", nlohmann::json(floor.rounds_needed)}}) {
-            entry[key] = floor.estimable ? value : nlohmann::json(nullptr);
-        }
-        cases.push_back(std::move(entry));
+        const WorkloadDesign best = choose_from_pilot(pilot, experiment.records);
+        designs.push_back({{"workload", workload},
+                           {"design", pilot_label(best)},
+                           {"chosen_by", best.chosen_by},
+                           {"reason", best.reason},
+                           {"evidence", best.evidence},
+                           {"toml", toml_lines(best)}});
+        toml += fmt::format("\n# [[workload]] name = \"{}\": {} ({})\n{}\n", workload,
+                            pilot_label(best), best.reason, toml_lines(best));
     }
     write_json_file(experiment.run_dir / "calibration.json",
                     {{"ref", options.ref},
-                     {"rounds", experiment.report.rounds},
+                     {"rounds", experiment.plan.rounds},
                      {"threshold_pct", experiment.settings.threshold * 100},
                      {"warnings", experiment.report.warnings},
-                     {"cases", cases}});
+                     {"cases", cases},
+                     {"designs", designs}});
+    std::fprintf(stdout,
+                 "\nThe best design per workload (narrowest interval per second of machine time "
+                 "on its gated metrics); to pin it, put these lines in the workload's "
+                 "[[workload]] table:\n%s",
+                 toml.c_str());
     std::fprintf(stdout,
                  "\nspread: sigma_d, the empirical spread of the paired deltas ln(B/A) (robust, "
                  "as a percent); noise: half-width of the paired interval at this many rounds; "
-                 "detectable: the smallest change these rounds find with 80%% power; rounds "
-                 "needed: for the configured threshold.\ncalibration: %s\n",
+                 "detectable: the smallest change these rounds find with 80%% power; rounds: "
+                 "the rounds that design needs for the configured threshold; time: those rounds' "
+                 "machine time.\ncalibration: %s\n",
                  (experiment.run_dir / "calibration.json").string().c_str());
     // Hygiene and analysis warnings (governor, load, order effects, failed runs) qualify every
     // figure above.

@@ -37,6 +37,26 @@ struct Row {
     std::vector<stats::Order> order;
 };
 
+// How a workload's rounds ran (DESIGN.md "Rounds") and why: every report states it, so that a
+// verdict can be read against the design that produced it.
+struct DesignReport {
+    std::string workload;
+    std::string schedule = "alternate"; // alternate | duet
+    std::size_t repeat = 1;             // runs per side per round
+    // How a side's repeats became its round value: "min", "median", or, when not configured,
+    // "min for durations, else median" (empty when repeat is 1: nothing to summarise).
+    std::string summary;
+    std::string chosen_by = "config"; // config | flag | pilot | fallback
+    std::string reason;               // one line: why this design
+    // One line per candidate the pilot ran ("duet: spread 0.41%, 0.62 s/round, score 1.0e-05"),
+    // empty without a pilot.
+    std::vector<std::string> evidence;
+    // Duet: how far apart A's and B's children started (exec to exec), over the measured rounds.
+    std::optional<double> launch_skew_median_us, launch_skew_max_us;
+};
+// "duet", "alternate", "alternate x3 (min)": the design in a few words.
+std::string describe(const DesignReport& design);
+
 struct Report {
     std::string run_id;
     std::string timestamp; // ISO 8601 UTC of the run's start
@@ -57,6 +77,7 @@ struct Report {
     // was the bug this prevents).
     bool strict = false;
     std::vector<Row> rows;
+    std::vector<DesignReport> designs; // one per workload that ran (empty for compare)
     std::vector<std::string> warnings; // run-level: governor, load, order effects...
     std::string config_text;           // the abtool.toml the run used
     std::string run_dir;               // where plan.json and samples.jsonl are

@@ -5,9 +5,12 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +31,35 @@ void kill_running_groups() noexcept;
 
 using Env = std::map<std::string, std::string>;
 
+// Releases the runs of one duet round at one instant: each run's child is forked, pinned and
+// made ready, then blocks before exec on a pipe that the last participant to arrive closes, so
+// both children exec within microseconds of each other (a publish run waits in-process instead,
+// before its load starts). Single use: one gate per launch.
+class StartGate {
+public:
+    explicit StartGate(std::size_t participants);
+    StartGate(const StartGate&) = delete;
+    StartGate& operator=(const StartGate&) = delete;
+    ~StartGate();
+
+    // The end a forked child reads until EOF before it execs (close-on-exec).
+    int child_fd() const { return m_read_fd; }
+    // The end a forked child must close, so that only the parent holds it.
+    int parent_fd() const { return m_write_fd; }
+    // This participant is ready (or will never be: a run that fails before its child exists
+    // arrives too, so the others are not held forever). Never blocks.
+    void arrive();
+    // Blocks until every participant has arrived.
+    void wait();
+
+private:
+    std::mutex m_mutex;
+    std::condition_variable m_released;
+    std::size_t m_waiting;
+    int m_read_fd = -1;
+    int m_write_fd = -1;
+};
+
 // ---- processes ---------------------------------------------------------------------------
 
 struct ProcessSpec {
@@ -45,6 +77,9 @@ struct ProcessSpec {
     // When set, stdout and stderr go to this file, interleaved as written, instead of being
     // captured (builds: the log is what a person reads).
     std::optional<std::filesystem::path> output_file;
+    // Duet: the child waits at this gate, after fork and pinning, until every participant is
+    // ready; the wall time starts at its exec, after the release.
+    std::shared_ptr<StartGate> start_gate;
 };
 
 struct ProcessResult {
@@ -55,8 +90,8 @@ struct ProcessResult {
     double wall_ms = 0;             // monotonic clock, exec to exit
     double user_ms = 0, sys_ms = 0; // the child's rusage (wait4)
     std::int64_t max_rss_kb = 0;
-    std::string out, err; // complete stdout and stderr
-    std::int64_t start_unix_ns = 0;
+    std::string out, err;           // complete stdout and stderr
+    std::int64_t start_unix_ns = 0; // when the child exec'd (system clock)
 
     bool ok() const { return exit_code == 0 && signal == 0 && !timed_out && !interrupted; }
     // "exit code 3", "killed by signal 9", "timed out after 60 s", with the stderr tail.
@@ -171,9 +206,14 @@ Gate gate_of(const PublishWorkload& workload, std::string_view metric);
 struct RunContext {
     std::filesystem::path worktree; // cwd of the run; {worktree} in argv
     Env env;                        // applied identically to A and B
-    std::vector<int> cpus;
+    std::vector<int> cpus;          // the run's processes (a publish run: its server)
+    // A publish run's load generator thread, when not empty (duet: disjoint from `cpus` and from
+    // the other side's CPUs).
+    std::vector<int> load_cpus;
     int nice = 0;
     std::string label; // for messages: "ref 'dev' (3f2a1c9)"
+    // Duet: shared by the two runs of one round, which start together (StartGate).
+    std::shared_ptr<StartGate> start_gate;
 };
 
 struct RunResult {

@@ -125,4 +125,50 @@ int planned_looks(const AdaptivePolicy& policy);
 bool should_stop(std::span<const Comparison> current, std::size_t rounds_done,
                  const AdaptivePolicy& policy);
 
+// ---- planning a run's rounds and its design ------------------------------------------------
+
+// The smallest two-sided p-value the exact Wilcoxon signed-rank test can give with n pairs:
+// 2 / 2^n (every d_k on one side). No verdict can be significant below that, whatever the data.
+double smallest_p_value(std::size_t n);
+// The smallest even round count (whole A/B/B/A blocks) at which one changed metric among
+// `gated` ones can reach significance: gated x smallest_p_value(n) < alpha per look (Holm and
+// Benjamini-Hochberg both multiply the smallest of `gated` p-values by `gated`; `none` does not),
+// with alpha per look as the verdict uses it (options.confidence, options.looks). At least 6.
+std::size_t rounds_for_significance(std::size_t gated, const Options& options);
+
+// How a round runs is a design (DESIGN.md "Rounds"): A then B, each side k times, or A and B at
+// the same instant on their own CPUs (duet, Bulej et al., ICPE 2020). A pilot runs each candidate
+// for a few rounds; these figures pick one.
+struct DesignPilot {
+    std::string name;             // "alternate", "alternate x3", "duet": for the reasons
+    bool concurrent = false;      // A and B ran at once (duet): the two sides can interfere
+    double seconds_per_round = 0; // wall time of one round under this design
+    // Per gated series, the pilot rounds' log-ratios d_k = ln(B_k / A_k). Series i is the same
+    // workload/case/metric in every design. Non-finite values are dropped.
+    std::vector<std::vector<double>> log_ratios;
+};
+struct DesignAssessment {
+    std::vector<double> sigma_d;  // per series: robust spread of d (1.4826 MAD), as a fraction
+    std::vector<double> estimate; // per series: median of d
+    // Machine seconds to reach a given interval width, up to a common factor: the worst series'
+    // sigma_d^2 x seconds_per_round (an interval's width shrinks as sigma / sqrt(rounds)).
+    double score = 0;
+    bool eligible = false;
+    std::string why_not; // one line, when not eligible
+};
+struct DesignChoice {
+    std::size_t chosen = 0; // index into the designs; 0 (the reference) when nothing else can be
+    bool fallback = false;  // the reference was taken for want of information, not on merit
+    std::vector<DesignAssessment> assessments; // one per design
+    std::string reason;                        // one line: why `chosen`
+};
+// designs[0] is the reference (plain alternate rounds): the fallback, and what a concurrent
+// design is checked against. A design is eligible with >= 3 finite pilot log-ratios in every
+// series. A concurrent design is not eligible when, for any series, it widens the spread
+// (sigma_d above the reference's) or its estimate disagrees with the reference's by more than
+// their combined uncertainty (1.96 sqrt(se_a^2 + se_b^2), se = sqrt(pi/2) sigma_d / sqrt(n)): one
+// side's memory traffic slowing the other shrinks the difference it measures. Among eligible
+// designs the lowest score wins; ties go to the lower index.
+DesignChoice choose_design(std::span<const DesignPilot> designs);
+
 } // namespace abtool::stats

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -90,6 +91,72 @@ TEST(Analysis, Multiplicity_UnknownValue_IsAConfigError) {
         EXPECT_NE(std::string(error.what()).find(":2: [run] 'multiplicity'"), std::string::npos)
             << error.what();
     }
+}
+
+TEST(Analysis, RoundValue_MinOfTheRunsMedians_OrTheirMedian) {
+    // Three runs of one side in one round; each reported repetitions, summarised by its median.
+    const std::vector<std::vector<double>> runs{{10, 12, 11}, {30, 31, 29}, {9.5, 50, 9}};
+    EXPECT_DOUBLE_EQ(round_value(runs, Summary::min), 9.5);
+    EXPECT_DOUBLE_EQ(round_value(runs, Summary::median), 11);
+    EXPECT_TRUE(std::isnan(round_value({{1}, {std::nan("")}}, Summary::min)))
+        << "a NaN run must not be hidden by a smaller one";
+}
+
+TEST(Analysis, SummaryFor_MinForDurationsMedianOtherwise_ConfiguredWins) {
+    EXPECT_EQ(summary_for(std::nullopt, "ms", runners::Direction::lower), Summary::min);
+    EXPECT_EQ(summary_for(std::nullopt, "ns", runners::Direction::lower), Summary::min);
+    EXPECT_EQ(summary_for(std::nullopt, "kB", runners::Direction::lower), Summary::median);
+    EXPECT_EQ(summary_for(std::nullopt, "rps", runners::Direction::higher), Summary::median);
+    EXPECT_EQ(summary_for(Summary::median, "ms", runners::Direction::lower), Summary::median);
+}
+
+TEST(Analysis, Repeats_EachSideRoundIsSummarised_PilotRecordsNeverCount) {
+    const std::string text = "[[workload]]\nname=\"h\"\nkind=\"hotpath\"\ncommand=[\"./b\"]\n"
+                             "format=\"jsonl\"\nrepeat=2\n";
+    const Config config = parse_config(text, "/repo/abtool.toml");
+    Plan plan;
+    plan.seed = 1;
+    plan.workloads = {"h"};
+    plan.schedule = make_schedule(6, {"h"}, plan.seed);
+    WorkloadDesign design;
+    design.workload = "h";
+    design.repeat = 2;
+    plan.designs = {design};
+    std::vector<SampleRecord> records;
+    const auto add = [&](std::size_t round, Side side, std::size_t rep, double value,
+                         std::optional<std::string> pilot = std::nullopt) {
+        SampleRecord record;
+        record.round = round;
+        record.side = side;
+        record.workload = "h";
+        record.rep = rep;
+        record.pilot = std::move(pilot);
+        record.case_name = "c";
+        record.metric = "t";
+        record.unit = "ms";
+        record.value = value;
+        record.gate = runners::Gate::yes;
+        records.push_back(record);
+    };
+    for (std::size_t round = 1; round <= 6; ++round) {
+        // The second run of each side is slowed by a stutter; min keeps the clean one.
+        add(round, Side::a, 0, 100);
+        add(round, Side::a, 1, 100 + 40.0 * static_cast<double>(round % 3));
+        add(round, Side::b, 0, 110 + 40.0 * static_cast<double>(round % 2));
+        add(round, Side::b, 1, 110);
+        add(round, Side::b, 0, 500, std::string("duet")); // a pilot's: never counted
+    }
+    AnalysisSettings settings;
+    const report::Report report = analyze_records(plan, config, records, settings);
+    ASSERT_EQ(report.rows.size(), 1u);
+    EXPECT_EQ(report.rounds, 6u);
+    EXPECT_EQ(report.rows[0].a_values, std::vector<double>(6, 100));
+    EXPECT_EQ(report.rows[0].b_values, std::vector<double>(6, 110));
+    settings.summary = Summary::median;
+    const report::Report median = analyze_records(plan, config, records, settings);
+    EXPECT_NE(median.rows[0].b_values, std::vector<double>(6, 110)) << "--summary median differs";
+    ASSERT_EQ(report.designs.size(), 1u);
+    EXPECT_EQ(report.designs[0].repeat, 2u);
 }
 
 } // namespace

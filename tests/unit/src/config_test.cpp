@@ -228,5 +228,51 @@ TEST(Config, WorkloadParameters_IgnoreTimeoutsButNotCommands) {
     EXPECT_NE(params(a), params(c));
 }
 
+TEST(Config, DesignKeys_InRunAndPerWorkload) {
+    const Config config = parse_config(
+        with_workload("[run]\nschedule = \"duet\"\nrepeat = 2\npilot_rounds = 8\n",
+                      "name=\"x\"\nkind=\"command\"\ncommand=[\"a\"]\nschedule=\"alternate\"\n"
+                      "repeat=3\nsummary=\"median\"\n"),
+        "/repo/abtool.toml");
+    EXPECT_EQ(config.run.design.schedule, Schedule::duet);
+    EXPECT_EQ(config.run.design.repeat, 2u);
+    EXPECT_FALSE(config.run.design.summary.has_value());
+    EXPECT_EQ(config.run.pilot_rounds, 8u);
+    const DesignConfig& design = config.workloads.at(0).design;
+    EXPECT_EQ(design.schedule, Schedule::alternate);
+    EXPECT_EQ(design.repeat, 3u);
+    EXPECT_EQ(design.summary, Summary::median);
+}
+
+TEST(Config, DesignKeys_BadValues_NameTheKeyTheChoicesAndTheLine) {
+    const Error schedule = error_of(with_workload(
+        "[run]\nschedule = \"parallel\"\n", "name=\"x\"\nkind=\"command\"\ncommand=[\"a\"]\n"));
+    EXPECT_NE(std::string(schedule.what())
+                  .find(":2: [run] 'schedule' must be one of auto, alternate, duet, not "
+                        "'parallel'"),
+              std::string::npos)
+        << schedule.what();
+    const Error repeat =
+        error_of(with_workload("", "name=\"x\"\nkind=\"command\"\ncommand=[\"a\"]\nrepeat=0\n"));
+    EXPECT_NE(std::string(repeat.what()).find("'repeat' must be between 1 and 100"),
+              std::string::npos)
+        << repeat.what();
+    const Error summary = error_of(
+        with_workload("", "name=\"x\"\nkind=\"command\"\ncommand=[\"a\"]\nsummary=\"mean\"\n"));
+    EXPECT_NE(std::string(summary.what()).find("'summary' must be one of min, median"),
+              std::string::npos)
+        << summary.what();
+}
+
+TEST(Config, DesignKeys_DoNotChangeThePrimaryKeyParameters) {
+    const Config plain = parse_config(
+        with_workload("", "name=\"x\"\nkind=\"command\"\ncommand=[\"a\"]\n"), "/r/abtool.toml");
+    const Config duet = parse_config(
+        with_workload("", "name=\"x\"\nkind=\"command\"\ncommand=[\"a\"]\nschedule=\"duet\"\n"),
+        "/r/abtool.toml");
+    EXPECT_EQ(plain.workloads[0].parameters, duet.workloads[0].parameters)
+        << "how rounds run is not what is measured: the history must not split";
+}
+
 } // namespace
 } // namespace abtool

@@ -1,0 +1,32 @@
+// The terminal's view of the measured rounds while they run: round i of n, elapsed and remaining
+// time, and what runs now: a rewritten line on a terminal, one line per round otherwise (CI logs,
+// pipes), on stderr.
+#pragma once
+
+#include "src/scheduler.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+namespace abtool::report {
+
+class TerminalProgress : public ScheduleObserver {
+public:
+    TerminalProgress();
+
+    void rounds_planned(std::size_t rounds) override { m_rounds = rounds; }
+    void running(std::size_t round, const std::string& what) override;
+    void round_done(std::size_t round) override;
+    void finished() override;
+
+private:
+    double elapsed_s() const;
+    std::string status(std::size_t done) const;
+
+    std::size_t m_rounds = 0;
+    std::chrono::steady_clock::time_point m_start;
+    bool m_live;
+};
+
+} // namespace abtool::report

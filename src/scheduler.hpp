@@ -1,0 +1,105 @@
+// The scheduler runs a plan: warm-up runs, a pilot's candidate designs, then the measured rounds
+// in the plan's order (adding A/B/B/A blocks while an adaptive run is open), each round under its
+// workload's design: alternate (A then B, or B then A, `repeat` times), or duet (A and B started
+// together, each on its own CPU set, swapped in balanced blocks). It starts no process itself:
+// every run goes through an injected WorkloadRunner (ninja's CommandRunner shape), so the order
+// of runs, CPU assignment, repetitions, failures and the adaptive loop are unit-tested with a
+// fake runner in milliseconds. It computes no verdict: `keep_going` judges adaptive rounds.
+#pragma once
+
+#include "abtool/runners.hpp"
+#include "src/config.hpp"
+#include "src/plan.hpp"
+#include "src/run_store.hpp"
+
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace abtool {
+
+// One run the scheduler asks for: a workload on one side, pinned where the design says.
+struct RunRequest {
+    const WorkloadConfig* workload = nullptr;
+    Side side = Side::a;
+    std::vector<int> cpus;      // empty: not pinned
+    std::vector<int> load_cpus; // a publish duet's load generator
+};
+
+class WorkloadRunner {
+public:
+    virtual ~WorkloadRunner() = default;
+    virtual runners::RunResult run(const RunRequest& request) = 0;
+    // A duet launch: both runs released at one instant (runners::StartGate); results in order.
+    virtual std::pair<runners::RunResult, runners::RunResult>
+    run_together(const RunRequest& first, const RunRequest& second) = 0;
+};
+
+// What the measured rounds tell a person while they run (report/progress.hpp draws it).
+class ScheduleObserver {
+public:
+    virtual ~ScheduleObserver() = default;
+    virtual void rounds_planned(std::size_t rounds) = 0;
+    virtual void running(std::size_t round, const std::string& what) = 0;
+    virtual void round_done(std::size_t round) = 0;
+    virtual void finished() = 0;
+};
+
+// "./bench --benchmark_format=json" or the shell line: what a message says was run.
+std::string command_of(const runners::Workload& workload);
+
+class Scheduler {
+public:
+    using Sink = std::function<void(const std::vector<SampleRecord>&)>;
+    // Whether to add another A/B/B/A block past the planned rounds (adaptive runs).
+    using KeepGoing =
+        std::function<bool(const std::vector<SampleRecord>& records, std::size_t rounds_done)>;
+
+    // `plan` (its schedule and designs) and `config` are read as they are when each step runs.
+    // Every run's records go to `sink` as soon as it ends. `run_dir` is named in messages.
+    Scheduler(const Plan& plan, const Config& config, WorkloadRunner& runner, Sink sink,
+              std::filesystem::path run_dir);
+
+    // `plan.warmup` runs per workload and side (round 0). Throws Error(workload) when a workload
+    // fails every warm-up run on a side.
+    void warm_up();
+    // `rounds` pilot rounds of each candidate design of one workload, the candidates taking
+    // turns round by round so that drift falls on all of them alike. Records carry the
+    // candidate's label (pilot_label) and never enter a verdict.
+    void run_pilot(const WorkloadConfig& workload, const std::vector<WorkloadDesign>& candidates,
+                   std::size_t rounds);
+    // The measured rounds; returns how many ran. Throws Error(interrupted) on a stop request
+    // (the runs that finished are kept) and Error(workload) when a workload failed every
+    // measured run on a side.
+    std::size_t run_rounds(const KeepGoing& keep_going, ScheduleObserver& observer);
+
+    const std::vector<SampleRecord>& records() const { return m_records; }
+
+private:
+    const WorkloadConfig& workload(const std::string& name) const;
+    // One round of `design` for one workload: its runs in order, or its duet launches.
+    void run_round(const WorkloadConfig& workload, const WorkloadDesign& design,
+                   const PlannedRound& round, const std::optional<std::string>& pilot,
+                   ScheduleObserver* observer);
+    RunRequest request(const WorkloadConfig& workload, const WorkloadDesign& design, Side side,
+                       bool swapped) const;
+    void keep(const RunKey& key, const runners::RunResult& result);
+    [[noreturn]] void interrupted() const;
+    void check_measured_failures() const;
+
+    const Plan& m_plan;
+    const Config& m_config;
+    WorkloadRunner& m_runner;
+    Sink m_sink;
+    std::filesystem::path m_run_dir;
+    std::vector<SampleRecord> m_records;
+};
+
+// The label a pilot's records carry for a candidate: "alternate x3", "duet".
+std::string pilot_label(const WorkloadDesign& design);
+
+} // namespace abtool
