@@ -10,10 +10,14 @@
 #include <optional>
 #include <pthread.h>
 #include <sched.h>
+#include <thread>
 
 namespace abtool::runners {
 
 namespace {
+
+// How long a run whose load saw refused or reset connections waits for the server's exit.
+constexpr auto k_exit_settle = std::chrono::milliseconds(500);
 
 std::int64_t unix_ns_now() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -145,7 +149,15 @@ RunResult run_publish(const PublishWorkload& workload, const RunContext& context
     // A failed run reports no samples, as a failed command run does: numbers from a server that
     // died half way, a cut-off load or a server that refused everything would only blur the
     // medians. The error is counted per side (errors_a/errors_b) and kept in samples.jsonl.
-    const std::optional<std::string> died = server.ended();
+    // Refused or reset connections usually mean the server died: give its exit a moment to
+    // show, or a crash that the load outran (it is reaped a few ms after its last connection
+    // closed, later on a loaded machine) passes as a run with some refused messages.
+    std::optional<std::string> died = server.ended();
+    const auto settle = std::chrono::steady_clock::now() + k_exit_settle;
+    while (!died && load.errors_reset > 0 && std::chrono::steady_clock::now() < settle) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        died = server.ended();
+    }
     server.stop();
     if (died) {
         result.error = fmt::format("the server {} during the run ({} of {} messages answered)",

@@ -248,8 +248,9 @@ TEST_F(EndToEnd, SecondRun_ReusesWorktreesAndSkipsBuilds) {
     m_repo.write("app.c", program(80'000'000));
     m_repo.commit("v2");
     m_repo.tag("v2");
-    // Two rounds cannot make a change significant: the gate passes, which is not the point here.
-    ASSERT_EQ(abtool("--ref-a v1 --ref-b v2 --rounds 2").status, 0);
+    // Whatever the verdict (2 rounds are raised to the 6 a verdict needs, and v2 is slower): a
+    // verdict, not an error, is all this test asks of the runs.
+    ASSERT_LE(abtool("--ref-a v1 --ref-b v2 --rounds 2").status, 1);
     const ShellResult second = abtool("--ref-a v1 --ref-b v2 --rounds 2");
     // Both refs: the build stamp matched, nothing was built.
     std::size_t skipped = 0;
@@ -290,7 +291,7 @@ TEST_F(EndToEnd, Gc_ListsUnusedWorktrees_DryRunRemovesNothing) {
     m_repo.write("app.c", program(80'000'000));
     m_repo.commit("v2");
     m_repo.tag("v2");
-    ASSERT_EQ(abtool("--ref-a v1 --ref-b v2 --rounds 2").status, 0);
+    ASSERT_LE(abtool("--ref-a v1 --ref-b v2 --rounds 2").status, 1) << "a verdict, not an error";
     const ShellResult dry = abtool("gc --older-than 0s --dry-run");
     EXPECT_EQ(dry.status, 0) << dry.output;
     EXPECT_NE(dry.output.find("2 worktree(s) to remove"), std::string::npos) << dry.output;
@@ -357,7 +358,9 @@ TEST_F(EndToEnd, WorkloadFailingEveryMeasuredRun_WithoutWarmup_Exit3_NotAPass) {
     m_repo.tag("bad-nowarmup");
     const ShellResult result = abtool("--ref-a bad-nowarmup --ref-b bad-nowarmup");
     EXPECT_EQ(result.status, 3) << result.output;
-    EXPECT_NE(result.output.find("failed all 4 measured run(s) on ref 'bad-nowarmup'"),
+    // 4 rounds are raised to the 6 a verdict needs; the pilot's runs fail too, but only the
+    // measured rounds decide.
+    EXPECT_NE(result.output.find("failed all 6 measured run(s) on ref 'bad-nowarmup'"),
               std::string::npos)
         << result.output;
     EXPECT_NE(result.output.find("exit code 7"), std::string::npos) << result.output;

@@ -301,17 +301,19 @@ TEST_F(PublishEndToEnd, ServerCrashingInEveryRunOnB_Exit3_ShowsItsOutput) {
     EXPECT_FALSE(std::filesystem::exists(m_repo.root() / "results.csv"));
 }
 
-// B's server survives its warm-up (its 1st start) and every other run after it: of 4 measured
-// runs, the 1st and 3rd (its 2nd and 4th starts) crash after 50 of 150 messages.
+// B's server survives its warm-up (its 1st start) and every other run after it: of 8 measured
+// runs, the 1st, 3rd, 5th and 7th (its 2nd, 4th, 6th and 8th starts) crash after 50 of 150
+// messages. Alternate rounds: a pilot would start the server more often and move the crashes.
 TEST_F(PublishEndToEnd, ServerCrashingInSomeRunsOnB_BreaksErrorRateMax_Exit1) {
     commit_server(m_repo, {0, 50, true, 0},
                   config(k_server, "[workload.slo]\nerror_rate_max = 0.0\n"), "v2-flaky");
 
-    const ShellResult result = abtool("--ref-a v1 --ref-b v2-flaky --rounds 4");
+    const ShellResult result =
+        abtool("--ref-a v1 --ref-b v2-flaky --rounds 8 --schedule alternate");
     EXPECT_EQ(result.status, 1) << result.output;
     EXPECT_EQ(verdict_of("errors"), "slo-violated") << result.output;
-    // Two failed runs of 150 messages each against two clean runs of 150.
-    EXPECT_NE(result.output.find("error_rate 0.5 > 0 (2 failed run(s) on B, 150 messages each)"),
+    // Four failed runs of 150 messages each against four clean runs of 150.
+    EXPECT_NE(result.output.find("error_rate 0.5 > 0 (4 failed run(s) on B, 150 messages each)"),
               std::string::npos)
         << result.output;
 }
@@ -319,9 +321,10 @@ TEST_F(PublishEndToEnd, ServerCrashingInSomeRunsOnB_BreaksErrorRateMax_Exit1) {
 TEST_F(PublishEndToEnd, ServerCrashingInSomeRunsOnB_WithoutSlo_PassesWithAWarning) {
     commit_server(m_repo, {0, 50, true, 0}, config(k_server), "v2-flaky");
 
-    const ShellResult result = abtool("--ref-a v1 --ref-b v2-flaky --rounds 4");
+    const ShellResult result =
+        abtool("--ref-a v1 --ref-b v2-flaky --rounds 8 --schedule alternate");
     EXPECT_EQ(result.status, 0) << result.output;
-    EXPECT_NE(result.output.find("warning: B FAILED 2 of 4 measured run(s) of workload 'publish' "
+    EXPECT_NE(result.output.find("warning: B FAILED 4 of 8 measured run(s) of workload 'publish' "
                                  "(A failed 0)"),
               std::string::npos)
         << result.output;

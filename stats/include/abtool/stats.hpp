@@ -166,7 +166,8 @@ struct DesignChoice {
 // design is checked against. A design is eligible with >= 3 finite pilot log-ratios in every
 // series. A concurrent design is not eligible when, for any series, it widens the spread
 // (sigma_d above the reference's) or its estimate disagrees with the reference's by more than
-// their combined uncertainty (1.96 sqrt(se_a^2 + se_b^2), se = sqrt(pi/2) sigma_d / sqrt(n)): one
+// their combined uncertainty (z sqrt(se_a^2 + se_b^2), se = sqrt(pi/2) sigma_d / sqrt(n), z for 95%
+// over all the series together, Bonferroni: 1.96 for one series, 2.24 for two): one
 // side's memory traffic slowing the other shrinks the difference it measures. Among eligible
 // designs the lowest score wins; ties go to the lower index.
 DesignChoice choose_design(std::span<const DesignPilot> designs);

@@ -184,9 +184,9 @@ bool contains(const std::string& text, const std::string& part) {
 }
 
 TEST(ChooseDesign, DuetNarrower_IsChosen) {
-    // The agreement check at 1.96 combined standard errors turns an unbiased duet away in 5% of
-    // pilots per series (the rule's price for catching interference); these fixed seeds are in
-    // the other 95%, as are those of the unbiased duets below.
+    // The agreement check at 95% over all series (1.96 combined standard errors for one) turns
+    // an unbiased duet away in 5% of pilots (the rule's price for catching interference); these
+    // fixed seeds are in the other 95%, as are those of the unbiased duets below.
     const std::vector<DesignPilot> designs{
         design("alternate", false, 1.0, {pilot_series(1, k_pilot_rounds, k_three_pct, 0.02)}),
         design("duet", true, 0.5, {pilot_series(2, k_pilot_rounds, k_three_pct, 0.002)}),
