@@ -1,10 +1,14 @@
 #include "src/plan.hpp"
 
 #include "abtool/error.hpp"
+#include "src/host.hpp"
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <utility>
+#include <variant>
 
 namespace abtool {
 
@@ -232,6 +236,181 @@ Plan plan_from_json(const nlohmann::json& json, const std::string& source) {
         throw Error(ErrorKind::usage,
                     fmt::format("{}: not a valid abtool plan: {}", source, error.what()));
     }
+}
+
+namespace {
+
+// The CPUs a duet splits between its sides: --cpus, else every CPU abtool may use. A command or
+// hotpath side needs one CPU, a publish side two (its server and its load generator).
+std::vector<std::vector<int>> duet_cpu_sets(const WorkloadConfig& workload,
+                                            const std::vector<int>& allowed) {
+    const bool publish = workload.kind == "publish";
+    const std::size_t sets = publish ? 4 : 2;
+    if (allowed.size() < sets) {
+        return {};
+    }
+    // Contiguous, equal shares (a leftover CPU stays unused so that neither side has more).
+    const std::size_t share = allowed.size() / sets;
+    std::vector<std::vector<int>> result(sets);
+    for (std::size_t i = 0; i < sets * share; ++i) {
+        result[i / share].push_back(allowed[i]);
+    }
+    return result;
+}
+
+// Each workload's design as the flag, its [[workload]] table, [run] or the default say; auto
+// stays auto until the pilot. An explicit duet the CPUs cannot hold is refused here, before
+// anything is checked out.
+std::vector<WorkloadDesign> configured_designs(const RunOptions& options, const Config& config,
+                                               const std::vector<int>& allowed) {
+    std::vector<WorkloadDesign> designs;
+    for (const WorkloadConfig& workload : config.workloads) {
+        WorkloadDesign design;
+        design.workload = workload.workload.name;
+        design.repeat = workload.design.repeat.value_or(config.run.design.repeat.value_or(1));
+        design.summary =
+            workload.design.summary ? workload.design.summary : config.run.design.summary;
+        std::optional<Schedule> schedule;
+        if (options.schedule) {
+            schedule = parse_schedule(*options.schedule);
+            if (!schedule) {
+                throw Error(
+                    ErrorKind::usage,
+                    fmt::format("--schedule '{}': use alternate, duet or auto", *options.schedule));
+            }
+        }
+        design.chosen_by = "flag";
+        if (!schedule) {
+            schedule =
+                workload.design.schedule ? workload.design.schedule : config.run.design.schedule;
+            design.chosen_by = schedule ? "config" : "default";
+        }
+        design.schedule = schedule.value_or(Schedule::automatic);
+        if (design.schedule != Schedule::alternate) {
+            design.duet_cpus = duet_cpu_sets(workload, allowed);
+        }
+        if (design.schedule == Schedule::duet && design.duet_cpus.empty()) {
+            const std::size_t needed = workload.kind == "publish" ? 4 : 2;
+            throw Error(
+                ErrorKind::usage,
+                fmt::format("workload '{}': schedule \"duet\" needs {} CPUs ({}), abtool "
+                            "may use {}",
+                            design.workload, needed,
+                            needed == 4 ? "a server and a load generator per side" : "one per side",
+                            allowed.size()),
+                design.chosen_by == "flag"
+                    ? "use --schedule alternate or auto, or allow more CPUs (--cpus)"
+                    : fmt::format("set schedule = \"alternate\" or \"auto\" in {}",
+                                  config.file.string()));
+        }
+        designs.push_back(std::move(design));
+    }
+    return designs;
+}
+
+} // namespace
+
+std::size_t expected_gated(const Config& config) {
+    std::size_t gated = 0;
+    for (const WorkloadConfig& workload : config.workloads) {
+        if (const auto* hotpath = std::get_if<runners::HotpathWorkload>(&workload.workload.spec)) {
+            gated += std::max<std::size_t>(1, hotpath->metrics.size());
+        } else {
+            gated += workload.kind == "publish" ? 2 : 1;
+        }
+    }
+    return gated;
+}
+
+void plan_reachable_rounds(Plan& plan, const Config& config, std::size_t gated, Strict strict,
+                           const char* basis) {
+    stats::Options options;
+    options.confidence = plan.confidence;
+    options.multiplicity = config.run.multiplicity;
+    const auto looks = [&](std::size_t rounds) {
+        return plan.max_rounds > rounds
+                   ? stats::planned_looks(stats::AdaptivePolicy{rounds, plan.max_rounds})
+                   : 1;
+    };
+    options.looks = looks(plan.rounds);
+    std::size_t needed = stats::rounds_for_significance(gated, options);
+    // Raising the rounds can change the number of interim looks: settle on a fixed point.
+    for (int i = 0; i < 4 && needed > plan.rounds; ++i) {
+        options.looks = looks(needed);
+        needed = std::max(needed, stats::rounds_for_significance(gated, options));
+    }
+    if (needed <= plan.rounds) {
+        return;
+    }
+    const double smallest = static_cast<double>(gated) * stats::smallest_p_value(plan.rounds);
+    const std::string why = fmt::format(
+        "{} rounds cannot reach significance for {} gated metric(s) ({}) under {}: the smallest "
+        "p-value they allow is {:.3g}, not below {:.3g}",
+        plan.rounds, gated, basis,
+        config.run.multiplicity == stats::Multiplicity::holm   ? "Holm"
+        : config.run.multiplicity == stats::Multiplicity::none ? "no correction"
+                                                               : "Benjamini-Hochberg",
+        std::min(1.0, smallest), (1 - plan.confidence) / std::max(1, looks(plan.rounds)));
+    if (strict == Strict::yes) {
+        throw Error(
+            ErrorKind::usage, why,
+            fmt::format("--strict refuses a plan that cannot pass: use --rounds {}", needed));
+    }
+    const std::string raised = fmt::format("{}; rounds raised to {}", why, needed);
+    std::fprintf(stderr, "abtool: note: %s\n", raised.c_str());
+    plan.notes.push_back(raised);
+    plan.rounds = needed;
+    plan.max_rounds = std::max(plan.max_rounds, needed);
+    plan.schedule = make_schedule(plan.max_rounds, plan.workloads, plan.seed);
+}
+
+Plan make_plan(const RunOptions& options, const Config& config,
+               const std::vector<int>& allowed_cpus) {
+    Plan plan;
+    plan.designs = configured_designs(options, config, allowed_cpus);
+    plan.run_id = new_run_id();
+    plan.timestamp = utc_timestamp();
+    plan.abtool_version = ABTOOL_VERSION;
+    plan.host = host_name();
+    plan.mode = options.calibrate ? "calibrate" : "compare";
+    plan.config_file = config.file.string();
+    plan.config_text = config.text;
+    for (const WorkloadConfig& workload : config.workloads) {
+        plan.workloads.push_back(workload.workload.name);
+    }
+    plan.rounds_requested = config.run.rounds;
+    plan.max_rounds_requested = config.run.max_rounds.value_or(config.run.rounds);
+    plan.rounds = whole_blocks(plan.rounds_requested);
+    plan.max_rounds = whole_blocks(plan.max_rounds_requested);
+    const auto note_rounding = [](const char* key, std::size_t asked, std::size_t used) {
+        if (asked != used) {
+            std::fprintf(stderr,
+                         "abtool: note: %s = %zu rounded up to %zu: rounds come in balanced "
+                         "blocks of one AB and one BA round\n",
+                         key, asked, used);
+        }
+    };
+    note_rounding("rounds", plan.rounds_requested, plan.rounds);
+    if (config.run.max_rounds) {
+        note_rounding("max_rounds", plan.max_rounds_requested, plan.max_rounds);
+    }
+    plan.warmup = config.run.warmup;
+    plan.seed = config.run.seed;
+    plan.threshold = config.run.threshold;
+    plan.confidence = config.run.confidence;
+    plan.cpus = options.cpus;
+    plan.nice = options.nice;
+    plan.env_padding = options.env_padding;
+    plan.warnings = hygiene_warnings(options.cpus);
+    plan.schedule = make_schedule(plan.max_rounds, plan.workloads, plan.seed);
+    plan.pilot_rounds = whole_blocks(config.run.pilot_rounds);
+    if (!options.calibrate) { // an A/A calibration reaches no verdict: nothing to raise
+        // What the config alone tells (a lower bound on the gated metrics), so that --strict
+        // refuses before anything is built.
+        plan_reachable_rounds(plan, config, expected_gated(config), options.strict,
+                              "counted from the config");
+    }
+    return plan;
 }
 
 } // namespace abtool

@@ -6,6 +6,7 @@
 
 #include "abtool/stats.hpp"
 #include "src/config.hpp"
+#include "src/options.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -108,6 +109,28 @@ struct Plan {
     // The design of `workload`: plain alternate rounds when the plan has none for it.
     WorkloadDesign design_of(const std::string& workload) const;
 };
+
+// ---- making a plan -------------------------------------------------------------------------
+
+// The plan of a run (or calibration) from its config and flags: ids, host, rounds in whole blocks
+// (odd counts rounded up, said on stderr), the seeded schedule, and each workload's design as
+// --schedule, its [[workload]] table, [run] or the default say (auto stays auto until the
+// pilot; duet and auto get their CPU sets from `allowed_cpus`). Refs are the caller's. Throws
+// Error(usage) for an explicit duet the CPUs cannot hold, and under --strict for rounds that
+// cannot reach significance (raised otherwise: plan_reachable_rounds).
+Plan make_plan(const RunOptions& options, const Config& config,
+               const std::vector<int>& allowed_cpus);
+
+// A lower bound on a config's gated metrics before anything ran: a command gates wall_ms, a
+// publish workload p50 latency and throughput, a hotpath at least one metric per listed name.
+std::size_t expected_gated(const Config& config);
+
+// Honest planning: rounds too few for any verdict to reach significance with `gated` gated
+// metrics under the config's multiplicity correction are raised to the smallest count that can
+// (said on stderr and kept in plan.notes; `basis` says where `gated` came from), or refused
+// with Error(usage) under --strict.
+void plan_reachable_rounds(Plan& plan, const Config& config, std::size_t gated, Strict strict,
+                           const char* basis);
 
 nlohmann::json to_json(const Plan& plan);
 // Throws Error(usage) naming `source` when a field is missing or malformed.

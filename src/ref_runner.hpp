@@ -1,0 +1,40 @@
+// The real WorkloadRunner (scheduler.hpp): a run is runners::run_workload in its side's
+// worktree, with {worktree} substituted, the side's CPUs and the run's environment padding; a
+// duet launch is two of them on two threads, released together by one runners::StartGate.
+#pragma once
+
+#include "abtool/worktrees.hpp"
+#include "src/options.hpp"
+#include "src/plan.hpp"
+#include "src/scheduler.hpp"
+
+#include <string>
+
+namespace abtool {
+
+struct RefSide {
+    Side side;
+    const worktrees::Worktree* worktree;
+    std::string label; // "ref 'dev' (3f2a1c9)"
+};
+
+class RefRunner : public WorkloadRunner {
+public:
+    RefRunner(const RefSide& a, const RefSide& b, const RunOptions& options, std::uint64_t seed);
+
+    runners::RunResult run(const RunRequest& request) override;
+    std::pair<runners::RunResult, runners::RunResult>
+    run_together(const RunRequest& first, const RunRequest& second) override;
+
+private:
+    const RefSide& side(Side which) const { return which == Side::a ? m_a : m_b; }
+    runners::RunContext context(const RunRequest& request,
+                                std::shared_ptr<runners::StartGate> gate);
+
+    const RefSide& m_a;
+    const RefSide& m_b;
+    const RunOptions& m_options;
+    SeededGenerator m_padding;
+};
+
+} // namespace abtool
