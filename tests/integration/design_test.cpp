@@ -88,15 +88,7 @@ protected:
                      " " + args);
     }
 
-    std::filesystem::path only_run_dir() const {
-        std::vector<std::filesystem::path> runs;
-        for (const auto& entry :
-             std::filesystem::directory_iterator(m_repo.root() / ".abtool" / "runs")) {
-            runs.push_back(entry.path());
-        }
-        EXPECT_EQ(runs.size(), 1u);
-        return runs.empty() ? std::filesystem::path() : runs.front();
-    }
+    std::filesystem::path only_run_dir() const { return m_repo.only_run_dir(); }
 
     TempDir m_dir;
     TestRepo m_repo;

@@ -5,8 +5,11 @@
 #include "tests/support/shell.hpp"
 #include "tests/support/temp_dir.hpp"
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace abtool::testing {
 
@@ -44,6 +47,17 @@ public:
     }
 
     void tag(const std::string& name) const { git("tag " + name); }
+
+    // The one run directory abtool made in .abtool/runs (a test failure when there is not
+    // exactly one).
+    std::filesystem::path only_run_dir() const {
+        std::vector<std::filesystem::path> runs;
+        for (const auto& entry : std::filesystem::directory_iterator(m_root / ".abtool" / "runs")) {
+            runs.push_back(entry.path());
+        }
+        EXPECT_EQ(runs.size(), 1u);
+        return runs.empty() ? std::filesystem::path() : runs.front();
+    }
 
 private:
     std::filesystem::path m_root;
