@@ -347,7 +347,8 @@ report::Report analyze_records(const Plan& plan, const Config& config,
             b_failures.push_back(fmt::format(
                 "B FAILED {} of {} measured run(s) of workload '{}' (A failed {}); failed runs do "
                 "not fail the gate{}: their errors are in samples.jsonl; the last: {}",
-                count, rounds_done, name, failed_runs_of(name, Side::a),
+                count, rounds_done * plan.design_of(name).repeat, name,
+                failed_runs_of(name, Side::a),
                 config_it != workloads.end() && config_it->second->kind == "publish"
                     ? " unless [workload.slo] error_rate_max is set"
                     : "",
