@@ -102,11 +102,14 @@ check "A/A: the exit step ran" grep -q '^\[7\] exit 0: Fail the check' "$work/sa
 check "output verdict=pass" grep -qx 'verdict=pass' "$work/same-output.txt"
 check "no ::error annotation on a pass" bash -c "! grep -q '^::error' '$work/same-log.txt'"
 
-# --strict reaches every report: 4 rounds (the minimum is 2) cannot give a 95% interval (no 95%
-# Wilcoxon signed-rank interval exists for n <= 5: the exact test's smallest two-sided p is
-# 1/8 at n = 4), so every verdict is inconclusive, which --strict fails;
-# the exit code, the outputs, the comment and the JUnit file must all say so.
-gate strict "$base" "$base" "--strict --rounds 4"
+# --strict reaches every report. An A/A run whose verdict is inconclusive: a threshold of
+# 0.0001% that no timing interval fits inside (so never unchanged), at 99.9% confidence (a false
+# significance needs p < 0.001: about 1 run in 1000). Too few rounds are no longer the way:
+# --strict refuses a plan that cannot reach significance (exit 2), so 12 rounds, the fewest
+# that can at that level. The exit code, the outputs, the comment and the JUnit file must all
+# say so.
+sed -e 's/^threshold = .*/confidence = 0.999/' "$repo/abtool.toml" >"$work/strict.toml"
+gate strict "$base" "$base" "--strict --rounds 12 --schedule alternate --threshold 0.0001% --config $work/strict.toml"
 check "--strict: inconclusive fails with exit 1" grep -qx 1 "$work/strict-code"
 check "--strict: output verdict=fail" grep -qx 'verdict=fail' "$work/strict-output.txt"
 check "--strict: output strict=true" grep -qx 'strict=true' "$work/strict-output.txt"
