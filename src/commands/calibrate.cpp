@@ -11,6 +11,56 @@
 
 namespace abtool {
 
+namespace {
+
+// One design's A/A figures for one series: a line of the table, and its calibration.json entry.
+nlohmann::json design_row(const std::string& workload, const DesignRounds& design,
+                          const DesignSeries& series, const stats::Options& stats_options) {
+    const stats::NoiseFloor floor = stats::noise_floor(series.log_ratios, stats_options);
+    std::string name = workload;
+    if (!series.case_name.empty()) {
+        name += "/" + series.case_name;
+    }
+    name += "/" + series.metric;
+    const double aa_delta_pct =
+        series.log_ratios.empty() ? 0 : std::expm1(stats::median(series.log_ratios)) * 100;
+    const double time_s = static_cast<double>(floor.rounds_needed) * design.seconds_per_round;
+    if (floor.estimable) {
+        std::fprintf(stdout, "%-36s %-14s %9.2f%% %8.2f%% %8.2f%% %10.2f%% %7zu %9.3g %9.0fs\n",
+                     name.c_str(), design.label.c_str(), aa_delta_pct, floor.sigma_d * 100,
+                     floor.noise_pct, floor.detectable_pct, floor.rounds_needed,
+                     design.seconds_per_round, time_s);
+    } else {
+        // No spread (a deterministic metric), NaN/inf log-ratios or too few rounds:
+        // no honest round count.
+        std::fprintf(stdout, "%-36s %-14s %9.2f%% %s\n", name.c_str(), design.label.c_str(),
+                     aa_delta_pct,
+                     floor.n < 3 ? "not estimable (fewer than 3 usable rounds)"
+                                 : "not estimable (no variation, or non-finite "
+                                   "values)");
+    }
+    nlohmann::json entry = {{"workload", workload},
+                            {"case", series.case_name},
+                            {"metric", series.metric},
+                            {"design", design.label},
+                            {"n", floor.n},
+                            {"aa_delta_pct", aa_delta_pct},
+                            {"seconds_per_round", design.seconds_per_round},
+                            {"estimable", floor.estimable}};
+    // null rather than a made-up number when the series cannot say.
+    for (const auto& [key, value] :
+         {std::pair{"sigma_d", nlohmann::json(floor.sigma_d)},
+          std::pair{"noise_pct", nlohmann::json(floor.noise_pct)},
+          std::pair{"detectable_pct", nlohmann::json(floor.detectable_pct)},
+          std::pair{"rounds_needed", nlohmann::json(floor.rounds_needed)},
+          std::pair{"seconds_needed", nlohmann::json(time_s)}}) {
+        entry[key] = floor.estimable ? value : nlohmann::json(nullptr);
+    }
+    return entry;
+}
+
+} // namespace
+
 int run_calibrate(const CalibrateOptions& options) {
     RunOptions run;
     run.ref_a = options.ref;
@@ -48,52 +98,7 @@ int run_calibrate(const CalibrateOptions& options) {
         const std::size_t series_count = rounds.empty() ? 0 : rounds.front().series.size();
         for (std::size_t i = 0; i < series_count; ++i) {
             for (const DesignRounds& design : rounds) {
-                const DesignSeries& series = design.series[i];
-                const stats::NoiseFloor floor =
-                    stats::noise_floor(series.log_ratios, stats_options);
-                std::string name = workload;
-                if (!series.case_name.empty()) {
-                    name += "/" + series.case_name;
-                }
-                name += "/" + series.metric;
-                const double aa_delta_pct =
-                    series.log_ratios.empty() ? 0
-                                              : std::expm1(stats::median(series.log_ratios)) * 100;
-                const double time_s =
-                    static_cast<double>(floor.rounds_needed) * design.seconds_per_round;
-                if (floor.estimable) {
-                    std::fprintf(stdout,
-                                 "%-36s %-14s %9.2f%% %8.2f%% %8.2f%% %10.2f%% %7zu %9.3g %9.0fs\n",
-                                 name.c_str(), design.label.c_str(), aa_delta_pct,
-                                 floor.sigma_d * 100, floor.noise_pct, floor.detectable_pct,
-                                 floor.rounds_needed, design.seconds_per_round, time_s);
-                } else {
-                    // No spread (a deterministic metric), NaN/inf log-ratios or too few rounds:
-                    // no honest round count.
-                    std::fprintf(stdout, "%-36s %-14s %9.2f%% %s\n", name.c_str(),
-                                 design.label.c_str(), aa_delta_pct,
-                                 floor.n < 3 ? "not estimable (fewer than 3 usable rounds)"
-                                             : "not estimable (no variation, or non-finite "
-                                               "values)");
-                }
-                nlohmann::json entry = {{"workload", workload},
-                                        {"case", series.case_name},
-                                        {"metric", series.metric},
-                                        {"design", design.label},
-                                        {"n", floor.n},
-                                        {"aa_delta_pct", aa_delta_pct},
-                                        {"seconds_per_round", design.seconds_per_round},
-                                        {"estimable", floor.estimable}};
-                // null rather than a made-up number when the series cannot say.
-                for (const auto& [key, value] :
-                     {std::pair{"sigma_d", nlohmann::json(floor.sigma_d)},
-                      std::pair{"noise_pct", nlohmann::json(floor.noise_pct)},
-                      std::pair{"detectable_pct", nlohmann::json(floor.detectable_pct)},
-                      std::pair{"rounds_needed", nlohmann::json(floor.rounds_needed)},
-                      std::pair{"seconds_needed", nlohmann::json(time_s)}}) {
-                    entry[key] = floor.estimable ? value : nlohmann::json(nullptr);
-                }
-                cases.push_back(std::move(entry));
+                cases.push_back(design_row(workload, design, design.series[i], stats_options));
             }
         }
         const WorkloadDesign best = choose_from_pilot(pilot, experiment.records);
