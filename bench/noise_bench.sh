@@ -6,8 +6,8 @@
 #    calibrated on this machine at start, then compiled in), and `gb`, a Google Benchmark program
 #    with BM_Cpu (a chain of integer work) and two memory-bound cases, BM_Memcpy64K and
 #    BM_Memcpy1M;
-#  - commit B: spin and BM_Cpu do exactly 3% more work (truth +3%), the memcpy cases are the
-#    same code (truth 0). spin's wall time includes process start-up (~1 ms), which dilutes its
+#  - commit B: spin and BM_Cpu do exactly 3% more work (truth +3%; --change sets it, 0 for an
+#    A/A comparison), the memcpy cases are the same code (truth 0). spin's wall time includes process start-up (~1 ms), which dilutes its
 #    +3% by under 0.02 points: below what any design here can see.
 # Designs: alternate (A then B or B then A, one run a side), repeat3 (alternate with 3 runs a side
 # a round, summarised by their min), duet (A and B started at once, each pinned to its own CPU)
@@ -21,9 +21,11 @@
 # duet's launch skew, abtool's run warnings (load...) and auto's choice per workload, its reason
 # and the pilot's figures. --repeat N runs it all N times (same seed: the same schedules, so the
 # spread is the machine's) and ends with each figure's mean and the verdicts counted.
+# --spin-ms sets spin's length (default 200): a short program shows what launching costs a
+# design (a duet's launch skew is a larger share of it). --spin-only leaves gb out.
 # Usage: bench/noise_bench.sh [--designs alternate,repeat3,duet,auto] [--repeat N] [--rounds N]
-#                             [--seed N] [--keep] [ABTOOL_BINARY]   (default build/src/abtool;
-#                             use a Release build)
+#                             [--seed N] [--change PCT] [--spin-ms MS] [--spin-only] [--keep]
+#                             [ABTOOL_BINARY]   (default build/src/abtool; use a Release build)
 set -euo pipefail
 
 usage() { sed -n '/^# Usage:/,/^[^#]/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
@@ -32,6 +34,9 @@ repeat=1
 rounds=20
 seed=1
 keep=no
+change=3
+spin_target_ms=200
+spin_only=no
 abtool_arg=
 while (($#)); do
   case $1 in
@@ -40,10 +45,16 @@ while (($#)); do
   --rounds) rounds=$2 && shift 2 ;;
   --seed) seed=$2 && shift 2 ;;
   --keep) keep=yes && shift ;;
+  --change) change=$2 && shift 2 ;;
+  --spin-ms) spin_target_ms=$2 && shift 2 ;;
+  --spin-only) spin_only=yes && shift ;;
   -h | --help) usage && exit 0 ;;
   -*) echo "noise_bench.sh: unknown option $1" >&2 && usage >&2 && exit 2 ;;
   *) abtool_arg=$1 && shift ;;
   esac
+done
+for number in "$change" "$spin_target_ms" "$repeat" "$rounds"; do
+  [[ $number =~ ^[0-9]+$ ]] || { echo "noise_bench.sh: '$number' is not a whole number" >&2 && exit 2; }
 done
 IFS=, read -r -a design_list <<<"$designs"
 for design in "${design_list[@]}"; do
@@ -149,8 +160,8 @@ best_ms() {
   echo "$best"
 }
 
-# Calibrate spin to ~200 ms here, a multiple of 100 steps so that B's +3% is exact. This VM's
-# speed wanders, so a measurement outside 160-240 ms is corrected (at most twice).
+# Calibrate spin to ~--spin-ms here, a multiple of 100 steps so that B's change is exact. This
+# VM's speed wanders, so a measurement over 20% off is corrected (at most twice).
 cp "$repo/spin.c" "$repo/gb.cpp" "$work/probe/"
 spin_work_a=50000000
 for pass in 1 2 3; do
@@ -158,8 +169,8 @@ for pass in 1 2 3; do
     >"$work/probe/work.h"
   (cd "$work/probe" && cc -O2 -o spin spin.c)
   spin_ms=$(best_ms "$work/probe/spin")
-  ((spin_ms >= 160 && spin_ms <= 240 || pass == 3)) && break
-  spin_work_a=$((spin_work_a * 200 / (spin_ms > 0 ? spin_ms : 1) / 100 * 100))
+  ((spin_ms * 5 >= spin_target_ms * 4 && spin_ms * 5 <= spin_target_ms * 6 || pass == 3)) && break
+  spin_work_a=$((spin_work_a * spin_target_ms / (spin_ms > 0 ? spin_ms : 1) / 100 * 100))
 done
 (cd "$work/probe" && sh -c "$build_shell")
 gb_ms=$(best_ms "$work/probe/gb" --benchmark_format=json --benchmark_min_time=0.1)
@@ -171,8 +182,9 @@ printf 'spin\ngb\n' >"$repo/.gitignore"
 printf '#define SPIN_WORK %sL\n#define CPU_WORK %sL\n' "$spin_work_a" "$cpu_work_a" >"$repo/work.h"
 git -C "$repo" add -A && git -C "$repo" commit -q -m "A: the baseline" && git -C "$repo" tag a
 printf '#define SPIN_WORK %sL\n#define CPU_WORK %sL\n' \
-  $((spin_work_a * 103 / 100)) $((cpu_work_a * 103 / 100)) >"$repo/work.h"
-git -C "$repo" commit -q -am "B: spin and BM_Cpu do 3% more work" && git -C "$repo" tag b
+  $((spin_work_a * (100 + change) / 100)) $((cpu_work_a * (100 + change) / 100)) >"$repo/work.h"
+printf '// B\n' >>"$repo/work.h" # a commit even when --change is 0
+git -C "$repo" commit -q -am "B: spin and BM_Cpu do ${change}% more work" && git -C "$repo" tag b
 
 # config DESIGN: the abtool.toml of one design (outside the repository: the refs are commits).
 # config prep: the same build and a workload that costs nothing, to build both refs once.
@@ -184,6 +196,7 @@ config() {
   fi
   [[ $1 == repeat3 ]] && printf 'repeat = 3\nsummary = "min"\n'
   printf '[[workload]]\nname = "spin"\nkind = "command"\ncommand = ["./spin"]\n'
+  [[ $spin_only == yes ]] && return
   printf '[[workload]]\nname = "gb"\nkind = "hotpath"\nformat = "gbench"\nmetric = "real_time"\n'
   printf 'command = ["./gb", %s]\n' "$gb_args"
 }
@@ -192,7 +205,8 @@ schedule_of() { case $1 in repeat3) echo alternate ;; *) echo "$1" ;; esac; }
 # Expected time: (rounds + warm-up) x 2 sides x one run of each workload for alternate, three
 # times that for repeat3, one side's worth (plus a fifth for contention) for duet; auto is
 # counted as its pilot (6 rounds each of alternate x3 and duet) plus repeat3, the dearest choice.
-per_round_ms=$((spin_ms + gb_ms))
+per_round_ms=$spin_ms
+[[ $spin_only == yes ]] || per_round_ms=$((spin_ms + gb_ms))
 estimate_ms=20000 # the two builds
 for design in "${design_list[@]}"; do
   case $design in
@@ -204,7 +218,7 @@ for design in "${design_list[@]}"; do
 done
 estimate_ms=$((estimate_ms * repeat))
 echo "noise_bench: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, abtool $abtool"
-echo "  spin: ${spin_ms} ms a run ($spin_work_a steps in A, +3% in B); gb: ${gb_ms} ms a run"
+echo "  spin: ${spin_ms} ms a run ($spin_work_a steps in A, +${change}% in B); gb: ${gb_ms} ms a run"
 echo "  designs ${designs}; ${rounds} rounds, seed ${seed}, threshold 1.5%, x${repeat}:" \
   "expect about $(((estimate_ms + 59999) / 60000)) min"
 
@@ -223,11 +237,11 @@ schedule_flag=()
 
 # collect JSON DESIGN ITERATION RUN_MS: one line per row of interest into results.jsonl.
 collect() {
-  python3 - "$@" "$work/results.jsonl" <<'PY'
+  python3 - "$@" "$work/results.jsonl" "$change" <<'PY'
 import json, sys
-path, design, iteration, run_ms, out = sys.argv[1:6]
+path, design, iteration, run_ms, out, change = sys.argv[1:7]
 report = json.load(open(path))
-truth = {"spin": 3.0, "gb/BM_Cpu": 3.0}
+truth = {"spin": float(change), "gb/BM_Cpu": float(change)}
 wanted = {"spin": "wall_ms", "gb": "real_time"}
 
 def busy_seconds(run_dir):

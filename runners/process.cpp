@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <ctime>
 #include <fcntl.h>
 #include <functional>
 #include <sched.h>
@@ -111,12 +112,22 @@ std::string command_line(const std::vector<std::string>& argv) {
 // travels back through a close-on-exec pipe, so it is an exception here, not a child that
 // exits 127 and looks like a failed benchmark.
 //
-// *exec_time, when given, is when the exec happened: the close-on-exec status pipe reads EOF at
-// that moment, so a measurement that starts there leaves out fork (slow for a large parent, e.g.
-// one built with AddressSanitizer) and everything abtool does before it.
+// *exec_time, when given, is when the child called exec, read by the child itself from
+// CLOCK_MONOTONIC (steady_clock's clock) and sent up the close-on-exec status pipe. A measurement
+// that starts there leaves out fork (slow for a large parent, e.g. one built with
+// AddressSanitizer) and everything abtool does before it, and it does not wait for this thread to
+// be scheduled: in a duet on a busy machine the thread that released the gate is running while
+// the other is still waking, and a start time read in the parent moved one side's clock by a
+// millisecond or more (an A/A duet of a 15 ms program was called 10% slower on B).
 //
 // A plan with a gate: the child waits for the gate's release after it is pinned and before it
 // execs; `ticket` arrives right after the fork (spawn never blocks on the gate itself).
+// What a child sends up its status pipe: the moment it calls exec, or why it could not.
+struct ExecMessage {
+    std::int64_t exec_ns; // CLOCK_MONOTONIC; -1 in a failure message
+    int error;
+};
+
 pid_t spawn(const ExecPlan& plan, int out_fd, int err_fd,
             std::chrono::steady_clock::time_point* exec_time = nullptr,
             GateTicket* ticket = nullptr) {
@@ -184,10 +195,15 @@ pid_t spawn(const ExecPlan& plan, int out_fd, int err_fd,
             }
         }
         if (error == 0) {
+            timespec now{};
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            const ExecMessage message{now.tv_sec * 1'000'000'000LL + now.tv_nsec, 0};
+            [[maybe_unused]] const auto sent = write(status_pipe[1], &message, sizeof message);
             execvpe(argv[0], argv.data(), envp.data());
             error = errno;
         }
-        [[maybe_unused]] const auto written = write(status_pipe[1], &error, sizeof error);
+        const ExecMessage failure{-1, error};
+        [[maybe_unused]] const auto written = write(status_pipe[1], &failure, sizeof failure);
         _exit(127);
     }
     setpgid(pid, pid); // also from the parent, so killpg works even before the child runs
@@ -196,16 +212,33 @@ pid_t spawn(const ExecPlan& plan, int out_fd, int err_fd,
     if (ticket != nullptr) {
         ticket->arrive(); // before the status read: that read returns only after the exec
     }
-    int error = 0;
-    ssize_t got = 0;
-    do {
-        got = read(status_pipe[0], &error, sizeof error);
-    } while (got < 0 && errno == EINTR);
-    if (exec_time != nullptr) {
-        *exec_time = std::chrono::steady_clock::now();
+    // Each message is one write of less than PIPE_BUF bytes, so it arrives whole: the exec's
+    // time, then EOF (exec succeeded) or a failure.
+    std::array<ExecMessage, 2> messages{};
+    std::size_t count = 0;
+    for (;;) {
+        const ssize_t got = count < messages.size()
+                                ? read(status_pipe[0], &messages.at(count), sizeof(ExecMessage))
+                                : 0;
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got != static_cast<ssize_t>(sizeof(ExecMessage))) {
+            break;
+        }
+        ++count;
     }
     close(status_pipe[0]);
-    if (got == static_cast<ssize_t>(sizeof error)) {
+    if (exec_time != nullptr) {
+        // A child that died before it could say (a signal) has no time of its own: now.
+        *exec_time = count > 0 && messages.front().exec_ns >= 0
+                         ? std::chrono::steady_clock::time_point(
+                               std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                   std::chrono::nanoseconds(messages.front().exec_ns)))
+                         : std::chrono::steady_clock::now();
+    }
+    const int error = count > 0 ? messages.at(count - 1).error : 0;
+    if (count > 0 && messages.at(count - 1).exec_ns < 0) {
         waitpid(pid, nullptr, 0);
         unregister_group(pid);
         throw Error(ErrorKind::workload,
@@ -397,8 +430,10 @@ ProcessResult run_process(const ProcessSpec& spec) {
         close_fd(file_fd);
         throw;
     }
+    // The exec's moment on the wall clock: a duet's launch skew compares two of these.
+    const auto since_exec = std::chrono::steady_clock::now() - start;
     result.start_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
+                               (std::chrono::system_clock::now() - since_exec).time_since_epoch())
                                .count();
     GroupRegistration registration(pid);
     close_fd(out_pipe[1]);

@@ -200,6 +200,12 @@ TEST(Scheduler, Duet_LaunchesBothSidesTogether_EachSideGetsEachCpuOncePerBlock) 
     for (const Call& call : h.runner.calls) {
         EXPECT_TRUE(call.together);
     }
+    // Which side the runner launches first follows each round's A/B order: as often A as B.
+    std::size_t a_launched_first = 0;
+    for (std::size_t at = 0; at < h.runner.calls.size(); at += 2) {
+        a_launched_first += h.runner.calls[at].side == Side::a ? 1 : 0;
+    }
+    EXPECT_EQ(a_launched_first, h.runner.calls.size() / 4);
     for (std::size_t block = 1; block <= 8; block += 2) {
         for (const char* name : {"spin", "hot"}) {
             EXPECT_NE(cpu_of_a[block][name], cpu_of_a[block + 1][name])
