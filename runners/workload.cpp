@@ -4,6 +4,28 @@
 
 namespace abtool::runners {
 
+std::vector<std::string> gated_metrics(const Workload& workload) {
+    if (std::holds_alternative<CommandWorkload>(workload.spec)) {
+        return {"wall_ms"};
+    }
+    if (std::holds_alternative<PublishWorkload>(workload.spec)) {
+        return {"latency_p50_ms", "throughput_rps"};
+    }
+    const auto& hotpath = std::get<HotpathWorkload>(workload.spec);
+    if (!hotpath.metrics.empty()) {
+        return hotpath.metrics;
+    }
+    switch (hotpath.format) {
+    case HotpathFormat::gbench:
+        return {"real_time"};
+    case HotpathFormat::hyperfine:
+        return {"wall_ms"};
+    case HotpathFormat::jsonl:
+        break;
+    }
+    return {};
+}
+
 std::string_view kind_name(const Workload& workload) {
     return std::visit(
         [](const auto& spec) -> std::string_view {

@@ -138,6 +138,118 @@ void add_launch_skew(const std::vector<SampleRecord>& records, std::size_t round
     }
 }
 
+// A row's per-round values as measured, before pairing: the finite ones of each side and how
+// many were NaN or infinite.
+struct SideValues {
+    std::vector<double> a, b;
+    std::size_t nonfinite_a = 0, nonfinite_b = 0;
+    static void count(bool ran, double value, std::vector<double>& finite, std::size_t& nonfinite) {
+        if (!ran) {
+            return;
+        }
+        if (std::isfinite(value)) {
+            finite.push_back(value);
+        } else {
+            ++nonfinite;
+        }
+    }
+};
+
+std::string join(const std::set<std::string>& names) {
+    std::string joined;
+    for (const std::string& name : names) {
+        joined += (joined.empty() ? "" : ", ") + name;
+    }
+    return joined.empty() ? "none" : joined;
+}
+
+// The gate never passes on nothing: every gated metric the config names must be in the samples
+// with at least one valid pair, and some gated row must have been compared (or the gate failed
+// on evidence already: a regression, an SLO violation). What fails goes to
+// report.unmeasured, one line each naming the workload, the metric and what was seen.
+void check_gated_evidence(const Plan& plan, const Config& config,
+                          const std::vector<SampleRecord>& records,
+                          const std::map<std::size_t, SideValues>& seen_values,
+                          std::vector<report::Row>& rows, report::Report& report) {
+    for (const WorkloadConfig& workload : config.workloads) {
+        const std::string& name = workload.workload.name;
+        if (std::find(plan.workloads.begin(), plan.workloads.end(), name) == plan.workloads.end()) {
+            continue;
+        }
+        std::set<std::string> carried; // every metric the workload's output carried
+        for (const SampleRecord& record : records) {
+            if (record.workload == name && !record.error) {
+                carried.insert(record.metric);
+            }
+        }
+        std::set<std::string> gated_rows;
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            report::Row& row = rows[i];
+            if (row.workload != name || !row.gated) {
+                continue;
+            }
+            gated_rows.insert(row.metric);
+            if (!row.a_values.empty()) {
+                continue;
+            }
+            // No valid pair: say which side has nothing, and show the side that has values.
+            const SideValues& seen = seen_values.at(i);
+            row.comparison.a = stats::describe(seen.a);
+            row.comparison.b = stats::describe(seen.b);
+            const auto side_says = [](const char* side, const std::vector<double>& finite,
+                                      std::size_t nonfinite) {
+                return finite.empty()
+                           ? fmt::format("{} has none ({} NaN or infinite)", side, nonfinite)
+                           : fmt::format("{} has {}", side, finite.size());
+            };
+            row.comparison.reason =
+                fmt::format("no comparable value: {}, {}", side_says("A", seen.a, seen.nonfinite_a),
+                            side_says("B", seen.b, seen.nonfinite_b));
+            report.unmeasured.push_back(
+                fmt::format("workload '{}'{}: gated metric '{}' has {}", name,
+                            row.case_name.empty() ? "" : fmt::format(" case '{}'", row.case_name),
+                            row.metric, row.comparison.reason));
+        }
+        for (const std::string& metric : runners::gated_metrics(workload.workload)) {
+            if (gated_rows.count(metric) == 0) {
+                report.unmeasured.push_back(fmt::format(
+                    "workload '{}': gated metric '{}' is in no sample; the output carried: {}",
+                    name, metric, join(carried)));
+            }
+        }
+        if (gated_rows.empty() && runners::gated_metrics(workload.workload).empty()) {
+            report.unmeasured.push_back(
+                fmt::format("workload '{}': no gated metric in any sample; the output carried: {}",
+                            name, join(carried)));
+        }
+    }
+    if (!report.unmeasured.empty()) {
+        return;
+    }
+    // Thin evidence: every gated row has too few valid pairs for any verdict (failed runs took
+    // the rest). A gate that failed on evidence (a regression, an SLO violation) stands as it is.
+    std::vector<std::string> why;
+    for (const report::Row& row : rows) {
+        if (report::compared(row, report) || report::fails_gate(row, report)) {
+            return;
+        }
+        if (row.gated) {
+            why.push_back(
+                fmt::format("'{}'{} {}: {} pair(s), failed runs A {} B {}{}", row.workload,
+                            row.case_name.empty() ? "" : " " + row.case_name, row.metric,
+                            row.comparison.n, row.errors_a, row.errors_b,
+                            row.comparison.reason.empty() ? "" : ", " + row.comparison.reason));
+        }
+    }
+    std::string joined;
+    for (const std::string& line : why) {
+        joined += (joined.empty() ? "" : "; ") + line;
+    }
+    report.unmeasured.push_back(
+        fmt::format("no gated metric was compared over at least {} valid pairs ({})",
+                    report.min_pairs, joined.empty() ? "no gated rows" : joined));
+}
+
 } // namespace
 
 Summary summary_for(std::optional<Summary> configured, const std::string& unit,
@@ -232,6 +344,7 @@ report::Report analyze_records(const Plan& plan, const Config& config,
     // Gated and informational metrics are corrected for multiplicity separately, so that the
     // many side metrics (user time, RSS, bytes) do not dilute the power of the gated ones.
     std::vector<report::Row> rows;
+    std::map<std::size_t, SideValues> seen_values; // by row index
     std::vector<stats::PairedInput> inputs[2];
     std::vector<std::size_t> row_of[2];
     for (const auto& [key, series] : grouped) {
@@ -273,17 +386,23 @@ report::Report analyze_records(const Plan& plan, const Config& config,
         };
         stats::PairedInput input;
         input.direction = row.direction;
+        SideValues& seen = seen_values[rows.size()];
         for (const PlannedRound& round : plan.schedule) {
             if (round.index > rounds_done) {
                 break;
             }
             auto a = series.a.find(round.index);
             auto b = series.b.find(round.index);
-            if (a == series.a.end() || b == series.b.end()) {
-                continue; // a failed run on one side: this round has no pair
+            const double a_value = a != series.a.end() ? value_of(a->second) : std::nan("");
+            const double b_value = b != series.b.end() ? value_of(b->second) : std::nan("");
+            seen.count(a != series.a.end(), a_value, seen.a, seen.nonfinite_a);
+            seen.count(b != series.b.end(), b_value, seen.b, seen.nonfinite_b);
+            // A failed run on one side, or a value that is NaN or infinite: no pair this round.
+            if (!std::isfinite(a_value) || !std::isfinite(b_value)) {
+                continue;
             }
-            input.a.push_back(value_of(a->second));
-            input.b.push_back(value_of(b->second));
+            input.a.push_back(a_value);
+            input.b.push_back(b_value);
             input.order.push_back(round.order);
         }
         row.a_values = input.a;
@@ -326,6 +445,8 @@ report::Report analyze_records(const Plan& plan, const Config& config,
         apply_slo(workload, grouped, failed_runs_of(workload.workload.name, Side::b), rows,
                   report.warnings);
     }
+    report.min_pairs = stats::rounds_for_significance(1, options);
+    check_gated_evidence(plan, config, records, seen_values, rows, report);
     // Runs that fail on B but not on A are a finding, yet DESIGN.md's exit 1 is for regressions
     // and SLO violations only: with an error_rate_max they are counted into it (apply_slo);
     // without one they lead the warnings, worded so that nobody mistakes the pass for a clean one.

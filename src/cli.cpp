@@ -1,6 +1,7 @@
 #include "src/cli.hpp"
 
 #include "abtool/error.hpp"
+#include "src/config.hpp"
 #include "src/host.hpp"
 
 #include <CLI/CLI.hpp>
@@ -18,6 +19,14 @@ constexpr const char* k_description =
     "Checks out both refs as worktrees, builds them, runs the workloads of abtool.toml in\n"
     "interleaved A/B/B/A rounds and gates on paired statistics.";
 
+// A count flag checked against the limits of its abtool.toml key (config.hpp), on its text, so
+// that "-1" or "18446744073709551615" is named as written rather than wrapped or clamped.
+CLI::Validator within(const CountLimit& limit) {
+    return CLI::Validator(
+        [limit](std::string& text) { return flag_count_error(limit, text).value_or(""); },
+        fmt::format("{}-{}", limit.min, limit.max));
+}
+
 void add_outputs(CLI::App* app, OutputOptions& outputs) {
     app->add_option("--json", outputs.json, "Write the report as JSON to FILE");
     app->add_option("--markdown", outputs.markdown,
@@ -30,12 +39,12 @@ void add_outputs(CLI::App* app, OutputOptions& outputs) {
 // What a run asks of the machine and the schedule, shared by run and calibrate so that an A/A
 // calibration is measured exactly like the comparison it calibrates.
 void add_measurement_options(CLI::App* app, std::optional<std::string>& schedule,
-                             std::optional<std::uint64_t>& seed, std::vector<int>& cpus, int& nice,
+                             std::optional<std::int64_t>& seed, std::vector<int>& cpus, int& nice,
                              bool& no_padding) {
     app->add_option("--schedule", schedule,
                     "How rounds run, for every workload: alternate, duet or auto (a pilot "
                     "picks; overrides abtool.toml)");
-    app->add_option("--seed", seed, "Schedule and bootstrap seed");
+    app->add_option("--seed", seed, "Schedule and bootstrap seed")->check(within(k_seed_limit));
     app->add_option("--cpus", cpus, "Pin workloads to these CPUs (e.g. --cpus 1)")->delimiter(',');
     app->add_option("--nice", nice, "Niceness added to workload processes (-20 to 19)");
     app->add_flag("--no-env-padding", no_padding, "Do not vary the environment size between runs");
@@ -73,9 +82,11 @@ void add_run_options(CLI::App* app, RunOptions& options, bool& strict, bool& reb
                     "Candidate ref (default: CURRENT, the working tree with its changes)");
     app->add_option("--config", options.config, "Config file (default: abtool.toml at the root)");
     app->add_option("--workload", options.workloads, "Run only this workload (repeatable)");
-    app->add_option("--rounds", options.rounds, "Paired rounds (overrides [run] rounds)");
+    app->add_option("--rounds", options.rounds, "Paired rounds (overrides [run] rounds)")
+        ->check(within(k_rounds_limit));
     app->add_option("--max-rounds", options.max_rounds,
-                    "Adaptive: add A/B/B/A blocks up to this many rounds while inconclusive");
+                    "Adaptive: add A/B/B/A blocks up to this many rounds while inconclusive")
+        ->check(within(k_max_rounds_limit));
     app->add_option("--threshold", options.threshold, "Smallest change that counts: 2% or 0.02");
     app->add_option("--results", options.results, "results.csv to append to");
     add_measurement_options(app, options.schedule, options.seed, options.cpus, options.nice,
@@ -140,7 +151,8 @@ Command parse_command_line(int argc, const char* const* argv) {
     CLI::App* calibrate_command = app.add_subcommand(
         "calibrate", "A/A: the ref against itself; each case's noise floor and rounds needed");
     calibrate_command->add_option("--ref", calibrate.ref, "Ref to calibrate (default HEAD)");
-    calibrate_command->add_option("--rounds", calibrate.rounds, "Paired rounds");
+    calibrate_command->add_option("--rounds", calibrate.rounds, "Paired rounds")
+        ->check(within(k_rounds_limit));
     calibrate_command->add_option("--workload", calibrate.workloads, "Only this workload");
     calibrate_command->add_option("--config", calibrate.config, "Config file");
     bool calibrate_no_padding = false;
@@ -195,6 +207,10 @@ Command parse_command_line(int argc, const char* const* argv) {
         return compare;
     }
     if (history_command->parsed()) {
+        if (history.limit < 1) {
+            throw Error(ErrorKind::usage,
+                        fmt::format("--limit must be at least 1, not {}", history.limit));
+        }
         return history;
     }
     if (calibrate_command->parsed()) {

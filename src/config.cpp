@@ -3,6 +3,7 @@
 #include "abtool/edit_distance.hpp"
 #include "abtool/error.hpp"
 
+#include <charconv>
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
@@ -107,10 +108,16 @@ public:
         }
         const std::int64_t value = node->as_integer()->get();
         if (value < min || value > max) {
-            fail(node->source(), fmt::format("{}'{}' must be between {} and {}, not {}", context,
-                                             key, min, max, value));
+            fail(node->source(),
+                 out_of_limit(CountLimit{key, "", min, max}, fmt::format("{}'{}'", context, key),
+                              std::to_string(value)));
         }
         return value;
+    }
+
+    std::optional<std::int64_t> integer(const toml::table& table, const CountLimit& limit,
+                                        const std::string& context) const {
+        return integer(table, limit.key, context, limit.min, limit.max);
     }
 
     std::optional<double> number(const toml::table& table, std::string_view key,
@@ -271,14 +278,13 @@ RunConfig read_run(const Reader& reader, const toml::table& table) {
     if (auto pilot = reader.integer(table, "pilot_rounds", context, 4, 1000)) {
         run.pilot_rounds = static_cast<std::size_t>(*pilot);
     }
-    if (auto rounds = reader.integer(table, "rounds", context, 2, 100000)) {
+    if (auto rounds = reader.integer(table, k_rounds_limit, context)) {
         run.rounds = static_cast<std::size_t>(*rounds);
     }
     if (auto warmup = reader.integer(table, "warmup", context, 0, 1000)) {
         run.warmup = static_cast<std::size_t>(*warmup);
     }
-    if (auto seed =
-            reader.integer(table, "seed", context, 0, std::numeric_limits<std::int64_t>::max())) {
+    if (auto seed = reader.integer(table, k_seed_limit, context)) {
         run.seed = static_cast<std::uint64_t>(*seed);
     }
     if (const toml::node* node = table.get("threshold")) {
@@ -302,7 +308,7 @@ RunConfig read_run(const Reader& reader, const toml::table& table) {
         }
         run.confidence = *confidence;
     }
-    if (auto max_rounds = reader.integer(table, "max_rounds", context, 2, 100000)) {
+    if (auto max_rounds = reader.integer(table, k_max_rounds_limit, context)) {
         if (static_cast<std::size_t>(*max_rounds) < run.rounds) {
             reader.fail(table.get("max_rounds")->source(),
                         fmt::format("[run] 'max_rounds' ({}) must be at least 'rounds' ({})",
@@ -538,6 +544,25 @@ std::string to_string(Schedule schedule) {
 
 std::string to_string(Summary summary) {
     return summary == Summary::min ? "min" : "median";
+}
+
+std::string out_of_limit(const CountLimit& limit, std::string_view name, std::string_view value) {
+    return fmt::format("{} must be between {} and {}, not {}", name, limit.min, limit.max, value);
+}
+
+std::optional<std::string> flag_count_error(const CountLimit& limit, std::string_view text) {
+    std::int64_t value = 0;
+    const char* end = text.data() + text.size();
+    const auto [stop, error] = std::from_chars(text.data(), end, value);
+    if (text.empty() || (error != std::errc() && error != std::errc::result_out_of_range) ||
+        stop != end) {
+        return fmt::format("must be a whole number, not '{}'", text);
+    }
+    if (error == std::errc::result_out_of_range || value < limit.min || value > limit.max) {
+        std::string message = out_of_limit(limit, "", text);
+        return message.substr(1); // without the name's space
+    }
+    return std::nullopt;
 }
 
 std::optional<Schedule> parse_schedule(std::string_view text) {

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,6 +46,25 @@ std::string to_string(Schedule schedule); // "alternate" | "duet" | "auto"
 std::string to_string(Summary summary);   // "min" | "median"
 std::optional<Schedule> parse_schedule(std::string_view text);
 std::optional<Summary> parse_summary(std::string_view text);
+
+// A count's bounds, shared by its abtool.toml key and the flag that overrides it: one rule and
+// one wording, "'rounds' must be between 2 and 100000, not -1".
+struct CountLimit {
+    std::string_view key;  // in [run]
+    std::string_view flag; // on the command line
+    std::int64_t min;
+    std::int64_t max;
+};
+inline constexpr CountLimit k_rounds_limit{"rounds", "--rounds", 2, 100000};
+inline constexpr CountLimit k_max_rounds_limit{"max_rounds", "--max-rounds", 2, 100000};
+inline constexpr CountLimit k_seed_limit{"seed", "--seed", 0,
+                                         std::numeric_limits<std::int64_t>::max()};
+// The message for a value outside `limit`, naming `name` (a key with its context, or a flag);
+// `value` as the user wrote it (a flag's "18446744073709551615" is not an int64).
+std::string out_of_limit(const CountLimit& limit, std::string_view name, std::string_view value);
+// A flag's text as a count within `limit`, else the reason it is not, without the flag's name
+// (for CLI11, which prefixes it): the same wording as the key's.
+std::optional<std::string> flag_count_error(const CountLimit& limit, std::string_view text);
 
 struct DesignConfig {
     std::optional<Schedule> schedule;

@@ -28,9 +28,11 @@ struct RunOptions {
     std::string ref_b;
     std::filesystem::path config;       // empty: abtool.toml at the repository root
     std::vector<std::string> workloads; // empty: all
-    std::optional<std::size_t> rounds;
-    std::optional<std::size_t> max_rounds;
-    std::optional<std::uint64_t> seed;
+    // Counts are read signed, so that "-1" is refused by its limit (config.hpp) instead of
+    // wrapping to 2^64 - 1.
+    std::optional<std::int64_t> rounds;
+    std::optional<std::int64_t> max_rounds;
+    std::optional<std::int64_t> seed;
     std::optional<std::string> threshold; // "2%" or "0.02"
     std::optional<std::string> schedule;  // alternate | duet | auto: every workload's design
     std::optional<std::filesystem::path> results;
@@ -68,17 +70,17 @@ struct HistoryOptions {
     std::optional<std::string> case_name;
     std::optional<std::string> metric;
     std::optional<std::filesystem::path> results;
-    std::size_t limit = 30;
+    std::int64_t limit = 30; // at least 1 (signed: "-1" is refused, not read as 2^64 - 1)
 };
 
 struct CalibrateOptions {
     std::string ref = "HEAD";
-    std::optional<std::size_t> rounds;
+    std::optional<std::int64_t> rounds;
     std::vector<std::string> workloads;
     std::filesystem::path config;
     // As for run (add_measurement_options in cli.cpp): measured exactly like a comparison.
     std::optional<std::string> schedule;
-    std::optional<std::uint64_t> seed;
+    std::optional<std::int64_t> seed;
     std::vector<int> cpus;
     int nice = 0;
     bool env_padding = true;

@@ -313,11 +313,7 @@ std::vector<WorkloadDesign> configured_designs(const RunOptions& options, const 
 std::size_t expected_gated(const Config& config) {
     std::size_t gated = 0;
     for (const WorkloadConfig& workload : config.workloads) {
-        if (const auto* hotpath = std::get_if<runners::HotpathWorkload>(&workload.workload.spec)) {
-            gated += std::max<std::size_t>(1, hotpath->metrics.size());
-        } else {
-            gated += workload.kind == "publish" ? 2 : 1;
-        }
+        gated += std::max<std::size_t>(1, runners::gated_metrics(workload.workload).size());
     }
     return gated;
 }

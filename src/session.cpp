@@ -29,25 +29,24 @@ std::string describe_ref(const worktrees::ResolvedRef& ref) {
 }
 
 void apply_overrides(const RunOptions& options, Config& config) {
+    // The counts are within the limits of the keys they override: cli.cpp checked them.
     if (options.rounds) {
-        if (*options.rounds < 2) {
-            throw Error(ErrorKind::usage, "--rounds must be at least 2");
-        }
-        config.run.rounds = *options.rounds;
+        config.run.rounds = static_cast<std::size_t>(*options.rounds);
         if (config.run.max_rounds && *config.run.max_rounds < config.run.rounds) {
             config.run.max_rounds = config.run.rounds;
         }
     }
     if (options.max_rounds) {
-        if (*options.max_rounds < config.run.rounds) {
+        const auto max_rounds = static_cast<std::size_t>(*options.max_rounds);
+        if (max_rounds < config.run.rounds) {
             throw Error(ErrorKind::usage,
                         fmt::format("--max-rounds ({}) must be at least the rounds ({})",
-                                    *options.max_rounds, config.run.rounds));
+                                    max_rounds, config.run.rounds));
         }
-        config.run.max_rounds = *options.max_rounds;
+        config.run.max_rounds = max_rounds;
     }
     if (options.seed) {
-        config.run.seed = *options.seed;
+        config.run.seed = static_cast<std::uint64_t>(*options.seed);
     }
     if (options.threshold) {
         config.run.threshold = threshold_from_flag(*options.threshold);

@@ -1,5 +1,6 @@
 #include "src/commands/conclude.hpp"
 
+#include "abtool/error.hpp"
 #include "src/report/outputs.hpp"
 
 #include <fmt/format.h>
@@ -36,6 +37,20 @@ int conclude(const report::Report& analyzed, const OutputOptions& outputs, Stric
                            .c_str()
                      : "");
     std::fflush(stdout);
+    if (!report.unmeasured.empty()) {
+        // DESIGN.md exit 3: a workload that did not measure what it gates failed to run, whatever
+        // else the table says.
+        std::string lines;
+        for (const std::string& line : report.unmeasured) {
+            lines += "\n  " + line;
+        }
+        throw Error(ErrorKind::workload,
+                    fmt::format("{} gated metric(s) yielded no comparable value, so the gate "
+                                "cannot pass:{}",
+                                report.unmeasured.size(), lines),
+                    fmt::format("nothing was appended to results.csv; samples and errors: {}",
+                                (run_dir / "samples.jsonl").string()));
+    }
     return gate.failed ? 1 : 0;
 }
 

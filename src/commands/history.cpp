@@ -149,7 +149,7 @@ int run_history(const HistoryOptions& options) {
     }
     for (const auto& [key, all_rows] : by_key) {
         std::vector<const ResultRow*> rows = all_rows;
-        if (rows.size() > options.limit) {
+        if (rows.size() > static_cast<std::size_t>(options.limit)) {
             rows.erase(rows.begin(), rows.end() - static_cast<std::ptrdiff_t>(options.limit));
         }
         const ResultRow& first = *rows.front();

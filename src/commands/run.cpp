@@ -10,6 +10,11 @@ namespace abtool {
 
 int run_comparison(const RunOptions& options) {
     const Experiment experiment = run_experiment(options);
+    if (!experiment.report.unmeasured.empty()) {
+        // A gated metric without a comparable value: the verdict table says why, then exit 3;
+        // results.csv gets nothing from a run that did not measure what it gates.
+        return conclude(experiment.report, options.outputs, options.strict, experiment.run_dir);
+    }
     // Only a complete run reaches this line, so results.csv never holds a partial run.
     const std::vector<ResultRow> rows = rows_from_report(experiment.report);
     ResultsStore store(experiment.config.results_file);

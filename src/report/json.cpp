@@ -154,7 +154,9 @@ std::string JsonExporter::serialize(const Report& report) const {
                                    {"unchanged", gate.unchanged},
                                    {"inconclusive", gate.inconclusive},
                                    {"slo_violated", gate.slo_violated},
-                                   {"informational_regressed", gate.informational_regressed}};
+                                   {"informational_regressed", gate.informational_regressed},
+                                   {"compared", gate.compared},
+                                   {"unmeasured", report.unmeasured}};
     const nlohmann::json json{{"format", "abtool-report-1"},
                               {"run_id", report.run_id},
                               {"timestamp", report.timestamp},

@@ -57,6 +57,9 @@ std::string MarkdownExporter::serialize(const Report& report) const {
                        report.commit_b.substr(0, 7), report.rounds,
                        report.paired ? "paired" : "unpaired", report.threshold_pct,
                        report.strict ? ", --strict (an inconclusive gated metric fails)" : "");
+    for (const std::string& line : report.unmeasured) {
+        out += fmt::format("**Not measured:** {}\n\n", escape(line));
+    }
     const Table table = verdict_table(report);
     out += "| | " + fmt::format("{}", fmt::join(table.header, " | ")) + " |\n|";
     for (std::size_t i = 0; i <= table.header.size(); ++i) {

@@ -33,10 +33,17 @@ bool informational_regression(const Row& row) {
     return !row.gated && row.verdict == Verdict::regressed;
 }
 
+bool compared(const Row& row, const Report& report) {
+    return row.gated && row.comparison.interval != stats::IntervalMethod::none &&
+           row.comparison.n >= report.min_pairs;
+}
+
 GateSummary summarize(const Report& report) {
     GateSummary gate;
+    gate.unmeasured = static_cast<int>(report.unmeasured.size());
     for (const Row& row : report.rows) {
         gate.failed = gate.failed || fails_gate(row, report);
+        gate.compared += compared(row, report);
         if (!row.gated && row.verdict != Verdict::slo_violated) {
             // Side metrics (user time, RSS, bytes, rates) are reported but never gate: counting
             // them beside the gated ones would make "11 regressed" of a gate that 3 rows failed.
@@ -61,6 +68,9 @@ GateSummary summarize(const Report& report) {
             break;
         }
     }
+    // The gate never passes on nothing: every gated metric measured, and at least one compared.
+    gate.nothing_compared = report.paired && gate.compared == 0;
+    gate.failed = gate.failed || gate.unmeasured > 0 || gate.nothing_compared;
     return gate;
 }
 
@@ -70,6 +80,12 @@ std::string gate_outcome(const GateSummary& gate) {
     }
     if (gate.slo_violated > 0) {
         return "SLO violated";
+    }
+    if (gate.unmeasured > 0) {
+        return "failed: " + std::to_string(gate.unmeasured) + " gated metric(s) not measured";
+    }
+    if (gate.nothing_compared) {
+        return "failed: no gated metric compared";
     }
     if (gate.failed) {
         return "failed: " + std::to_string(gate.inconclusive) + " inconclusive under --strict";

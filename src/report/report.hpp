@@ -79,8 +79,15 @@ struct Report {
     std::vector<Row> rows;
     std::vector<DesignReport> designs; // one per workload that ran (empty for compare)
     std::vector<std::string> warnings; // run-level: governor, load, order effects...
-    std::string config_text;           // the abtool.toml the run used
-    std::string run_dir;               // where plan.json and samples.jsonl are
+    // The gate's evidence rule (DESIGN.md exit 3: a workload that did not measure what it gates):
+    // a gated row counts as compared when its verdict's interval exists over at least min_pairs
+    // valid pairs (paired: the rounds at which one metric can reach significance).
+    std::size_t min_pairs = 1;
+    // Each gated metric that yielded no comparable value, in one line naming the workload, the
+    // metric and what was seen. Not empty: the run failed (exit 3), its gate cannot pass.
+    std::vector<std::string> unmeasured;
+    std::string config_text; // the abtool.toml the run used
+    std::string run_dir;     // where plan.json and samples.jsonl are
 };
 
 // The one rule of what fails the gate: a gated regression, an SLO violation (always gates), or
@@ -89,16 +96,25 @@ struct Report {
 bool fails_gate(const Row& row, const Report& report);
 // A regression of a metric that does not gate: reported (warning, JUnit system-out), never fails.
 bool informational_regression(const Row& row);
+// A gated row whose verdict stands on evidence: an interval over at least report.min_pairs pairs.
+bool compared(const Row& row, const Report& report);
 
 // Counts of the gated metrics (and SLO violations, which always gate).
 struct GateSummary {
     int regressed = 0, improved = 0, unchanged = 0, inconclusive = 0, slo_violated = 0;
     int informational_regressed = 0; // regressions among metrics that do not gate
-    bool failed = false;             // some row fails_gate
+    int compared = 0;   // gated rows with an interval over at least report.min_pairs pairs
+    int unmeasured = 0; // report.unmeasured.size()
+    bool nothing_compared = false; // a paired report without one compared gated row
+    // Some row fails_gate, a gated metric went unmeasured, or a run (paired) compared no gated
+    // metric: the invariant that a gate never passes on nothing is asserted here, in the one
+    // place every output and the exit code read it from. (`compare` of stored rows without raw
+    // samples tests nothing by construction and says so; it is exempt.)
+    bool failed = false;
 };
 GateSummary summarize(const Report& report);
 // The gate's outcome in words, the same in every report: "regression", "SLO violated",
-// "failed: 2 inconclusive under --strict" or "passed".
+// "failed: 2 inconclusive under --strict", "failed: nothing compared" or "passed".
 std::string gate_outcome(const GateSummary& gate);
 
 // Rows worst first: regressions by delta, then SLO violations, inconclusive, unchanged, improved.

@@ -102,19 +102,28 @@ Table verdict_table(const Report& report) {
         const stats::Comparison& c = row->comparison;
         const bool tested = c.interval != stats::IntervalMethod::none;
         std::string verdict = to_string(row->verdict);
+        if (report.paired && row->a_values.empty() && row->b_values.empty()) {
+            // No pair to compare (analysis says why in the row's reason): name the empty side.
+            verdict = c.a.n > 0 && c.b.n == 0   ? "no value on B"
+                      : c.b.n > 0 && c.a.n == 0 ? "no value on A"
+                                                : "no pairs";
+        }
         if (!row->gated && row->verdict != Verdict::slo_violated) {
             verdict += " (info)";
         }
-        table.cells.push_back(
-            {row->workload, row->case_name.empty() ? "-" : row->case_name, row->metric,
-             c.a.n > 0 ? format_number(c.a.median) + " " + row->unit : "-",
-             c.b.n > 0 ? format_number(c.b.median) + " " + row->unit : "-",
-             tested ? format_percent(c.delta_pct) : "-",
-             tested ? fmt::format("[{}, {}]", format_percent(c.ci_low_pct),
-                                  format_percent(c.ci_high_pct))
-                    : "-",
-             tested ? fmt::format("{:.3g}", c.p_adjusted) : "-",
-             c.a.n > 0 ? fmt::format("{:.1f}%/{:.1f}%", c.a.cv_pct, c.b.cv_pct) : "-", verdict});
+        const auto cv = [](const stats::Descriptives& side) {
+            return side.n > 0 ? fmt::format("{:.1f}%", side.cv_pct) : std::string("-");
+        };
+        table.cells.push_back({row->workload, row->case_name.empty() ? "-" : row->case_name,
+                               row->metric,
+                               c.a.n > 0 ? format_number(c.a.median) + " " + row->unit : "-",
+                               c.b.n > 0 ? format_number(c.b.median) + " " + row->unit : "-",
+                               tested ? format_percent(c.delta_pct) : "-",
+                               tested ? fmt::format("[{}, {}]", format_percent(c.ci_low_pct),
+                                                    format_percent(c.ci_high_pct))
+                                      : "-",
+                               tested ? fmt::format("{:.3g}", c.p_adjusted) : "-",
+                               c.a.n > 0 || c.b.n > 0 ? cv(c.a) + "/" + cv(c.b) : "-", verdict});
         table.rows.push_back(row);
     }
     return table;

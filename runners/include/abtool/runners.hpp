@@ -202,6 +202,10 @@ std::string_view kind_name(const Workload& workload); // "command" | "hotpath" |
 Gate gate_of(const CommandWorkload& workload, std::string_view metric);
 Gate gate_of(const HotpathWorkload& workload, std::string_view metric);
 Gate gate_of(const PublishWorkload& workload, std::string_view metric);
+// The gated metrics every run of `workload` must report, by name: command wall_ms, publish
+// latency_p50_ms and throughput_rps, hotpath its `metrics` or its format's default. Empty for JSON
+// lines without `metrics`, where every metric the program reports gates (then at least one must).
+std::vector<std::string> gated_metrics(const Workload& workload);
 
 struct RunContext {
     std::filesystem::path worktree; // cwd of the run; {worktree} in argv

@@ -102,11 +102,56 @@ TEST(Report, Gate_FailsOnGatedRegressionOrSlo_StrictFailsOnInconclusive) {
     report.strict = true;
     EXPECT_TRUE(summarize(report).failed);
     EXPECT_EQ(gate_outcome(summarize(report)), "failed: 1 inconclusive under --strict");
-    report.rows = {make_row("x", Verdict::inconclusive, 1, false)};
+    report.rows = {make_row("x", Verdict::inconclusive, 1, false),
+                   make_row("y", Verdict::unchanged, 0)};
     EXPECT_FALSE(summarize(report).failed) << "--strict is about gated metrics";
     report.strict = false;
     report.rows = {make_row("x", Verdict::slo_violated, 0, false)};
     EXPECT_TRUE(summarize(report).failed) << "an SLO always gates";
+}
+
+// The invariant behind every gate: a run passes only when it compared at least one gated metric
+// over report.min_pairs valid pairs and measured every gated metric it names.
+TEST(Report, Gate_NeverPassesOnNothing) {
+    Report report = make_report();
+    report.rows = {make_row("y", Verdict::unchanged, 0)};
+    report.min_pairs = 3;
+    GateSummary gate = summarize(report);
+    EXPECT_FALSE(gate.failed);
+    EXPECT_EQ(gate.compared, 1);
+    EXPECT_EQ(gate_outcome(gate), "passed");
+
+    report.min_pairs = 6; // the row's 3 pairs cannot carry a verdict at this confidence
+    gate = summarize(report);
+    EXPECT_TRUE(gate.failed);
+    EXPECT_EQ(gate.compared, 0);
+    EXPECT_EQ(gate_outcome(gate), "failed: no gated metric compared");
+
+    report.min_pairs = 3;
+    report.rows[0].comparison.interval = stats::IntervalMethod::none; // e.g. a zero value
+    EXPECT_TRUE(summarize(report).failed) << "a gated row without an interval compared nothing";
+
+    report.rows = {make_row("x", Verdict::unchanged, 0, false)};
+    EXPECT_TRUE(summarize(report).failed) << "informational rows alone are not a gate's evidence";
+    report.rows = {};
+    EXPECT_TRUE(summarize(report).failed) << "no rows at all";
+
+    report.rows = {make_row("y", Verdict::unchanged, 0)};
+    report.unmeasured = {"workload 'w': gated metric 'm' is in no sample; the output carried: ns"};
+    gate = summarize(report);
+    EXPECT_TRUE(gate.failed) << "a gated metric without a value fails, whatever else compared";
+    EXPECT_EQ(gate_outcome(gate), "failed: 1 gated metric(s) not measured");
+    const std::string markdown = MarkdownExporter().serialize(report);
+    EXPECT_NE(markdown.find("**Not measured:** workload 'w': gated metric 'm'"), std::string::npos)
+        << markdown;
+
+    // `abtool compare` of stored medians tests nothing by construction and says so in its notes:
+    // exempt from the rule (its own test covers what it prints).
+    report.unmeasured.clear();
+    report.paired = false;
+    report.rows[0].comparison.interval = stats::IntervalMethod::none;
+    report.rows[0].verdict = Verdict::inconclusive;
+    EXPECT_FALSE(summarize(report).failed);
 }
 
 // --strict with only an inconclusive gated row: the exit code fails, so must every report.
