@@ -144,8 +144,7 @@ BuildOutcome build(const BuildSpec& spec, const std::filesystem::path& worktree,
     process.timeout = spec.timeout;
     process.output_file = log;
     const ProcessResult result = run_process(process);
-    const std::string command =
-        spec.shell ? *spec.shell : fmt::format("{}", fmt::join(spec.argv, " "));
+    const std::string command = display_command(spec.argv, spec.shell);
     if (result.interrupted) {
         throw Error(ErrorKind::interrupted, fmt::format("interrupted while building {}", label));
     }

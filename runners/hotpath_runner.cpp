@@ -2,6 +2,7 @@
 #include "runners/workload_runners.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -95,6 +96,22 @@ RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
     result.samples = samples.samples;
     for (Sample& sample : result.samples) {
         sample.gate = gate_of(workload, sample.metric);
+        // Cases and metrics become results.csv fields, table cells and annotation titles: a
+        // control character (a NUL above all) there would corrupt every one of them.
+        for (const std::string* field : {&sample.case_name, &sample.metric}) {
+            const auto bad = std::find_if(field->begin(), field->end(), [](char c) {
+                return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+            });
+            if (bad != field->end()) {
+                result.error = fmt::format(
+                    "{} of workload '{}' on {}: the {} name {} contains control character 0x{:02x}",
+                    format_name(workload.format), name, context.label,
+                    field == &sample.case_name ? "case" : "metric",
+                    nlohmann::json(*field).dump(-1, ' ', true), static_cast<unsigned char>(*bad));
+                result.samples.clear();
+                return result;
+            }
+        }
     }
     if (result.samples.empty() && !result.error) {
         result.error = fmt::format("{} printed no samples in its {} on {}",

@@ -104,10 +104,6 @@ private:
     std::shared_ptr<StartGate> m_gate;
 };
 
-std::string command_line(const std::vector<std::string>& argv) {
-    return fmt::format("{}", fmt::join(argv, " "));
-}
-
 // Forks and execs `plan` in a new process group with the given stdout/stderr. An exec failure
 // travels back through a close-on-exec pipe, so it is an exception here, not a child that
 // exits 127 and looks like a failed benchmark.
@@ -242,7 +238,7 @@ pid_t spawn(const ExecPlan& plan, int out_fd, int err_fd,
         waitpid(pid, nullptr, 0);
         unregister_group(pid);
         throw Error(ErrorKind::workload,
-                    fmt::format("cannot start `{}` in {}: {}", command_line(plan.argv),
+                    fmt::format("cannot start `{}` in {}: {}", display_command(plan.argv),
                                 plan.cwd.empty() ? std::string(".") : plan.cwd.string(),
                                 std::strerror(error)));
     }

@@ -1,5 +1,8 @@
 #include "runners/workload_runners.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <type_traits>
 
 namespace abtool::runners {
@@ -24,6 +27,45 @@ std::vector<std::string> gated_metrics(const Workload& workload) {
         break;
     }
     return {};
+}
+
+std::string display_command(const std::vector<std::string>& argv,
+                            const std::optional<std::string>& shell) {
+    constexpr std::size_t k_shown = 200;
+    std::string text = shell ? *shell : fmt::format("{}", fmt::join(argv, " "));
+    if (text.size() <= k_shown + 40) {
+        return text;
+    }
+    const std::size_t cut = text.size() - k_shown;
+    text.resize(k_shown);
+    return shell ? fmt::format("{}... ({} more bytes)", text, cut)
+                 : fmt::format("{}... ({} more bytes, {} arguments in all)", text, cut,
+                               argv.size());
+}
+
+std::string display_command(const Workload& workload) {
+    return std::visit(
+        [](const auto& spec) {
+            using Spec = std::decay_t<decltype(spec)>;
+            if constexpr (std::is_same_v<Spec, PublishWorkload>) {
+                return display_command(spec.server);
+            } else {
+                return display_command(spec.argv, spec.shell);
+            }
+        },
+        workload.spec);
+}
+
+std::string shell_quote(std::string_view text) {
+    std::string quoted = "'";
+    for (const char c : text) {
+        if (c == '\'') {
+            quoted += "'\\''";
+        } else {
+            quoted += c;
+        }
+    }
+    return quoted + "'";
 }
 
 std::string_view kind_name(const Workload& workload) {

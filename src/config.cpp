@@ -93,6 +93,11 @@ public:
             }
             result.push_back(element.as_string()->get());
         }
+        if (result.front().empty() && (key == "command" || key == "server")) {
+            // exec("") fails only after checkout and build, naming nothing.
+            fail(array->get(0)->source(),
+                 fmt::format("{}'{}' starts with an empty program name", context, key));
+        }
         return result;
     }
 
@@ -358,6 +363,9 @@ void read_process(const Reader& reader, const toml::table& table, const std::str
         argv = std::move(*parsed);
     }
     shell = reader.string(table, "shell", context);
+    if (shell && shell->find_first_not_of(" \t\n") == std::string::npos) {
+        reader.fail(table.get("shell")->source(), context + "'shell' is empty: nothing to run");
+    }
     if (argv.empty() && !shell) {
         reader.fail(table.source(), context + "missing 'command' (an argv array) or 'shell'");
     }
@@ -366,11 +374,47 @@ void read_process(const Reader& reader, const toml::table& table, const std::str
     }
 }
 
+bool is_control(char c) {
+    return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+}
+
+// A NUL in a string cuts an argv element (exec reads up to it: "./app.sh\u0000--evil" ran
+// ./app.sh) and writes a raw NUL into results.csv: rejected in every string and key, anywhere.
+void reject_nul(const Reader& reader, const toml::node& node, const std::string& path) {
+    const auto check = [&](std::string_view text, const toml::source_region& where,
+                           const std::string& what) {
+        if (text.find('\0') != std::string_view::npos) {
+            reader.fail(where, fmt::format("{} contains a NUL character (\\u0000)", what));
+        }
+    };
+    if (const toml::table* table = node.as_table()) {
+        for (auto&& [key, value] : *table) {
+            const std::string name = path.empty() ? std::string(key.str())
+                                                  : path + "." + std::string(key.str());
+            check(key.str(), key.source(), fmt::format("key '{}'", name));
+            reject_nul(reader, value, name);
+        }
+    } else if (const toml::array* array = node.as_array()) {
+        for (std::size_t i = 0; i < array->size(); ++i) {
+            reject_nul(reader, *array->get(i), fmt::format("{}[{}]", path, i));
+        }
+    } else if (const auto* text = node.as_string()) {
+        check(text->get(), node.source(), fmt::format("'{}'", path));
+    }
+}
+
 WorkloadConfig read_workload(const Reader& reader, const toml::table& table, std::size_t index) {
     std::string context = fmt::format("[[workload]] #{}: ", index + 1);
     const std::optional<std::string> name = reader.string(table, "name", context);
     if (!name || name->empty()) {
         reader.fail(table.source(), context + "missing 'name'");
+    }
+    if (const auto bad = std::find_if(name->begin(), name->end(), is_control);
+        bad != name->end()) {
+        reader.fail(table.get("name")->source(),
+                    fmt::format("{}'name' contains control character 0x{:02x}: a workload's name "
+                                "goes into results.csv and every report",
+                                context, static_cast<unsigned char>(*bad)));
     }
     context = fmt::format("[[workload]] '{}': ", *name);
     const std::optional<std::string> kind = reader.string(table, "kind", context);
@@ -665,6 +709,7 @@ Config parse_config(std::string_view text, const std::filesystem::path& source) 
         reader.fail(error.source(), std::string(error.description()));
     }
     reader.check_keys(root, {"build", "run", "results", "workload"}, "");
+    reject_nul(reader, root, "");
 
     Config config;
     config.file = source;

@@ -16,24 +16,31 @@ constexpr std::uint64_t k_env_padding_stream = 0xabf00d5eedULL;
 
 runners::Workload with_worktree(const runners::Workload& workload,
                                 const std::filesystem::path& worktree) {
-    // {worktree} placeholders name the ref's own checkout.
+    // {worktree} placeholders name the ref's own checkout: as it is in an argv element, as one
+    // quoted shell word in a shell string (a checkout path holding $(...) stays a path).
     runners::Workload copy = workload;
-    const auto substitute = [&](std::vector<std::string>& argv) {
-        for (std::string& arg : argv) {
-            for (std::size_t at = arg.find("{worktree}"); at != std::string::npos;
-                 at = arg.find("{worktree}", at)) {
-                arg.replace(at, 10, worktree.string());
-                at += worktree.string().size();
-            }
+    const auto substitute = [](std::string& text, const std::string& value) {
+        for (std::size_t at = text.find("{worktree}"); at != std::string::npos;
+             at = text.find("{worktree}", at)) {
+            text.replace(at, 10, value);
+            at += value.size();
         }
     };
+    const std::string quoted = runners::shell_quote(worktree.string());
     std::visit(
         [&](auto& spec) {
             using Spec = std::decay_t<decltype(spec)>;
+            std::vector<std::string>* argv = nullptr;
             if constexpr (std::is_same_v<Spec, runners::PublishWorkload>) {
-                substitute(spec.server);
+                argv = &spec.server;
             } else {
-                substitute(spec.argv);
+                argv = &spec.argv;
+                if (spec.shell) {
+                    substitute(*spec.shell, quoted);
+                }
+            }
+            for (std::string& arg : *argv) {
+                substitute(arg, worktree.string());
             }
         },
         copy.spec);

@@ -24,19 +24,6 @@ const char* side_name(Side side) {
 
 } // namespace
 
-std::string command_of(const runners::Workload& workload) {
-    return std::visit(
-        [](const auto& spec) {
-            using Spec = std::decay_t<decltype(spec)>;
-            if constexpr (std::is_same_v<Spec, runners::PublishWorkload>) {
-                return fmt::format("{}", fmt::join(spec.server, " "));
-            } else {
-                return spec.shell ? *spec.shell : fmt::format("{}", fmt::join(spec.argv, " "));
-            }
-        },
-        workload.spec);
-}
-
 std::string pilot_label(const WorkloadDesign& design) {
     const std::string name = to_string(design.schedule);
     return design.repeat > 1 ? fmt::format("{} x{}", name, design.repeat) : name;
@@ -173,7 +160,7 @@ void Scheduler::warm_up() {
                     ErrorKind::workload,
                     fmt::format("workload '{}' failed every warm-up run on {}: "
                                 "`{}`: {}",
-                                workload.workload.name, label, command_of(workload.workload),
+                                workload.workload.name, label, runners::display_command(workload.workload),
                                 *last_error),
                     fmt::format("samples and errors: {}", (m_run_dir / "samples.jsonl").string()));
             }
@@ -241,7 +228,7 @@ void Scheduler::check_measured_failures() const {
                             fmt::format("workload '{}' failed all {} measured run(s) on {}: "
                                         "`{}`: {}",
                                         workload.workload.name, runs.size(), label,
-                                        command_of(workload.workload), *last_error),
+                                        runners::display_command(workload.workload), *last_error),
                             fmt::format("nothing was appended to results.csv; samples and "
                                         "errors: {}",
                                         (m_run_dir / "samples.jsonl").string()));

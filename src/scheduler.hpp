@@ -49,9 +49,6 @@ public:
     virtual void finished() = 0;
 };
 
-// "./bench --benchmark_format=json" or the shell line: what a message says was run.
-std::string command_of(const runners::Workload& workload);
-
 class Scheduler {
 public:
     using Sink = std::function<void(const std::vector<SampleRecord>&)>;

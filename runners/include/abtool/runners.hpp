@@ -194,6 +194,14 @@ struct Workload {
     std::variant<CommandWorkload, HotpathWorkload, PublishWorkload> spec;
 };
 std::string_view kind_name(const Workload& workload); // "command" | "hotpath" | "publish"
+// A command as messages show it: the argv joined by spaces, or the shell string, cut after about
+// 200 characters with a count of what was left out (an argv too long for exec is megabytes).
+std::string display_command(const std::vector<std::string>& argv,
+                            const std::optional<std::string>& shell = std::nullopt);
+std::string display_command(const Workload& workload); // a publish workload: its server
+// `text` as one POSIX shell word: 'single-quoted', each ' as '\''. A placeholder's value goes
+// into a `shell = "..."` string this way, so that a path holding $(...) or ; stays a path.
+std::string shell_quote(std::string_view text);
 
 // The gate rule: whether a regression of `metric` fails the gate. The runners stamp it on every
 // Sample; `abtool compare` applies it to stored runs whose samples did not record it. command:

@@ -120,6 +120,40 @@ TEST(Config, WrongType_NamesKeyAndLine) {
         << argv_error.what();
 }
 
+// Values that used to pass the config and fail later naming nothing, or not fail at all.
+TEST(Config, SlipThroughs_EmptyProgramNulAndControlCharacters_NameTheLine) {
+    const struct {
+        std::string workload;
+        std::string message;
+    } cases[] = {
+        {"name=\"x\"\nkind=\"command\"\ncommand=[\"\"]\n",
+         ":5: [[workload]] 'x': 'command' starts with an empty program name"},
+        {"name=\"x\"\nkind=\"command\"\nshell=\" \"\n",
+         ":5: [[workload]] 'x': 'shell' is empty: nothing to run"},
+        {"name=\"x\"\nkind=\"command\"\ncommand=[\"./app.sh\\u0000--evil\"]\n",
+         ":5: 'workload[0].command[0]' contains a NUL character (\\u0000)"},
+        {"name=\"x\\u0000y\"\nkind=\"command\"\ncommand=[\"a\"]\n",
+         ":3: 'workload[0].name' contains a NUL character"},
+        {"name=\"x\"\nkind=\"command\"\ncommand=[\"a\"]\nenv={ A = \"1\\u0000\" }\n",
+         ":6: 'workload[0].env.A' contains a NUL character"},
+        {"name=\"x\\ty\"\nkind=\"command\"\ncommand=[\"a\"]\n",
+         ":3: [[workload]] #1: 'name' contains control character 0x09"},
+        {"name=\"x\\u001b[31m\"\nkind=\"command\"\ncommand=[\"a\"]\n",
+         "'name' contains control character 0x1b"},
+    };
+    for (const auto& bad : cases) {
+        SCOPED_TRACE(bad.workload);
+        const Error error = error_of(with_workload("", bad.workload));
+        EXPECT_EQ(error.kind(), ErrorKind::config);
+        EXPECT_NE(std::string(error.what()).find(bad.message), std::string::npos) << error.what();
+        EXPECT_EQ(std::string(error.what()).find('\0'), std::string::npos)
+            << "the message itself must not carry the NUL";
+    }
+    // An empty argument after the program is an argument, and a metric list is not a command.
+    EXPECT_NO_THROW(parse_config(
+        with_workload("", "name=\"x\"\nkind=\"command\"\ncommand=[\"a\", \"\"]\n"), k_file));
+}
+
 TEST(Config, MissingCommand_IsAnError) {
     const Error error = error_of(with_workload("", "name = \"startup\"\nkind = \"command\"\n"));
     EXPECT_NE(std::string(error.what()).find("'startup': missing 'command'"), std::string::npos)
