@@ -1,5 +1,7 @@
 #include "src/cli.hpp"
 
+#include "abtool/edit_distance.hpp"
+
 #include "abtool/error.hpp"
 #include "src/config.hpp"
 #include "src/host.hpp"
@@ -178,6 +180,20 @@ Command parse_command_line(int argc, const char* const* argv) {
         std::puts("abtool " ABTOOL_VERSION);
         return ShowedHelp{};
     } catch (const CLI::ParseError& error) {
+        // A misspelt command ("analize") reaches CLI11 as an unexpected argument: name the
+        // command it was meant to be, as config keys do.
+        if (argc > 1 && argv[1][0] != '-') {
+            const std::string word = argv[1];
+            for (const CLI::App* command : app.get_subcommands({})) {
+                const std::string& name = command->get_name();
+                if (name != word && edit_distance(word, name) <= 2) {
+                    throw Error(ErrorKind::usage,
+                                fmt::format("unknown command '{}' (did you mean '{}'?)", word,
+                                            name),
+                                "see abtool --help");
+                }
+            }
+        }
         throw Error(ErrorKind::usage, error.what(), "see abtool --help");
     }
 

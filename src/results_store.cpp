@@ -212,8 +212,23 @@ std::optional<ResultRow> row_of(const std::vector<std::string>& f) {
     }
 }
 
+// A results path that is a directory is the user's slip (--results out/): exit 2, naming it.
+void check_not_directory(const std::filesystem::path& file) {
+    if (std::filesystem::is_directory(file)) {
+        throw Error(ErrorKind::usage,
+                    fmt::format("results file {} is a directory", file.string()),
+                    fmt::format("--results (or [results] file) names a file, e.g. {}",
+                                (file / "results.csv").string()));
+    }
+}
+
 std::string read_text(const std::filesystem::path& file) {
+    check_not_directory(file);
     std::ifstream in(file, std::ios::binary);
+    if (!in) {
+        throw Error(ErrorKind::io,
+                    fmt::format("cannot read {}: {}", file.string(), std::strerror(errno)));
+    }
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
@@ -268,6 +283,7 @@ std::vector<ResultRow> rows_from_report(const report::Report& report) {
 ResultsStore::ResultsStore(std::filesystem::path file) : m_file(std::move(file)) {}
 
 void ResultsStore::check_appendable() const {
+    check_not_directory(m_file);
     if (std::filesystem::exists(m_file)) {
         const std::string text = read_text(m_file);
         if (!text.empty() && first_line(text) != k_results_header) {
@@ -292,6 +308,8 @@ void ResultsStore::check_appendable() const {
 }
 
 void ResultsStore::append(const std::vector<ResultRow>& rows) const {
+    check_not_directory(m_file);
+    const bool existed = std::filesystem::exists(m_file);
     const int fd = open(m_file.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) {
         throw Error(ErrorKind::io,
@@ -325,13 +343,18 @@ void ResultsStore::append(const std::vector<ResultRow>& rows) const {
     // Takes back this append's own bytes after a failure (a full disk, a file size limit), so a
     // failed append leaves the file as it found it rather than with a torn row; the lock keeps
     // every other abtool's bytes out of the range cut.
+    // A file this append created goes again: a 0-byte results.csv without its header would be
+    // refused by the next run as "unknown header".
     const auto fail = [&](const char* what, int error) {
         const bool restored = ftruncate(fd, size_before) == 0;
+        const bool removed = restored && !existed && size_before == 0 && unlink(m_file.c_str()) == 0;
         close(fd);
-        throw Error(ErrorKind::io,
+        throw Error(ErrorKind::storage,
                     fmt::format("cannot append to {}: {}: {}{}", m_file.string(), what,
                                 std::strerror(error),
-                                restored ? "; nothing appended" : "; a torn row may remain"));
+                                removed    ? "; nothing appended, the new file removed"
+                                : restored ? "; nothing appended"
+                                           : "; a torn row may remain"));
     };
     // A single write of whole rows, then fsync: a crash leaves all of them or a torn tail that
     // readers detect and skip, never a row that parses wrongly.

@@ -1,5 +1,7 @@
 #include "src/run_store.hpp"
 
+#include "abtool/atomic_file.hpp"
+
 #include "abtool/error.hpp"
 
 #include <fmt/format.h>
@@ -151,15 +153,9 @@ SamplesFile read_samples(const std::filesystem::path& file) {
 }
 
 void write_json_file(const std::filesystem::path& file, const nlohmann::json& json) {
-    const std::filesystem::path temporary = file.string() + ".tmp";
-    {
-        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-        out << json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
-        if (!out) {
-            throw Error(ErrorKind::io, fmt::format("cannot write {}", file.string()));
-        }
-    }
-    std::filesystem::rename(temporary, file); // readers never see half a file
+    // Readers never see half a file, and a full disk leaves the old one.
+    write_file_atomically(file,
+                          json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + '\n');
 }
 
 nlohmann::json read_json_file(const std::filesystem::path& file) {

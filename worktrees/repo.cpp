@@ -167,7 +167,13 @@ ResolvedRef Repository::resolve(std::string_view ref_view,
     git_repository* repo = m_impl->repo.get();
     git_object* raw = nullptr;
     if (ref.empty() || ref.front() == '-' || git_revparse_single(&raw, repo, ref.c_str()) < 0) {
-        const std::string message = last_git_error();
+        // libgit2 never saw an empty or option-like ref (refused before it, as git would read it
+        // as an option): its last error is stale or "unknown error", so say what is wrong here.
+        const std::string message =
+            ref.empty()          ? std::string("the ref is empty")
+            : ref.front() == '-' ? std::string("invalid revision syntax: a ref cannot start with "
+                                               "'-' (git would read it as an option)")
+                                 : last_git_error();
         // Shallow first: in a shallow clone `main~5` fails because the history is missing, and
         // a close name (here `main`) would point the user the wrong way on its own.
         std::vector<std::string> hints;

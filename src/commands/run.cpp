@@ -15,12 +15,13 @@ int run_comparison(const RunOptions& options) {
         // results.csv gets nothing from a run that did not measure what it gates.
         return conclude(experiment.report, options.outputs, options.strict, experiment.run_dir);
     }
-    // Only a complete run reaches this line, so results.csv never holds a partial run.
+    // The verdicts first: a results.csv that cannot take the rows (a full disk) must not hide
+    // them. Only a complete run reaches this line, so results.csv never holds a partial run.
+    const int code =
+        conclude(experiment.report, options.outputs, options.strict, experiment.run_dir);
     const std::vector<ResultRow> rows = rows_from_report(experiment.report);
     ResultsStore store(experiment.config.results_file);
     store.append(rows);
-    const int code =
-        conclude(experiment.report, options.outputs, options.strict, experiment.run_dir);
     std::fprintf(stdout, "results: %zu row(s) appended to %s\nrun: %s\n", rows.size(),
                  store.file().string().c_str(), experiment.run_dir.string().c_str());
     return code;

@@ -1,5 +1,7 @@
 #include "src/report/outputs.hpp"
 
+#include "abtool/atomic_file.hpp"
+
 #include "abtool/error.hpp"
 #include "src/report/exporters.hpp"
 
@@ -44,11 +46,7 @@ void check_writable(const std::string& flag, const std::filesystem::path& path) 
 }
 
 void write_file(const std::filesystem::path& path, const std::string& text) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out) {
-        throw Error(ErrorKind::io, fmt::format("cannot write {}", path.string()));
-    }
+    write_file_atomically(path, text); // a full disk leaves no empty report behind
 }
 
 // "a.json" -> "a-lower.json"

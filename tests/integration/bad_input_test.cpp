@@ -96,5 +96,142 @@ TEST_F(BadInput, ArgvTooLongForExec_MessageIsOneShortLine_Exit3) {
         << result.output.substr(0, 2000);
 }
 
+TEST_F(BadInput, ResultsPathIsADirectory_Exit2_NamesIt_BeforeAnyCheckout) {
+    m_repo.write("abtool.toml", std::string(k_run) +
+                                    "[[workload]]\nname = \"w\"\nkind = \"hotpath\"\n"
+                                    "format = \"jsonl\"\ncommand = [\"cat\", \"data.jsonl\"]\n");
+    m_repo.commit("v1");
+    const std::filesystem::path dir = m_dir / "out";
+    std::filesystem::create_directories(dir);
+    for (const std::string command :
+         {"--ref-a HEAD --ref-b CURRENT", "compare", "history --key x"}) {
+        SCOPED_TRACE(command);
+        const ShellResult result = abtool(command + " --results " + quote(dir.string()));
+        EXPECT_EQ(result.status, 2) << result.output;
+        EXPECT_NE(result.output.find("results file " + dir.string() + " is a directory"),
+                  std::string::npos)
+            << result.output;
+        EXPECT_EQ(result.output.find("internal error"), std::string::npos) << result.output;
+    }
+    EXPECT_FALSE(std::filesystem::exists(m_repo.root() / ".abtool" / "wt"))
+        << "the run checked out refs before refusing its results path";
+}
+
+TEST_F(BadInput, MisspeltCommandAndOptionLikeRef_SayWhatWasMeant_Exit2) {
+    m_repo.write("abtool.toml", std::string(k_run) +
+                                    "[[workload]]\nname = \"w\"\nkind = \"hotpath\"\n"
+                                    "format = \"jsonl\"\ncommand = [\"cat\", \"data.jsonl\"]\n");
+    m_repo.commit("v1");
+    const ShellResult misspelt = abtool("analize .abtool/runs/x");
+    EXPECT_EQ(misspelt.status, 2) << misspelt.output;
+    EXPECT_NE(misspelt.output.find("unknown command 'analize' (did you mean 'analyze'?)"),
+              std::string::npos)
+        << misspelt.output;
+    const ShellResult option_like = abtool("--ref-a -x --ref-b CURRENT");
+    EXPECT_EQ(option_like.status, 2) << option_like.output;
+    EXPECT_NE(option_like.output.find("ref '-x' does not resolve: invalid revision syntax"),
+              std::string::npos)
+        << option_like.output;
+    EXPECT_EQ(option_like.output.find("unknown error"), std::string::npos) << option_like.output;
+}
+
+// A full disk, for real: a 64 KiB tmpfs filled to the last byte, mounted in a private user and
+// mount namespace (`unshare -rm`) so that no privilege is needed and nothing outlives the test.
+// Runs `abtool <args>` with {disk} standing for the tmpfs; `before` (if not empty) is copied there
+// as results.csv before the disk is filled. What the run left on the disk is listed in
+// <repo>/disk.txt (and results.csv copied to <repo>/disk-results.csv) before the mount goes.
+class FullDisk : public BadInput {
+protected:
+    FullDisk() {
+        m_repo.write("abtool.toml", std::string(k_run) +
+                                        "[[workload]]\nname = \"w\"\nkind = \"hotpath\"\n"
+                                        "format = \"jsonl\"\ncommand = [\"cat\", "
+                                        "\"data.jsonl\"]\n");
+        m_repo.write(".gitignore", "results.csv\ndisk.txt\ndisk-results.csv\n");
+        m_repo.commit("v1");
+    }
+
+    bool can_mount() const { return shell("unshare -rm true").status == 0; }
+
+    ShellResult run_on_full_disk(const std::string& args, const std::string& before = "") const {
+        const std::filesystem::path disk = m_dir / "disk";
+        std::filesystem::create_directories(disk);
+        const std::filesystem::path seed = m_dir / "before.csv";
+        if (!before.empty()) {
+            write_file(seed, before);
+        }
+        std::string with_disk = args;
+        for (std::size_t at = with_disk.find("{disk}"); at != std::string::npos;
+             at = with_disk.find("{disk}", at)) {
+            with_disk.replace(at, 6, disk.string());
+        }
+        const std::string script =
+            "mount -t tmpfs -o size=64k tmpfs \"$0\" || exit 99; " +
+            std::string(before.empty() ? "" : "cp \"$2\" \"$0/results.csv\"; ") +
+            "cat /dev/zero > \"$0/fill\" 2>/dev/null; rm -f \"$0/fill.keep\"; cd \"$1\" && "
+            "CI=true \"$3\" " +
+            with_disk +
+            "; code=$?; ls -A \"$0\" > disk.txt; "
+            "[ -f \"$0/results.csv\" ] && cp \"$0/results.csv\" disk-results.csv; exit $code";
+        return shell("unshare -rm sh -c " + quote(script) + " " + quote(disk.string()) + " " +
+                     quote(m_repo.root().string()) + " " + quote(seed.string()) + " " +
+                     quote(ABTOOL_BINARY));
+    }
+
+    std::string disk_listing() const { return read_file(m_repo.root() / "disk.txt"); }
+};
+
+TEST_F(FullDisk, NewResultsFile_VerdictFirst_Exit3_NoEmptyFileLeft) {
+    if (!can_mount()) {
+        GTEST_SKIP() << "unshare -rm is not allowed here: no private tmpfs to fill";
+    }
+    const ShellResult result =
+        run_on_full_disk("--ref-a HEAD --ref-b CURRENT --results {disk}/results.csv");
+    EXPECT_EQ(result.status, 3) << result.output;
+    const std::size_t verdict = result.output.find("gate passed: 0 regressed");
+    const std::size_t error = result.output.find("/results.csv: write: No space left on device; "
+                                                 "nothing appended, the new file removed");
+    EXPECT_NE(verdict, std::string::npos) << result.output;
+    EXPECT_NE(error, std::string::npos) << result.output;
+    EXPECT_LT(verdict, error) << "the verdict comes before the failed append\n" << result.output;
+    EXPECT_EQ(disk_listing(), "fill\n") << "a 0-byte results.csv was left\n" << result.output;
+}
+
+TEST_F(FullDisk, ExistingResultsFile_IsLeftByteForByte_Exit3) {
+    if (!can_mount()) {
+        GTEST_SKIP() << "unshare -rm is not allowed here: no private tmpfs to fill";
+    }
+    // tmpfs stores whole pages: a row shorter than the slack in the file's last page would still
+    // fit on a "full" disk. A 5,000-byte case name makes every row longer than a page.
+    m_repo.write("data.jsonl",
+                 "{\"case\":\"" + std::string(5000, 'c') + "\",\"metric\":\"ns\",\"value\":5}\n");
+    m_repo.commit("a case name longer than a page");
+    const ShellResult first = abtool("--ref-a HEAD --ref-b CURRENT");
+    ASSERT_EQ(first.status, 0) << first.output;
+    const std::string before = read_file(m_repo.root() / "results.csv");
+    const ShellResult result =
+        run_on_full_disk("--ref-a HEAD --ref-b CURRENT --results {disk}/results.csv", before);
+    EXPECT_EQ(result.status, 3) << result.output;
+    EXPECT_NE(result.output.find("No space left on device; nothing appended"), std::string::npos)
+        << result.output;
+    EXPECT_EQ(read_file(m_repo.root() / "disk-results.csv"), before);
+}
+
+TEST_F(FullDisk, Reports_NameTheReason_LeaveNoEmptyFile_Exit3) {
+    if (!can_mount()) {
+        GTEST_SKIP() << "unshare -rm is not allowed here: no private tmpfs to fill";
+    }
+    for (const char* flag : {"--json", "--markdown", "--html"}) {
+        SCOPED_TRACE(flag);
+        const ShellResult result = run_on_full_disk(std::string("--ref-a HEAD --ref-b CURRENT ") +
+                                                    flag + " {disk}/report.out");
+        EXPECT_EQ(result.status, 3) << result.output;
+        EXPECT_NE(result.output.find("/report.out: write: No space left on device"),
+                  std::string::npos)
+            << result.output;
+        EXPECT_EQ(disk_listing(), "fill\n") << "an empty or temporary report was left";
+    }
+}
+
 } // namespace
 } // namespace abtool::testing

@@ -17,6 +17,7 @@ enum class ErrorKind {
     build,      // a ref failed to build: exit 3
     workload,   // a workload failed to run: exit 3
     io,         // a file abtool must write cannot be written: exit 2
+    storage,    // the machine refused a write under way (disk full, quota, EIO): exit 3
     interrupted // SIGINT/SIGTERM: exit 130
 };
 
@@ -43,6 +44,7 @@ inline int exit_code_for(ErrorKind kind) noexcept {
     case ErrorKind::git:
     case ErrorKind::build:
     case ErrorKind::workload:
+    case ErrorKind::storage:
         return 3;
     case ErrorKind::interrupted:
         return 130;

@@ -253,14 +253,14 @@ TEST(ResultsStore, AppendThatFailsPartWay_TruncatesItsOwnBytes) {
         try {
             store.append({row("r2", 0), row("r2", 1)});
         } catch (const Error& error) {
-            _exit(error.kind() == ErrorKind::io ? 7 : 8);
+            _exit(error.kind() == ErrorKind::storage ? 7 : 8);
         }
         _exit(0);
     }
     int status = 0;
     waitpid(pid, &status, 0);
     ASSERT_TRUE(WIFEXITED(status));
-    EXPECT_EQ(WEXITSTATUS(status), 7) << "the append did not fail with Error(io)";
+    EXPECT_EQ(WEXITSTATUS(status), 7) << "the append did not fail with Error(storage)";
     EXPECT_EQ(read_file(dir / "results.csv"), before) << "partial bytes were left behind";
     store.append({row("r3", 0)});
     const auto read = store.read();
