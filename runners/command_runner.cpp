@@ -13,6 +13,8 @@ RunResult run_command(const CommandWorkload& workload, const RunContext& context
     result.start_unix_ns = process.start_unix_ns;
     result.wall_ms = process.wall_ms;
     result.interrupted = process.interrupted;
+    result.strays = process.strays;
+    result.pending_sweep = process.pending_sweep;
     if (!process.ok()) {
         result.error = process.describe_failure();
         return result;

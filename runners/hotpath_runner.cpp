@@ -61,6 +61,8 @@ RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
     result.start_unix_ns = process.start_unix_ns;
     result.wall_ms = process.wall_ms;
     result.interrupted = process.interrupted;
+    result.strays = process.strays;
+    result.pending_sweep = process.pending_sweep;
     if (!process.ok()) {
         result.error = process.describe_failure();
         return result;

@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -14,8 +15,11 @@
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
+#include <filesystem>
 #include <functional>
+#include <optional>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -27,6 +31,102 @@ extern char** environ;
 namespace abtool::runners {
 
 namespace {
+
+constexpr std::string_view k_token_variable = "ABTOOL_RUN_TOKEN";
+
+std::string read_small_file(const std::string& path) {
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return {};
+    }
+    std::string text;
+    std::array<char, 4096> buffer{};
+    ssize_t n = 0;
+    while ((n = read(fd, buffer.data(), buffer.size())) > 0 && text.size() < (1U << 20)) {
+        text.append(buffer.data(), static_cast<std::size_t>(n));
+    }
+    close(fd);
+    return text;
+}
+
+// The parent pid and state of `pid` from /proc/<pid>/stat (the command name in parentheses may
+// hold spaces and parentheses itself: parse from the last ')').
+std::optional<std::pair<pid_t, char>> parent_and_state(pid_t pid) {
+    const std::string stat = read_small_file(fmt::format("/proc/{}/stat", pid));
+    const auto close_paren = stat.rfind(')');
+    if (close_paren == std::string::npos || close_paren + 4 >= stat.size()) {
+        return std::nullopt;
+    }
+    const char state = stat[close_paren + 2];
+    return std::pair{static_cast<pid_t>(std::atol(stat.c_str() + close_paren + 4)), state};
+}
+
+// Every process whose environment carries `token`: the run's descendants that are still alive
+// after it ended (abtool's own children through the subreaper, or anyone's). Each is killed with
+// SIGKILL and, when it is abtool's child, reaped. Returns "pid 4242 `sleep 20`" for each.
+std::vector<std::string> kill_strays_with(const std::string& token) {
+    const std::string entry = std::string(k_token_variable) + "=" + token;
+    const pid_t self = getpid();
+    std::vector<std::string> killed;
+    std::vector<pid_t> victims;
+    // Killing a stray reparents its children (to abtool, the subreaper): look again until a pass
+    // finds nothing new.
+    for (int pass = 0; pass < 8; ++pass) {
+        std::size_t found = 0;
+        std::error_code ec;
+        for (const auto& dir : std::filesystem::directory_iterator("/proc", ec)) {
+            const std::string name = dir.path().filename().string();
+            if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) {
+                continue;
+            }
+            const pid_t pid = static_cast<pid_t>(std::atol(name.c_str()));
+            if (pid == self || std::find(victims.begin(), victims.end(), pid) != victims.end()) {
+                continue;
+            }
+            const std::string environment = read_small_file("/proc/" + name + "/environ");
+            const auto at = environment.find(entry);
+            if (at == std::string::npos || (at > 0 && environment[at - 1] != '\0') ||
+                (at + entry.size() < environment.size() &&
+                 environment[at + entry.size()] != '\0')) {
+                continue;
+            }
+            std::string command = read_small_file("/proc/" + name + "/cmdline");
+            std::replace(command.begin(), command.end(), '\0', ' ');
+            while (!command.empty() && command.back() == ' ') {
+                command.pop_back();
+            }
+            if (command.size() > 80) {
+                command = command.substr(0, 77) + "...";
+            }
+            ::kill(pid, SIGKILL);
+            victims.push_back(pid);
+            killed.push_back(fmt::format("pid {} `{}`", pid, command));
+            ++found;
+        }
+        if (found == 0) {
+            break;
+        }
+    }
+    // Reap the ones that are (or, their parent killed too, become) abtool's children. They carry
+    // a finished run's token, so no other thread waits for them.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+    for (const pid_t pid : victims) {
+        while (std::chrono::steady_clock::now() < deadline) {
+            const auto stat = parent_and_state(pid);
+            if (!stat || stat->first != self) {
+                if (stat && stat->first != 1 && stat->second != 'Z') {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(1)); // being reparented
+                    continue;
+                }
+                break; // gone, or someone else's to reap
+            }
+            if (waitpid(pid, nullptr, 0) == pid || errno == ECHILD) {
+                break;
+            }
+        }
+    }
+    return killed;
+}
 
 std::atomic<bool> g_stop{false};
 static_assert(std::atomic<bool>::is_always_lock_free, "request_stop must be signal-safe");
@@ -339,6 +439,12 @@ ExecPlan make_exec_plan(const ProcessSpec& spec) {
     for (const auto& [key, value] : spec.env) {
         env[key] = value;
     }
+    if (spec.sweep_strays) {
+        // Fixed width (16 hex digits): the environment's size must not differ between runs.
+        static std::atomic<std::uint32_t> next_run{0};
+        plan.token = fmt::format("{:08x}{:08x}", static_cast<std::uint32_t>(getpid()), next_run++);
+        env[std::string(k_token_variable)] = plan.token;
+    }
     for (const auto& [key, value] : env) {
         plan.envp.push_back(key + "=" + value);
     }
@@ -572,6 +678,11 @@ ProcessResult run_process(const ProcessSpec& spec) {
         end = std::chrono::steady_clock::now();
     }
     registration.release();
+    if (!plan.token.empty() && spec.start_gate) {
+        result.pending_sweep = plan.token;
+    } else if (!plan.token.empty()) {
+        result.strays = kill_strays_with(plan.token);
+    }
 
     result.wall_ms = std::chrono::duration<double, std::milli>(end - start).count();
     result.user_ms = static_cast<double>(usage.ru_utime.tv_sec) * 1e3 +
@@ -585,6 +696,14 @@ ProcessResult run_process(const ProcessSpec& spec) {
         result.signal = WTERMSIG(status);
     }
     return result;
+}
+
+std::vector<std::string> sweep_strays(const std::string& token) {
+    return kill_strays_with(token);
+}
+
+bool become_subreaper() {
+    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0;
 }
 
 ChildProcess ChildProcess::start(const ProcessSpec& spec, const std::filesystem::path& output_log) {

@@ -28,6 +28,7 @@ struct ExecPlan {
     std::vector<int> cpus;
     int nice = 0;
     std::shared_ptr<StartGate> gate; // duet: wait here between fork and exec
+    std::string token;               // sweep_strays: ABTOOL_RUN_TOKEN's value, else empty
 };
 ExecPlan make_exec_plan(const ProcessSpec& spec);
 

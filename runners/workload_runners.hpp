@@ -35,6 +35,7 @@ ProcessSpec process_spec_for(const ProcessWorkload& workload, const RunContext& 
     spec.shell = workload.shell;
     spec.timeout = workload.timeout;
     spec.start_gate = context.start_gate;
+    spec.sweep_strays = true;
     return spec;
 }
 

@@ -66,6 +66,9 @@ int dispatch(const Command& command) {
 int run(int argc, const char* const* argv) {
     try {
         install_signal_handlers();
+        // A workload's orphans become abtool's children rather than init's, so that the sweep at
+        // the end of each run reaps what it kills (runners::run_process).
+        runners::become_subreaper();
         return dispatch(parse_command_line(argc, argv));
     } catch (const Error& error) {
         std::fflush(stdout);

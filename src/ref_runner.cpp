@@ -85,6 +85,14 @@ RefRunner::run_together(const RunRequest& first, const RunRequest& second) {
         error_first = std::current_exception();
     }
     thread.join();
+    // Both runs are over: now the processes they left behind can be looked for without taking
+    // CPU from a run still being measured.
+    for (runners::RunResult* result : {&result_first, &result_second}) {
+        if (!result->pending_sweep.empty()) {
+            result->strays = runners::sweep_strays(result->pending_sweep);
+            result->pending_sweep.clear();
+        }
+    }
     for (const std::exception_ptr& error : {error_first, error_second}) {
         if (error) {
             std::rethrow_exception(error);

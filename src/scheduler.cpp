@@ -55,6 +55,22 @@ void Scheduler::interrupted() const {
 }
 
 void Scheduler::keep(const RunKey& key, const runners::RunResult& result) {
+    if (!result.strays.empty()) {
+        Strays& strays = m_strays[{key.workload, key.side}];
+        if (strays.runs == 0) {
+            std::fprintf(stderr,
+                         "abtool: warning: workload '%s' left %zu process(es) running after a run "
+                         "on %s (%s): killed\n",
+                         key.workload.c_str(), result.strays.size(),
+                         describe(key.side == Side::a ? m_plan.a : m_plan.b).c_str(),
+                         result.strays.front().c_str());
+        }
+        strays.count += result.strays.size();
+        ++strays.runs;
+        if (strays.first.empty()) {
+            strays.first = result.strays.front();
+        }
+    }
     // A run that finished is kept even when the interrupt came just after it: samples.jsonl
     // holds every finished run. One that was cut short is neither a sample nor an error.
     if (result.interrupted) {
@@ -160,8 +176,8 @@ void Scheduler::warm_up() {
                     ErrorKind::workload,
                     fmt::format("workload '{}' failed every warm-up run on {}: "
                                 "`{}`: {}",
-                                workload.workload.name, label, runners::display_command(workload.workload),
-                                *last_error),
+                                workload.workload.name, label,
+                                runners::display_command(workload.workload), *last_error),
                     fmt::format("samples and errors: {}", (m_run_dir / "samples.jsonl").string()));
             }
         }
@@ -202,6 +218,19 @@ std::size_t Scheduler::run_rounds(const KeepGoing& keep_going, ScheduleObserver&
     observer.finished();
     check_measured_failures();
     return done;
+}
+
+std::vector<std::string> Scheduler::warnings() const {
+    std::vector<std::string> lines;
+    for (const auto& [key, strays] : m_strays) {
+        lines.push_back(fmt::format(
+            "workload '{}' left {} process(es) running after {} of its runs on {} (the first: "
+            "{}); abtool killed them at the end of each run: a benchmark that leaves processes "
+            "behind loads the runs after it",
+            key.first, strays.count, strays.runs,
+            describe(key.second == Side::a ? m_plan.a : m_plan.b), strays.first));
+    }
+    return lines;
 }
 
 void Scheduler::check_measured_failures() const {

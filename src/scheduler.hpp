@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -75,6 +76,9 @@ public:
     std::size_t run_rounds(const KeepGoing& keep_going, ScheduleObserver& observer);
 
     const std::vector<SampleRecord>& records() const { return m_records; }
+    // Run-level warnings of what the runs did besides measuring: processes a workload left
+    // behind (killed at the end of each run), one line per workload and side.
+    std::vector<std::string> warnings() const;
 
 private:
     const WorkloadConfig& workload(const std::string& name) const;
@@ -94,6 +98,11 @@ private:
     Sink m_sink;
     std::filesystem::path m_run_dir;
     std::vector<SampleRecord> m_records;
+    struct Strays {
+        std::size_t count = 0, runs = 0;
+        std::string first; // "pid 4242 `sleep 20`"
+    };
+    std::map<std::pair<std::string, Side>, Strays> m_strays;
 };
 
 // The label a pilot's records carry for a candidate: "alternate x3", "duet".

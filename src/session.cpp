@@ -327,6 +327,9 @@ Experiment run_experiment(const RunOptions& options) {
     experiment.records = scheduler.records();
     experiment.report = analyze_records(plan, config, experiment.records, settings);
     experiment.report.run_dir = run_dir.string();
+    for (const std::string& warning : scheduler.warnings()) {
+        experiment.report.warnings.push_back(warning);
+    }
     write_summary(run_dir, experiment.report, true);
     return experiment;
 }

@@ -135,6 +135,38 @@ TEST_F(BadInput, MisspeltCommandAndOptionLikeRef_SayWhatWasMeant_Exit2) {
     EXPECT_EQ(option_like.output.find("unknown error"), std::string::npos) << option_like.output;
 }
 
+// A workload whose daemon escapes the process group (setsid) before the run ends: abtool, the
+// children's subreaper, finds it by its run token, kills it at the end of each run, and says so.
+// The daemon's `ready` file makes the escape certain before the shell exits (else the group kill
+// could catch it first). Both designs: a duet sweeps after both of its runs are done.
+TEST_F(BadInput, ProcessesAWorkloadLeavesBehind_AreKilledEachRunWithAWarning) {
+    m_repo.write("abtool.toml",
+                 std::string(k_run) +
+                     "[[workload]]\nname = \"leaky\"\nkind = \"command\"\n"
+                     "shell = \"rm -f ready; setsid sh -c 'touch ready; exec sleep 37.125' "
+                     ">/dev/null 2>&1 </dev/null & while [ ! -f ready ]; do sleep 0.01; done\"\n");
+    m_repo.write(".gitignore", "results.csv\nready\n");
+    m_repo.commit("v1");
+    for (const char* schedule : {"alternate", "duet"}) {
+        SCOPED_TRACE(schedule);
+        const ShellResult result =
+            abtool(std::string("--ref-a HEAD --ref-b CURRENT --schedule ") + schedule);
+        EXPECT_EQ(result.status, 0) << result.output;
+        // One warm-up and six measured runs per side, each leaving one `sleep`.
+        for (const char* side : {"on ref 'HEAD'", "on ref 'CURRENT'"}) {
+            EXPECT_NE(result.output.find(std::string("workload 'leaky' left 7 process(es) running "
+                                                     "after 7 of its runs ") +
+                                         side),
+                      std::string::npos)
+                << result.output;
+        }
+        EXPECT_NE(result.output.find("`sleep 37.125`); abtool killed them"), std::string::npos)
+            << result.output;
+        EXPECT_NE(shell("pgrep -f 'sleep 37[.]125'").status, 0)
+            << "a stray survived the run: " << shell("pgrep -af 'sleep 37[.]125'").output;
+    }
+}
+
 // A full disk, for real: a 64 KiB tmpfs filled to the last byte, mounted in a private user and
 // mount namespace (`unshare -rm`) so that no privilege is needed and nothing outlives the test.
 // Runs `abtool <args>` with {disk} standing for the tmpfs; `before` (if not empty) is copied there

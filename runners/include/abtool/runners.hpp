@@ -80,6 +80,11 @@ struct ProcessSpec {
     // Duet: the child waits at this gate, after fork and pinning, until every participant is
     // ready; the wall time starts at its exec, after the release.
     std::shared_ptr<StartGate> start_gate;
+    // A workload run: every process it leaves behind (a daemon that called setsid, so the group
+    // kill missed it) is found by a token in its environment (ABTOOL_RUN_TOKEN, of fixed length
+    // so both sides' environments stay the same size), killed, and listed in
+    // ProcessResult::strays. Builds leave theirs (compiler servers are meant to outlive them).
+    bool sweep_strays = false;
 };
 
 struct ProcessResult {
@@ -92,6 +97,13 @@ struct ProcessResult {
     std::int64_t max_rss_kb = 0;
     std::string out, err;           // complete stdout and stderr
     std::int64_t start_unix_ns = 0; // when the child exec'd (system clock)
+    // sweep_strays: the processes still alive after the child exited, killed ("pid 4242 `sleep
+    // 20`"); empty when the run left nothing behind.
+    std::vector<std::string> strays;
+    // A duet run (start_gate set) does not sweep at once: scanning /proc would take CPU from the
+    // other side's run, still being measured. Its token waits here for sweep_strays() once both
+    // runs are done.
+    std::string pending_sweep;
 
     bool ok() const { return exit_code == 0 && signal == 0 && !timed_out && !interrupted; }
     // "exit code 3", "killed by signal 9", "timed out after 60 s", with the stderr tail.
@@ -102,6 +114,15 @@ struct ProcessResult {
 // size); on timeout or request_stop() the child's whole process group is killed. Throws
 // Error(workload) only when the process cannot be started at all (naming argv[0]).
 ProcessResult run_process(const ProcessSpec& spec);
+
+// Makes this process the child subreaper (PR_SET_CHILD_SUBREAPER): a workload's orphans, which
+// would otherwise go to init and outlive the run, become abtool's children, so that the sweep
+// can reap what it kills. Call once at start-up; false where the kernel refuses.
+bool become_subreaper();
+// Kills (and reaps, where abtool is their parent) every process whose environment carries the
+// run token `token`; returns them as "pid 4242 `sleep 20`". run_process calls it itself, except
+// for a duet run (ProcessResult::pending_sweep).
+std::vector<std::string> sweep_strays(const std::string& token);
 
 // ---- builds ------------------------------------------------------------------------------
 
@@ -237,6 +258,8 @@ struct RunResult {
     // Cut short by request_stop(): neither a measurement nor an error of the workload. A run that
     // finished before the request is not interrupted, even when the request came just after.
     bool interrupted = false;
+    std::vector<std::string> strays; // processes the run left behind, killed (ProcessResult)
+    std::string pending_sweep;       // a duet run's token, for sweep_strays() (ProcessResult)
 };
 
 // Runs `workload` once on one ref. A failed run is a value (RunResult::error), not an exception;
