@@ -130,8 +130,21 @@ BuildOutcome build(const BuildSpec& spec, const std::filesystem::path& worktree,
     const std::string expected = stamp_text(spec, content_id);
     std::filesystem::create_directories(stamp_dir);
     const BuildLock lock(stamp_dir / "build.lock");
+    // A token file here means a build that never ended: its abtool was killed, the lock went with
+    // it, and its processes (those that outlived PR_SET_PDEATHSIG: the build's own children) may
+    // still be writing to this worktree. Stop them before anything reads or builds here.
+    const std::filesystem::path token_file = stamp_dir / "build.token";
+    std::vector<std::string> stopped;
+    if (std::filesystem::exists(token_file)) {
+        std::string token = read_text(token_file);
+        token.erase(token.find_last_not_of(" \n") + 1);
+        if (!token.empty()) {
+            stopped = sweep_strays(token);
+        }
+        std::filesystem::remove(token_file);
+    }
     if (rebuild == Rebuild::no && std::filesystem::exists(stamp) && read_text(stamp) == expected) {
-        return {true, 0, {}};
+        return {true, 0, {}, stopped};
     }
     // No stamp while building: an interrupted or failed build is never mistaken for a good one.
     std::filesystem::remove(stamp);
@@ -143,7 +156,13 @@ BuildOutcome build(const BuildSpec& spec, const std::filesystem::path& worktree,
     process.env = spec.env;
     process.timeout = spec.timeout;
     process.output_file = log;
+    process.token = new_run_token();
+    {
+        std::ofstream out(token_file, std::ios::binary | std::ios::trunc);
+        out << process.token << '\n';
+    }
     const ProcessResult result = run_process(process);
+    std::filesystem::remove(token_file); // the build is over, whatever it left behind
     const std::string command = display_command(spec.argv, spec.shell);
     if (result.interrupted) {
         throw Error(ErrorKind::interrupted, fmt::format("interrupted while building {}", label));
@@ -160,7 +179,7 @@ BuildOutcome build(const BuildSpec& spec, const std::filesystem::path& worktree,
     }
     std::ofstream out(stamp, std::ios::binary | std::ios::trunc);
     out << expected;
-    return {false, result.wall_ms / 1000, log};
+    return {false, result.wall_ms / 1000, log, stopped};
 }
 
 } // namespace abtool::runners

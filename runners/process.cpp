@@ -250,6 +250,7 @@ pid_t spawn(const ExecPlan& plan, int out_fd, int err_fd,
     if (pipe2(status_pipe, O_CLOEXEC) != 0) {
         throw Error(ErrorKind::workload, fmt::format("pipe: {}", std::strerror(errno)));
     }
+    const pid_t parent = getpid();
     const pid_t pid = fork();
     if (pid < 0) {
         const int error = errno;
@@ -260,6 +261,12 @@ pid_t spawn(const ExecPlan& plan, int out_fd, int err_fd,
     if (pid == 0) {
         // Only async-signal-safe calls from here to exec.
         setpgid(0, 0);
+        if (plan.die_with_parent) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (getppid() != parent) {
+                _exit(127); // the parent died before the line above: nobody waits for us
+            }
+        }
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -439,10 +446,8 @@ ExecPlan make_exec_plan(const ProcessSpec& spec) {
     for (const auto& [key, value] : spec.env) {
         env[key] = value;
     }
-    if (spec.sweep_strays) {
-        // Fixed width (16 hex digits): the environment's size must not differ between runs.
-        static std::atomic<std::uint32_t> next_run{0};
-        plan.token = fmt::format("{:08x}{:08x}", static_cast<std::uint32_t>(getpid()), next_run++);
+    if (spec.sweep_strays || !spec.token.empty()) {
+        plan.token = spec.token.empty() ? new_run_token() : spec.token;
         env[std::string(k_token_variable)] = plan.token;
     }
     for (const auto& [key, value] : env) {
@@ -493,7 +498,8 @@ ProcessResult run_process(const ProcessSpec& spec) {
     namespace asio = boost::asio;
     GateTicket ticket(spec.start_gate);
     ProcessResult result;
-    const ExecPlan plan = make_exec_plan(spec);
+    ExecPlan plan = make_exec_plan(spec);
+    plan.die_with_parent = true; // this thread waits for the child until it ends
     if (stop_requested()) {
         result.interrupted = true;
         return result;
@@ -696,6 +702,16 @@ ProcessResult run_process(const ProcessSpec& spec) {
         result.signal = WTERMSIG(status);
     }
     return result;
+}
+
+std::string new_run_token() {
+    // Fixed width (16 hex digits): the environment's size must not differ between runs. The
+    // time's low bits tell two abtool processes of one pid apart (a token file outlives its pid).
+    static std::atomic<std::uint32_t> next_run{0};
+    const auto now =
+        static_cast<std::uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    return fmt::format("{:08x}{:08x}", static_cast<std::uint32_t>(getpid()) ^ (now << 16),
+                       next_run++ ^ (now >> 16));
 }
 
 std::vector<std::string> sweep_strays(const std::string& token) {

@@ -28,7 +28,10 @@ struct ExecPlan {
     std::vector<int> cpus;
     int nice = 0;
     std::shared_ptr<StartGate> gate; // duet: wait here between fork and exec
-    std::string token;               // sweep_strays: ABTOOL_RUN_TOKEN's value, else empty
+    std::string token;               // ABTOOL_RUN_TOKEN's value, or empty
+    // The child gets SIGKILL when the thread that forked it ends (PR_SET_PDEATHSIG): for a
+    // process that thread waits for (run_process), so that a SIGKILLed abtool takes it along.
+    bool die_with_parent = false;
 };
 ExecPlan make_exec_plan(const ProcessSpec& spec);
 

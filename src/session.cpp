@@ -145,6 +145,14 @@ void build_refs(const Config& config, const RunOptions& options,
             side->worktree->ref().content_id,
             run_dir / fmt::format("build-{}.log", to_string(side->side)), side->label,
             options.rebuild == RebuildRefs::yes ? runners::Rebuild::yes : runners::Rebuild::no);
+        if (!outcome.stopped.empty()) {
+            std::fprintf(stderr,
+                         "abtool: warning: an earlier build of %s was still running in %s (its "
+                         "abtool was killed): stopped %zu process(es) before building (the first: "
+                         "%s)\n",
+                         side->label.c_str(), side->worktree->path().c_str(),
+                         outcome.stopped.size(), outcome.stopped.front().c_str());
+        }
         std::fprintf(stderr, "abtool: build %s: %s\n", side->label.c_str(),
                      outcome.skipped ? "up to date"
                                      : fmt::format("{:.1f} s", outcome.wall_s).c_str());

@@ -167,6 +167,54 @@ TEST_F(BadInput, ProcessesAWorkloadLeavesBehind_AreKilledEachRunWithAWarning) {
     }
 }
 
+// abtool SIGKILLed during a build: the build's main process dies with it (PR_SET_PDEATHSIG), and
+// what it started (here a `sleep` in its group) is stopped by the next run, found by the token
+// the killed build left beside the worktree, before that run builds there: never two builds in
+// one worktree at once.
+TEST_F(BadInput, KilledDuringABuild_TheNextRunStopsTheOrphanBeforeBuilding) {
+    m_repo.write("build.sh", "if [ -f first-done ]; then exit 0; fi\n"
+                             "touch first-done\n"
+                             "sleep 41.75 &\n"
+                             "touch \"$1\"\n"
+                             "exec sleep 30.5\n");
+    const std::filesystem::path building = m_dir / "building";
+    m_repo.write("abtool.toml",
+                 "[build]\ncommand = [\"sh\", \"build.sh\", \"" + building.string() + "\"]\n" +
+                     std::string(k_run) +
+                     "[[workload]]\nname = \"w\"\nkind = \"hotpath\"\nformat = \"jsonl\"\n"
+                     "command = [\"cat\", \"data.jsonl\"]\n");
+    m_repo.write(".gitignore", "results.csv\nfirst-done\n");
+    m_repo.commit("v1");
+    const std::string run = "cd " + quote(m_repo.root().string()) + " && CI=true " +
+                            quote(ABTOOL_BINARY) + " --ref-a HEAD --ref-b HEAD";
+    // Start abtool, wait for its build to be under way, SIGKILL it.
+    const ShellResult killed = shell(
+        "(" + run + " >/dev/null 2>&1 & pid=$!; i=0; while [ ! -f " + quote(building.string()) +
+        " ] && [ $i -lt 3000 ]; do sleep 0.01; i=$((i+1)); done; kill -KILL $pid; "
+        "wait $pid; echo killed)");
+    ASSERT_NE(killed.output.find("killed"), std::string::npos) << killed.output;
+    ASSERT_TRUE(std::filesystem::exists(building)) << "the build never started";
+    // The build's main process went with abtool; the sleep it started is an orphan still running.
+    bool main_gone = false;
+    for (int i = 0; i < 200 && !main_gone; ++i) {
+        main_gone = shell("pgrep -f 'sleep 30[.]5'").status != 0;
+        if (!main_gone) {
+            shell("sleep 0.01");
+        }
+    }
+    EXPECT_TRUE(main_gone) << "the build outlived the abtool that started it";
+    ASSERT_EQ(shell("pgrep -f 'sleep 41[.]75'").status, 0) << "no orphan to test with";
+
+    const ShellResult again = shell(run);
+    EXPECT_EQ(again.status, 0) << again.output;
+    EXPECT_NE(again.output.find("(its abtool was killed): stopped 1 process(es) before building "
+                                "(the first: pid "),
+              std::string::npos)
+        << again.output;
+    EXPECT_NE(again.output.find("`sleep 41.75`)"), std::string::npos) << again.output;
+    EXPECT_NE(shell("pgrep -f 'sleep 41[.]75'").status, 0) << "the orphan still runs";
+}
+
 // A full disk, for real: a 64 KiB tmpfs filled to the last byte, mounted in a private user and
 // mount namespace (`unshare -rm`) so that no privilege is needed and nothing outlives the test.
 // Runs `abtool <args>` with {disk} standing for the tmpfs; `before` (if not empty) is copied there

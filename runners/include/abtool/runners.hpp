@@ -85,6 +85,9 @@ struct ProcessSpec {
     // so both sides' environments stay the same size), killed, and listed in
     // ProcessResult::strays. Builds leave theirs (compiler servers are meant to outlive them).
     bool sweep_strays = false;
+    // ABTOOL_RUN_TOKEN for this process tree when not empty (a build's, so that a later abtool
+    // can find what an earlier, killed one left running); sweep_strays makes its own.
+    std::string token;
 };
 
 struct ProcessResult {
@@ -123,6 +126,8 @@ bool become_subreaper();
 // run token `token`; returns them as "pid 4242 `sleep 20`". run_process calls it itself, except
 // for a duet run (ProcessResult::pending_sweep).
 std::vector<std::string> sweep_strays(const std::string& token);
+// A fresh token for ProcessSpec::token: 16 hex digits, unique to this abtool process and call.
+std::string new_run_token();
 
 // ---- builds ------------------------------------------------------------------------------
 
@@ -139,6 +144,10 @@ struct BuildOutcome {
     bool skipped = false; // the stamp matched: nothing ran
     double wall_s = 0;
     std::filesystem::path log; // stdout+stderr of the build (empty when skipped)
+    // Processes of an earlier build in this worktree, still running because the abtool that
+    // started it was killed (SIGKILL: no chance to stop them), found by the token that build left
+    // in `stamp_dir` and stopped before this one ("pid 4242 `make`"): never two builds at once.
+    std::vector<std::string> stopped;
 };
 
 // Builds in `worktree` unless `stamp_dir` holds a stamp from an earlier successful build of the
