@@ -31,9 +31,9 @@ ParseResult parse_hyperfine(std::string_view text) {
             const std::string name = result.value("command", std::string());
             if (result.contains("exit_codes") && result["exit_codes"].is_array()) {
                 for (const nlohmann::json& code : result["exit_codes"]) {
-                    if (code.is_number() && code.get<int>() != 0) {
-                        parsed.errors.push_back(name + ": exit code " +
-                                                std::to_string(code.get<int>()));
+                    // Compared as JSON, not as an int: get<int>() on 1e10 is undefined behaviour.
+                    if (code.is_number() && code != 0) {
+                        parsed.errors.push_back(name + ": exit code " + code.dump());
                         break;
                     }
                 }

@@ -287,6 +287,15 @@ TEST(HyperfineParser, WellFormedJsonOfTheWrongShape_NamesTheField) {
     EXPECT_TRUE(std::get<ParseError>(truncated).offset);
 }
 
+TEST(HyperfineParser, ExitCodeOutsideIntRange_IsAnErrorNotUndefinedBehaviour) {
+    // Found by fuzz_hyperfine: get<int>() on 1e10 was a float-to-int overflow (UBSan).
+    const Parsed result = parsed(parse_hyperfine(R"({"results":[{"exit_codes":[1e10]}]})"));
+    ASSERT_EQ(result.errors.size(), 1u);
+    EXPECT_NE(result.errors[0].find("exit code 10000000000"), std::string::npos)
+        << result.errors[0];
+    EXPECT_TRUE(parsed(parse_hyperfine(R"({"results":[{"exit_codes":[0, 0.0]}]})")).errors.empty());
+}
+
 TEST(HyperfineParser, NumberOutOfDoubleRange_NamesTheFieldAndByteOffset) {
     for (const std::string number : {"1e999", "-1e999"}) {
         const std::string text =
