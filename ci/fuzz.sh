@@ -24,6 +24,8 @@ trap 'rm -rf "$work"' EXIT
 artifacts="$PWD/build-fuzz/artifacts"
 mkdir -p "$artifacts"
 
+# A UBSan report names its call stack, as a crash does.
+export UBSAN_OPTIONS="print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 failed=()
 for target in "${targets[@]}"; do
   cp -r "tests/fuzz/corpus/$target" "$work/$target"
