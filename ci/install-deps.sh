@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what abtool needs on Debian 12, only what is missing, quietly when all is there.
 #   bash ci/install-deps.sh           build + demo
-#   bash ci/install-deps.sh --tests   also what the test suites use (hyperfine, Chromium)
+#   bash ci/install-deps.sh --tests   also what the test suites use (hyperfine, Chromium, clang)
 set -euo pipefail
 
 packages=(
@@ -11,8 +11,10 @@ packages=(
 )
 if [[ "${1:-}" == "--tests" ]]; then
   # hyperfine: its JSON is a hotpath input format; chromium: renders the HTML report in a test;
-  # wrk: the publish benchmark's reference load generator.
-  packages+=(hyperfine chromium wrk)
+  # wrk: the publish benchmark's reference load generator; clang + libclang-rt-14-dev: the
+  # fuzz targets (ci/fuzz.sh), whose libFuzzer runtime Debian ships apart from clang, as a
+  # recommendation that --no-install-recommends skips.
+  packages+=(hyperfine chromium wrk clang libclang-rt-14-dev)
 fi
 
 missing=()

@@ -83,9 +83,13 @@ RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
         : workload.format == HotpathFormat::hyperfine ? parsers::parse_hyperfine(text)
                                                       : parsers::parse_jsonl(text);
     if (const auto* error = std::get_if<parsers::ParseError>(&parsed)) {
-        const std::string where = error->offset ? fmt::format("at byte {} of {} ({} bytes)",
-                                                              *error->offset, source, text.size())
-                                                : fmt::format("in {} of {}", error->field, source);
+        // A number out of range (1e999) has both: its byte and the field it was the value of.
+        std::string where = error->offset ? fmt::format("at byte {} of {} ({} bytes)",
+                                                        *error->offset, source, text.size())
+                                          : fmt::format("in {} of {}", error->field, source);
+        if (error->offset && !error->field.empty()) {
+            where += fmt::format(", field {}", error->field);
+        }
         result.error = fmt::format("{} of workload '{}' on {}: {} {}", format_name(workload.format),
                                    name, context.label, error->message, where);
         return result;

@@ -96,14 +96,16 @@ std::string number(double value) {
 
 // Strict number parsing: the whole field must be the number, so a row whose fields slid out of
 // place (a torn quoted field swallowing its neighbours) is refused instead of half-read.
+// from_chars, not stod: stod refuses a subnormal such as 1e-316 (ERANGE), which number() writes
+// for a tiny p-value, and so dropped the row as malformed.
 double to_double(const std::string& text) {
     if (text.empty()) {
         return std::nan("");
     }
-    std::size_t used = 0;
-    const double value = std::stod(text, &used);
-    if (used != text.size()) {
-        throw std::invalid_argument("trailing characters in a number");
+    double value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc() || end != text.data() + text.size()) {
+        throw std::invalid_argument("not a number");
     }
     return value;
 }

@@ -10,6 +10,9 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <stdexcept>
+#include <string_view>
+#include <utility>
 
 namespace abtool {
 
@@ -97,6 +100,85 @@ void SamplesWriter::append(const std::vector<SampleRecord>& records) {
     }
 }
 
+namespace {
+
+// A record that is JSON but not a sample record, besides the type errors nlohmann throws.
+class NotARecord : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// An integer field. nlohmann's get<Integer>() converts a float by a plain cast, which is undefined
+// behaviour out of range ({"round": 79378888888880000001} is a double; found by
+// fuzz_samples_jsonl), and wraps a negative number into a size_t: both are refused.
+template <typename Integer>
+Integer integer_field(const nlohmann::json& value, std::string_view key) {
+    if (value.is_number_unsigned()) {
+        const auto number = value.get<std::uint64_t>();
+        if (std::in_range<Integer>(number)) {
+            return static_cast<Integer>(number);
+        }
+    } else if (value.is_number_integer()) {
+        const auto number = value.get<std::int64_t>();
+        if (std::in_range<Integer>(number)) {
+            return static_cast<Integer>(number);
+        }
+    }
+    throw NotARecord(fmt::format("\"{}\" is not an integer in range: {}", key, value.dump()));
+}
+
+template <typename Integer>
+Integer integer_field(const nlohmann::json& json, std::string_view key, Integer absent) {
+    const auto found = json.find(key);
+    return found == json.end() ? absent : integer_field<Integer>(*found, key);
+}
+
+std::vector<int> cpus_field(const nlohmann::json& json) {
+    const auto found = json.find("cpus");
+    if (found == json.end()) {
+        return {};
+    }
+    if (!found->is_array()) {
+        throw NotARecord(fmt::format("\"cpus\" is not an array: {}", found->dump()));
+    }
+    std::vector<int> cpus;
+    for (const nlohmann::json& cpu : *found) {
+        cpus.push_back(integer_field<int>(cpu, "cpus"));
+    }
+    return cpus;
+}
+
+// One line's record; nlohmann's exceptions or NotARecord when it is not one.
+SampleRecord record_from(const nlohmann::json& json) {
+    SampleRecord record;
+    record.round = integer_field<std::size_t>(json.at("round"), "round");
+    record.side = json.at("ref").get<std::string>() == "a" ? Side::a : Side::b;
+    record.workload = json.at("workload").get<std::string>();
+    record.start_unix_ns = integer_field(json, "start_ns", std::int64_t{0});
+    // Absent from files written before repeat, duet and the pilot existed.
+    record.run_ms = json.value("run_ms", 0.0);
+    record.rep = integer_field(json, "rep", std::size_t{0});
+    if (json.contains("pilot")) {
+        record.pilot = json.at("pilot").get<std::string>();
+    }
+    record.cpus = cpus_field(json);
+    if (json.contains("error")) {
+        record.error = json.at("error").get<std::string>();
+    } else {
+        record.case_name = json.at("case").get<std::string>();
+        record.metric = json.at("metric").get<std::string>();
+        record.value = json.at("value").is_null() ? std::nan("") : json.at("value").get<double>();
+        record.unit = json.at("unit").get<std::string>();
+        record.direction = json.at("direction").get<std::string>() == "higher"
+                               ? runners::Direction::higher
+                               : runners::Direction::lower;
+        record.gate = json.at("gate").get<bool>() ? runners::Gate::yes : runners::Gate::no;
+    }
+    return record;
+}
+
+} // namespace
+
 SamplesFile read_samples(const std::filesystem::path& file) {
     std::ifstream in(file, std::ios::binary);
     if (!in) {
@@ -110,44 +192,23 @@ SamplesFile read_samples(const std::filesystem::path& file) {
         if (line.empty()) {
             continue;
         }
+        std::string problem;
         try {
-            const nlohmann::json json = nlohmann::json::parse(line);
-            SampleRecord record;
-            record.round = json.at("round").get<std::size_t>();
-            record.side = json.at("ref").get<std::string>() == "a" ? Side::a : Side::b;
-            record.workload = json.at("workload").get<std::string>();
-            record.start_unix_ns = json.value("start_ns", std::int64_t{0});
-            // Absent from files written before repeat, duet and the pilot existed.
-            record.run_ms = json.value("run_ms", 0.0);
-            record.rep = json.value("rep", std::size_t{0});
-            if (json.contains("pilot")) {
-                record.pilot = json.at("pilot").get<std::string>();
-            }
-            record.cpus = json.value("cpus", std::vector<int>{});
-            if (json.contains("error")) {
-                record.error = json.at("error").get<std::string>();
-            } else {
-                record.case_name = json.at("case").get<std::string>();
-                record.metric = json.at("metric").get<std::string>();
-                record.value =
-                    json.at("value").is_null() ? std::nan("") : json.at("value").get<double>();
-                record.unit = json.at("unit").get<std::string>();
-                record.direction = json.at("direction").get<std::string>() == "higher"
-                                       ? runners::Direction::higher
-                                       : runners::Direction::lower;
-                record.gate = json.at("gate").get<bool>() ? runners::Gate::yes : runners::Gate::no;
-            }
-            result.records.push_back(std::move(record));
+            result.records.push_back(record_from(nlohmann::json::parse(line)));
+            continue;
         } catch (const nlohmann::json::exception& error) {
-            if (in.peek() == std::char_traits<char>::eof()) {
-                // An interrupted run may leave its last line half written: keep the rest.
-                result.warnings.push_back(
-                    fmt::format("{}:{}: incomplete last line skipped", file.string(), number));
-                break;
-            }
-            throw Error(ErrorKind::usage, fmt::format("{}:{}: not a sample record: {}",
-                                                      file.string(), number, error.what()));
+            problem = error.what();
+        } catch (const NotARecord& error) {
+            problem = error.what();
         }
+        if (in.peek() == std::char_traits<char>::eof()) {
+            // An interrupted run may leave its last line half written: keep the rest.
+            result.warnings.push_back(
+                fmt::format("{}:{}: incomplete last line skipped", file.string(), number));
+            break;
+        }
+        throw Error(ErrorKind::usage,
+                    fmt::format("{}:{}: not a sample record: {}", file.string(), number, problem));
     }
     return result;
 }

@@ -1,3 +1,4 @@
+#include "runners/parsers/json_text.hpp"
 #include "runners/parsers/parsers.hpp"
 
 #include <nlohmann/json.hpp>
@@ -5,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <utility>
 
 namespace abtool::runners::parsers {
 
@@ -119,15 +121,12 @@ void add_samples(const nlohmann::json& row, const std::string& name, double to_n
 
 ParseResult parse_gbench(std::string_view text) {
     const NonFiniteReplaced replaced = replace_non_finite(text);
-    nlohmann::json json;
-    try {
-        json = nlohmann::json::parse(replaced.text);
-    } catch (const nlohmann::json::parse_error& error) {
-        // nlohmann counts bytes from 1; abtool reports 0-based offsets into what was printed.
-        return ParseError{std::string("not Google Benchmark JSON: ") + error.what(),
-                          replaced.original_offset(error.byte > 0 ? error.byte - 1 : 0),
-                          {}};
+    auto parsed_text = parse_json_text(replaced.text);
+    if (auto* error = std::get_if<JsonTextError>(&parsed_text)) {
+        return ParseError{"not Google Benchmark JSON: " + error->message,
+                          replaced.original_offset(error->offset), std::move(error->field)};
     }
+    const nlohmann::json json = std::move(std::get<nlohmann::json>(parsed_text));
     if (!json.is_object() || !json.contains("benchmarks") || !json["benchmarks"].is_array()) {
         return ParseError{"not Google Benchmark JSON: no \"benchmarks\" array", std::nullopt,
                           "benchmarks"};

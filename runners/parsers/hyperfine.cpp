@@ -1,18 +1,19 @@
+#include "runners/parsers/json_text.hpp"
 #include "runners/parsers/parsers.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <utility>
+
 namespace abtool::runners::parsers {
 
 ParseResult parse_hyperfine(std::string_view text) {
-    nlohmann::json json;
-    try {
-        json = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& error) {
-        return ParseError{std::string("not hyperfine JSON: ") + error.what(),
-                          error.byte > 0 ? error.byte - 1 : 0,
-                          {}};
+    auto parsed_text = parse_json_text(text);
+    if (auto* error = std::get_if<JsonTextError>(&parsed_text)) {
+        return ParseError{"not hyperfine JSON: " + error->message, error->offset,
+                          std::move(error->field)};
     }
+    const nlohmann::json json = std::move(std::get<nlohmann::json>(parsed_text));
     if (!json.is_object() || !json.contains("results") || !json["results"].is_array()) {
         return ParseError{"not hyperfine JSON: no \"results\" array", std::nullopt, "results"};
     }
@@ -30,9 +31,9 @@ ParseResult parse_hyperfine(std::string_view text) {
             const std::string name = result.value("command", std::string());
             if (result.contains("exit_codes") && result["exit_codes"].is_array()) {
                 for (const nlohmann::json& code : result["exit_codes"]) {
-                    if (code.is_number() && code.get<int>() != 0) {
-                        parsed.errors.push_back(name + ": exit code " +
-                                                std::to_string(code.get<int>()));
+                    // Compared as JSON, not as an int: get<int>() on 1e10 is undefined behaviour.
+                    if (code.is_number() && code != 0) {
+                        parsed.errors.push_back(name + ": exit code " + code.dump());
                         break;
                     }
                 }

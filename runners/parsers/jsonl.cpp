@@ -1,6 +1,9 @@
+#include "runners/parsers/json_text.hpp"
 #include "runners/parsers/parsers.hpp"
 
 #include <nlohmann/json.hpp>
+
+#include <utility>
 
 namespace abtool::runners::parsers {
 
@@ -14,8 +17,13 @@ ParseResult parse_jsonl(std::string_view text) {
         }
         const std::string_view line = text.substr(offset, end - offset);
         if (line.find_first_not_of(" \t\r") != std::string_view::npos) {
+            auto parsed_line = parse_json_text(line);
+            if (auto* error = std::get_if<JsonTextError>(&parsed_line)) {
+                return ParseError{"not a JSON line: " + error->message, offset + error->offset,
+                                  std::move(error->field)};
+            }
+            const nlohmann::json row = std::move(std::get<nlohmann::json>(parsed_line));
             try {
-                const nlohmann::json row = nlohmann::json::parse(line);
                 Sample sample;
                 sample.case_name = row.value("case", std::string());
                 sample.metric = row.at("metric").get<std::string>();
@@ -27,10 +35,6 @@ ParseResult parse_jsonl(std::string_view text) {
                 }
                 sample.direction = direction == "higher" ? Direction::higher : Direction::lower;
                 parsed.samples.push_back(std::move(sample));
-            } catch (const nlohmann::json::parse_error& error) {
-                return ParseError{std::string("not a JSON line: ") + error.what(),
-                                  offset + (error.byte > 0 ? error.byte - 1 : 0),
-                                  {}};
             } catch (const nlohmann::json::exception& error) {
                 return ParseError{std::string("a JSON line needs \"metric\" and a numeric "
                                               "\"value\": ") +

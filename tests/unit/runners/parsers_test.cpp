@@ -228,6 +228,29 @@ TEST(GbenchParser, WellFormedJsonOfTheWrongShape_NamesTheField) {
     EXPECT_EQ(std::get<ParseError>(no_array).field, "benchmarks");
 }
 
+TEST(GbenchParser, NumberOutOfDoubleRange_NamesTheFieldAndByteOffset) {
+    // nlohmann throws out_of_range.406 for these with no position; it used to escape as an
+    // internal error and end the whole run (issue 18).
+    for (const std::string number : {"1e999", "-1e999"}) {
+        const std::string text = R"({"benchmarks": [{"name": "BM_x", "real_time": 1.0},
+            {"name": "BM_y", "run_type": "iteration", "real_time": )" +
+                                 number + R"(, "time_unit": "ns"}]})";
+        const auto result = parse_gbench(text);
+        ASSERT_TRUE(std::holds_alternative<ParseError>(result)) << number;
+        const ParseError& error = std::get<ParseError>(result);
+        EXPECT_EQ(error.offset, text.find(number)) << number;
+        EXPECT_EQ(error.field, "benchmarks[1].real_time") << number;
+        EXPECT_NE(error.message.find("not Google Benchmark JSON"), std::string::npos);
+        EXPECT_NE(error.message.find(number), std::string::npos) << error.message;
+    }
+    // After a 3-letter NaN, the offset still points into the original text.
+    const std::string text = R"({"benchmarks": [{"a": nan, "b": 1e999}]})";
+    const auto result = parse_gbench(text);
+    ASSERT_TRUE(std::holds_alternative<ParseError>(result));
+    EXPECT_EQ(std::get<ParseError>(result).offset, text.find("1e999"));
+    EXPECT_EQ(std::get<ParseError>(result).field, "benchmarks[0].b");
+}
+
 TEST(HyperfineParser, RealExportJson_TimesInMilliseconds) {
     const std::string text =
         abtool::testing::read_file(std::string(ABTOOL_FIXTURES_DIR) + "/runners/hyperfine.json");
@@ -264,6 +287,28 @@ TEST(HyperfineParser, WellFormedJsonOfTheWrongShape_NamesTheField) {
     EXPECT_TRUE(std::get<ParseError>(truncated).offset);
 }
 
+TEST(HyperfineParser, ExitCodeOutsideIntRange_IsAnErrorNotUndefinedBehaviour) {
+    // Found by fuzz_hyperfine: get<int>() on 1e10 was a float-to-int overflow (UBSan).
+    const Parsed result = parsed(parse_hyperfine(R"({"results":[{"exit_codes":[1e10]}]})"));
+    ASSERT_EQ(result.errors.size(), 1u);
+    EXPECT_NE(result.errors[0].find("exit code 10000000000"), std::string::npos)
+        << result.errors[0];
+    EXPECT_TRUE(parsed(parse_hyperfine(R"({"results":[{"exit_codes":[0, 0.0]}]})")).errors.empty());
+}
+
+TEST(HyperfineParser, NumberOutOfDoubleRange_NamesTheFieldAndByteOffset) {
+    for (const std::string number : {"1e999", "-1e999"}) {
+        const std::string text =
+            R"({"results": [{"command": "x", "times": [0.5, )" + number + R"(]}]})";
+        const auto result = parse_hyperfine(text);
+        ASSERT_TRUE(std::holds_alternative<ParseError>(result)) << number;
+        const ParseError& error = std::get<ParseError>(result);
+        EXPECT_EQ(error.offset, text.find(number)) << number;
+        EXPECT_EQ(error.field, "results[0].times[1]") << number;
+        EXPECT_NE(error.message.find("not hyperfine JSON"), std::string::npos);
+    }
+}
+
 TEST(JsonlParser, LinesWithDirection_BlankLinesSkipped) {
     const Parsed result = parsed(parse_jsonl(
         "{\"case\": \"async/local\", \"metric\": \"us_per_msg\", \"value\": 1.82, \"unit\": "
@@ -287,6 +332,19 @@ TEST(JsonlParser, MalformedLine_NamesItsByteOffset) {
     EXPECT_TRUE(std::holds_alternative<ParseError>(parse_jsonl("{\"value\": 1}\n")));
     EXPECT_TRUE(std::holds_alternative<ParseError>(
         parse_jsonl("{\"metric\": \"m\", \"value\": 1, \"direction\": \"up\"}\n")));
+}
+
+TEST(JsonlParser, NumberOutOfDoubleRange_NamesTheFieldAndByteOffset) {
+    for (const std::string number : {"1e999", "-1e999"}) {
+        const std::string text =
+            "{\"metric\": \"m\", \"value\": 1}\n{\"metric\": \"m\", \"value\": " + number + "}\n";
+        const auto result = parse_jsonl(text);
+        ASSERT_TRUE(std::holds_alternative<ParseError>(result)) << number;
+        const ParseError& error = std::get<ParseError>(result);
+        EXPECT_EQ(error.offset, text.find(number)) << number;
+        EXPECT_EQ(error.field, "value") << number;
+        EXPECT_NE(error.message.find("not a JSON line"), std::string::npos);
+    }
 }
 
 } // namespace

@@ -74,6 +74,19 @@ TEST(HotpathWorkload, GarbageOutput_IsAnErrorNamingFormatWorkloadLabelAndOffset)
         << *result.error;
 }
 
+TEST(HotpathWorkload, NumberOutOfDoubleRange_IsAnErrorNamingWorkloadFieldAndOffset) {
+    // Issue 18: 1e999 used to abort the whole run with an internal error.
+    abtool::testing::TempDir dir;
+    HotpathWorkload spec;
+    spec.shell = "echo '{\"benchmarks\": [{\"real_time\": 1e999}]}'";
+    const RunResult result = run_workload({"parse_me", spec}, context_in(dir.path()));
+    ASSERT_TRUE(result.error);
+    EXPECT_NE(result.error->find("workload 'parse_me'"), std::string::npos) << *result.error;
+    EXPECT_NE(result.error->find("at byte 30 of stdout"), std::string::npos) << *result.error;
+    EXPECT_NE(result.error->find("field benchmarks[0].real_time"), std::string::npos)
+        << *result.error;
+}
+
 TEST(HotpathWorkload, WrongShapeOutput_IsAnErrorNamingTheField) {
     abtool::testing::TempDir dir;
     HotpathWorkload spec;

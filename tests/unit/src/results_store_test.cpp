@@ -79,6 +79,24 @@ TEST(ResultsStore, NewFileGetsTheDesignHeader_RowsRoundTrip) {
     EXPECT_EQ(read.rows[1].rounds, 20u);
 }
 
+TEST(ResultsStore, SubnormalAndExtremeNumbers_RoundTrip) {
+    // fmt writes a subnormal p-value as "1e-316", which stod refused (ERANGE): the row used to be
+    // skipped as malformed on read.
+    TempDir dir;
+    const ResultsStore store(dir / "results.csv");
+    ResultRow tiny = row("r1", 0);
+    tiny.p_value = 1e-316;
+    tiny.a_median = 1.7976931348623157e308;
+    tiny.b_median = 4.9406564584124654e-324;
+    store.append({tiny});
+    const auto read = store.read();
+    ASSERT_EQ(read.rows.size(), 1u);
+    EXPECT_TRUE(read.warnings.empty());
+    EXPECT_EQ(read.rows[0].p_value, 1e-316);
+    EXPECT_EQ(read.rows[0].a_median, tiny.a_median);
+    EXPECT_EQ(read.rows[0].b_median, tiny.b_median);
+}
+
 TEST(ResultsStore, UnknownHeader_IsRefusedAndLeftUntouched) {
     TempDir dir;
     write_file(dir / "results.csv", "name,value\nx,1\n");

@@ -1,0 +1,8 @@
+// libFuzzer target: runners::parsers::parse_gbench on arbitrary program output.
+#include "tests/fuzz/fuzz_parsers.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    abtool::fuzz::fuzz_parser(abtool::runners::parsers::parse_gbench,
+                              abtool::fuzz::text_of(data, size));
+    return 0;
+}

@@ -1,0 +1,8 @@
+// libFuzzer target: runners::parsers::parse_hyperfine on arbitrary program output.
+#include "tests/fuzz/fuzz_parsers.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    abtool::fuzz::fuzz_parser(abtool::runners::parsers::parse_hyperfine,
+                              abtool::fuzz::text_of(data, size));
+    return 0;
+}
