@@ -100,6 +100,27 @@ std::string read_text(const std::filesystem::path& file) {
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+// The last non-empty line of a growing log (its last 4 KiB read), without a trailing carriage
+// return: what a progress line shows of a build.
+std::string last_line_of(const std::filesystem::path& log) {
+    std::ifstream in(log, std::ios::binary);
+    in.seekg(0, std::ios::end);
+    const std::streamoff size = in.tellg();
+    if (size <= 0) {
+        return {};
+    }
+    const std::streamoff from = std::max<std::streamoff>(0, size - 4096);
+    in.seekg(from);
+    std::string tail(static_cast<std::size_t>(size - from), '\0');
+    in.read(tail.data(), static_cast<std::streamsize>(tail.size()));
+    tail.resize(static_cast<std::size_t>(in.gcount()));
+    while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) {
+        tail.pop_back();
+    }
+    const auto start = tail.find_last_of("\r\n");
+    return start == std::string::npos ? tail : tail.substr(start + 1);
+}
+
 // Held while a checkout builds, so two abtool processes never build one directory at once; the
 // second waits, then finds the first one's stamp.
 class BuildLock {
@@ -157,6 +178,12 @@ BuildOutcome build(const BuildSpec& spec, const std::filesystem::path& worktree,
     process.timeout = spec.timeout;
     process.output_file = log;
     process.token = new_run_token();
+    if (spec.progress) {
+        process.progress_every = spec.progress_every;
+        process.progress = [&](std::chrono::milliseconds elapsed) {
+            spec.progress(static_cast<double>(elapsed.count()) / 1000, last_line_of(log));
+        };
+    }
     {
         std::ofstream out(token_file, std::ios::binary | std::ios::trunc);
         out << process.token << '\n';

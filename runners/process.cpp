@@ -658,6 +658,7 @@ ProcessResult run_process(const ProcessSpec& spec) {
             kill_group();
         }
     });
+    auto last_progress = std::chrono::steady_clock::now();
     std::function<void()> watch = [&] {
         poll.expires_after(std::chrono::milliseconds(pidfd >= 0 ? 20 : 1));
         poll.async_wait([&](const boost::system::error_code& ec) {
@@ -670,6 +671,14 @@ ProcessResult run_process(const ProcessSpec& spec) {
             if (!exited && stop_requested() && !result.interrupted) {
                 result.interrupted = true;
                 kill_group();
+            }
+            if (!exited && spec.progress) {
+                const auto now = std::chrono::steady_clock::now();
+                if (now - last_progress >= spec.progress_every) {
+                    last_progress = now;
+                    spec.progress(
+                        std::chrono::duration_cast<std::chrono::milliseconds>(now - start));
+                }
             }
             if (!exited) {
                 watch();

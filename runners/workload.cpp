@@ -38,9 +38,9 @@ std::string display_command(const std::vector<std::string>& argv,
     }
     const std::size_t cut = text.size() - k_shown;
     text.resize(k_shown);
-    return shell ? fmt::format("{}... ({} more bytes)", text, cut)
-                 : fmt::format("{}... ({} more bytes, {} arguments in all)", text, cut,
-                               argv.size());
+    return shell
+               ? fmt::format("{}... ({} more bytes)", text, cut)
+               : fmt::format("{}... ({} more bytes, {} arguments in all)", text, cut, argv.size());
 }
 
 std::string display_command(const Workload& workload) {

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -85,6 +86,10 @@ struct ProcessSpec {
     // so both sides' environments stay the same size), killed, and listed in
     // ProcessResult::strays. Builds leave theirs (compiler servers are meant to outlive them).
     bool sweep_strays = false;
+    // Called about every `progress_every` while the child runs, with the time since its start
+    // (a build's progress line); not at all when empty.
+    std::function<void(std::chrono::milliseconds elapsed)> progress;
+    std::chrono::milliseconds progress_every{1000};
     // ABTOOL_RUN_TOKEN for this process tree when not empty (a build's, so that a later abtool
     // can find what an earlier, killed one left running); sweep_strays makes its own.
     std::string token;
@@ -138,6 +143,10 @@ struct BuildSpec {
     std::optional<std::string> shell;
     Env env;
     std::chrono::seconds timeout{std::chrono::minutes(15)};
+    // While the build runs, about every `progress_every`: its elapsed time and the last line it
+    // wrote to its log (empty before its first line), for a progress line. Not called when empty.
+    std::function<void(double elapsed_s, std::string_view last_line)> progress;
+    std::chrono::milliseconds progress_every{1000};
 };
 
 struct BuildOutcome {

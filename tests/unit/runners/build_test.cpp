@@ -9,6 +9,9 @@
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 namespace abtool::runners {
 namespace {
@@ -34,6 +37,32 @@ TEST(Build, SecondBuildIsSkipped_RebuildForcesIt_ChangedCommandRebuilds) {
     EXPECT_FALSE(
         build(spec, dir.path(), meta, "tree2", dir / "b5.log", "ref 'x'", Rebuild::no).skipped);
     EXPECT_EQ(read_file(dir / "count.txt"), "built\nbuilt\nbuilt\nbuilt\n");
+}
+
+// A build says it is alive while it runs: its elapsed time and the last line it wrote, which
+// changes as it goes (a real child writing to its real log; 100 ms between calls here).
+TEST(Build, Progress_ReportsElapsedTimeAndTheLastLineAsTheBuildGoes) {
+    TempDir dir;
+    BuildSpec spec;
+    spec.shell = "echo compiling one.c; sleep 0.5; printf 'linking app\\r\\n'; sleep 0.5";
+    spec.progress_every = std::chrono::milliseconds(100);
+    std::vector<std::pair<double, std::string>> calls;
+    spec.progress = [&](double elapsed_s, std::string_view last_line) {
+        calls.emplace_back(elapsed_s, std::string(last_line));
+    };
+    build(spec, dir.path(), dir / "meta", "tree1", dir / "b.log", "ref 'x'", Rebuild::no);
+    ASSERT_GE(calls.size(), 4u);
+    bool compiling = false, linking = false;
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+        compiling = compiling || calls[i].second == "compiling one.c";
+        linking = linking || calls[i].second == "linking app";
+        if (i > 0) {
+            EXPECT_GE(calls[i].first, calls[i - 1].first) << "elapsed time went back";
+        }
+    }
+    EXPECT_TRUE(compiling);
+    EXPECT_TRUE(linking) << "the line after the first, its carriage return dropped";
+    EXPECT_LT(calls.back().first, 5.0);
 }
 
 // Sets an inherited variable for the scope, as the user's shell would have.
