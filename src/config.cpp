@@ -177,7 +177,7 @@ public:
         if (!parsed || parsed->count() <= 0) {
             fail(table.get(key)->source(),
                  fmt::format("{}'{}' = \"{}\" is not a duration (use e.g. \"500ms\", \"60s\", "
-                             "\"15m\")",
+                             "\"15m\"; at most 366d)",
                              context, key, *text));
         }
         // A limit kept in whole seconds must not round "500ms" down to an immediate timeout.
@@ -389,8 +389,8 @@ void reject_nul(const Reader& reader, const toml::node& node, const std::string&
     };
     if (const toml::table* table = node.as_table()) {
         for (auto&& [key, value] : *table) {
-            const std::string name = path.empty() ? std::string(key.str())
-                                                  : path + "." + std::string(key.str());
+            const std::string name =
+                path.empty() ? std::string(key.str()) : path + "." + std::string(key.str());
             check(key.str(), key.source(), fmt::format("key '{}'", name));
             reject_nul(reader, value, name);
         }
@@ -409,8 +409,7 @@ WorkloadConfig read_workload(const Reader& reader, const toml::table& table, std
     if (!name || name->empty()) {
         reader.fail(table.source(), context + "missing 'name'");
     }
-    if (const auto bad = std::find_if(name->begin(), name->end(), is_control);
-        bad != name->end()) {
+    if (const auto bad = std::find_if(name->begin(), name->end(), is_control); bad != name->end()) {
         reader.fail(table.get("name")->source(),
                     fmt::format("{}'name' contains control character 0x{:02x}: a workload's name "
                                 "goes into results.csv and every report",
@@ -667,6 +666,8 @@ double threshold_from_flag(std::string_view text) {
     return *threshold;
 }
 
+constexpr double k_longest_duration_ms = 366.0 * 86400e3;
+
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
     std::size_t digits = 0;
     while (digits < text.size() &&
@@ -695,6 +696,11 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
     } else if (unit == "d") {
         factor_ms = 86400e3;
     } else {
+        return std::nullopt;
+    }
+    // Past a year a duration is a typo, and far past it the conversion to the steady clock's
+    // nanoseconds overflows into an instant timeout.
+    if (!(value * factor_ms <= k_longest_duration_ms)) {
         return std::nullopt;
     }
     return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(value * factor_ms)));

@@ -148,11 +148,22 @@ std::vector<int> cpus_field(const nlohmann::json& json) {
     return cpus;
 }
 
+// Whether the string field `key` is `first` (true) or `second` (false); anything else is not a
+// record (a damaged "ref" must not silently become B).
+bool one_of(const nlohmann::json& json, const char* key, const char* first, const char* second) {
+    const std::string value = json.at(key).get<std::string>();
+    if (value != first && value != second) {
+        throw NotARecord(
+            fmt::format("\"{}\" is \"{}\", not \"{}\" or \"{}\"", key, value, first, second));
+    }
+    return value == first;
+}
+
 // One line's record; nlohmann's exceptions or NotARecord when it is not one.
 SampleRecord record_from(const nlohmann::json& json) {
     SampleRecord record;
     record.round = integer_field<std::size_t>(json.at("round"), "round");
-    record.side = json.at("ref").get<std::string>() == "a" ? Side::a : Side::b;
+    record.side = one_of(json, "ref", "a", "b") ? Side::a : Side::b;
     record.workload = json.at("workload").get<std::string>();
     record.start_unix_ns = integer_field(json, "start_ns", std::int64_t{0});
     // Absent from files written before repeat, duet and the pilot existed.
@@ -169,9 +180,9 @@ SampleRecord record_from(const nlohmann::json& json) {
         record.metric = json.at("metric").get<std::string>();
         record.value = json.at("value").is_null() ? std::nan("") : json.at("value").get<double>();
         record.unit = json.at("unit").get<std::string>();
-        record.direction = json.at("direction").get<std::string>() == "higher"
-                               ? runners::Direction::higher
-                               : runners::Direction::lower;
+        record.direction = one_of(json, "direction", "lower", "higher")
+                               ? runners::Direction::lower
+                               : runners::Direction::higher;
         record.gate = json.at("gate").get<bool>() ? runners::Gate::yes : runners::Gate::no;
     }
     return record;
@@ -215,8 +226,8 @@ SamplesFile read_samples(const std::filesystem::path& file) {
 
 void write_json_file(const std::filesystem::path& file, const nlohmann::json& json) {
     // Readers never see half a file, and a full disk leaves the old one.
-    write_file_atomically(file,
-                          json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + '\n');
+    write_file_atomically(file, json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+                                    '\n');
 }
 
 nlohmann::json read_json_file(const std::filesystem::path& file) {

@@ -223,6 +223,18 @@ TEST(Config, Durations) {
     EXPECT_FALSE(parse_duration("15"));
     EXPECT_FALSE(parse_duration("m"));
     EXPECT_FALSE(parse_duration("5 weeks"));
+    // Past a year: a typo, and at 9e15 ms the steady clock's nanoseconds would overflow into an
+    // instant timeout (noticed while fuzzing the config reader).
+    EXPECT_EQ(parse_duration("366d")->count(), 366LL * 86400 * 1000);
+    EXPECT_FALSE(parse_duration("367d"));
+    EXPECT_FALSE(parse_duration("9000000000000000ms"));
+    EXPECT_FALSE(parse_duration("1" + std::string(400, '0') + "s")) << "inf";
+    const Error error = error_of(with_workload(
+        "", "name=\"x\"\nkind=\"command\"\ncommand=[\"a\"]\ntimeout=\"9000000000000000ms\"\n"));
+    EXPECT_NE(
+        std::string(error.what()).find("'timeout' = \"9000000000000000ms\" is not a duration"),
+        std::string::npos)
+        << error.what();
 }
 
 TEST(Config, TomlSyntaxError_NamesLine) {

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <tuple>
 
 namespace abtool {
 namespace {
@@ -50,6 +51,30 @@ TEST(ReadSamples, IntegerOutOfRange_IsNotASampleRecord) {
             ADD_FAILURE() << "accepted " << bad;
         } catch (const Error& error) {
             EXPECT_NE(std::string(error.what()).find("samples.jsonl:1: not a sample record"),
+                      std::string::npos)
+                << error.what();
+        }
+    }
+}
+
+TEST(ReadSamples, UnknownRefOrDirection_IsNotASampleRecord) {
+    // Any "ref" but "a" used to be read as B, and any "direction" but "higher" as lower.
+    for (const auto& [from, to, says] :
+         {std::tuple{R"("ref": "b")", R"("ref": "c")", R"("ref" is "c", not "a" or "b")"},
+          std::tuple{R"("direction": "lower")", R"("direction": "up")",
+                     R"("direction" is "up", not "lower" or "higher")"}}) {
+        std::string bad = k_good_line;
+        bad.replace(bad.find(from), std::string(from).size(), to);
+        TempDir dir;
+        write_file(dir / "samples.jsonl", bad + "\n" + k_good_line + "\n");
+        try {
+            read_samples(dir / "samples.jsonl");
+            ADD_FAILURE() << "accepted " << bad;
+        } catch (const Error& error) {
+            EXPECT_NE(std::string(error.what())
+                          .find(std::string("samples.jsonl:1: not a sample "
+                                            "record: ") +
+                                says),
                       std::string::npos)
                 << error.what();
         }
