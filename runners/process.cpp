@@ -1,5 +1,7 @@
 #include "runners/process.hpp"
 
+#include "runners/exec_helper.hpp"
+
 #include "abtool/error.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -218,11 +220,6 @@ private:
 //
 // A plan with a gate: the child waits for the gate's release after it is pinned and before it
 // execs; `ticket` arrives right after the fork (spawn never blocks on the gate itself).
-// What a child sends up its status pipe: the moment it calls exec, or why it could not.
-struct ExecMessage {
-    std::int64_t exec_ns; // CLOCK_MONOTONIC; -1 in a failure message
-    int error;
-};
 
 pid_t spawn(const ExecPlan& plan, int out_fd, int err_fd,
             std::chrono::steady_clock::time_point* exec_time = nullptr,
@@ -249,6 +246,16 @@ pid_t spawn(const ExecPlan& plan, int out_fd, int err_fd,
     int status_pipe[2];
     if (pipe2(status_pipe, O_CLOEXEC) != 0) {
         throw Error(ErrorKind::workload, fmt::format("pipe: {}", std::strerror(errno)));
+    }
+    // Through abtool-exec: its argv, made before the fork like everything the child uses.
+    std::vector<std::string> helper_args;
+    std::vector<char*> helper_argv;
+    if (!plan.helper.empty()) {
+        helper_args = {plan.helper, std::to_string(status_pipe[1]), std::to_string(plan.report_fd)};
+        for (const std::string& arg : helper_args) {
+            helper_argv.push_back(const_cast<char*>(arg.c_str()));
+        }
+        helper_argv.insert(helper_argv.end(), argv.begin(), argv.end()); // ends with nullptr
     }
     const pid_t parent = getpid();
     const pid_t pid = fork();
@@ -297,7 +304,14 @@ pid_t spawn(const ExecPlan& plan, int out_fd, int err_fd,
             while (read(gate_fd, &byte, 1) < 0 && errno == EINTR) {
             }
         }
-        if (error == 0) {
+        if (error == 0 && !helper_argv.empty()) {
+            // abtool-exec sends the workload's own exec time and keeps both pipes from it.
+            fcntl(status_pipe[1], F_SETFD, 0);
+            fcntl(plan.report_fd, F_SETFD, 0);
+            execve(helper_argv[0], helper_argv.data(), envp.data());
+            error = errno;
+            fcntl(status_pipe[1], F_SETFD, FD_CLOEXEC);
+        } else if (error == 0) {
             timespec now{};
             clock_gettime(CLOCK_MONOTONIC, &now);
             const ExecMessage message{now.tv_sec * 1'000'000'000LL + now.tv_nsec, 0};
@@ -525,6 +539,13 @@ ProcessResult run_process(const ProcessSpec& spec) {
         }
     };
 
+    // Through abtool-exec when there is one: the workload's own peak RSS, not abtool's copy's.
+    int report_pipe[2] = {-1, -1};
+    if (!exec_helper_path().empty() && pipe2(report_pipe, O_CLOEXEC) == 0) {
+        plan.helper = exec_helper_path();
+        plan.report_fd = report_pipe[1];
+    }
+
     std::chrono::steady_clock::time_point start;
     pid_t pid = -1;
     try {
@@ -536,8 +557,11 @@ ProcessResult run_process(const ProcessSpec& spec) {
         close_fd(err_pipe[0]);
         close_fd(err_pipe[1]);
         close_fd(file_fd);
+        close_fd(report_pipe[0]);
+        close_fd(report_pipe[1]);
         throw;
     }
+    close_fd(report_pipe[1]);
     // The exec's moment on the wall clock: a duet's launch skew compares two of these.
     const auto since_exec = std::chrono::steady_clock::now() - start;
     result.start_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -693,6 +717,27 @@ ProcessResult run_process(const ProcessSpec& spec) {
         end = std::chrono::steady_clock::now();
     }
     registration.release();
+    if (report_pipe[0] >= 0) {
+        // abtool-exec's report of the workload itself; absent when the helper was killed (a
+        // timeout's SIGTERM reached the group), and then its own status stands.
+        HelperReport report{};
+        ssize_t got = 0;
+        while ((got = read(report_pipe[0], &report, sizeof report)) < 0 && errno == EINTR) {
+        }
+        close_fd(report_pipe[0]);
+        if (got == static_cast<ssize_t>(sizeof report) && report.valid == 1) {
+            status = report.wait_status;
+            usage = rusage{};
+            usage.ru_utime.tv_sec = report.user_us / 1'000'000;
+            usage.ru_utime.tv_usec = report.user_us % 1'000'000;
+            usage.ru_stime.tv_sec = report.sys_us / 1'000'000;
+            usage.ru_stime.tv_usec = report.sys_us % 1'000'000;
+            usage.ru_maxrss = report.max_rss_kb;
+            end = std::chrono::steady_clock::time_point(
+                std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                    std::chrono::nanoseconds(report.end_ns)));
+        }
+    }
     if (!plan.token.empty() && spec.start_gate) {
         result.pending_sweep = plan.token;
     } else if (!plan.token.empty()) {
@@ -725,6 +770,21 @@ std::string new_run_token() {
 
 std::vector<std::string> sweep_strays(const std::string& token) {
     return kill_strays_with(token);
+}
+
+namespace {
+std::string& exec_helper() {
+    static std::string path;
+    return path;
+}
+} // namespace
+
+void set_exec_helper(const std::filesystem::path& path) {
+    exec_helper() = path.string();
+}
+
+const std::string& exec_helper_path() {
+    return exec_helper();
 }
 
 bool become_subreaper() {

@@ -32,6 +32,10 @@ struct ExecPlan {
     // The child gets SIGKILL when the thread that forked it ends (PR_SET_PDEATHSIG): for a
     // process that thread waits for (run_process), so that a SIGKILLed abtool takes it along.
     bool die_with_parent = false;
+    // When not empty, the child execs abtool-exec (this path), which runs argv in a child of its
+    // own and writes a HelperReport to report_fd (runners/exec_helper.hpp) once it has ended.
+    std::string helper;
+    int report_fd = -1;
 };
 ExecPlan make_exec_plan(const ProcessSpec& spec);
 

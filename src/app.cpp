@@ -69,6 +69,14 @@ int run(int argc, const char* const* argv) {
         // A workload's orphans become abtool's children rather than init's, so that the sweep at
         // the end of each run reaps what it kills (runners::run_process).
         runners::become_subreaper();
+        // Workloads run through abtool-exec where it is installed beside this binary, so that
+        // their max_rss_kb is their own (runners/exec_helper.cpp); without it, directly.
+        std::error_code ec;
+        const std::filesystem::path helper =
+            std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "abtool-exec";
+        if (!ec && access(helper.c_str(), X_OK) == 0) {
+            runners::set_exec_helper(helper);
+        }
         return dispatch(parse_command_line(argc, argv));
     } catch (const Error& error) {
         std::fflush(stdout);

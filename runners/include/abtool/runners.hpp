@@ -127,6 +127,11 @@ ProcessResult run_process(const ProcessSpec& spec);
 // would otherwise go to init and outlive the run, become abtool's children, so that the sweep
 // can reap what it kills. Call once at start-up; false where the kernel refuses.
 bool become_subreaper();
+// The abtool-exec program (runners/exec_helper.cpp) that run_process starts workloads through,
+// so that their max_rss_kb is their own, not that of a copy of abtool's memory. Unset (the
+// default): processes are exec'd directly. abtool sets it to the one beside its binary.
+void set_exec_helper(const std::filesystem::path& path);
+const std::string& exec_helper_path();
 // Kills (and reaps, where abtool is their parent) every process whose environment carries the
 // run token `token`; returns them as "pid 4242 `sleep 20`". run_process calls it itself, except
 // for a duet run (ProcessResult::pending_sweep).
