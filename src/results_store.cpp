@@ -1,5 +1,6 @@
 #include "src/results_store.hpp"
 
+#include "abtool/atomic_file.hpp"
 #include "abtool/error.hpp"
 #include "src/csv.hpp"
 
@@ -217,8 +218,7 @@ std::optional<ResultRow> row_of(const std::vector<std::string>& f) {
 // A results path that is a directory is the user's slip (--results out/): exit 2, naming it.
 void check_not_directory(const std::filesystem::path& file) {
     if (std::filesystem::is_directory(file)) {
-        throw Error(ErrorKind::usage,
-                    fmt::format("results file {} is a directory", file.string()),
+        throw Error(ErrorKind::usage, fmt::format("results file {} is a directory", file.string()),
                     fmt::format("--results (or [results] file) names a file, e.g. {}",
                                 (file / "results.csv").string()));
     }
@@ -349,7 +349,8 @@ void ResultsStore::append(const std::vector<ResultRow>& rows) const {
     // refused by the next run as "unknown header".
     const auto fail = [&](const char* what, int error) {
         const bool restored = ftruncate(fd, size_before) == 0;
-        const bool removed = restored && !existed && size_before == 0 && unlink(m_file.c_str()) == 0;
+        const bool removed =
+            restored && !existed && size_before == 0 && unlink(m_file.c_str()) == 0;
         close(fd);
         throw Error(ErrorKind::storage,
                     fmt::format("cannot append to {}: {}: {}{}", m_file.string(), what,
@@ -360,16 +361,8 @@ void ResultsStore::append(const std::vector<ResultRow>& rows) const {
     };
     // A single write of whole rows, then fsync: a crash leaves all of them or a torn tail that
     // readers detect and skip, never a row that parses wrongly.
-    std::size_t written = 0;
-    while (written < text.size()) {
-        const ssize_t n = write(fd, text.data() + written, text.size() - written);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            fail("write", n < 0 ? errno : EIO);
-        }
-        written += static_cast<std::size_t>(n);
+    if (const int error = write_all(fd, text); error != 0) {
+        fail("write", error);
     }
     if (fsync(fd) != 0) {
         fail("fsync", errno);

@@ -16,6 +16,13 @@ namespace {
 
 constexpr const char* k_run = "[run]\nrounds = 6\nwarmup = 1\nschedule = \"alternate\"\n";
 
+// k_run and one JSON-lines hotpath workload `name` that runs `process` (a command = [...] or
+// shell = "..." line).
+std::string jsonl_config(const std::string& name, const std::string& process) {
+    return std::string(k_run) + "[[workload]]\nname = \"" + name +
+           "\"\nkind = \"hotpath\"\nformat = \"jsonl\"\n" + process + "\n";
+}
+
 class BadInput : public ::testing::Test {
 protected:
     // The repository's own path holds shell syntax: a placeholder pasted raw into a shell string
@@ -44,9 +51,7 @@ protected:
 };
 
 TEST_F(BadInput, WorktreePlaceholderInAShellString_IsOneQuotedWord) {
-    m_repo.write("abtool.toml", std::string(k_run) +
-                                    "[[workload]]\nname = \"w\"\nkind = \"hotpath\"\n"
-                                    "format = \"jsonl\"\nshell = \"cat {worktree}/data.jsonl\"\n");
+    m_repo.write("abtool.toml", jsonl_config("w", "shell = \"cat {worktree}/data.jsonl\""));
     m_repo.commit("v1");
     const ShellResult result = abtool("--ref-a HEAD --ref-b CURRENT");
     EXPECT_EQ(result.status, 0) << result.output;
@@ -59,9 +64,7 @@ TEST_F(BadInput, WorktreePlaceholderInAShellString_IsOneQuotedWord) {
 TEST_F(BadInput, CaseNameWithAControlCharacter_IsAParseErrorNamingIt_Exit3) {
     // The JSON escape \u0001 decodes to a raw control character in the case name.
     m_repo.write("bench.jsonl", "{\"case\":\"a\\u0001b\",\"metric\":\"ns\",\"value\":5}\n");
-    m_repo.write("abtool.toml", std::string(k_run) +
-                                    "[[workload]]\nname = \"ctl\"\nkind = \"hotpath\"\n"
-                                    "format = \"jsonl\"\ncommand = [\"cat\", \"bench.jsonl\"]\n");
+    m_repo.write("abtool.toml", jsonl_config("ctl", "command = [\"cat\", \"bench.jsonl\"]"));
     m_repo.commit("v1");
     const ShellResult result = abtool("--ref-a HEAD --ref-b CURRENT");
     EXPECT_EQ(result.status, 3) << result.output;
@@ -97,9 +100,7 @@ TEST_F(BadInput, ArgvTooLongForExec_MessageIsOneShortLine_Exit3) {
 }
 
 TEST_F(BadInput, ResultsPathIsADirectory_Exit2_NamesIt_BeforeAnyCheckout) {
-    m_repo.write("abtool.toml", std::string(k_run) +
-                                    "[[workload]]\nname = \"w\"\nkind = \"hotpath\"\n"
-                                    "format = \"jsonl\"\ncommand = [\"cat\", \"data.jsonl\"]\n");
+    m_repo.write("abtool.toml", jsonl_config("w", "command = [\"cat\", \"data.jsonl\"]"));
     m_repo.commit("v1");
     const std::filesystem::path dir = m_dir / "out";
     std::filesystem::create_directories(dir);
@@ -118,9 +119,7 @@ TEST_F(BadInput, ResultsPathIsADirectory_Exit2_NamesIt_BeforeAnyCheckout) {
 }
 
 TEST_F(BadInput, MisspeltCommandAndOptionLikeRef_SayWhatWasMeant_Exit2) {
-    m_repo.write("abtool.toml", std::string(k_run) +
-                                    "[[workload]]\nname = \"w\"\nkind = \"hotpath\"\n"
-                                    "format = \"jsonl\"\ncommand = [\"cat\", \"data.jsonl\"]\n");
+    m_repo.write("abtool.toml", jsonl_config("w", "command = [\"cat\", \"data.jsonl\"]"));
     m_repo.commit("v1");
     const ShellResult misspelt = abtool("analize .abtool/runs/x");
     EXPECT_EQ(misspelt.status, 2) << misspelt.output;
@@ -178,11 +177,9 @@ TEST_F(BadInput, KilledDuringABuild_TheNextRunStopsTheOrphanBeforeBuilding) {
                              "touch \"$1\"\n"
                              "exec sleep 30.5\n");
     const std::filesystem::path building = m_dir / "building";
-    m_repo.write("abtool.toml",
-                 "[build]\ncommand = [\"sh\", \"build.sh\", \"" + building.string() + "\"]\n" +
-                     std::string(k_run) +
-                     "[[workload]]\nname = \"w\"\nkind = \"hotpath\"\nformat = \"jsonl\"\n"
-                     "command = [\"cat\", \"data.jsonl\"]\n");
+    m_repo.write("abtool.toml", "[build]\ncommand = [\"sh\", \"build.sh\", \"" + building.string() +
+                                    "\"]\n" +
+                                    jsonl_config("w", "command = [\"cat\", \"data.jsonl\"]"));
     m_repo.write(".gitignore", "results.csv\nfirst-done\n");
     m_repo.commit("v1");
     const std::string run = "cd " + quote(m_repo.root().string()) + " && CI=true " +
@@ -223,10 +220,7 @@ TEST_F(BadInput, KilledDuringABuild_TheNextRunStopsTheOrphanBeforeBuilding) {
 class FullDisk : public BadInput {
 protected:
     FullDisk() {
-        m_repo.write("abtool.toml", std::string(k_run) +
-                                        "[[workload]]\nname = \"w\"\nkind = \"hotpath\"\n"
-                                        "format = \"jsonl\"\ncommand = [\"cat\", "
-                                        "\"data.jsonl\"]\n");
+        m_repo.write("abtool.toml", jsonl_config("w", "command = [\"cat\", \"data.jsonl\"]"));
         m_repo.write(".gitignore", "results.csv\ndisk.txt\ndisk-results.csv\n");
         m_repo.commit("v1");
     }
