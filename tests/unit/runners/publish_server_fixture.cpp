@@ -47,8 +47,13 @@ long long now_ns() {
 int on_request() {
     const long number = ++g_requests;
     if (g_options.crash_after > 0 && number >= g_options.crash_after) {
-        std::fprintf(stderr, "fixture: crashing on request %ld\n", number);
-        std::abort();
+        // Exactly the crash_after-th request crashes the server: with concurrent connections a
+        // later one could otherwise reach abort() first and name itself.
+        if (number == g_options.crash_after) {
+            std::fprintf(stderr, "fixture: crashing on request %ld\n", number);
+            std::abort();
+        }
+        std::this_thread::sleep_for(std::chrono::hours(1)); // the crash is on its way
     }
     if (g_options.freeze_at > 0 && number == g_options.freeze_at) {
         g_frozen_until_ns = now_ns() + g_options.freeze_ms * 1'000'000LL;
