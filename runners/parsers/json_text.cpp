@@ -45,10 +45,17 @@ public:
     std::string field() const {
         std::string path;
         for (const Frame& frame : m_path) {
+            // Appended piecewise: GCC 12 at -O3 flags "[" + string with a false -Wrestrict
+            // (PR 105329), an error in the README's Release build.
             if (frame.kind == Frame::Kind::array) {
-                path += "[" + std::to_string(frame.index) + "]";
+                path += '[';
+                path += std::to_string(frame.index);
+                path += ']';
             } else {
-                path += (path.empty() ? "" : ".") + frame.key;
+                if (!path.empty()) {
+                    path += '.';
+                }
+                path += frame.key;
             }
         }
         return path;
