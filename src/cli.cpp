@@ -187,10 +187,10 @@ Command parse_command_line(int argc, const char* const* argv) {
             for (const CLI::App* command : app.get_subcommands({})) {
                 const std::string& name = command->get_name();
                 if (name != word && edit_distance(word, name) <= 2) {
-                    throw Error(ErrorKind::usage,
-                                fmt::format("unknown command '{}' (did you mean '{}'?)", word,
-                                            name),
-                                "see abtool --help");
+                    throw Error(
+                        ErrorKind::usage,
+                        fmt::format("unknown command '{}' (did you mean '{}'?)", word, name),
+                        "see abtool --help");
                 }
             }
         }
