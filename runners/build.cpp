@@ -100,8 +100,8 @@ std::string read_text(const std::filesystem::path& file) {
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-// The last non-empty line of a growing log (its last 4 KiB read), without a trailing carriage
-// return: what a progress line shows of a build.
+// The last line of a growing log (read from its last 4 KiB), as last_lines gives it: what a
+// progress line shows of a build.
 std::string last_line_of(const std::filesystem::path& log) {
     std::ifstream in(log, std::ios::binary);
     in.seekg(0, std::ios::end);
@@ -114,11 +114,7 @@ std::string last_line_of(const std::filesystem::path& log) {
     std::string tail(static_cast<std::size_t>(size - from), '\0');
     in.read(tail.data(), static_cast<std::streamsize>(tail.size()));
     tail.resize(static_cast<std::size_t>(in.gcount()));
-    while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) {
-        tail.pop_back();
-    }
-    const auto start = tail.find_last_of("\r\n");
-    return start == std::string::npos ? tail : tail.substr(start + 1);
+    return last_lines(tail, 1, tail.size());
 }
 
 // Held while a checkout builds, so two abtool processes never build one directory at once; the

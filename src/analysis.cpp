@@ -226,8 +226,8 @@ void check_gated_evidence(const Plan& plan, const Config& config,
     if (!report.unmeasured.empty()) {
         return;
     }
-    // Thin evidence: every gated row has too few valid pairs for any verdict (failed runs took
-    // the rest). A gate that failed on evidence (a regression, an SLO violation) stands as it is.
+    // Thin evidence: every gated row has fewer valid pairs than planned (failed runs took the
+    // rest). A gate that failed on evidence (a regression, an SLO violation) stands as it is.
     std::vector<std::string> why;
     for (const report::Row& row : rows) {
         if (report::compared(row, report) || report::fails_gate(row, report)) {
@@ -445,7 +445,10 @@ report::Report analyze_records(const Plan& plan, const Config& config,
         apply_slo(workload, grouped, failed_runs_of(workload.workload.name, Side::b), rows,
                   report.warnings);
     }
-    report.min_pairs = stats::rounds_for_significance(1, options);
+    // The planned rounds (the plan's, after honest planning), or more when a stricter confidence
+    // asks for more: a gated row with fewer valid pairs (failed runs, NaN, a partial run) is not
+    // the evidence the gate promised.
+    report.min_pairs = std::max(plan.rounds, stats::rounds_for_significance(1, options));
     check_gated_evidence(plan, config, records, seen_values, rows, report);
     // Runs that fail on B but not on A are a finding, yet DESIGN.md's exit 1 is for regressions
     // and SLO violations only: with an error_rate_max they are counted into it (apply_slo);
@@ -466,12 +469,13 @@ report::Report analyze_records(const Plan& plan, const Config& config,
             config_it != workloads.end() && config_it->second->slo.error_rate_max.has_value();
         if (side == Side::b && count > failed_runs_of(name, Side::a) && !counted_by_slo) {
             b_failures.push_back(fmt::format(
-                "B FAILED {} of {} measured run(s) of workload '{}' (A failed {}); failed runs do "
-                "not fail the gate{}: their errors are in samples.jsonl; the last: {}",
+                "B FAILED {} of {} measured run(s) of workload '{}' (A failed {}); a round "
+                "without a pair leaves its metrics short of the planned rounds{}: their errors "
+                "are in samples.jsonl; the last: {}",
                 count, rounds_done * plan.design_of(name).repeat, name,
                 failed_runs_of(name, Side::a),
                 config_it != workloads.end() && config_it->second->kind == "publish"
-                    ? " unless [workload.slo] error_rate_max is set"
+                    ? " ([workload.slo] error_rate_max counts the failures themselves)"
                     : "",
                 why));
         } else {

@@ -114,7 +114,7 @@ public:
         const std::int64_t value = node->as_integer()->get();
         if (value < min || value > max) {
             fail(node->source(),
-                 out_of_limit(CountLimit{key, "", min, max}, fmt::format("{}'{}'", context, key),
+                 out_of_limit(CountLimit{key, min, max}, fmt::format("{}'{}'", context, key),
                               std::to_string(value)));
         }
         return value;

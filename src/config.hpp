@@ -50,15 +50,13 @@ std::optional<Summary> parse_summary(std::string_view text);
 // A count's bounds, shared by its abtool.toml key and the flag that overrides it: one rule and
 // one wording, "'rounds' must be between 2 and 100000, not -1".
 struct CountLimit {
-    std::string_view key;  // in [run]
-    std::string_view flag; // on the command line
+    std::string_view key; // in [run]; its flag is --<key> with '-' for '_'
     std::int64_t min;
     std::int64_t max;
 };
-inline constexpr CountLimit k_rounds_limit{"rounds", "--rounds", 2, 100000};
-inline constexpr CountLimit k_max_rounds_limit{"max_rounds", "--max-rounds", 2, 100000};
-inline constexpr CountLimit k_seed_limit{"seed", "--seed", 0,
-                                         std::numeric_limits<std::int64_t>::max()};
+inline constexpr CountLimit k_rounds_limit{"rounds", 2, 100000};
+inline constexpr CountLimit k_max_rounds_limit{"max_rounds", 2, 100000};
+inline constexpr CountLimit k_seed_limit{"seed", 0, std::numeric_limits<std::int64_t>::max()};
 // The message for a value outside `limit`, naming `name` (a key with its context, or a flag);
 // `value` as the user wrote it (a flag's "18446744073709551615" is not an int64).
 std::string out_of_limit(const CountLimit& limit, std::string_view name, std::string_view value);

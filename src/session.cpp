@@ -139,28 +139,12 @@ void build_refs(const Config& config, const RunOptions& options,
     build.shell = config.build.shell;
     build.env = config.build.env;
     build.timeout = config.build.timeout;
-    // A build says it is alive: on a terminal one line, rewritten every second (elapsed time and
-    // the build's last output line, cut to fit); in a log (CI) a line every 10 s.
-    const bool terminal = isatty(STDERR_FILENO) != 0;
-    std::string building; // the label of the build under way, for the progress line
-    build.progress_every = terminal ? std::chrono::seconds(1) : std::chrono::seconds(10);
+    // A build says it is alive (report::BuildProgress): its elapsed time and last output line.
+    report::BuildProgress progress;
+    std::string building; // the label of the build under way
+    build.progress_every = progress.every();
     build.progress = [&](double elapsed_s, std::string_view last_line) {
-        std::string line = fmt::format("abtool: building {}: {:.0f} s", building, elapsed_s);
-        if (!last_line.empty()) {
-            line += fmt::format(": {}", last_line);
-        }
-        if (terminal) {
-            if (line.size() > 100) {
-                line = line.substr(0, 97) + "...";
-            }
-            std::fprintf(stderr, "\r\033[K%s", line.c_str());
-        } else {
-            if (line.size() > 300) {
-                line = line.substr(0, 297) + "...";
-            }
-            std::fprintf(stderr, "%s\n", line.c_str());
-        }
-        std::fflush(stderr);
+        progress.update(building, elapsed_s, last_line);
     };
     std::set<std::string> built;
     for (const RefSide* side : sides) {
@@ -176,14 +160,10 @@ void build_refs(const Config& config, const RunOptions& options,
                 run_dir / fmt::format("build-{}.log", to_string(side->side)), side->label,
                 options.rebuild == RebuildRefs::yes ? runners::Rebuild::yes : runners::Rebuild::no);
         } catch (...) {
-            if (terminal) {
-                std::fputs("\r\033[K", stderr); // the error starts its own line
-            }
+            progress.clear(); // the error starts its own line
             throw;
         }
-        if (terminal && !outcome.skipped) {
-            std::fputs("\r\033[K", stderr); // the progress line gives way to the result
-        }
+        progress.clear();
         if (!outcome.stopped.empty()) {
             std::fprintf(stderr,
                          "abtool: warning: an earlier build of %s was still running in %s (its "

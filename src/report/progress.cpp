@@ -57,4 +57,35 @@ std::string TerminalProgress::status(std::size_t done) const {
                        format_duration(elapsed_s()), remaining);
 }
 
+BuildProgress::BuildProgress()
+    : m_live(isatty(STDERR_FILENO) != 0 && std::getenv("CI") == nullptr) {}
+
+std::chrono::milliseconds BuildProgress::every() const {
+    return m_live ? std::chrono::seconds(1) : std::chrono::seconds(10);
+}
+
+void BuildProgress::update(const std::string& label, double elapsed_s, std::string_view last_line) {
+    std::string line = fmt::format("abtool: building {}: {:.0f} s", label, elapsed_s);
+    if (!last_line.empty()) {
+        line += fmt::format(": {}", last_line);
+    }
+    // One line: short enough for a terminal, or for a CI log's reader.
+    const std::size_t width = m_live ? 100 : 300;
+    if (line.size() > width) {
+        line = line.substr(0, width - 3) + "...";
+    }
+    if (m_live) {
+        std::fprintf(stderr, "\r\033[K%s", line.c_str());
+    } else {
+        std::fprintf(stderr, "%s\n", line.c_str());
+    }
+    std::fflush(stderr);
+}
+
+void BuildProgress::clear() {
+    if (m_live) {
+        std::fputs("\r\033[K", stderr);
+    }
+}
+
 } // namespace abtool::report

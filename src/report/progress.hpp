@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 namespace abtool::report {
 
@@ -26,6 +27,22 @@ private:
 
     std::size_t m_rounds = 0;
     std::chrono::steady_clock::time_point m_start;
+    bool m_live;
+};
+
+// A build's view while it runs: "abtool: building ref 'x' (3f2a1c9): 12 s: <its last output
+// line>", rewritten every second on a terminal, a line every 10 s otherwise (CI logs, pipes).
+class BuildProgress {
+public:
+    BuildProgress();
+
+    // How often update() should be called.
+    std::chrono::milliseconds every() const;
+    void update(const std::string& label, double elapsed_s, std::string_view last_line);
+    // The live line gives way to what comes next (the build's result, or an error).
+    void clear();
+
+private:
     bool m_live;
 };
 

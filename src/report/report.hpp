@@ -81,7 +81,8 @@ struct Report {
     std::vector<std::string> warnings; // run-level: governor, load, order effects...
     // The gate's evidence rule (DESIGN.md exit 3: a workload that did not measure what it gates):
     // a gated row counts as compared when its verdict's interval exists over at least min_pairs
-    // valid pairs (paired: the rounds at which one metric can reach significance).
+    // valid pairs (paired: the planned rounds, or the rounds at which one metric can reach
+    // significance at the report's confidence when that is more).
     std::size_t min_pairs = 1;
     // Each gated metric that yielded no comparable value, in one line naming the workload, the
     // metric and what was seen. Not empty: the run failed (exit 3), its gate cannot pass.
