@@ -103,17 +103,7 @@ std::string read_text(const std::filesystem::path& file) {
 // The last line of a growing log (read from its last 4 KiB), as last_lines gives it: what a
 // progress line shows of a build.
 std::string last_line_of(const std::filesystem::path& log) {
-    std::ifstream in(log, std::ios::binary);
-    in.seekg(0, std::ios::end);
-    const std::streamoff size = in.tellg();
-    if (size <= 0) {
-        return {};
-    }
-    const std::streamoff from = std::max<std::streamoff>(0, size - 4096);
-    in.seekg(from);
-    std::string tail(static_cast<std::size_t>(size - from), '\0');
-    in.read(tail.data(), static_cast<std::streamsize>(tail.size()));
-    tail.resize(static_cast<std::size_t>(in.gcount()));
+    const std::string tail = file_tail(log, 4096);
     return last_lines(tail, 1, tail.size());
 }
 
@@ -197,7 +187,7 @@ BuildOutcome build(const BuildSpec& spec, const std::filesystem::path& worktree,
                                  : fmt::format("exited with {}", result.exit_code);
         throw Error(ErrorKind::build,
                     fmt::format("build of {} failed: `{}` {}; log: {}\n{}", label, command, what,
-                                log.string(), last_lines(read_text(log), 20, 4000)),
+                                log.string(), last_lines(file_tail(log, 4000), 20, 4000)),
                     fmt::format("the whole output is in {}", log.string()));
     }
     std::ofstream out(stamp, std::ios::binary | std::ios::trunc);

@@ -7,7 +7,8 @@ Gate gate_of(const CommandWorkload& /*workload*/, std::string_view metric) {
 }
 
 RunResult run_command(const CommandWorkload& workload, const RunContext& context) {
-    const ProcessResult process = run_process(process_spec_for(workload, context));
+    const RunOutput output(context);
+    const ProcessResult process = run_process(process_spec_for(workload, context, output));
 
     RunResult result;
     result.start_unix_ns = process.start_unix_ns;

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
-#include <iterator>
 
 namespace abtool::runners {
 
@@ -47,7 +46,8 @@ Gate gate_of(const HotpathWorkload& workload, std::string_view metric) {
 
 RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
                       const RunContext& context) {
-    const ProcessSpec spec = process_spec_for(workload, context);
+    const RunOutput output(context);
+    const ProcessSpec spec = process_spec_for(workload, context, output);
     std::filesystem::path output_file;
     if (workload.output_file) {
         output_file = std::filesystem::path(*workload.output_file).is_absolute()
@@ -67,26 +67,31 @@ RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
         result.error = process.describe_failure();
         return result;
     }
-    std::string text = process.out;
-    std::string source = "stdout";
-    if (workload.output_file) {
-        std::ifstream in(output_file, std::ios::binary);
-        if (!in) {
-            result.error = fmt::format("{} wrote no {}", context.label, output_file.string());
-            return result;
-        }
-        text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-        source = output_file.string();
+    // Read as a stream from the file the program wrote (its stdout is one too): the output may
+    // be far larger than what it reports.
+    const std::filesystem::path& source_file = workload.output_file ? output_file : output.path();
+    std::ifstream in(source_file, std::ios::binary);
+    if (!in) {
+        result.error = fmt::format("{} wrote no {}", context.label, source_file.string());
+        return result;
     }
+    const std::string source = workload.output_file ? output_file.string() : std::string("stdout");
     const parsers::ParseResult parsed =
-        workload.format == HotpathFormat::gbench      ? parsers::parse_gbench(text)
-        : workload.format == HotpathFormat::hyperfine ? parsers::parse_hyperfine(text)
-                                                      : parsers::parse_jsonl(text);
+        workload.format == HotpathFormat::gbench      ? parsers::parse_gbench(in)
+        : workload.format == HotpathFormat::hyperfine ? parsers::parse_hyperfine(in)
+                                                      : parsers::parse_jsonl(in);
     if (const auto* error = std::get_if<parsers::ParseError>(&parsed)) {
+        std::error_code size_error;
+        const std::uintmax_t size = std::filesystem::file_size(source_file, size_error);
+        const std::string kept = workload.output_file || context.stdout_file.empty()
+                                     ? std::string()
+                                     : ", kept in " + context.stdout_file.string();
         // A number out of range (1e999) has both: its byte and the field it was the value of.
-        std::string where = error->offset ? fmt::format("at byte {} of {} ({} bytes)",
-                                                        *error->offset, source, text.size())
-                                          : fmt::format("in {} of {}", error->field, source);
+        std::string where = error->offset
+                                ? fmt::format("at byte {} of {} ({} bytes{})", *error->offset,
+                                              source, size_error ? 0 : size, kept)
+                                : fmt::format("in {} of {}{}", error->field, source,
+                                              kept.empty() ? "" : " (" + kept.substr(2) + ")");
         if (error->offset && !error->field.empty()) {
             where += fmt::format(", field {}", error->field);
         }

@@ -18,6 +18,7 @@
 #include <ctime>
 #include <fcntl.h>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <optional>
 #include <sched.h>
@@ -366,7 +367,34 @@ pid_t spawn(const ExecPlan& plan, int out_fd, int err_fd,
     return pid;
 }
 
+// Appends `n` bytes to a captured stream, keeping its last k_captured_max bytes: a workload that
+// prints gigabytes on stderr costs abtool a bounded buffer. Cut in amortised steps (at twice the
+// limit) so that the copying stays linear.
+void keep_tail(std::string& kept, std::uint64_t& total, const char* data, std::size_t n) {
+    total += n;
+    kept.append(data, n);
+    if (kept.size() > 2 * k_captured_max) {
+        kept.erase(0, kept.size() - k_captured_max);
+    }
+}
+
 } // namespace
+
+std::string file_tail(const std::filesystem::path& file, std::size_t max_bytes) {
+    std::ifstream in(file, std::ios::binary);
+    in.seekg(0, std::ios::end);
+    const std::streamoff size = in.tellg();
+    if (size <= 0) {
+        return {};
+    }
+    const std::streamoff from =
+        std::max<std::streamoff>(0, size - static_cast<std::streamoff>(max_bytes));
+    in.seekg(from);
+    std::string tail(static_cast<std::size_t>(size - from), '\0');
+    in.read(tail.data(), static_cast<std::streamsize>(tail.size()));
+    tail.resize(static_cast<std::size_t>(in.gcount()));
+    return tail;
+}
 
 std::string last_lines(const std::string& text, std::size_t max_lines, std::size_t max_chars) {
     std::string result = text.size() > max_chars ? text.substr(text.size() - max_chars) : text;
@@ -519,6 +547,12 @@ ProcessResult run_process(const ProcessSpec& spec) {
         return result;
     }
 
+    const auto close_fd = [](int& fd) {
+        if (fd >= 0) {
+            close(fd);
+            fd = -1;
+        }
+    };
     int out_pipe[2] = {-1, -1};
     int err_pipe[2] = {-1, -1};
     int file_fd = -1;
@@ -529,15 +563,24 @@ ProcessResult run_process(const ProcessSpec& spec) {
                         fmt::format("cannot write {}: {}", spec.output_file->string(),
                                     std::strerror(errno)));
         }
-    } else if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
-        throw Error(ErrorKind::workload, fmt::format("pipe: {}", std::strerror(errno)));
-    }
-    const auto close_fd = [](int& fd) {
-        if (fd >= 0) {
-            close(fd);
-            fd = -1;
+    } else {
+        if (spec.stdout_file) {
+            file_fd =
+                open(spec.stdout_file->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+            if (file_fd < 0) {
+                throw Error(ErrorKind::storage,
+                            fmt::format("cannot write {}: {}", spec.stdout_file->string(),
+                                        std::strerror(errno)));
+            }
         }
-    };
+        if ((file_fd < 0 && pipe2(out_pipe, O_CLOEXEC) != 0) || pipe2(err_pipe, O_CLOEXEC) != 0) {
+            const int error = errno;
+            close_fd(file_fd);
+            close_fd(out_pipe[0]);
+            close_fd(out_pipe[1]);
+            throw Error(ErrorKind::workload, fmt::format("pipe: {}", std::strerror(error)));
+        }
+    }
 
     // Through abtool-exec when there is one: the workload's own peak RSS, not abtool's copy's.
     // Not in a duet (a start gate): the helper's start and fork would fall between the gate's
@@ -553,8 +596,9 @@ ProcessResult run_process(const ProcessSpec& spec) {
     std::chrono::steady_clock::time_point start;
     pid_t pid = -1;
     try {
-        pid = file_fd >= 0 ? spawn(plan, file_fd, file_fd, &start, &ticket)
-                           : spawn(plan, out_pipe[1], err_pipe[1], &start, &ticket);
+        pid = spec.output_file ? spawn(plan, file_fd, file_fd, &start, &ticket)
+              : file_fd >= 0   ? spawn(plan, file_fd, err_pipe[1], &start, &ticket)
+                               : spawn(plan, out_pipe[1], err_pipe[1], &start, &ticket);
     } catch (...) {
         close_fd(out_pipe[0]);
         close_fd(out_pipe[1]);
@@ -642,28 +686,28 @@ ProcessResult run_process(const ProcessSpec& spec) {
 
     std::array<char, 65536> out_buffer{}, err_buffer{};
     std::function<void()> read_out = [&] {
-        out_stream.async_read_some(asio::buffer(out_buffer),
-                                   [&](const boost::system::error_code& ec, std::size_t n) {
-                                       if (ec) {
-                                           out_open = false;
-                                           finish_if_done();
-                                           return;
-                                       }
-                                       result.out.append(out_buffer.data(), n);
-                                       read_out();
-                                   });
+        out_stream.async_read_some(
+            asio::buffer(out_buffer), [&](const boost::system::error_code& ec, std::size_t n) {
+                if (ec) {
+                    out_open = false;
+                    finish_if_done();
+                    return;
+                }
+                keep_tail(result.out, result.out_bytes, out_buffer.data(), n);
+                read_out();
+            });
     };
     std::function<void()> read_err = [&] {
-        err_stream.async_read_some(asio::buffer(err_buffer),
-                                   [&](const boost::system::error_code& ec, std::size_t n) {
-                                       if (ec) {
-                                           err_open = false;
-                                           finish_if_done();
-                                           return;
-                                       }
-                                       result.err.append(err_buffer.data(), n);
-                                       read_err();
-                                   });
+        err_stream.async_read_some(
+            asio::buffer(err_buffer), [&](const boost::system::error_code& ec, std::size_t n) {
+                if (ec) {
+                    err_open = false;
+                    finish_if_done();
+                    return;
+                }
+                keep_tail(result.err, result.err_bytes, err_buffer.data(), n);
+                read_err();
+            });
     };
     if (out_open) {
         read_out();
@@ -715,6 +759,11 @@ ProcessResult run_process(const ProcessSpec& spec) {
     };
     watch();
     io.run();
+    for (std::string* kept : {&result.out, &result.err}) {
+        if (kept->size() > k_captured_max) {
+            kept->erase(0, kept->size() - k_captured_max);
+        }
+    }
     if (!exited) {
         // Unreachable in practice (the pidfd or the poll reaps); never leave a zombie behind.
         wait4(pid, &status, 0, &usage);
@@ -758,6 +807,14 @@ ProcessResult run_process(const ProcessSpec& spec) {
         result.exit_code = WEXITSTATUS(status);
     } else if (WIFSIGNALED(status)) {
         result.signal = WTERMSIG(status);
+    }
+    if (spec.stdout_file && !spec.output_file) {
+        std::error_code error;
+        const std::uintmax_t size = std::filesystem::file_size(*spec.stdout_file, error);
+        result.out_bytes = error ? 0 : size;
+        if (!result.ok()) {
+            result.out = file_tail(*spec.stdout_file, 64 * 1024);
+        }
     }
     return result;
 }

@@ -39,6 +39,10 @@ struct ExecPlan {
 };
 ExecPlan make_exec_plan(const ProcessSpec& spec);
 
+// The last `max_bytes` bytes of `file` (all of it when shorter; empty when unreadable), without
+// reading the rest: what a message or a progress line shows of a log that may be huge.
+std::string file_tail(const std::filesystem::path& file, std::size_t max_bytes);
+
 // The last `max_lines` lines of `text`, at most `max_chars` characters, trailing newlines dropped:
 // what an error message shows of a child's output.
 std::string last_lines(const std::string& text, std::size_t max_lines, std::size_t max_chars);

@@ -1,9 +1,16 @@
 #include "runners/workload_runners.hpp"
 
+#include "abtool/error.hpp"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <type_traits>
+#include <unistd.h>
 
 namespace abtool::runners {
 
@@ -81,6 +88,43 @@ std::string_view kind_name(const Workload& workload) {
             }
         },
         workload.spec);
+}
+
+RunOutput::RunOutput(const RunContext& context)
+    : m_path(context.stdout_file), m_temporary(context.stdout_file.empty()) {
+    if (!m_temporary) {
+        return;
+    }
+    std::string name = (std::filesystem::temp_directory_path() / "abtool-stdout-XXXXXX").string();
+    const int fd = mkstemp(name.data());
+    if (fd < 0) {
+        throw Error(ErrorKind::io, fmt::format("cannot create a temporary file in {}: {}",
+                                               std::filesystem::temp_directory_path().string(),
+                                               std::strerror(errno)));
+    }
+    close(fd);
+    m_path = name;
+}
+
+RunOutput::~RunOutput() {
+    std::error_code error;
+    const std::uintmax_t size = std::filesystem::file_size(m_path, error);
+    if (m_temporary || error || size == 0) {
+        std::filesystem::remove(m_path, error);
+        return;
+    }
+    if (size <= k_kept_output_max) {
+        return;
+    }
+    // The whole output was parsed already; what stays is its beginning and a line saying so.
+    std::filesystem::resize_file(m_path, k_kept_output_max, error);
+    if (std::FILE* file = std::fopen(m_path.c_str(), "ab")) {
+        std::fprintf(file,
+                     "\n[abtool: output cut here: the run printed %ju bytes, the first %ju "
+                     "are kept]\n",
+                     size, k_kept_output_max);
+        std::fclose(file);
+    }
 }
 
 RunResult run_workload(const Workload& workload, const RunContext& context) {

@@ -27,10 +27,30 @@ inline ProcessSpec spec_in_context(const Env& workload_env, const RunContext& co
     return spec;
 }
 
-// How a command or hotpath workload runs on one ref: its argv or shell, and its timeout.
+// Where one command or hotpath run's stdout goes (RunContext::stdout_file, or a temporary file
+// when the context names none), and what becomes of it when the run is done: a temporary file is
+// removed, a kept one trimmed (removed when empty, cut to k_kept_output_max with a note).
+class RunOutput {
+public:
+    explicit RunOutput(const RunContext& context);
+    ~RunOutput();
+    RunOutput(const RunOutput&) = delete;
+    RunOutput& operator=(const RunOutput&) = delete;
+
+    const std::filesystem::path& path() const { return m_path; }
+
+private:
+    std::filesystem::path m_path;
+    bool m_temporary = false;
+};
+
+// How a command or hotpath workload runs on one ref: its argv or shell, its timeout, and its
+// stdout into `output`.
 template <typename ProcessWorkload>
-ProcessSpec process_spec_for(const ProcessWorkload& workload, const RunContext& context) {
+ProcessSpec process_spec_for(const ProcessWorkload& workload, const RunContext& context,
+                             const RunOutput& output) {
     ProcessSpec spec = spec_in_context(workload.env, context);
+    spec.stdout_file = output.path();
     spec.argv = workload.argv;
     spec.shell = workload.shell;
     spec.timeout = workload.timeout;

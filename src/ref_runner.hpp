@@ -8,6 +8,7 @@
 #include "src/plan.hpp"
 #include "src/scheduler.hpp"
 
+#include <filesystem>
 #include <string>
 
 namespace abtool {
@@ -20,7 +21,9 @@ struct RefSide {
 
 class RefRunner : public WorkloadRunner {
 public:
-    RefRunner(const RefSide& a, const RefSide& b, const RunOptions& options, std::uint64_t seed);
+    // Each run's stdout is kept under run_dir/output/<workload>/<RunRequest::output_name>.stdout.
+    RefRunner(const RefSide& a, const RefSide& b, const RunOptions& options, std::uint64_t seed,
+              std::filesystem::path run_dir);
 
     runners::RunResult run(const RunRequest& request) override;
     std::pair<runners::RunResult, runners::RunResult>
@@ -35,6 +38,7 @@ private:
     const RefSide& m_b;
     const RunOptions& m_options;
     SeededGenerator m_padding;
+    std::filesystem::path m_run_dir;
 };
 
 } // namespace abtool

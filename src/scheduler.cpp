@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <type_traits>
@@ -27,6 +28,20 @@ const char* side_name(Side side) {
 std::string pilot_label(const WorkloadDesign& design) {
     const std::string name = to_string(design.schedule);
     return design.repeat > 1 ? fmt::format("{} x{}", name, design.repeat) : name;
+}
+
+// RunRequest::output_name of a run of a round.
+std::string output_name(const RunKey& key, const WorkloadDesign& design) {
+    std::string name = fmt::format("r{}-{}", key.round, to_string(key.side));
+    if (design.repeat > 1) {
+        name += fmt::format("-{}", key.rep + 1);
+    }
+    if (!key.pilot) {
+        return name;
+    }
+    std::string pilot = *key.pilot; // "alternate x3"
+    std::replace(pilot.begin(), pilot.end(), ' ', '-');
+    return "pilot-" + pilot + "-" + name;
 }
 
 Scheduler::Scheduler(const Plan& plan, const Config& config, WorkloadRunner& runner, Sink sink,
@@ -113,8 +128,10 @@ void Scheduler::run_round(const WorkloadConfig& workload, const WorkloadDesign& 
         if (design.schedule == Schedule::duet) {
             // Alternate the CPU assignment between repetitions too, from the round's draw.
             const bool swapped = round.swap_cpus != (rep % 2 == 1);
-            const RunRequest a = request(workload, design, Side::a, swapped);
-            const RunRequest b = request(workload, design, Side::b, swapped);
+            RunRequest a = request(workload, design, Side::a, swapped);
+            RunRequest b = request(workload, design, Side::b, swapped);
+            a.output_name = output_name(key(Side::a, rep, a), design);
+            b.output_name = output_name(key(Side::b, rep, b), design);
             if (observer != nullptr) {
                 observer->running(round.index, fmt::format("A+B {}", name));
             }
@@ -136,7 +153,8 @@ void Scheduler::run_round(const WorkloadConfig& workload, const WorkloadDesign& 
         // ABAB... or BABA...: every repetition in the round's order.
         const Side first = round.order == stats::Order::ab ? Side::a : Side::b;
         for (Side side : {first, first == Side::a ? Side::b : Side::a}) {
-            const RunRequest run = request(workload, design, side, false);
+            RunRequest run = request(workload, design, side, false);
+            run.output_name = output_name(key(side, rep, run), design);
             if (observer != nullptr) {
                 observer->running(round.index, fmt::format("{} {}", side_name(side), name));
             }
@@ -159,7 +177,8 @@ void Scheduler::warm_up() {
                 // Warm-ups run one at a time, on the side's first CPU set under duet.
                 WorkloadDesign alone = design;
                 alone.schedule = Schedule::alternate;
-                const RunRequest run = request(workload, alone, side, false);
+                RunRequest run = request(workload, alone, side, false);
+                run.output_name = fmt::format("warmup-{}-{}", i + 1, to_string(side));
                 const runners::RunResult result = m_runner.run(run);
                 keep(RunKey{0, side, workload.workload.name, 0, std::nullopt, run.cpus}, result);
                 if (result.interrupted || runners::stop_requested()) {

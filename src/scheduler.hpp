@@ -29,6 +29,9 @@ struct RunRequest {
     Side side = Side::a;
     std::vector<int> cpus;      // empty: not pinned
     std::vector<int> load_cpus; // a publish duet's load generator
+    // Names the run's kept stdout in the run directory: "r3-a", "r3-b-2" (the second of a
+    // repeat), "pilot-duet-r1-a", "warmup-2-b". Empty: not kept.
+    std::string output_name;
 };
 
 class WorkloadRunner {

@@ -323,7 +323,7 @@ Experiment run_experiment(const RunOptions& options) {
     write_json_file(run_dir / "plan.json", to_json(plan));
 
     SamplesWriter samples(run_dir / "samples.jsonl");
-    RefRunner runner(side_a, side_b, options, plan.seed);
+    RefRunner runner(side_a, side_b, options, plan.seed, run_dir);
     Scheduler scheduler(
         plan, config, runner,
         [&](const std::vector<SampleRecord>& records) { samples.append(records); }, run_dir);

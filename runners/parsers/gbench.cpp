@@ -5,61 +5,11 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <utility>
 
 namespace abtool::runners::parsers {
-
-std::size_t NonFiniteReplaced::original_offset(std::size_t offset) const {
-    const auto grown_before =
-        std::upper_bound(grown_at.begin(), grown_at.end(), offset) - grown_at.begin();
-    return offset - static_cast<std::size_t>(grown_before);
-}
-
-NonFiniteReplaced replace_non_finite(std::string_view text) {
-    NonFiniteReplaced replaced;
-    std::string& result = replaced.text;
-    result.reserve(text.size());
-    bool in_string = false;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (in_string) {
-            result += c;
-            if (c == '\\' && i + 1 < text.size()) {
-                result += text[++i];
-            } else if (c == '"') {
-                in_string = false;
-            }
-            continue;
-        }
-        if (c == '"') {
-            in_string = true;
-            result += c;
-            continue;
-        }
-        bool matched = false;
-        for (std::string_view word :
-             {"-Infinity", "Infinity", "-NaN", "NaN", "-nan", "nan", "-inf", "inf"}) {
-            if (text.substr(i, word.size()) == word) {
-                // Padded to the word's length where it is longer than "null", so later offsets
-                // still point into the original; a 3-letter word grows the text by one byte.
-                result += "null";
-                if (word.size() > 4) {
-                    result.append(word.size() - 4, ' ');
-                } else if (word.size() == 3) {
-                    replaced.grown_at.push_back(result.size());
-                }
-                i += word.size() - 1;
-                matched = true;
-                break;
-            }
-        }
-        if (!matched) {
-            result += c;
-        }
-    }
-    return replaced;
-}
 
 namespace {
 
@@ -117,77 +67,116 @@ void add_samples(const nlohmann::json& row, const std::string& name, double to_n
     }
 }
 
+// One row the reader kept, for a benchmark that may turn out to have no iteration rows: its
+// samples and errors, and where they go among the others (where the row was).
+struct StandIn {
+    std::size_t row = 0;
+    std::size_t sample_at = 0, error_at = 0;
+    Parsed parsed;
+    std::optional<ParseError> failed;
+};
+
+// An iteration row (or a stand-in): its samples, or its error message, into `parsed`.
+std::optional<ParseError> add_row(const nlohmann::json& row, const std::string& name,
+                                  std::size_t at, Parsed& parsed) {
+    if (row.value("error_occurred", false)) {
+        parsed.errors.push_back(name + ": " + row.value("error_message", std::string()));
+        return std::nullopt;
+    }
+    const std::string unit = row.value("time_unit", std::string("ns"));
+    const double to_ns = nanoseconds_per(unit);
+    if (to_ns == 0) {
+        return ParseError{"not Google Benchmark JSON: unknown time_unit \"" + unit +
+                              "\" (expected ns, us, ms or s)",
+                          std::nullopt, "benchmarks[" + std::to_string(at) + "].time_unit"};
+    }
+    add_samples(row, name, to_ns, parsed);
+    return std::nullopt;
+}
+
 } // namespace
 
-ParseResult parse_gbench(std::string_view text) {
-    const NonFiniteReplaced replaced = replace_non_finite(text);
-    auto parsed_text = parse_json_text(replaced.text);
-    if (auto* error = std::get_if<JsonTextError>(&parsed_text)) {
-        return ParseError{"not Google Benchmark JSON: " + error->message,
-                          replaced.original_offset(error->offset), std::move(error->field)};
-    }
-    const nlohmann::json json = std::move(std::get<nlohmann::json>(parsed_text));
-    if (!json.is_object() || !json.contains("benchmarks") || !json["benchmarks"].is_array()) {
-        return ParseError{"not Google Benchmark JSON: no \"benchmarks\" array", std::nullopt,
-                          "benchmarks"};
-    }
-    const nlohmann::json& rows = json["benchmarks"];
-    // Well-formed JSON of the wrong shape (a row that is not an object, a string where a number
-    // belongs) surfaces as a type error from nlohmann: name the row it came from.
-    std::size_t at = 0;
-    try {
-        // Aggregates (mean, median, stddev, cv) summarize the iteration rows: counting them too
-        // would count every repetition twice. They stand in only for a benchmark that printed
-        // no iteration rows (aggregates-only output): its median, else its mean.
-        std::set<std::string> has_iterations;
-        std::map<std::string, std::size_t> stand_in; // run name -> row index
-        for (at = 0; at < rows.size(); ++at) {
-            const nlohmann::json& row = rows[at];
+ParseResult parse_gbench(std::istream& in) {
+    NonFiniteFilter filter(*in.rdbuf());
+    std::istream filtered(&filter);
+    // Aggregates (mean, median, stddev, cv) summarize the iteration rows: counting them too would
+    // count every repetition twice. They stand in only for a benchmark that printed no iteration
+    // rows (aggregates-only output): its last median, else its first mean. Rows stream past
+    // once, so a stand-in is kept aside until the end tells whether it is needed.
+    Parsed parsed;
+    std::optional<ParseError> failed;
+    std::set<std::string> has_iterations;
+    std::map<std::string, StandIn> stand_ins;
+    const RowHandler on_row = [&](const nlohmann::json& row, std::size_t at) {
+        // Well-formed JSON of the wrong shape (a row that is not an object, a string where a
+        // number belongs) surfaces as a type error from nlohmann: name the row it came from.
+        try {
             if (!row.is_object()) {
-                return ParseError{"not Google Benchmark JSON: a benchmark row is not an object",
-                                  std::nullopt, "benchmarks[" + std::to_string(at) + "]"};
+                failed = ParseError{"not Google Benchmark JSON: a benchmark row is not an object",
+                                    std::nullopt, "benchmarks[" + std::to_string(at) + "]"};
+                return false;
             }
             const std::string name = run_name(row);
-            const std::string run_type = row.value("run_type", std::string("iteration"));
-            if (run_type == "iteration") {
+            if (row.value("run_type", std::string("iteration")) == "iteration") {
                 has_iterations.insert(name);
-                continue;
+                failed = add_row(row, name, at, parsed);
+                return !failed;
             }
             const std::string aggregate = row.value("aggregate_name", std::string());
             if (aggregate == "median" ||
-                (aggregate == "mean" && stand_in.find(name) == stand_in.end())) {
-                stand_in[name] = at;
+                (aggregate == "mean" && stand_ins.find(name) == stand_ins.end())) {
+                StandIn stand_in{at, parsed.samples.size(), parsed.errors.size(), {}, {}};
+                stand_in.failed = add_row(row, name, at, stand_in.parsed);
+                stand_ins[name] = std::move(stand_in);
             }
+            return true;
+        } catch (const nlohmann::json::exception& error) {
+            failed = ParseError{std::string("not Google Benchmark JSON: ") + error.what(),
+                                std::nullopt, "benchmarks[" + std::to_string(at) + "]"};
+            return false;
         }
-        Parsed parsed;
-        for (at = 0; at < rows.size(); ++at) {
-            const nlohmann::json& row = rows[at];
-            const std::string name = run_name(row);
-            if (row.value("run_type", std::string("iteration")) != "iteration") {
-                const auto chosen = stand_in.find(name);
-                if (has_iterations.count(name) != 0 || chosen == stand_in.end() ||
-                    chosen->second != at) {
-                    continue;
-                }
-            }
-            if (row.value("error_occurred", false)) {
-                parsed.errors.push_back(name + ": " + row.value("error_message", std::string()));
-                continue;
-            }
-            const std::string unit = row.value("time_unit", std::string("ns"));
-            const double to_ns = nanoseconds_per(unit);
-            if (to_ns == 0) {
-                return ParseError{"not Google Benchmark JSON: unknown time_unit \"" + unit +
-                                      "\" (expected ns, us, ms or s)",
-                                  std::nullopt, "benchmarks[" + std::to_string(at) + "].time_unit"};
-            }
-            add_samples(row, name, to_ns, parsed);
-        }
-        return parsed;
-    } catch (const nlohmann::json::exception& error) {
-        return ParseError{std::string("not Google Benchmark JSON: ") + error.what(), std::nullopt,
-                          "benchmarks[" + std::to_string(at) + "]"};
+    };
+    const auto read = read_rows(filtered, "benchmarks", on_row);
+    if (const auto* error = std::get_if<JsonTextError>(&read)) {
+        return ParseError{"not Google Benchmark JSON: " + error->message,
+                          filter.original_offset(error->offset), error->field};
     }
+    if (failed) {
+        return *failed;
+    }
+    if (!std::get<RowsRead>(read).found) {
+        return ParseError{"not Google Benchmark JSON: no \"benchmarks\" array", std::nullopt,
+                          "benchmarks"};
+    }
+    std::vector<const StandIn*> needed;
+    for (const auto& [name, stand_in] : stand_ins) {
+        if (has_iterations.count(name) == 0) {
+            needed.push_back(&stand_in);
+        }
+    }
+    std::sort(needed.begin(), needed.end(),
+              [](const StandIn* x, const StandIn* y) { return x->row < y->row; });
+    for (const StandIn* stand_in : needed) {
+        if (stand_in->failed) {
+            return *stand_in->failed;
+        }
+    }
+    // From the last to the first, so that the earlier positions still hold; one position shared
+    // by several keeps their rows' order.
+    for (auto it = needed.rbegin(); it != needed.rend(); ++it) {
+        const StandIn& stand_in = **it;
+        parsed.samples.insert(parsed.samples.begin() +
+                                  static_cast<std::ptrdiff_t>(stand_in.sample_at),
+                              stand_in.parsed.samples.begin(), stand_in.parsed.samples.end());
+        parsed.errors.insert(parsed.errors.begin() + static_cast<std::ptrdiff_t>(stand_in.error_at),
+                             stand_in.parsed.errors.begin(), stand_in.parsed.errors.end());
+    }
+    return parsed;
+}
+
+ParseResult parse_gbench(std::string_view text) {
+    ViewStream in(text);
+    return parse_gbench(in);
 }
 
 } // namespace abtool::runners::parsers

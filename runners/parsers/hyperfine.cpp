@@ -3,30 +3,22 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <utility>
 
 namespace abtool::runners::parsers {
 
-ParseResult parse_hyperfine(std::string_view text) {
-    auto parsed_text = parse_json_text(text);
-    if (auto* error = std::get_if<JsonTextError>(&parsed_text)) {
-        return ParseError{"not hyperfine JSON: " + error->message, error->offset,
-                          std::move(error->field)};
-    }
-    const nlohmann::json json = std::move(std::get<nlohmann::json>(parsed_text));
-    if (!json.is_object() || !json.contains("results") || !json["results"].is_array()) {
-        return ParseError{"not hyperfine JSON: no \"results\" array", std::nullopt, "results"};
-    }
+ParseResult parse_hyperfine(std::istream& in) {
     Parsed parsed;
-    const nlohmann::json& results = json["results"];
-    // Well-formed JSON of the wrong shape surfaces as a type error from nlohmann: name the entry.
-    std::size_t at = 0;
-    try {
-        for (at = 0; at < results.size(); ++at) {
-            const nlohmann::json& result = results[at];
+    std::optional<ParseError> failed;
+    const RowHandler on_row = [&](const nlohmann::json& result, std::size_t at) {
+        // Well-formed JSON of the wrong shape surfaces as a type error from nlohmann: name the
+        // entry.
+        try {
             if (!result.is_object()) {
-                return ParseError{"not hyperfine JSON: a result is not an object", std::nullopt,
-                                  "results[" + std::to_string(at) + "]"};
+                failed = ParseError{"not hyperfine JSON: a result is not an object", std::nullopt,
+                                    "results[" + std::to_string(at) + "]"};
+                return false;
             }
             const std::string name = result.value("command", std::string());
             if (result.contains("exit_codes") && result["exit_codes"].is_array()) {
@@ -50,12 +42,29 @@ ParseResult parse_hyperfine(std::string_view text) {
                 parsed.samples.push_back({name, "wall_ms", result["mean"].get<double>() * 1e3, "ms",
                                           Direction::lower, Gate::no});
             }
+            return true;
+        } catch (const nlohmann::json::exception& error) {
+            failed = ParseError{std::string("not hyperfine JSON: ") + error.what(), std::nullopt,
+                                "results[" + std::to_string(at) + "]"};
+            return false;
         }
-    } catch (const nlohmann::json::exception& error) {
-        return ParseError{std::string("not hyperfine JSON: ") + error.what(), std::nullopt,
-                          "results[" + std::to_string(at) + "]"};
+    };
+    const auto read = read_rows(in, "results", on_row);
+    if (const auto* error = std::get_if<JsonTextError>(&read)) {
+        return ParseError{"not hyperfine JSON: " + error->message, error->offset, error->field};
+    }
+    if (failed) {
+        return *failed;
+    }
+    if (!std::get<RowsRead>(read).found) {
+        return ParseError{"not hyperfine JSON: no \"results\" array", std::nullopt, "results"};
     }
     return parsed;
+}
+
+ParseResult parse_hyperfine(std::string_view text) {
+    ViewStream in(text);
+    return parse_hyperfine(in);
 }
 
 } // namespace abtool::runners::parsers

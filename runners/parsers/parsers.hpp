@@ -5,6 +5,8 @@
 
 #include "abtool/runners.hpp"
 
+#include <cstddef>
+#include <istream>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,18 +35,19 @@ using ParseResult = std::variant<Parsed, ParseError>;
 // rows because it ran with --benchmark_report_aggregates_only or, on stdout,
 // --benchmark_display_aggregates_only contributes one sample instead: its median aggregate, or
 // its mean when there is no median (each a summary of that run's repetitions).
+//
+// Each reads its input as a stream, holding one row (or line) at a time and the samples: a
+// program's output of any size costs only what it reports.
+ParseResult parse_gbench(std::istream& in);
+ParseResult parse_hyperfine(std::istream& in);
+ParseResult parse_jsonl(std::istream& in);
+// The same, on a text in memory (tests, fuzzing).
 ParseResult parse_gbench(std::string_view text);
 ParseResult parse_hyperfine(std::string_view text);
 ParseResult parse_jsonl(std::string_view text);
 
-// Google Benchmark writes bare NaN, Infinity and -Infinity, which JSON has no words for: they
-// become null outside of strings (and so no sample). "null" is one byte longer than a 3-letter
-// NaN or inf: original_offset maps an offset into `text` back to the original's.
-struct NonFiniteReplaced {
-    std::string text;
-    std::vector<std::size_t> grown_at; // offsets in `text` just past each one-byte growth
-    std::size_t original_offset(std::size_t offset) const;
-};
-NonFiniteReplaced replace_non_finite(std::string_view text);
+// The longest JSON line parse_jsonl accepts: 1 MiB, where a sample's line is under 1 KiB; a longer
+// one is an error at its first byte, not a line held in memory however long it grows.
+inline constexpr std::size_t k_jsonl_line_max = std::size_t{1} << 20;
 
 } // namespace abtool::runners::parsers

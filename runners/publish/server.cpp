@@ -205,9 +205,7 @@ void Server::stop() {
 }
 
 std::string Server::output_tail() const {
-    std::ifstream in(m_output, std::ios::binary);
-    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-    return last_lines(text, 15, 3000);
+    return last_lines(file_tail(m_output, 3000), 15, 3000);
 }
 
 } // namespace abtool::runners::publish

@@ -2,7 +2,8 @@
 #include "tests/fuzz/fuzz_parsers.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    abtool::fuzz::fuzz_parser(abtool::runners::parsers::parse_jsonl,
-                              abtool::fuzz::text_of(data, size));
+    abtool::fuzz::fuzz_parser(
+        [](std::string_view text) { return abtool::runners::parsers::parse_jsonl(text); },
+        abtool::fuzz::text_of(data, size));
     return 0;
 }

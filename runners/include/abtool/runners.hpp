@@ -78,6 +78,10 @@ struct ProcessSpec {
     // When set, stdout and stderr go to this file, interleaved as written, instead of being
     // captured (builds: the log is what a person reads).
     std::optional<std::filesystem::path> output_file;
+    // When set (and output_file is not), the child's stdout is this file, written by the child
+    // itself: abtool neither copies nor holds it, whatever its size (a workload's output, parsed
+    // from the file afterwards). stderr is still captured.
+    std::optional<std::filesystem::path> stdout_file;
     // Duet: the child waits at this gate, after fork and pinning, until every participant is
     // ready; the wall time starts at its exec, after the release.
     std::shared_ptr<StartGate> start_gate;
@@ -103,8 +107,12 @@ struct ProcessResult {
     double wall_ms = 0;             // monotonic clock, exec to exit
     double user_ms = 0, sys_ms = 0; // the child's rusage (wait4)
     std::int64_t max_rss_kb = 0;
-    std::string out, err;           // complete stdout and stderr
-    std::int64_t start_unix_ns = 0; // when the child exec'd (system clock)
+    // The captured stdout and stderr, each cut to its last k_captured_max bytes (what a message
+    // shows is their end). With stdout_file, `out` is that file's tail, read only when the
+    // process failed.
+    std::string out, err;
+    std::uint64_t out_bytes = 0, err_bytes = 0; // how much each stream carried in all
+    std::int64_t start_unix_ns = 0;             // when the child exec'd (system clock)
     // sweep_strays: the processes still alive after the child exited, killed ("pid 4242 `sleep
     // 20`"); empty when the run left nothing behind.
     std::vector<std::string> strays;
@@ -117,6 +125,9 @@ struct ProcessResult {
     // "exit code 3", "killed by signal 9", "timed out after 60 s", with the stderr tail.
     std::string describe_failure() const;
 };
+
+// The most of a captured stream ProcessResult keeps: 1 MiB.
+inline constexpr std::size_t k_captured_max = std::size_t{1} << 20;
 
 // Runs one process to completion; stdout and stderr are read concurrently (no deadlock at any
 // size); on timeout or request_stop() the child's whole process group is killed. Throws
@@ -270,7 +281,15 @@ struct RunContext {
     std::string label; // for messages: "ref 'dev' (3f2a1c9)"
     // Duet: shared by the two runs of one round, which start together (StartGate).
     std::shared_ptr<StartGate> start_gate;
+    // A command or hotpath run's stdout goes to this file (the run directory's output/...), the
+    // hotpath reader parses it from there, and it is kept for post-mortems: removed when empty,
+    // cut to its first k_kept_output_max bytes with a closing note when longer. Empty: a
+    // temporary file, removed after the run.
+    std::filesystem::path stdout_file;
 };
+
+// How much of a run's stdout the run directory keeps: 4 MiB (the whole of it was parsed).
+inline constexpr std::uintmax_t k_kept_output_max = std::uintmax_t{4} << 20;
 
 struct RunResult {
     std::vector<Sample> samples;

@@ -3,6 +3,7 @@
 // hyperfine --export-json file, JSON lines, and malformed or truncated input reported with a byte
 // offset or the field.
 #include "abtool/runners.hpp"
+#include "runners/parsers/json_text.hpp"
 #include "runners/parsers/parsers.hpp"
 #include "tests/support/shell.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -11,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <iterator>
 #include <map>
 #include <set>
 #include <vector>
@@ -206,10 +208,69 @@ TEST(GbenchParser, OffsetsAfterThreeLetterNaNAndInf_PointIntoTheOriginal) {
     const auto result = parse_gbench(text);
     ASSERT_TRUE(std::holds_alternative<ParseError>(result));
     EXPECT_EQ(std::get<ParseError>(result).offset, text.find('@'));
-    const NonFiniteReplaced replaced = replace_non_finite(text);
-    EXPECT_EQ(replaced.grown_at.size(), 3u);
-    EXPECT_EQ(replaced.original_offset(replaced.text.find('@')), text.find('@'));
-    EXPECT_EQ(replaced.original_offset(0), 0u);
+    ViewStream in(text);
+    NonFiniteFilter filter(*in.rdbuf());
+    const std::string filtered{std::istreambuf_iterator<char>(&filter),
+                               std::istreambuf_iterator<char>()};
+    EXPECT_EQ(filtered, R"({"benchmarks": [{"a": null, "b": null, "c": null, "d": @}]})");
+    EXPECT_EQ(filter.original_offset(filtered.find('@')), text.find('@'));
+    EXPECT_EQ(filter.original_offset(0), 0u);
+}
+
+TEST(GbenchParser, NonFiniteWordsAcrossTheReadersChunks_AreStillReplaced) {
+    // The output streams through in chunks: a word cut by a chunk's end must still become null,
+    // and offsets after it must still point into the original.
+    for (const std::string word : {"NaN", "-Infinity", "inf", "-nan"}) {
+        for (std::size_t shift = 0; shift < 12; ++shift) {
+            const std::string head =
+                R"({"benchmarks": [{"name": "BM_x", "real_time": 5, "label": ")";
+            const std::string filler = R"(", "a": )";
+            const std::size_t pad = NonFiniteFilter::k_chunk - shift - head.size() - filler.size();
+            const std::string before = head + std::string(pad, 'x') + filler + word;
+            const Parsed ok = parsed(parse_gbench(before + R"(, "c": 1}]})"));
+            ASSERT_EQ(ok.samples.size(), 2u) << word << " at shift " << shift; // real_time, c
+            const std::string bad = before + R"(, "d": @}]})";
+            const auto error = parse_gbench(bad);
+            ASSERT_TRUE(std::holds_alternative<ParseError>(error)) << word << " " << shift;
+            EXPECT_EQ(std::get<ParseError>(error).offset, bad.find('@')) << word << " " << shift;
+        }
+    }
+}
+
+TEST(GbenchParser, AggregatesOnlyBenchmarkAmongOthers_KeepsItsPlace) {
+    // Rows stream past once; a stand-in is placed where its row was.
+    const Parsed result = parsed(parse_gbench(R"({"benchmarks": [
+        {"name": "BM_a", "run_type": "iteration", "real_time": 1.0, "time_unit": "ns"},
+        {"name": "BM_b_mean", "run_name": "BM_b", "run_type": "aggregate",
+         "aggregate_name": "mean", "real_time": 2.0, "time_unit": "ns"},
+        {"name": "BM_b_median", "run_name": "BM_b", "run_type": "aggregate",
+         "aggregate_name": "median", "real_time": 3.0, "time_unit": "ns"},
+        {"name": "BM_c", "run_type": "iteration", "real_time": 4.0, "time_unit": "ns"},
+        {"name": "BM_a_mean", "run_name": "BM_a", "run_type": "aggregate",
+         "aggregate_name": "mean", "real_time": 9.0, "time_unit": "ns"}]})"));
+    std::vector<std::pair<std::string, double>> real;
+    for (const Sample& sample : result.samples) {
+        if (sample.metric == "real_time") {
+            real.emplace_back(sample.case_name, sample.value);
+        }
+    }
+    const std::vector<std::pair<std::string, double>> expected{
+        {"BM_a", 1.0}, {"BM_b", 3.0}, {"BM_c", 4.0}};
+    EXPECT_EQ(real, expected);
+}
+
+TEST(GbenchParser, LargeContext_IsSkippedNotBuilt) {
+    // Everything outside "benchmarks" streams past: a context of 200,000 entries before the rows
+    // and unknown keys after them change nothing.
+    std::string text = R"({"context": {"caches": [)";
+    for (int i = 0; i < 200000; ++i) {
+        text += R"({"type": "Data", "level": 1, "size": 32768},)";
+    }
+    text += R"(0]}, "benchmarks": [{"name": "BM_x", "run_type": "iteration", "real_time": 7,
+        "time_unit": "ns"}], "after": [1, 2, {"x": NaN}]})";
+    const Parsed result = parsed(parse_gbench(text));
+    ASSERT_EQ(result.samples.size(), 1u);
+    EXPECT_EQ(result.samples[0].value, 7);
 }
 
 TEST(GbenchParser, WellFormedJsonOfTheWrongShape_NamesTheField) {
@@ -332,6 +393,34 @@ TEST(JsonlParser, MalformedLine_NamesItsByteOffset) {
     EXPECT_TRUE(std::holds_alternative<ParseError>(parse_jsonl("{\"value\": 1}\n")));
     EXPECT_TRUE(std::holds_alternative<ParseError>(
         parse_jsonl("{\"metric\": \"m\", \"value\": 1, \"direction\": \"up\"}\n")));
+}
+
+TEST(JsonlParser, LinesAcrossTheReadersChunks_AllParsed) {
+    // 5,000 lines of about 50 bytes: several of the reader's 64 KiB chunks, lines cut between
+    // them; the malformed last line's offset is its own.
+    std::string text;
+    for (int i = 0; i < 5000; ++i) {
+        text += "{\"case\": \"c" + std::to_string(i) +
+                "\", \"metric\": \"m\", \"value\": " + std::to_string(i) + "}\n";
+    }
+    const Parsed result = parsed(parse_jsonl(text));
+    ASSERT_EQ(result.samples.size(), 5000u);
+    EXPECT_EQ(result.samples[4321].case_name, "c4321");
+    EXPECT_EQ(result.samples[4321].value, 4321);
+    const std::string bad = text + "{\"metric\": \"m\", \"value\": x}";
+    const auto error = parse_jsonl(bad);
+    ASSERT_TRUE(std::holds_alternative<ParseError>(error));
+    EXPECT_EQ(std::get<ParseError>(error).offset, bad.find('x', text.size()));
+}
+
+TEST(JsonlParser, LineLongerThanTheLimit_IsAnErrorAtItsStart) {
+    const std::string first = "{\"metric\": \"m\", \"value\": 1}\n";
+    const std::string text =
+        first + "{\"metric\": \"m\", \"label\": \"" + std::string(k_jsonl_line_max, 'x') + "\"}\n";
+    const auto result = parse_jsonl(text);
+    ASSERT_TRUE(std::holds_alternative<ParseError>(result));
+    EXPECT_EQ(std::get<ParseError>(result).offset, first.size());
+    EXPECT_NE(std::get<ParseError>(result).message.find("longer than 1 MiB"), std::string::npos);
 }
 
 TEST(JsonlParser, NumberOutOfDoubleRange_NamesTheFieldAndByteOffset) {

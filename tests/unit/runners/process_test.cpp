@@ -51,9 +51,33 @@ TEST(Process, LargeOutputOnBothPipes_NoDeadlock) {
         sh("head -c 20000000 /dev/zero | tr '\\0' o & head -c 20000000 /dev/zero | tr '\\0' e "
            ">&2; wait"));
     ASSERT_TRUE(r.ok()) << r.describe_failure();
-    EXPECT_EQ(r.out.size(), 20000000u);
-    EXPECT_EQ(r.err.size(), 20000000u);
+    EXPECT_EQ(r.out_bytes, 20000000u);
+    EXPECT_EQ(r.err_bytes, 20000000u);
+    // What stays in memory is each stream's last MiB.
+    EXPECT_EQ(r.out.size(), k_captured_max);
+    EXPECT_EQ(r.err.size(), k_captured_max);
     EXPECT_EQ(r.out.find_first_not_of('o'), std::string::npos);
+    EXPECT_EQ(r.err.find_first_not_of('e'), std::string::npos);
+}
+
+TEST(Process, StdoutFile_TakesTheWholeOutputAndOnlyItsTailComesBackOnFailure) {
+    abtool::testing::TempDir dir;
+    ProcessSpec spec = sh("head -c 20000000 /dev/zero | tr '\\0' o; echo warn >&2");
+    spec.stdout_file = dir.path() / "out";
+    const ProcessResult r = run_process(spec);
+    ASSERT_TRUE(r.ok()) << r.describe_failure();
+    EXPECT_EQ(std::filesystem::file_size(dir.path() / "out"), 20000000u);
+    EXPECT_EQ(r.out_bytes, 20000000u);
+    EXPECT_TRUE(r.out.empty()); // never read into abtool
+    EXPECT_EQ(r.err, "warn\n");
+
+    spec = sh("echo first; echo last; exit 4");
+    spec.stdout_file = dir.path() / "failed";
+    const ProcessResult failed = run_process(spec);
+    EXPECT_EQ(failed.exit_code, 4);
+    EXPECT_EQ(failed.out, "first\nlast\n");
+    EXPECT_NE(failed.describe_failure().find("last"), std::string::npos)
+        << failed.describe_failure();
 }
 
 TEST(Process, Timeout_KillsTheChildAndItsGrandchild) {

@@ -45,6 +45,52 @@ TEST(CommandWorkload, FailingRun_IsAnErrorValueNotAnException) {
     EXPECT_TRUE(result.samples.empty());
 }
 
+TEST(CommandWorkload, StdoutIsKept_EmptyRemoved_HugeCutWithANote) {
+    abtool::testing::TempDir dir;
+    RunContext context = context_in(dir.path());
+    const auto run = [&](const std::string& shell, const std::string& file) {
+        context.stdout_file = dir.path() / file;
+        const RunResult result = run_workload(
+            Workload{"w", CommandWorkload{{}, shell, {}, std::chrono::seconds(30)}}, context);
+        EXPECT_FALSE(result.error) << *result.error;
+    };
+    run("echo hello", "small.stdout");
+    EXPECT_EQ(abtool::testing::read_file(dir.path() / "small.stdout"), "hello\n");
+    run("true", "empty.stdout");
+    EXPECT_FALSE(std::filesystem::exists(dir.path() / "empty.stdout"));
+    // 6 MiB: the first 4 MiB stay, and a line says how much there was.
+    run("head -c 6291456 /dev/zero | tr '\\0' x", "huge.stdout");
+    const std::string kept = abtool::testing::read_file(dir.path() / "huge.stdout");
+    ASSERT_GT(kept.size(), k_kept_output_max);
+    EXPECT_EQ(kept.find_first_not_of('x'), k_kept_output_max);
+    EXPECT_NE(
+        kept.find("the run printed 6291456 bytes, the first 4194304 are kept", k_kept_output_max),
+        std::string::npos);
+}
+
+TEST(HotpathWorkload, GbenchOnStdout_ParsedFromTheKeptFile) {
+    abtool::testing::TempDir dir;
+    HotpathWorkload spec;
+    spec.shell = "echo '{\"benchmarks\": [{\"name\": \"BM_x\", \"real_time\": 3, "
+                 "\"time_unit\": \"us\"}]}'";
+    RunContext context = context_in(dir.path());
+    context.stdout_file = dir.path() / "r1-a.stdout";
+    const RunResult result = run_workload({"gb", spec}, context);
+    ASSERT_FALSE(result.error) << *result.error;
+    ASSERT_EQ(result.samples.size(), 1u);
+    EXPECT_EQ(result.samples[0].value, 3000);
+    EXPECT_NE(abtool::testing::read_file(context.stdout_file).find("BM_x"), std::string::npos);
+
+    // A parse error names the kept file.
+    spec.shell = "echo '{\"benchmarks\": ['";
+    const RunResult bad = run_workload({"gb", spec}, context);
+    ASSERT_TRUE(bad.error);
+    EXPECT_NE(bad.error->find("at byte 17 of stdout (17 bytes, kept in " +
+                              context.stdout_file.string() + ")"),
+              std::string::npos)
+        << *bad.error;
+}
+
 TEST(HotpathWorkload, JsonlFromOutputFile_GatesTheNamedMetric) {
     abtool::testing::TempDir dir;
     HotpathWorkload spec;
