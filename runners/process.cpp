@@ -3,6 +3,7 @@
 #include "runners/exec_helper.hpp"
 
 #include "abtool/error.hpp"
+#include "abtool/unique_fd.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -27,7 +28,9 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <thread>
+#include <tuple>
 #include <unistd.h>
+#include <utility>
 
 extern char** environ;
 
@@ -222,147 +225,176 @@ private:
 // A plan with a gate: the child waits for the gate's release after it is pinned and before it
 // execs; `ticket` arrives right after the fork (spawn never blocks on the gate itself).
 
+// A pipe as two owning ends; throws Error(workload) naming the call that failed.
+std::pair<UniqueFd, UniqueFd> make_pipe() {
+    int fds[2] = {-1, -1};
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+        throw Error(ErrorKind::workload, fmt::format("pipe: {}", std::strerror(errno)));
+    }
+    return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+// What the child of a fork uses, all of it made before the fork: after it, the child may call
+// only async-signal-safe functions (no allocation).
+struct ChildArgs {
+    std::vector<char*> argv, envp;
+    std::vector<std::string> helper_args; // abtool-exec's own arguments, when there is a helper
+    std::vector<char*> helper_argv;       // abtool-exec's, then the workload's argv
+    cpu_set_t cpus{};
+    const char* cwd = nullptr;
+
+    ChildArgs(const ExecPlan& plan, int status_write) {
+        for (const std::string& arg : plan.argv) {
+            argv.push_back(const_cast<char*>(arg.c_str()));
+        }
+        argv.push_back(nullptr);
+        for (const std::string& entry : plan.envp) {
+            envp.push_back(const_cast<char*>(entry.c_str()));
+        }
+        envp.push_back(nullptr);
+        CPU_ZERO(&cpus);
+        for (int cpu : plan.cpus) {
+            CPU_SET(cpu, &cpus);
+        }
+        cwd = plan.cwd.empty() ? nullptr : plan.cwd.c_str();
+        if (!plan.helper.empty()) {
+            helper_args = {plan.helper, std::to_string(status_write),
+                           std::to_string(plan.report_fd)};
+            for (const std::string& arg : helper_args) {
+                helper_argv.push_back(const_cast<char*>(arg.c_str()));
+            }
+            helper_argv.insert(helper_argv.end(), argv.begin(), argv.end()); // ends with nullptr
+        }
+    }
+};
+
+// The child's side of spawn, from fork to exec: its own group, death with its parent, a clean
+// signal state, stdin from /dev/null, its outputs, cwd, CPUs and niceness, the start gate, then
+// exec (directly or through abtool-exec). Whatever fails goes up the status pipe. Only
+// async-signal-safe calls.
+[[noreturn]] void exec_child(const ExecPlan& plan, const ChildArgs& args, int out_fd, int err_fd,
+                             int status_write, pid_t parent) {
+    setpgid(0, 0);
+    if (plan.die_with_parent) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) {
+            _exit(127); // the parent died before the line above: nobody waits for us
+        }
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    signal(SIGPIPE, SIG_DFL);
+    const int null_fd = open("/dev/null", O_RDONLY);
+    if (null_fd >= 0) {
+        dup2(null_fd, STDIN_FILENO);
+    }
+    dup2(out_fd, STDOUT_FILENO);
+    dup2(err_fd, STDERR_FILENO);
+    int error = 0;
+    if (args.cwd != nullptr && chdir(args.cwd) != 0) {
+        error = errno;
+    }
+    if (error == 0 && !plan.cpus.empty() &&
+        sched_setaffinity(0, sizeof args.cpus, &args.cpus) != 0) {
+        error = errno;
+    }
+    if (error == 0 && plan.nice != 0) {
+        errno = 0;
+        if (nice(plan.nice) == -1 && errno != 0) {
+            error = errno;
+        }
+    }
+    if (plan.gate) {
+        // Hold no write end ourselves, then wait for EOF: the last participant's arrival.
+        close(plan.gate->parent_fd());
+        char byte = 0;
+        while (read(plan.gate->child_fd(), &byte, 1) < 0 && errno == EINTR) {
+        }
+    }
+    if (error == 0 && !args.helper_argv.empty()) {
+        // abtool-exec sends the workload's own exec time and keeps both pipes from it.
+        fcntl(status_write, F_SETFD, 0);
+        fcntl(plan.report_fd, F_SETFD, 0);
+        execve(args.helper_argv[0], args.helper_argv.data(), args.envp.data());
+        error = errno;
+        fcntl(status_write, F_SETFD, FD_CLOEXEC);
+    } else if (error == 0) {
+        timespec now{};
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        const ExecMessage message{now.tv_sec * 1'000'000'000LL + now.tv_nsec, 0};
+        [[maybe_unused]] const auto sent = write(status_write, &message, sizeof message);
+        execvpe(args.argv[0], args.argv.data(), args.envp.data());
+        error = errno;
+    }
+    const ExecMessage failure{-1, error};
+    [[maybe_unused]] const auto written = write(status_write, &failure, sizeof failure);
+    _exit(127);
+}
+
+// What came up the status pipe until it closed: each message is one write of less than PIPE_BUF
+// bytes, so it arrives whole. The exec's time, then EOF (the exec succeeded) or a failure.
+struct ExecStatus {
+    std::array<ExecMessage, 2> messages{};
+    std::size_t count = 0;
+
+    explicit ExecStatus(const UniqueFd& status_read) {
+        for (;;) {
+            const ssize_t got =
+                count < messages.size()
+                    ? read(status_read.get(), &messages.at(count), sizeof(ExecMessage))
+                    : 0;
+            if (got < 0 && errno == EINTR) {
+                continue;
+            }
+            if (got != static_cast<ssize_t>(sizeof(ExecMessage))) {
+                break;
+            }
+            ++count;
+        }
+    }
+    bool failed() const { return count > 0 && messages.at(count - 1).exec_ns < 0; }
+    int error() const { return count > 0 ? messages.at(count - 1).error : 0; }
+    // A child that died before it could say (a signal) has no time of its own: now.
+    std::chrono::steady_clock::time_point exec_time() const {
+        return count > 0 && messages.front().exec_ns >= 0
+                   ? std::chrono::steady_clock::time_point(
+                         std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                             std::chrono::nanoseconds(messages.front().exec_ns)))
+                   : std::chrono::steady_clock::now();
+    }
+};
+
 pid_t spawn(const ExecPlan& plan, int out_fd, int err_fd,
             std::chrono::steady_clock::time_point* exec_time = nullptr,
             GateTicket* ticket = nullptr) {
-    std::vector<char*> argv;
-    for (const std::string& arg : plan.argv) {
-        argv.push_back(const_cast<char*>(arg.c_str()));
-    }
-    argv.push_back(nullptr);
-    std::vector<char*> envp;
-    for (const std::string& entry : plan.envp) {
-        envp.push_back(const_cast<char*>(entry.c_str()));
-    }
-    envp.push_back(nullptr);
-    cpu_set_t cpus;
-    CPU_ZERO(&cpus);
-    for (int cpu : plan.cpus) {
-        CPU_SET(cpu, &cpus);
-    }
-    const char* cwd = plan.cwd.empty() ? nullptr : plan.cwd.c_str();
-    const int gate_fd = plan.gate ? plan.gate->child_fd() : -1;
-    const int gate_parent_fd = plan.gate ? plan.gate->parent_fd() : -1;
-
-    int status_pipe[2];
-    if (pipe2(status_pipe, O_CLOEXEC) != 0) {
-        throw Error(ErrorKind::workload, fmt::format("pipe: {}", std::strerror(errno)));
-    }
-    // Through abtool-exec: its argv, made before the fork like everything the child uses.
-    std::vector<std::string> helper_args;
-    std::vector<char*> helper_argv;
-    if (!plan.helper.empty()) {
-        helper_args = {plan.helper, std::to_string(status_pipe[1]), std::to_string(plan.report_fd)};
-        for (const std::string& arg : helper_args) {
-            helper_argv.push_back(const_cast<char*>(arg.c_str()));
-        }
-        helper_argv.insert(helper_argv.end(), argv.begin(), argv.end()); // ends with nullptr
-    }
+    auto [status_read, status_write] = make_pipe();
+    const ChildArgs args(plan, status_write.get());
     const pid_t parent = getpid();
     const pid_t pid = fork();
     if (pid < 0) {
-        const int error = errno;
-        close(status_pipe[0]);
-        close(status_pipe[1]);
-        throw Error(ErrorKind::workload, fmt::format("fork: {}", std::strerror(error)));
+        throw Error(ErrorKind::workload, fmt::format("fork: {}", std::strerror(errno)));
     }
     if (pid == 0) {
-        // Only async-signal-safe calls from here to exec.
-        setpgid(0, 0);
-        if (plan.die_with_parent) {
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
-            if (getppid() != parent) {
-                _exit(127); // the parent died before the line above: nobody waits for us
-            }
-        }
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, nullptr);
-        signal(SIGPIPE, SIG_DFL);
-        const int null_fd = open("/dev/null", O_RDONLY);
-        if (null_fd >= 0) {
-            dup2(null_fd, STDIN_FILENO);
-        }
-        dup2(out_fd, STDOUT_FILENO);
-        dup2(err_fd, STDERR_FILENO);
-        int error = 0;
-        if (cwd != nullptr && chdir(cwd) != 0) {
-            error = errno;
-        }
-        if (error == 0 && !plan.cpus.empty() && sched_setaffinity(0, sizeof cpus, &cpus) != 0) {
-            error = errno;
-        }
-        if (error == 0 && plan.nice != 0) {
-            errno = 0;
-            if (nice(plan.nice) == -1 && errno != 0) {
-                error = errno;
-            }
-        }
-        if (gate_fd >= 0) {
-            // Hold no write end ourselves, then wait for EOF: the last participant's arrival.
-            close(gate_parent_fd);
-            char byte = 0;
-            while (read(gate_fd, &byte, 1) < 0 && errno == EINTR) {
-            }
-        }
-        if (error == 0 && !helper_argv.empty()) {
-            // abtool-exec sends the workload's own exec time and keeps both pipes from it.
-            fcntl(status_pipe[1], F_SETFD, 0);
-            fcntl(plan.report_fd, F_SETFD, 0);
-            execve(helper_argv[0], helper_argv.data(), envp.data());
-            error = errno;
-            fcntl(status_pipe[1], F_SETFD, FD_CLOEXEC);
-        } else if (error == 0) {
-            timespec now{};
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            const ExecMessage message{now.tv_sec * 1'000'000'000LL + now.tv_nsec, 0};
-            [[maybe_unused]] const auto sent = write(status_pipe[1], &message, sizeof message);
-            execvpe(argv[0], argv.data(), envp.data());
-            error = errno;
-        }
-        const ExecMessage failure{-1, error};
-        [[maybe_unused]] const auto written = write(status_pipe[1], &failure, sizeof failure);
-        _exit(127);
+        exec_child(plan, args, out_fd, err_fd, status_write.get(), parent);
     }
     setpgid(pid, pid); // also from the parent, so killpg works even before the child runs
     register_group(pid);
-    close(status_pipe[1]);
+    status_write.reset();
     if (ticket != nullptr) {
         ticket->arrive(); // before the status read: that read returns only after the exec
     }
-    // Each message is one write of less than PIPE_BUF bytes, so it arrives whole: the exec's
-    // time, then EOF (exec succeeded) or a failure.
-    std::array<ExecMessage, 2> messages{};
-    std::size_t count = 0;
-    for (;;) {
-        const ssize_t got = count < messages.size()
-                                ? read(status_pipe[0], &messages.at(count), sizeof(ExecMessage))
-                                : 0;
-        if (got < 0 && errno == EINTR) {
-            continue;
-        }
-        if (got != static_cast<ssize_t>(sizeof(ExecMessage))) {
-            break;
-        }
-        ++count;
-    }
-    close(status_pipe[0]);
+    const ExecStatus status(status_read);
     if (exec_time != nullptr) {
-        // A child that died before it could say (a signal) has no time of its own: now.
-        *exec_time = count > 0 && messages.front().exec_ns >= 0
-                         ? std::chrono::steady_clock::time_point(
-                               std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                   std::chrono::nanoseconds(messages.front().exec_ns)))
-                         : std::chrono::steady_clock::now();
+        *exec_time = status.exec_time();
     }
-    const int error = count > 0 ? messages.at(count - 1).error : 0;
-    if (count > 0 && messages.at(count - 1).exec_ns < 0) {
+    if (status.failed()) {
         waitpid(pid, nullptr, 0);
         unregister_group(pid);
         throw Error(ErrorKind::workload,
                     fmt::format("cannot start `{}` in {}: {}", display_command(plan.argv),
                                 plan.cwd.empty() ? std::string(".") : plan.cwd.string(),
-                                std::strerror(error)));
+                                std::strerror(status.error())));
     }
     return pid;
 }
@@ -536,8 +568,259 @@ std::string ProcessResult::describe_failure() const {
     return last.empty() ? what : what + "; last output:\n" + last;
 }
 
+namespace {
+
+// How long run_process keeps reading a child's pipes after it exited: a stray that inherited them
+// (and escaped the group kill) must not hold the run open.
+constexpr auto k_drain_after_exit = std::chrono::milliseconds(500);
+// How often the wait looks at stop requests and progress (and, without a pidfd, reaps).
+constexpr auto k_poll_with_pidfd = std::chrono::milliseconds(20);
+constexpr auto k_poll_without_pidfd = std::chrono::milliseconds(1);
+// One read from a pipe; and how much of a stdout file a failed run's message may draw on.
+constexpr std::size_t k_read_chunk = 64 * 1024;
+constexpr std::size_t k_failure_tail = 64 * 1024;
+
+UniqueFd open_for_writing(const std::filesystem::path& file, ErrorKind kind) {
+    UniqueFd fd(open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd) {
+        throw Error(kind, fmt::format("cannot write {}: {}", file.string(), std::strerror(errno)));
+    }
+    return fd;
+}
+
+// Where a run_process child's stdout and stderr go: one file for both (output_file), stdout to a
+// file and stderr to a pipe (stdout_file), or two pipes. The child's ends are closed once it has
+// them; the parent's read ends go to the wait.
+struct ChildOutputs {
+    UniqueFd child_out, child_err; // the child's fds 1 and 2 (child_out for both when no err)
+    UniqueFd out_read, err_read;   // the parent's ends of the pipes, when there are pipes
+
+    static ChildOutputs for_spec(const ProcessSpec& spec) {
+        ChildOutputs outputs;
+        if (spec.output_file) {
+            outputs.child_out = open_for_writing(*spec.output_file, ErrorKind::io);
+            return outputs; // fd 2 too
+        }
+        if (spec.stdout_file) {
+            outputs.child_out = open_for_writing(*spec.stdout_file, ErrorKind::storage);
+        } else {
+            std::tie(outputs.out_read, outputs.child_out) = make_pipe();
+        }
+        std::tie(outputs.err_read, outputs.child_err) = make_pipe();
+        return outputs;
+    }
+};
+
+// How a child ended, as wait4 (or abtool-exec's report) gives it.
+struct Ended {
+    int status = 0;
+    rusage usage{};
+    std::chrono::steady_clock::time_point end;
+};
+
+// The wait for one running child, on Boost.Asio: its stdout and stderr read as they come (each
+// cut to its tail, ProcessResult::out/err), its exit seen through a pidfd the moment it happens
+// (or a poll where there is none), its deadline, stop requests and progress calls. run() returns
+// once the child has been reaped and its pipes are drained.
+class ChildWait {
+public:
+    ChildWait(pid_t pid, const ProcessSpec& spec, std::chrono::steady_clock::time_point start,
+              ProcessResult& result, GroupRegistration& registration)
+        : m_pid(pid), m_spec(spec), m_start(start), m_result(result),
+          m_registration(registration), m_out{boost::asio::posix::stream_descriptor(m_io), {}},
+          m_err{boost::asio::posix::stream_descriptor(m_io), {}}, m_exit(m_io), m_deadline(m_io),
+          m_poll(m_io), m_grace(m_io), m_drain(m_io) {}
+
+    Ended run(UniqueFd out_read, UniqueFd err_read) {
+        start_reading(m_out, std::move(out_read), m_result.out, m_result.out_bytes);
+        start_reading(m_err, std::move(err_read), m_result.err, m_result.err_bytes);
+        // A pidfd becomes readable the moment the child ends: the wall time stops there, not at
+        // the next poll.
+        m_pidfd = static_cast<int>(syscall(SYS_pidfd_open, m_pid, 0));
+        if (m_pidfd >= 0) {
+            m_exit.assign(m_pidfd);
+            m_exit.async_wait(boost::asio::posix::descriptor_base::wait_read,
+                              [this](const boost::system::error_code& ec) {
+                                  if (!ec) {
+                                      try_reap(0);
+                                  }
+                              });
+        }
+        m_deadline.expires_after(m_spec.timeout);
+        m_deadline.async_wait([this](const boost::system::error_code& ec) {
+            if (!ec && !m_exited) {
+                m_result.timed_out = true;
+                kill_group();
+            }
+        });
+        m_last_progress = std::chrono::steady_clock::now();
+        watch();
+        m_io.run();
+        for (std::string* kept : {&m_result.out, &m_result.err}) {
+            if (kept->size() > k_captured_max) {
+                kept->erase(0, kept->size() - k_captured_max);
+            }
+        }
+        if (!m_exited) {
+            // Unreachable in practice (the pidfd or the poll reaps); never leave a zombie behind.
+            wait4(m_pid, &m_ended.status, 0, &m_ended.usage);
+            m_ended.end = std::chrono::steady_clock::now();
+        }
+        return m_ended;
+    }
+
+private:
+    struct Stream {
+        boost::asio::posix::stream_descriptor pipe;
+        std::array<char, k_read_chunk> buffer;
+        bool open = false;
+    };
+
+    void start_reading(Stream& stream, UniqueFd fd, std::string& kept, std::uint64_t& total) {
+        if (!fd) {
+            return;
+        }
+        stream.pipe.assign(fd.release());
+        stream.open = true;
+        read(stream, kept, total);
+    }
+
+    void read(Stream& stream, std::string& kept, std::uint64_t& total) {
+        stream.pipe.async_read_some(
+            boost::asio::buffer(stream.buffer),
+            [this, &stream, &kept, &total](const boost::system::error_code& ec, std::size_t n) {
+                if (ec) {
+                    stream.open = false;
+                    finish_if_done();
+                    return;
+                }
+                keep_tail(kept, total, stream.buffer.data(), n);
+                read(stream, kept, total);
+            });
+    }
+
+    void finish_if_done() {
+        if (m_exited && !m_out.open && !m_err.open) {
+            m_deadline.cancel();
+            m_poll.cancel();
+            m_grace.cancel();
+            m_drain.cancel();
+        }
+    }
+
+    void on_exit() {
+        m_exited = true;
+        m_ended.end = std::chrono::steady_clock::now();
+        // Strays left in the group would keep our pipes open and load the machine during the
+        // next run: end them now. The group is then no longer ours to kill: a second interrupt
+        // must not reach its pgid while the pipes drain, when it may be reused.
+        ::kill(-m_pid, SIGKILL);
+        m_registration.release();
+        m_drain.expires_after(k_drain_after_exit);
+        m_drain.async_wait([this](const boost::system::error_code& ec) {
+            if (!ec) {
+                boost::system::error_code ignored;
+                m_out.pipe.close(ignored);
+                m_err.pipe.close(ignored);
+            }
+        });
+        finish_if_done();
+    }
+
+    void try_reap(int options) {
+        if (wait4(m_pid, &m_ended.status, options, &m_ended.usage) == m_pid) {
+            on_exit();
+        }
+    }
+
+    void kill_group() {
+        ::kill(-m_pid, SIGTERM);
+        m_grace.expires_after(k_grace);
+        m_grace.async_wait([this](const boost::system::error_code& ec) {
+            if (!ec && !m_exited) {
+                ::kill(-m_pid, SIGKILL);
+            }
+        });
+    }
+
+    // Every poll interval: reap (without a pidfd), act on a stop request, report progress.
+    void watch() {
+        m_poll.expires_after(m_pidfd >= 0 ? k_poll_with_pidfd : k_poll_without_pidfd);
+        m_poll.async_wait([this](const boost::system::error_code& ec) {
+            if (ec || m_exited) {
+                return;
+            }
+            if (m_pidfd < 0) {
+                try_reap(WNOHANG);
+            }
+            if (!m_exited && stop_requested() && !m_result.interrupted) {
+                m_result.interrupted = true;
+                kill_group();
+            }
+            const auto now = std::chrono::steady_clock::now();
+            if (!m_exited && m_spec.progress && now - m_last_progress >= m_spec.progress_every) {
+                m_last_progress = now;
+                m_spec.progress(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(now - m_start));
+            }
+            if (!m_exited) {
+                watch();
+            }
+        });
+    }
+
+    pid_t m_pid;
+    const ProcessSpec& m_spec;
+    std::chrono::steady_clock::time_point m_start, m_last_progress;
+    ProcessResult& m_result;
+    GroupRegistration& m_registration;
+    boost::asio::io_context m_io;
+    Stream m_out, m_err;
+    int m_pidfd = -1; // owned by m_exit once assigned
+    boost::asio::posix::stream_descriptor m_exit;
+    boost::asio::steady_timer m_deadline, m_poll, m_grace, m_drain;
+    bool m_exited = false;
+    Ended m_ended;
+};
+
+// abtool-exec's report of the workload itself replaces what wait4 said of the helper; absent when
+// the helper was killed (a timeout's SIGTERM reached the group), and then the helper's status
+// stands.
+void apply_helper_report(const UniqueFd& report_read, Ended& ended) {
+    HelperReport report{};
+    ssize_t got = 0;
+    while ((got = read(report_read.get(), &report, sizeof report)) < 0 && errno == EINTR) {
+    }
+    if (got != static_cast<ssize_t>(sizeof report) || report.valid != 1) {
+        return;
+    }
+    ended.status = report.wait_status;
+    ended.usage = rusage{};
+    ended.usage.ru_utime.tv_sec = report.user_us / 1'000'000;
+    ended.usage.ru_utime.tv_usec = report.user_us % 1'000'000;
+    ended.usage.ru_stime.tv_sec = report.sys_us / 1'000'000;
+    ended.usage.ru_stime.tv_usec = report.sys_us % 1'000'000;
+    ended.usage.ru_maxrss = report.max_rss_kb;
+    ended.end = std::chrono::steady_clock::time_point(
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+            std::chrono::nanoseconds(report.end_ns)));
+}
+
+double milliseconds(const timeval& time) {
+    return static_cast<double>(time.tv_sec) * 1e3 + static_cast<double>(time.tv_usec) / 1e3;
+}
+
+// A steady_clock moment (a child's exec) on the system clock: a duet's launch skew compares two.
+std::int64_t unix_ns_of(std::chrono::steady_clock::time_point moment) {
+    const auto since = std::chrono::steady_clock::now() - moment;
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               (std::chrono::system_clock::now() - since).time_since_epoch())
+        .count();
+}
+
+} // namespace
+
 ProcessResult run_process(const ProcessSpec& spec) {
-    namespace asio = boost::asio;
     GateTicket ticket(spec.start_gate);
     ProcessResult result;
     ExecPlan plan = make_exec_plan(spec);
@@ -546,250 +829,34 @@ ProcessResult run_process(const ProcessSpec& spec) {
         result.interrupted = true;
         return result;
     }
-
-    const auto close_fd = [](int& fd) {
-        if (fd >= 0) {
-            close(fd);
-            fd = -1;
-        }
-    };
-    int out_pipe[2] = {-1, -1};
-    int err_pipe[2] = {-1, -1};
-    int file_fd = -1;
-    if (spec.output_file) {
-        file_fd = open(spec.output_file->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (file_fd < 0) {
-            throw Error(ErrorKind::io,
-                        fmt::format("cannot write {}: {}", spec.output_file->string(),
-                                    std::strerror(errno)));
-        }
-    } else {
-        if (spec.stdout_file) {
-            file_fd =
-                open(spec.stdout_file->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-            if (file_fd < 0) {
-                throw Error(ErrorKind::storage,
-                            fmt::format("cannot write {}: {}", spec.stdout_file->string(),
-                                        std::strerror(errno)));
-            }
-        }
-        if ((file_fd < 0 && pipe2(out_pipe, O_CLOEXEC) != 0) || pipe2(err_pipe, O_CLOEXEC) != 0) {
-            const int error = errno;
-            close_fd(file_fd);
-            close_fd(out_pipe[0]);
-            close_fd(out_pipe[1]);
-            throw Error(ErrorKind::workload, fmt::format("pipe: {}", std::strerror(error)));
-        }
-    }
-
+    ChildOutputs outputs = ChildOutputs::for_spec(spec);
     // Through abtool-exec when there is one: the workload's own peak RSS, not abtool's copy's.
     // Not in a duet (a start gate): the helper's start and fork would fall between the gate's
     // release and the workload's exec, and put the two sides 2.3 ms apart (0.1 ms directly; the
     // interval of a 180 ms program doubled). A duet's max_rss_kb then includes abtool's copy, on
     // both sides alike.
-    int report_pipe[2] = {-1, -1};
-    if (!exec_helper_path().empty() && !spec.start_gate && pipe2(report_pipe, O_CLOEXEC) == 0) {
+    UniqueFd report_read, report_write;
+    if (!exec_helper_path().empty() && !spec.start_gate) {
+        std::tie(report_read, report_write) = make_pipe();
         plan.helper = exec_helper_path();
-        plan.report_fd = report_pipe[1];
+        plan.report_fd = report_write.get();
     }
 
     std::chrono::steady_clock::time_point start;
-    pid_t pid = -1;
-    try {
-        pid = spec.output_file ? spawn(plan, file_fd, file_fd, &start, &ticket)
-              : file_fd >= 0   ? spawn(plan, file_fd, err_pipe[1], &start, &ticket)
-                               : spawn(plan, out_pipe[1], err_pipe[1], &start, &ticket);
-    } catch (...) {
-        close_fd(out_pipe[0]);
-        close_fd(out_pipe[1]);
-        close_fd(err_pipe[0]);
-        close_fd(err_pipe[1]);
-        close_fd(file_fd);
-        close_fd(report_pipe[0]);
-        close_fd(report_pipe[1]);
-        throw;
-    }
-    close_fd(report_pipe[1]);
-    // The exec's moment on the wall clock: a duet's launch skew compares two of these.
-    const auto since_exec = std::chrono::steady_clock::now() - start;
-    result.start_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                               (std::chrono::system_clock::now() - since_exec).time_since_epoch())
-                               .count();
+    const pid_t pid = spawn(plan, outputs.child_out.get(),
+                            outputs.child_err ? outputs.child_err.get() : outputs.child_out.get(),
+                            &start, &ticket);
+    report_write.reset();
+    result.start_unix_ns = unix_ns_of(start);
     GroupRegistration registration(pid);
-    close_fd(out_pipe[1]);
-    close_fd(err_pipe[1]);
-    close_fd(file_fd);
+    outputs.child_out.reset();
+    outputs.child_err.reset();
 
-    asio::io_context io;
-    asio::posix::stream_descriptor out_stream(io), err_stream(io);
-    bool out_open = out_pipe[0] >= 0, err_open = err_pipe[0] >= 0;
-    if (out_open) {
-        out_stream.assign(out_pipe[0]);
-    }
-    if (err_open) {
-        err_stream.assign(err_pipe[0]);
-    }
-    // A pidfd becomes readable the moment the child ends: the wall time stops there, not at the
-    // next poll.
-    const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-    asio::posix::stream_descriptor exit_stream(io);
-    if (pidfd >= 0) {
-        exit_stream.assign(pidfd);
-    }
-    asio::steady_timer deadline(io), poll(io), grace(io), drain(io);
-    bool exited = false;
-    int status = 0;
-    rusage usage{};
-    std::chrono::steady_clock::time_point end;
-
-    const auto finish_if_done = [&] {
-        if (exited && !out_open && !err_open) {
-            deadline.cancel();
-            poll.cancel();
-            grace.cancel();
-            drain.cancel();
-        }
-    };
-    const auto on_exit = [&] {
-        exited = true;
-        end = std::chrono::steady_clock::now();
-        // Strays left in the group would keep our pipes open and load the machine during the
-        // next run: end them now. The group is then no longer ours to kill: a second interrupt
-        // must not reach its pgid while the pipes drain (up to 500 ms), when it may be reused.
-        ::kill(-pid, SIGKILL);
-        registration.release();
-        drain.expires_after(std::chrono::milliseconds(500));
-        drain.async_wait([&](const boost::system::error_code& ec) {
-            if (!ec) {
-                boost::system::error_code ignored;
-                out_stream.close(ignored);
-                err_stream.close(ignored);
-            }
-        });
-        finish_if_done();
-    };
-    const auto try_reap = [&](int options) {
-        const pid_t reaped = wait4(pid, &status, options, &usage);
-        if (reaped == pid) {
-            on_exit();
-        }
-    };
-    const auto kill_group = [&] {
-        ::kill(-pid, SIGTERM);
-        grace.expires_after(k_grace);
-        grace.async_wait([&](const boost::system::error_code& ec) {
-            if (!ec && !exited) {
-                ::kill(-pid, SIGKILL);
-            }
-        });
-    };
-
-    std::array<char, 65536> out_buffer{}, err_buffer{};
-    std::function<void()> read_out = [&] {
-        out_stream.async_read_some(
-            asio::buffer(out_buffer), [&](const boost::system::error_code& ec, std::size_t n) {
-                if (ec) {
-                    out_open = false;
-                    finish_if_done();
-                    return;
-                }
-                keep_tail(result.out, result.out_bytes, out_buffer.data(), n);
-                read_out();
-            });
-    };
-    std::function<void()> read_err = [&] {
-        err_stream.async_read_some(
-            asio::buffer(err_buffer), [&](const boost::system::error_code& ec, std::size_t n) {
-                if (ec) {
-                    err_open = false;
-                    finish_if_done();
-                    return;
-                }
-                keep_tail(result.err, result.err_bytes, err_buffer.data(), n);
-                read_err();
-            });
-    };
-    if (out_open) {
-        read_out();
-    }
-    if (err_open) {
-        read_err();
-    }
-    if (pidfd >= 0) {
-        exit_stream.async_wait(asio::posix::descriptor_base::wait_read,
-                               [&](const boost::system::error_code& ec) {
-                                   if (!ec) {
-                                       try_reap(0);
-                                   }
-                               });
-    }
-    deadline.expires_after(spec.timeout);
-    deadline.async_wait([&](const boost::system::error_code& ec) {
-        if (!ec && !exited) {
-            result.timed_out = true;
-            kill_group();
-        }
-    });
-    auto last_progress = std::chrono::steady_clock::now();
-    std::function<void()> watch = [&] {
-        poll.expires_after(std::chrono::milliseconds(pidfd >= 0 ? 20 : 1));
-        poll.async_wait([&](const boost::system::error_code& ec) {
-            if (ec || exited) {
-                return;
-            }
-            if (pidfd < 0) {
-                try_reap(WNOHANG);
-            }
-            if (!exited && stop_requested() && !result.interrupted) {
-                result.interrupted = true;
-                kill_group();
-            }
-            if (!exited && spec.progress) {
-                const auto now = std::chrono::steady_clock::now();
-                if (now - last_progress >= spec.progress_every) {
-                    last_progress = now;
-                    spec.progress(
-                        std::chrono::duration_cast<std::chrono::milliseconds>(now - start));
-                }
-            }
-            if (!exited) {
-                watch();
-            }
-        });
-    };
-    watch();
-    io.run();
-    for (std::string* kept : {&result.out, &result.err}) {
-        if (kept->size() > k_captured_max) {
-            kept->erase(0, kept->size() - k_captured_max);
-        }
-    }
-    if (!exited) {
-        // Unreachable in practice (the pidfd or the poll reaps); never leave a zombie behind.
-        wait4(pid, &status, 0, &usage);
-        end = std::chrono::steady_clock::now();
-    }
+    Ended ended = ChildWait(pid, spec, start, result, registration)
+                      .run(std::move(outputs.out_read), std::move(outputs.err_read));
     registration.release();
-    if (report_pipe[0] >= 0) {
-        // abtool-exec's report of the workload itself; absent when the helper was killed (a
-        // timeout's SIGTERM reached the group), and then its own status stands.
-        HelperReport report{};
-        ssize_t got = 0;
-        while ((got = read(report_pipe[0], &report, sizeof report)) < 0 && errno == EINTR) {
-        }
-        close_fd(report_pipe[0]);
-        if (got == static_cast<ssize_t>(sizeof report) && report.valid == 1) {
-            status = report.wait_status;
-            usage = rusage{};
-            usage.ru_utime.tv_sec = report.user_us / 1'000'000;
-            usage.ru_utime.tv_usec = report.user_us % 1'000'000;
-            usage.ru_stime.tv_sec = report.sys_us / 1'000'000;
-            usage.ru_stime.tv_usec = report.sys_us % 1'000'000;
-            usage.ru_maxrss = report.max_rss_kb;
-            end = std::chrono::steady_clock::time_point(
-                std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                    std::chrono::nanoseconds(report.end_ns)));
-        }
+    if (report_read) {
+        apply_helper_report(report_read, ended);
     }
     if (!plan.token.empty() && spec.start_gate) {
         result.pending_sweep = plan.token;
@@ -797,23 +864,21 @@ ProcessResult run_process(const ProcessSpec& spec) {
         result.strays = kill_strays_with(plan.token);
     }
 
-    result.wall_ms = std::chrono::duration<double, std::milli>(end - start).count();
-    result.user_ms = static_cast<double>(usage.ru_utime.tv_sec) * 1e3 +
-                     static_cast<double>(usage.ru_utime.tv_usec) / 1e3;
-    result.sys_ms = static_cast<double>(usage.ru_stime.tv_sec) * 1e3 +
-                    static_cast<double>(usage.ru_stime.tv_usec) / 1e3;
-    result.max_rss_kb = usage.ru_maxrss;
-    if (WIFEXITED(status)) {
-        result.exit_code = WEXITSTATUS(status);
-    } else if (WIFSIGNALED(status)) {
-        result.signal = WTERMSIG(status);
+    result.wall_ms = std::chrono::duration<double, std::milli>(ended.end - start).count();
+    result.user_ms = milliseconds(ended.usage.ru_utime);
+    result.sys_ms = milliseconds(ended.usage.ru_stime);
+    result.max_rss_kb = ended.usage.ru_maxrss;
+    if (WIFEXITED(ended.status)) {
+        result.exit_code = WEXITSTATUS(ended.status);
+    } else if (WIFSIGNALED(ended.status)) {
+        result.signal = WTERMSIG(ended.status);
     }
     if (spec.stdout_file && !spec.output_file) {
         std::error_code error;
         const std::uintmax_t size = std::filesystem::file_size(*spec.stdout_file, error);
         result.out_bytes = error ? 0 : size;
         if (!result.ok()) {
-            result.out = file_tail(*spec.stdout_file, 64 * 1024);
+            result.out = file_tail(*spec.stdout_file, k_failure_tail);
         }
     }
     return result;
@@ -854,20 +919,12 @@ bool become_subreaper() {
 
 ChildProcess ChildProcess::start(const ProcessSpec& spec, const std::filesystem::path& output_log) {
     const ExecPlan plan = make_exec_plan(spec);
-    const int fd = open(output_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) {
+    const UniqueFd fd(open(output_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+    if (!fd) {
         throw Error(ErrorKind::io,
                     fmt::format("cannot write {}: {}", output_log.string(), std::strerror(errno)));
     }
-    pid_t pid = -1;
-    try {
-        pid = spawn(plan, fd, fd);
-    } catch (...) {
-        close(fd);
-        throw;
-    }
-    close(fd);
-    return ChildProcess(pid);
+    return ChildProcess(spawn(plan, fd.get(), fd.get()));
 }
 
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept
