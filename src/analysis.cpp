@@ -358,7 +358,8 @@ report::Report analyze_records(const Plan& plan, const Config& config,
                                                                       : stats::Direction::higher;
         row.gated = series.gate == runners::Gate::yes;
         auto config_it = workloads.find(workload);
-        row.kind = config_it != workloads.end() ? config_it->second->kind : "";
+        row.kind =
+            config_it != workloads.end() ? std::string(config_it->second->kind()) : std::string();
         BenchmarkIdentity identity;
         identity.workload = workload;
         identity.kind = row.kind;
@@ -474,7 +475,7 @@ report::Report analyze_records(const Plan& plan, const Config& config,
                 "are in samples.jsonl; the last: {}",
                 count, rounds_done * plan.design_of(name).repeat, name,
                 failed_runs_of(name, Side::a),
-                config_it != workloads.end() && config_it->second->kind == "publish"
+                config_it != workloads.end() && config_it->second->kind() == "publish"
                     ? " ([workload.slo] error_rate_max counts the failures themselves)"
                     : "",
                 why));

@@ -403,8 +403,137 @@ void reject_nul(const Reader& reader, const toml::node& node, const std::string&
     }
 }
 
-WorkloadConfig read_workload(const Reader& reader, const toml::table& table, std::size_t index) {
-    std::string context = fmt::format("[[workload]] #{}: ", index + 1);
+// The keys every workload kind takes, besides its own and the design's.
+const Keys k_common_workload_keys{"name", "kind", "env", "timeout"};
+
+Keys workload_keys(std::initializer_list<const char*> own) {
+    Keys keys = k_common_workload_keys;
+    keys.insert(own.begin(), own.end());
+    return with_design_keys(std::move(keys));
+}
+
+// What a command and a hotpath workload share: argv or shell, env and timeout, and the first into
+// the primary key's parameters.
+template <typename Spec>
+void read_process_workload(const Reader& reader, const toml::table& table,
+                           const std::string& context, const runners::Env& env, Spec& spec,
+                           nlohmann::json& params) {
+    read_process(reader, table, context, spec.argv, spec.shell);
+    spec.env = env;
+    if (auto timeout = reader.duration<std::chrono::milliseconds>(table, "timeout", context)) {
+        spec.timeout = *timeout;
+    }
+    params["command"] = spec.argv;
+    if (spec.shell) {
+        params["shell"] = *spec.shell;
+    }
+}
+
+runners::CommandWorkload read_command(const Reader& reader, const toml::table& table,
+                                      const std::string& context, const runners::Env& env,
+                                      nlohmann::json& params) {
+    reader.check_keys(table, workload_keys({"command", "shell"}), context);
+    runners::CommandWorkload spec;
+    read_process_workload(reader, table, context, env, spec, params);
+    return spec;
+}
+
+runners::HotpathWorkload read_hotpath(const Reader& reader, const toml::table& table,
+                                      const std::string& context, const runners::Env& env,
+                                      nlohmann::json& params) {
+    reader.check_keys(
+        table, workload_keys({"command", "shell", "format", "metric", "metrics", "output_file"}),
+        context);
+    runners::HotpathWorkload spec;
+    read_process_workload(reader, table, context, env, spec, params);
+    spec.format =
+        reader
+            .choice<runners::HotpathFormat>(table, "format", context,
+                                            {{"gbench", runners::HotpathFormat::gbench},
+                                             {"hyperfine", runners::HotpathFormat::hyperfine},
+                                             {"jsonl", runners::HotpathFormat::jsonl}})
+            .value_or(runners::HotpathFormat::gbench);
+    if (auto metric = reader.string(table, "metric", context)) {
+        spec.metrics.push_back(*metric);
+    }
+    if (auto metrics = reader.argv(table, "metrics", context)) {
+        if (!spec.metrics.empty()) {
+            reader.fail(table.source(), context + "has both 'metric' and 'metrics'");
+        }
+        spec.metrics = std::move(*metrics);
+    }
+    spec.output_file = reader.string(table, "output_file", context);
+    params["format"] = reader.string(table, "format", context).value_or("gbench");
+    return spec;
+}
+
+runners::PublishWorkload read_publish(const Reader& reader, const toml::table& table,
+                                      const std::string& context, const runners::Env& env,
+                                      nlohmann::json& params) {
+    reader.check_keys(
+        table,
+        workload_keys({"server", "protocol", "path", "payload", "mode", "count", "concurrency",
+                       "rate", "ready_path", "ready_timeout", "request_timeout", "slo"}),
+        context);
+    runners::PublishWorkload spec;
+    auto server = reader.argv(table, "server", context);
+    if (!server) {
+        reader.fail(table.source(), context + "missing 'server' (argv with {port})");
+    }
+    spec.server = std::move(*server);
+    spec.env = env;
+    spec.protocol =
+        reader
+            .choice<runners::Protocol>(table, "protocol", context,
+                                       {{"http", runners::Protocol::http},
+                                        {"http-keepalive", runners::Protocol::http_keepalive},
+                                        {"tcp", runners::Protocol::tcp}})
+            .value_or(runners::Protocol::http);
+    spec.path = reader.string(table, "path", context).value_or(spec.path);
+    spec.payload = reader.string(table, "payload", context).value_or(spec.payload);
+    spec.mode = reader
+                    .choice<runners::PublishMode>(table, "mode", context,
+                                                  {{"burst", runners::PublishMode::burst},
+                                                   {"paced", runners::PublishMode::paced}})
+                    .value_or(runners::PublishMode::burst);
+    if (auto count = reader.integer(table, "count", context, 1, 100000000)) {
+        spec.count = static_cast<std::size_t>(*count);
+    }
+    if (auto concurrency = reader.integer(table, "concurrency", context, 1, 10000)) {
+        spec.concurrency = static_cast<std::size_t>(*concurrency);
+    }
+    if (auto rate = reader.number(table, "rate", context)) {
+        spec.rate = *rate;
+    }
+    if (spec.mode == runners::PublishMode::paced && spec.rate <= 0) {
+        reader.fail(table.source(), context + "mode = \"paced\" needs 'rate' (messages/s)");
+    }
+    spec.ready_path = reader.string(table, "ready_path", context);
+    if (auto t = reader.duration<std::chrono::milliseconds>(table, "ready_timeout", context)) {
+        spec.ready_timeout = *t;
+    }
+    if (auto t = reader.duration<std::chrono::milliseconds>(table, "request_timeout", context)) {
+        spec.request_timeout = *t;
+    }
+    if (auto t = reader.duration<std::chrono::milliseconds>(table, "timeout", context)) {
+        spec.timeout = *t;
+    }
+    params["server"] = spec.server;
+    params["protocol"] = reader.string(table, "protocol", context).value_or("http");
+    params["path"] = spec.path;
+    params["payload"] = spec.payload;
+    params["mode"] = reader.string(table, "mode", context).value_or("burst");
+    params["count"] = spec.count;
+    params["concurrency"] = spec.concurrency;
+    if (spec.mode == runners::PublishMode::paced) {
+        params["rate"] = spec.rate;
+    }
+    return spec;
+}
+
+// The workload's name: present, not empty, no control character.
+std::string read_workload_name(const Reader& reader, const toml::table& table,
+                               const std::string& context) {
     const std::optional<std::string> name = reader.string(table, "name", context);
     if (!name || name->empty()) {
         reader.fail(table.source(), context + "missing 'name'");
@@ -415,159 +544,47 @@ WorkloadConfig read_workload(const Reader& reader, const toml::table& table, std
                                 "goes into results.csv and every report",
                                 context, static_cast<unsigned char>(*bad)));
     }
-    context = fmt::format("[[workload]] '{}': ", *name);
-    const std::optional<std::string> kind = reader.string(table, "kind", context);
+    return *name;
+}
+
+enum class WorkloadKind { command, hotpath, publish };
+
+WorkloadConfig read_workload(const Reader& reader, const toml::table& table, std::size_t index) {
+    WorkloadConfig config;
+    config.workload.name =
+        read_workload_name(reader, table, fmt::format("[[workload]] #{}: ", index + 1));
+    const std::string context = fmt::format("[[workload]] '{}': ", config.workload.name);
+    const std::optional<WorkloadKind> kind =
+        reader.choice<WorkloadKind>(table, "kind", context,
+                                    {{"command", WorkloadKind::command},
+                                     {"hotpath", WorkloadKind::hotpath},
+                                     {"publish", WorkloadKind::publish}});
     if (!kind) {
         reader.fail(table.source(), context + "missing 'kind' (command, hotpath or publish)");
     }
-
-    WorkloadConfig config;
-    config.kind = *kind;
     config.line = static_cast<int>(table.source().begin.line);
-    config.workload.name = *name;
     nlohmann::json& params = config.parameters;
     const runners::Env env = reader.env(table, context);
     if (!env.empty()) {
         params["env"] = env;
     }
-
-    if (*kind == "command") {
-        reader.check_keys(table,
-                          with_design_keys({"name", "kind", "command", "shell", "env", "timeout"}),
-                          context);
-        runners::CommandWorkload spec;
-        read_process(reader, table, context, spec.argv, spec.shell);
-        spec.env = env;
-        if (auto timeout = reader.duration<std::chrono::milliseconds>(table, "timeout", context)) {
-            spec.timeout = *timeout;
-        }
-        params["command"] = spec.argv;
-        if (spec.shell) {
-            params["shell"] = *spec.shell;
-        }
-        config.workload.spec = std::move(spec);
-    } else if (*kind == "hotpath") {
-        reader.check_keys(table,
-                          with_design_keys({"name", "kind", "command", "shell", "env", "timeout",
-                                            "format", "metric", "metrics", "output_file"}),
-                          context);
-        runners::HotpathWorkload spec;
-        read_process(reader, table, context, spec.argv, spec.shell);
-        spec.env = env;
-        if (auto timeout = reader.duration<std::chrono::milliseconds>(table, "timeout", context)) {
-            spec.timeout = *timeout;
-        }
-        const std::string format = reader.string(table, "format", context).value_or("gbench");
-        if (format == "gbench") {
-            spec.format = runners::HotpathFormat::gbench;
-        } else if (format == "hyperfine") {
-            spec.format = runners::HotpathFormat::hyperfine;
-        } else if (format == "jsonl") {
-            spec.format = runners::HotpathFormat::jsonl;
-        } else {
-            reader.fail(table.get("format")->source(),
-                        context + fmt::format("'format' must be gbench, hyperfine or jsonl, not "
-                                              "'{}'",
-                                              format));
-        }
-        if (auto metric = reader.string(table, "metric", context)) {
-            spec.metrics.push_back(*metric);
-        }
-        if (auto metrics = reader.argv(table, "metrics", context)) {
-            if (!spec.metrics.empty()) {
-                reader.fail(table.source(), context + "has both 'metric' and 'metrics'");
-            }
-            spec.metrics = std::move(*metrics);
-        }
-        spec.output_file = reader.string(table, "output_file", context);
-        params["command"] = spec.argv;
-        if (spec.shell) {
-            params["shell"] = *spec.shell;
-        }
-        params["format"] = format;
-        config.workload.spec = std::move(spec);
-    } else if (*kind == "publish") {
-        reader.check_keys(
-            table,
-            with_design_keys({"name", "kind", "server", "env", "timeout", "protocol", "path",
-                              "payload", "mode", "count", "concurrency", "rate", "ready_path",
-                              "ready_timeout", "request_timeout", "slo"}),
-            context);
-        runners::PublishWorkload spec;
-        auto server = reader.argv(table, "server", context);
-        if (!server) {
-            reader.fail(table.source(), context + "missing 'server' (argv with {port})");
-        }
-        spec.server = std::move(*server);
-        spec.env = env;
-        const std::string protocol = reader.string(table, "protocol", context).value_or("http");
-        if (protocol == "http") {
-            spec.protocol = runners::Protocol::http;
-        } else if (protocol == "http-keepalive") {
-            spec.protocol = runners::Protocol::http_keepalive;
-        } else if (protocol == "tcp") {
-            spec.protocol = runners::Protocol::tcp;
-        } else {
-            reader.fail(table.get("protocol")->source(),
-                        context + fmt::format("'protocol' must be http, http-keepalive or tcp, not "
-                                              "'{}'",
-                                              protocol));
-        }
-        spec.path = reader.string(table, "path", context).value_or(spec.path);
-        spec.payload = reader.string(table, "payload", context).value_or(spec.payload);
-        const std::string mode = reader.string(table, "mode", context).value_or("burst");
-        if (mode == "burst") {
-            spec.mode = runners::PublishMode::burst;
-        } else if (mode == "paced") {
-            spec.mode = runners::PublishMode::paced;
-        } else {
-            reader.fail(table.get("mode")->source(),
-                        context + fmt::format("'mode' must be burst or paced, not '{}'", mode));
-        }
-        if (auto count = reader.integer(table, "count", context, 1, 100000000)) {
-            spec.count = static_cast<std::size_t>(*count);
-        }
-        if (auto concurrency = reader.integer(table, "concurrency", context, 1, 10000)) {
-            spec.concurrency = static_cast<std::size_t>(*concurrency);
-        }
-        if (auto rate = reader.number(table, "rate", context)) {
-            spec.rate = *rate;
-        }
-        if (spec.mode == runners::PublishMode::paced && spec.rate <= 0) {
-            reader.fail(table.source(), context + "mode = \"paced\" needs 'rate' (messages/s)");
-        }
-        spec.ready_path = reader.string(table, "ready_path", context);
-        if (auto t = reader.duration<std::chrono::milliseconds>(table, "ready_timeout", context)) {
-            spec.ready_timeout = *t;
-        }
-        if (auto t =
-                reader.duration<std::chrono::milliseconds>(table, "request_timeout", context)) {
-            spec.request_timeout = *t;
-        }
-        if (auto t = reader.duration<std::chrono::milliseconds>(table, "timeout", context)) {
-            spec.timeout = *t;
-        }
+    if (const toml::node* slo = table.get("slo");
+        slo != nullptr && *kind != WorkloadKind::publish) {
+        reader.fail(slo->source(), context + "'slo' applies to publish workloads only");
+    }
+    switch (*kind) {
+    case WorkloadKind::command:
+        config.workload.spec = read_command(reader, table, context, env, params);
+        break;
+    case WorkloadKind::hotpath:
+        config.workload.spec = read_hotpath(reader, table, context, env, params);
+        break;
+    case WorkloadKind::publish:
+        config.workload.spec = read_publish(reader, table, context, env, params);
         config.slo = read_slo(reader, table, context);
-        params["server"] = spec.server;
-        params["protocol"] = protocol;
-        params["path"] = spec.path;
-        params["payload"] = spec.payload;
-        params["mode"] = mode;
-        params["count"] = spec.count;
-        params["concurrency"] = spec.concurrency;
-        if (spec.mode == runners::PublishMode::paced) {
-            params["rate"] = spec.rate;
-        }
-        config.workload.spec = std::move(spec);
-    } else {
-        reader.fail(table.get("kind")->source(),
-                    context +
-                        fmt::format("'kind' must be command, hotpath or publish, not '{}'", *kind));
+        break;
     }
     config.design = read_design(reader, table, context);
-    if (!config.slo.empty() && *kind != "publish") {
-        reader.fail(table.source(), context + "'slo' applies to publish workloads only");
-    }
     return config;
 }
 

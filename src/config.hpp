@@ -72,7 +72,8 @@ struct DesignConfig {
 
 struct WorkloadConfig {
     runners::Workload workload;
-    std::string kind; // command | hotpath | publish
+    // "command" | "hotpath" | "publish": results.csv's and the reports' word for its kind.
+    std::string_view kind() const { return runners::kind_name(workload); }
     SloConfig slo;
     nlohmann::json parameters; // what defines the benchmark, for its primary key (not how
                                // its rounds run: a design change keeps the history's key)

@@ -244,7 +244,7 @@ namespace {
 // hotpath side needs one CPU, a publish side two (its server and its load generator).
 std::vector<std::vector<int>> duet_cpu_sets(const WorkloadConfig& workload,
                                             const std::vector<int>& allowed) {
-    const bool publish = workload.kind == "publish";
+    const bool publish = workload.kind() == "publish";
     const std::size_t sets = publish ? 4 : 2;
     if (allowed.size() < sets) {
         return {};
@@ -290,7 +290,7 @@ std::vector<WorkloadDesign> configured_designs(const RunOptions& options, const 
             design.duet_cpus = duet_cpu_sets(workload, allowed);
         }
         if (design.schedule == Schedule::duet && design.duet_cpus.empty()) {
-            const std::size_t needed = workload.kind == "publish" ? 4 : 2;
+            const std::size_t needed = workload.kind() == "publish" ? 4 : 2;
             throw Error(
                 ErrorKind::usage,
                 fmt::format("workload '{}': schedule \"duet\" needs {} CPUs ({}), abtool "

@@ -76,7 +76,7 @@ TEST(Config, DesignExample_ParsesEveryField) {
     EXPECT_DOUBLE_EQ(config.run.threshold, 0.02);
     EXPECT_EQ(config.results_file, "/repo/results.csv");
     ASSERT_EQ(config.workloads.size(), 3u);
-    EXPECT_EQ(config.workloads[0].kind, "command");
+    EXPECT_EQ(config.workloads[0].kind(), "command");
     const auto& hotpath = std::get<runners::HotpathWorkload>(config.workloads[1].workload.spec);
     EXPECT_EQ(hotpath.format, runners::HotpathFormat::gbench);
     EXPECT_EQ(hotpath.metrics, std::vector<std::string>{"real_time"});
@@ -249,8 +249,16 @@ TEST(Config, KindSpecificKeys_AreCheckedPerKind) {
         with_workload("", "name=\"x\"\nkind=\"command\"\ncommand=[\"a\"]\nformat=\"gbench\"\n"));
     EXPECT_NE(std::string(error.what()).find("unknown key 'format'"), std::string::npos);
     const Error kind_error = error_of(with_workload("", "name=\"x\"\nkind=\"cmd\"\n"));
-    EXPECT_NE(std::string(kind_error.what()).find("'kind' must be command, hotpath or publish"),
-              std::string::npos);
+    EXPECT_NE(std::string(kind_error.what())
+                  .find("'kind' must be one of command, hotpath, publish, not 'cmd'"),
+              std::string::npos)
+        << kind_error.what();
+    // 'slo' on a kind that has none says so, not "unknown key".
+    const Error slo = error_of(with_workload(
+        "", "name=\"x\"\nkind=\"command\"\ncommand=[\"a\"]\n[workload.slo]\np99_ms = 5\n"));
+    EXPECT_NE(std::string(slo.what()).find("'slo' applies to publish workloads only"),
+              std::string::npos)
+        << slo.what();
     const Error paced = error_of(with_workload(
         "", "name=\"p\"\nkind=\"publish\"\nserver=[\"./s\",\"{port}\"]\nmode=\"paced\"\n"));
     EXPECT_NE(std::string(paced.what()).find("needs 'rate'"), std::string::npos);
