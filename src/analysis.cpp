@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 #include <set>
@@ -250,6 +251,240 @@ void check_gated_evidence(const Plan& plan, const Config& config,
                     report.min_pairs, joined.empty() ? "no gated rows" : joined));
 }
 
+// Every measured run's outcome, grouped: the samples by workload, case and metric, and the failed
+// runs by workload and side. Warm-ups, pilots and a round cut short by an interrupt are left out.
+struct Measured {
+    std::map<Key, Series> series;
+    struct Failures {
+        int count = 0;
+        std::string last; // the last failure's message, shown in the warnings
+    };
+    std::map<std::pair<std::string, Side>, Failures> failures;
+
+    int failed_runs(const std::string& workload, Side side) const {
+        const auto it = failures.find({workload, side});
+        return it == failures.end() ? 0 : it->second.count;
+    }
+};
+
+Measured group_measured(const std::vector<SampleRecord>& records, std::size_t rounds_done) {
+    Measured measured;
+    for (const SampleRecord& record : records) {
+        if (record.round == 0 || record.round > rounds_done || record.pilot) {
+            continue;
+        }
+        if (record.error) {
+            Measured::Failures& failures = measured.failures[{record.workload, record.side}];
+            ++failures.count;
+            failures.last = *record.error;
+            continue;
+        }
+        Series& series = measured.series[{record.workload, record.case_name, record.metric}];
+        (record.side == Side::a ? series.a : series.b)[record.round][record.rep].push_back(
+            record.value);
+        series.unit = record.unit;
+        series.direction = record.direction;
+        series.gate = record.gate;
+    }
+    return measured;
+}
+
+// What a report says of the run itself, before any row.
+report::Report report_of(const Plan& plan, const AnalysisSettings& settings,
+                         std::size_t rounds_done) {
+    report::Report report;
+    report.run_id = plan.run_id;
+    report.timestamp = plan.timestamp;
+    report.ref_a = plan.a.name;
+    report.commit_a = plan.a.commit;
+    report.ref_b = plan.b.name;
+    report.commit_b = plan.b.commit;
+    report.rounds = rounds_done;
+    report.seed = plan.seed;
+    report.threshold_pct = settings.threshold * 100;
+    report.confidence = settings.confidence;
+    report.host = plan.host;
+    report.abtool_version = plan.abtool_version;
+    report.config_text = plan.config_text;
+    report.warnings = plan.warnings;
+    report.multiplicity = report::multiplicity_name(settings.multiplicity);
+    return report;
+}
+
+// A row's name, kind, direction, gate and primary key, from its series and its workload's config
+// (null for a workload the config no longer has).
+report::Row row_of(const Key& key, const Series& series, const WorkloadConfig* config,
+                   const Measured& measured) {
+    const auto& [workload, case_name, metric] = key;
+    report::Row row;
+    row.workload = workload;
+    row.case_name = case_name;
+    row.metric = metric;
+    row.unit = series.unit;
+    row.direction = series.direction == runners::Direction::lower ? stats::Direction::lower
+                                                                  : stats::Direction::higher;
+    row.gated = series.gate == runners::Gate::yes;
+    row.kind = config != nullptr ? std::string(config->kind()) : std::string();
+    BenchmarkIdentity identity;
+    identity.workload = workload;
+    identity.kind = row.kind;
+    identity.parameters = config != nullptr ? config->parameters : nlohmann::json::object();
+    identity.case_name = case_name;
+    identity.metric = metric;
+    row.primary_key = primary_key(identity);
+    row.errors_a = measured.failed_runs(workload, Side::a);
+    row.errors_b = measured.failed_runs(workload, Side::b);
+    return row;
+}
+
+// A series as pairs, round by round in the plan's order: each side's runs of the round summarised
+// to one value, a pair only where both are finite. `seen` counts what each side had.
+stats::PairedInput pair_series(const Series& series, const Plan& plan, std::size_t rounds_done,
+                               Summary summary, stats::Direction direction, SideValues& seen) {
+    const auto value_of = [&](const std::map<std::size_t, std::vector<double>>& runs) {
+        std::vector<std::vector<double>> values;
+        for (const auto& [rep, run] : runs) {
+            values.push_back(run);
+        }
+        return round_value(values, summary);
+    };
+    stats::PairedInput input;
+    input.direction = direction;
+    for (const PlannedRound& round : plan.schedule) {
+        if (round.index > rounds_done) {
+            break;
+        }
+        auto a = series.a.find(round.index);
+        auto b = series.b.find(round.index);
+        const double a_value = a != series.a.end() ? value_of(a->second) : std::nan("");
+        const double b_value = b != series.b.end() ? value_of(b->second) : std::nan("");
+        seen.count(a != series.a.end(), a_value, seen.a, seen.nonfinite_a);
+        seen.count(b != series.b.end(), b_value, seen.b, seen.nonfinite_b);
+        // A failed run on one side, or a value that is NaN or infinite: no pair this round.
+        if (!std::isfinite(a_value) || !std::isfinite(b_value)) {
+            continue;
+        }
+        input.a.push_back(a_value);
+        input.b.push_back(b_value);
+        input.order.push_back(round.order);
+    }
+    return input;
+}
+
+// The rows and their paired inputs, in two families: gated and informational metrics are
+// corrected for multiplicity separately, so that the many side metrics (user time, RSS, bytes)
+// do not dilute the power of the gated ones.
+struct RowInputs {
+    std::vector<report::Row> rows;
+    std::map<std::size_t, SideValues> seen_values; // by row index
+    std::array<std::vector<stats::PairedInput>, 2> inputs;
+    std::array<std::vector<std::size_t>, 2> row_index;
+};
+
+RowInputs make_rows(const Plan& plan, const Config& config, const AnalysisSettings& settings,
+                    const Measured& measured, std::size_t rounds_done) {
+    RowInputs made;
+    for (const auto& [key, series] : measured.series) {
+        const std::string& workload = std::get<0>(key);
+        report::Row row = row_of(key, series, config.workload(workload), measured);
+        const WorkloadDesign design = plan.design_of(workload);
+        const Summary summary = summary_for(settings.summary ? settings.summary : design.summary,
+                                            series.unit, series.direction);
+        stats::PairedInput input = pair_series(series, plan, rounds_done, summary, row.direction,
+                                               made.seen_values[made.rows.size()]);
+        row.a_values = input.a;
+        row.b_values = input.b;
+        row.order = input.order;
+        const std::size_t family = row.gated ? 0 : 1;
+        made.inputs.at(family).push_back(std::move(input));
+        made.row_index.at(family).push_back(made.rows.size());
+        made.rows.push_back(std::move(row));
+    }
+    return made;
+}
+
+// Compares every row, family by family; returns the interval methods the verdicts used.
+std::set<std::string> compare_rows(RowInputs& made, const stats::Options& options) {
+    std::set<std::string> methods;
+    for (std::size_t family = 0; family < 2; ++family) {
+        const std::vector<stats::Comparison> comparisons =
+            stats::compare_paired_all(made.inputs.at(family), options);
+        for (std::size_t i = 0; i < comparisons.size(); ++i) {
+            report::Row& row = made.rows[made.row_index.at(family)[i]];
+            row.comparison = comparisons[i];
+            row.verdict = report::to_report(comparisons[i].verdict);
+            if (comparisons[i].interval != stats::IntervalMethod::none) {
+                methods.insert(stats::to_string(comparisons[i].interval));
+            }
+        }
+    }
+    return methods;
+}
+
+// Runs that fail on B but not on A are a finding, yet DESIGN.md's exit 1 is for regressions and
+// SLO violations only: with an error_rate_max they are counted into it (apply_slo); without one
+// they lead the warnings, worded so that nobody mistakes the pass for a clean one.
+void add_failure_warnings(const Measured& measured, const Plan& plan, const Config& config,
+                          std::size_t rounds_done, std::vector<std::string>& warnings) {
+    std::vector<std::string> b_failures;
+    for (const auto& [key, failures] : measured.failures) {
+        const auto& [name, side] = key;
+        // Why, on one line and short: the full message (stderr tail) is in samples.jsonl.
+        std::string why = failures.last;
+        std::replace_if(
+            why.begin(), why.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+        if (why.size() > 160) {
+            why = why.substr(0, 157) + "...";
+        }
+        const WorkloadConfig* workload = config.workload(name);
+        const bool counted_by_slo = workload != nullptr && workload->slo.error_rate_max.has_value();
+        const int failed_a = measured.failed_runs(name, Side::a);
+        if (side == Side::b && failures.count > failed_a && !counted_by_slo) {
+            b_failures.push_back(fmt::format(
+                "B FAILED {} of {} measured run(s) of workload '{}' (A failed {}); a round "
+                "without a pair leaves its metrics short of the planned rounds{}: their errors "
+                "are in samples.jsonl; the last: {}",
+                failures.count, rounds_done * plan.design_of(name).repeat, name, failed_a,
+                workload != nullptr && workload->kind() == "publish"
+                    ? " ([workload.slo] error_rate_max counts the failures themselves)"
+                    : "",
+                why));
+        } else {
+            warnings.push_back(fmt::format("workload '{}' failed {} measured run(s) on {}; the "
+                                           "last: {}",
+                                           name, failures.count, side == Side::a ? "A" : "B", why));
+        }
+    }
+    warnings.insert(warnings.begin(), b_failures.begin(), b_failures.end());
+}
+
+// Each workload's design as it ran: schedule, repeat, summary, who chose it and why, and for a
+// duet how far apart the two sides started.
+std::vector<report::DesignReport> design_reports(const Plan& plan, const AnalysisSettings& settings,
+                                                 const std::vector<SampleRecord>& records,
+                                                 std::size_t rounds_done) {
+    std::vector<report::DesignReport> designs;
+    for (const std::string& name : plan.workloads) {
+        const WorkloadDesign design = plan.design_of(name);
+        report::DesignReport entry;
+        entry.workload = name;
+        entry.schedule = to_string(design.schedule);
+        entry.repeat = design.repeat;
+        entry.summary = settings.summary    ? to_string(*settings.summary)
+                        : design.summary    ? to_string(*design.summary)
+                        : design.repeat > 1 ? "min for durations, else median"
+                                            : "";
+        entry.chosen_by = design.chosen_by;
+        entry.reason = design.reason;
+        entry.evidence = design.evidence;
+        if (design.schedule == Schedule::duet) {
+            add_launch_skew(records, rounds_done, entry);
+        }
+        designs.push_back(std::move(entry));
+    }
+    return designs;
+}
+
 } // namespace
 
 Summary summary_for(std::optional<Summary> configured, const std::string& unit,
@@ -300,120 +535,9 @@ report::Report analyze_records(const Plan& plan, const Config& config,
                                const std::vector<SampleRecord>& records,
                                const AnalysisSettings& settings) {
     const std::size_t rounds_done = completed_rounds(plan, records);
-    std::map<Key, Series> grouped;
-    std::map<std::pair<std::string, Side>, int> errors;
-    std::map<std::pair<std::string, Side>, std::string> last_error; // shown in the warnings
-    for (const SampleRecord& record : records) {
-        if (record.round == 0 || record.round > rounds_done || record.pilot) {
-            continue; // warm-up, a round cut short by an interrupt, or the pilot's
-        }
-        if (record.error) {
-            ++errors[{record.workload, record.side}];
-            last_error[{record.workload, record.side}] = *record.error;
-            continue;
-        }
-        Series& series = grouped[{record.workload, record.case_name, record.metric}];
-        (record.side == Side::a ? series.a : series.b)[record.round][record.rep].push_back(
-            record.value);
-        series.unit = record.unit;
-        series.direction = record.direction;
-        series.gate = record.gate;
-    }
-
-    std::map<std::string, const WorkloadConfig*> workloads;
-    for (const WorkloadConfig& workload : config.workloads) {
-        workloads[workload.workload.name] = &workload;
-    }
-
-    report::Report report;
-    report.run_id = plan.run_id;
-    report.timestamp = plan.timestamp;
-    report.ref_a = plan.a.name;
-    report.commit_a = plan.a.commit;
-    report.ref_b = plan.b.name;
-    report.commit_b = plan.b.commit;
-    report.rounds = rounds_done;
-    report.seed = plan.seed;
-    report.threshold_pct = settings.threshold * 100;
-    report.confidence = settings.confidence;
-    report.host = plan.host;
-    report.abtool_version = plan.abtool_version;
-    report.config_text = plan.config_text;
-    report.warnings = plan.warnings;
-
-    // Gated and informational metrics are corrected for multiplicity separately, so that the
-    // many side metrics (user time, RSS, bytes) do not dilute the power of the gated ones.
-    std::vector<report::Row> rows;
-    std::map<std::size_t, SideValues> seen_values; // by row index
-    std::vector<stats::PairedInput> inputs[2];
-    std::vector<std::size_t> row_of[2];
-    for (const auto& [key, series] : grouped) {
-        const auto& [workload, case_name, metric] = key;
-        report::Row row;
-        row.workload = workload;
-        row.case_name = case_name;
-        row.metric = metric;
-        row.unit = series.unit;
-        row.direction = series.direction == runners::Direction::lower ? stats::Direction::lower
-                                                                      : stats::Direction::higher;
-        row.gated = series.gate == runners::Gate::yes;
-        auto config_it = workloads.find(workload);
-        row.kind =
-            config_it != workloads.end() ? std::string(config_it->second->kind()) : std::string();
-        BenchmarkIdentity identity;
-        identity.workload = workload;
-        identity.kind = row.kind;
-        identity.parameters =
-            config_it != workloads.end() ? config_it->second->parameters : nlohmann::json::object();
-        identity.case_name = case_name;
-        identity.metric = metric;
-        row.primary_key = primary_key(identity);
-        const auto failed_runs = [&](Side side) {
-            const auto it = errors.find({workload, side});
-            return it == errors.end() ? 0 : it->second;
-        };
-        row.errors_a = failed_runs(Side::a);
-        row.errors_b = failed_runs(Side::b);
-
-        const WorkloadDesign design = plan.design_of(workload);
-        const Summary summary = summary_for(settings.summary ? settings.summary : design.summary,
-                                            series.unit, series.direction);
-        const auto value_of = [&](const std::map<std::size_t, std::vector<double>>& runs) {
-            std::vector<std::vector<double>> values;
-            for (const auto& [rep, run] : runs) {
-                values.push_back(run);
-            }
-            return round_value(values, summary);
-        };
-        stats::PairedInput input;
-        input.direction = row.direction;
-        SideValues& seen = seen_values[rows.size()];
-        for (const PlannedRound& round : plan.schedule) {
-            if (round.index > rounds_done) {
-                break;
-            }
-            auto a = series.a.find(round.index);
-            auto b = series.b.find(round.index);
-            const double a_value = a != series.a.end() ? value_of(a->second) : std::nan("");
-            const double b_value = b != series.b.end() ? value_of(b->second) : std::nan("");
-            seen.count(a != series.a.end(), a_value, seen.a, seen.nonfinite_a);
-            seen.count(b != series.b.end(), b_value, seen.b, seen.nonfinite_b);
-            // A failed run on one side, or a value that is NaN or infinite: no pair this round.
-            if (!std::isfinite(a_value) || !std::isfinite(b_value)) {
-                continue;
-            }
-            input.a.push_back(a_value);
-            input.b.push_back(b_value);
-            input.order.push_back(round.order);
-        }
-        row.a_values = input.a;
-        row.b_values = input.b;
-        row.order = input.order;
-        const int group = row.gated ? 0 : 1;
-        inputs[group].push_back(std::move(input));
-        row_of[group].push_back(rows.size());
-        rows.push_back(std::move(row));
-    }
+    const Measured measured = group_measured(records, rounds_done);
+    report::Report report = report_of(plan, settings, rounds_done);
+    RowInputs made = make_rows(plan, config, settings, measured, rounds_done);
 
     stats::Options options;
     options.threshold = settings.threshold;
@@ -421,103 +545,20 @@ report::Report analyze_records(const Plan& plan, const Config& config,
     options.seed = plan.seed;
     options.looks = settings.looks;
     options.multiplicity = settings.multiplicity;
-    report.multiplicity = settings.multiplicity == stats::Multiplicity::benjamini_hochberg
-                              ? "Benjamini-Hochberg"
-                          : settings.multiplicity == stats::Multiplicity::none ? "not"
-                                                                               : "Holm";
-    std::set<std::string> interval_methods;
-    for (int group = 0; group < 2; ++group) {
-        const std::vector<stats::Comparison> comparisons =
-            stats::compare_paired_all(inputs[group], options);
-        for (std::size_t i = 0; i < comparisons.size(); ++i) {
-            report::Row& row = rows[row_of[group][i]];
-            row.comparison = comparisons[i];
-            row.verdict = report::to_report(comparisons[i].verdict);
-            if (comparisons[i].interval != stats::IntervalMethod::none) {
-                interval_methods.insert(stats::to_string(comparisons[i].interval));
-            }
-        }
-    }
-    const auto failed_runs_of = [&](const std::string& workload, Side side) {
-        const auto it = errors.find({workload, side});
-        return it == errors.end() ? 0 : it->second;
-    };
+    report.interval_note =
+        report::paired_interval_note(compare_rows(made, options), settings.confidence);
     for (const WorkloadConfig& workload : config.workloads) {
-        apply_slo(workload, grouped, failed_runs_of(workload.workload.name, Side::b), rows,
-                  report.warnings);
+        apply_slo(workload, measured.series, measured.failed_runs(workload.workload.name, Side::b),
+                  made.rows, report.warnings);
     }
     // The planned rounds (the plan's, after honest planning), or more when a stricter confidence
     // asks for more: a gated row with fewer valid pairs (failed runs, NaN, a partial run) is not
     // the evidence the gate promised.
     report.min_pairs = std::max(plan.rounds, stats::rounds_for_significance(1, options));
-    check_gated_evidence(plan, config, records, seen_values, rows, report);
-    // Runs that fail on B but not on A are a finding, yet DESIGN.md's exit 1 is for regressions
-    // and SLO violations only: with an error_rate_max they are counted into it (apply_slo);
-    // without one they lead the warnings, worded so that nobody mistakes the pass for a clean one.
-    std::vector<std::string> b_failures;
-    for (const auto& [key, count] : errors) {
-        const auto& [name, side] = key;
-        // Why, on one line and short: the full message (stderr tail) is in samples.jsonl.
-        std::string why = last_error[key];
-        for (char& c : why) {
-            c = c == '\n' || c == '\r' ? ' ' : c;
-        }
-        if (why.size() > 160) {
-            why = why.substr(0, 157) + "...";
-        }
-        const auto config_it = workloads.find(name);
-        const bool counted_by_slo =
-            config_it != workloads.end() && config_it->second->slo.error_rate_max.has_value();
-        if (side == Side::b && count > failed_runs_of(name, Side::a) && !counted_by_slo) {
-            b_failures.push_back(fmt::format(
-                "B FAILED {} of {} measured run(s) of workload '{}' (A failed {}); a round "
-                "without a pair leaves its metrics short of the planned rounds{}: their errors "
-                "are in samples.jsonl; the last: {}",
-                count, rounds_done * plan.design_of(name).repeat, name,
-                failed_runs_of(name, Side::a),
-                config_it != workloads.end() && config_it->second->kind() == "publish"
-                    ? " ([workload.slo] error_rate_max counts the failures themselves)"
-                    : "",
-                why));
-        } else {
-            report.warnings.push_back(
-                fmt::format("workload '{}' failed {} measured run(s) on {}; the last: {}", name,
-                            count, side == Side::a ? "A" : "B", why));
-        }
-    }
-    report.warnings.insert(report.warnings.begin(), b_failures.begin(), b_failures.end());
-    if (!interval_methods.empty()) {
-        std::string joined;
-        for (const std::string& method : interval_methods) {
-            joined += (joined.empty() ? "" : ", ") + method;
-        }
-        report.interval_note =
-            fmt::format("{:.0f}% intervals: {} (Wilcoxon signed-rank interval, exact or its "
-                        "normal approximation with ties, zero differences or n > 50: in abtool's "
-                        "calibration it "
-                        "holds nominal coverage at every n from 6 to 200, where the BCa "
-                        "bootstrap under-covers at small n)",
-                        settings.confidence * 100, joined);
-    }
-    for (const std::string& name : plan.workloads) {
-        const WorkloadDesign design = plan.design_of(name);
-        report::DesignReport entry;
-        entry.workload = name;
-        entry.schedule = to_string(design.schedule);
-        entry.repeat = design.repeat;
-        entry.summary = settings.summary    ? to_string(*settings.summary)
-                        : design.summary    ? to_string(*design.summary)
-                        : design.repeat > 1 ? "min for durations, else median"
-                                            : "";
-        entry.chosen_by = design.chosen_by;
-        entry.reason = design.reason;
-        entry.evidence = design.evidence;
-        if (design.schedule == Schedule::duet) {
-            add_launch_skew(records, rounds_done, entry);
-        }
-        report.designs.push_back(std::move(entry));
-    }
-    report.rows = std::move(rows);
+    check_gated_evidence(plan, config, records, made.seen_values, made.rows, report);
+    add_failure_warnings(measured, plan, config, rounds_done, report.warnings);
+    report.designs = design_reports(plan, settings, records, rounds_done);
+    report.rows = std::move(made.rows);
     return report;
 }
 

@@ -590,6 +590,12 @@ WorkloadConfig read_workload(const Reader& reader, const toml::table& table, std
 
 } // namespace
 
+const WorkloadConfig* Config::workload(std::string_view name) const {
+    const auto it = std::find_if(workloads.begin(), workloads.end(),
+                                 [&](const WorkloadConfig& w) { return w.workload.name == name; });
+    return it == workloads.end() ? nullptr : &*it;
+}
+
 std::string to_string(Schedule schedule) {
     switch (schedule) {
     case Schedule::alternate:

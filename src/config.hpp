@@ -102,6 +102,10 @@ struct Config {
     RunConfig run;
     std::filesystem::path results_file; // absolute
     std::vector<WorkloadConfig> workloads;
+
+    // The workload named `name`; null when there is none (a run analysed with a config that no
+    // longer has it).
+    const WorkloadConfig* workload(std::string_view name) const;
 };
 
 // Reads and validates `file`; Error(config) on any problem, Error(usage) when it is missing.

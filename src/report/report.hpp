@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -125,6 +126,11 @@ std::vector<const Row*> worst_first(const Report& report);
 // ("; p: Wilcoxon signed-rank, Holm-adjusted"), as one line without its newline. A compare
 // report's note names its own test (Mann-Whitney, unpaired). Empty without a note.
 std::string interval_note_line(const Report& report);
+// A paired run's Report::interval_note: "95% intervals: exact Wilcoxon (...)" for the interval
+// methods its verdicts used; empty when none was (nothing was tested).
+std::string paired_interval_note(const std::set<std::string>& methods, double confidence);
+// Report::multiplicity: "Holm", "Benjamini-Hochberg" or "not".
+std::string multiplicity_name(stats::Multiplicity multiplicity);
 
 // One output format (hyperfine's Exporter): serialize the whole report to bytes.
 class Exporter {
