@@ -75,6 +75,10 @@ std::string shell_quote(std::string_view text) {
     return quoted + "'";
 }
 
+Gate gate_of(const Workload& workload, std::string_view metric) {
+    return std::visit([&](const auto& spec) { return gate_of(spec, metric); }, workload.spec);
+}
+
 std::string_view kind_name(const Workload& workload) {
     return std::visit(
         [](const auto& spec) -> std::string_view {

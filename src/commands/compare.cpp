@@ -109,44 +109,41 @@ StoredRun load_run(const ResultsLocation& location, const std::vector<ResultRow>
     return run;
 }
 
-// Whether a row's metric gates: the samples' own flags, else the runners' rule (gate_of).
+// Whether a row's metric gates: the samples' own flags, else the runners' rule (gate_of) for the
+// workload its plan.json's config describes, else for a workload of the row's kind (a hotpath's
+// format read off its metrics: Google Benchmark reports real_time, hyperfine wall_ms, otherwise
+// JSON lines).
 bool gated(const StoredRun& run, const ResultRow& row) {
     if (auto it = run.gate_recorded.find(key_of(row)); it != run.gate_recorded.end()) {
         return it->second;
     }
-    if (row.kind == "command") {
-        return runners::gate_of(runners::CommandWorkload{}, row.metric) == runners::Gate::yes;
+    const WorkloadConfig* configured = run.config ? run.config->workload(row.workload) : nullptr;
+    if (configured != nullptr) {
+        return runners::gate_of(configured->workload, row.metric) == runners::Gate::yes;
     }
+    runners::Workload stand_in{row.workload, runners::CommandWorkload{}};
     if (row.kind == "publish") {
-        return runners::gate_of(runners::PublishWorkload{}, row.metric) == runners::Gate::yes;
+        stand_in.spec = runners::PublishWorkload{};
+    } else if (row.kind != "command") {
+        const auto has = [&](const char* metric) {
+            return std::any_of(run.rows.begin(), run.rows.end(), [&](const ResultRow* other) {
+                return other->workload == row.workload && other->metric == metric;
+            });
+        };
+        runners::HotpathWorkload hotpath;
+        hotpath.format = has("real_time") ? runners::HotpathFormat::gbench
+                         : has("wall_ms") ? runners::HotpathFormat::hyperfine
+                                          : runners::HotpathFormat::jsonl;
+        stand_in.spec = std::move(hotpath);
     }
-    if (run.config) {
-        for (const WorkloadConfig& workload : run.config->workloads) {
-            if (workload.workload.name == row.workload) {
-                if (const auto* spec =
-                        std::get_if<runners::HotpathWorkload>(&workload.workload.spec)) {
-                    return runners::gate_of(*spec, row.metric) == runners::Gate::yes;
-                }
-            }
-        }
-    }
-    // A hotpath without its config: its format shows in its metrics (Google Benchmark reports
-    // real_time, hyperfine wall_ms; otherwise JSON lines), and the format's default rule applies.
-    const auto has = [&](const char* metric) {
-        return std::any_of(run.rows.begin(), run.rows.end(), [&](const ResultRow* other) {
-            return other->workload == row.workload && other->metric == metric;
-        });
-    };
-    runners::HotpathWorkload inferred;
-    inferred.format = has("real_time") ? runners::HotpathFormat::gbench
-                      : has("wall_ms") ? runners::HotpathFormat::hyperfine
-                                       : runners::HotpathFormat::jsonl;
-    return runners::gate_of(inferred, row.metric) == runners::Gate::yes;
+    return runners::gate_of(stand_in, row.metric) == runners::Gate::yes;
 }
 
+// The gate of a stored run, by the rule a run applies (report::fails_gate), without --strict.
 bool gate_passed(const StoredRun& run) {
     return std::none_of(run.rows.begin(), run.rows.end(), [&](const ResultRow* row) {
-        return row->verdict == "slo-violated" || (row->verdict == "regressed" && gated(run, *row));
+        const std::optional<report::Verdict> verdict = report::verdict_from_string(row->verdict);
+        return verdict && report::fails_gate(*verdict, gated(run, *row), false);
     });
 }
 

@@ -23,12 +23,25 @@ std::string to_string(Verdict verdict) {
     return "inconclusive";
 }
 
-bool fails_gate(const Row& row, const Report& report) {
-    if (row.verdict == Verdict::slo_violated) {
+bool fails_gate(Verdict verdict, bool gated, bool strict) {
+    if (verdict == Verdict::slo_violated) {
         return true;
     }
-    return row.gated && (row.verdict == Verdict::regressed ||
-                         (report.strict && row.verdict == Verdict::inconclusive));
+    return gated && (verdict == Verdict::regressed || (strict && verdict == Verdict::inconclusive));
+}
+
+bool fails_gate(const Row& row, const Report& report) {
+    return fails_gate(row.verdict, row.gated, report.strict);
+}
+
+std::optional<Verdict> verdict_from_string(std::string_view text) {
+    for (const Verdict verdict : {Verdict::regressed, Verdict::improved, Verdict::unchanged,
+                                  Verdict::inconclusive, Verdict::slo_violated}) {
+        if (to_string(verdict) == text) {
+            return verdict;
+        }
+    }
+    return std::nullopt;
 }
 
 bool informational_regression(const Row& row) {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace abtool::report {
@@ -17,7 +18,8 @@ namespace abtool::report {
 // DESIGN.md's verdict words; slo_violated overrides the stats verdict for a B value that broke
 // an absolute limit.
 enum class Verdict { regressed, improved, unchanged, inconclusive, slo_violated };
-std::string to_string(Verdict verdict); // "regressed" ... "slo-violated"
+std::string to_string(Verdict verdict);                            // "regressed" ... "slo-violated"
+std::optional<Verdict> verdict_from_string(std::string_view text); // nullopt for anything else
 // The statistics' verdict as a report states it (slo-violated is the report's own, on B).
 Verdict to_report(stats::Verdict verdict);
 
@@ -96,6 +98,10 @@ struct Report {
 // under report.strict a gated inconclusive. JUnit failures, ::error annotations and the counts
 // below all use it.
 bool fails_gate(const Row& row, const Report& report);
+// The rule itself, for any row: an SLO violation always fails; a gated metric fails when it
+// regressed, or with --strict when it is inconclusive. (`abtool compare` applies it to stored
+// rows.)
+bool fails_gate(Verdict verdict, bool gated, bool strict);
 // A regression of a metric that does not gate: reported (warning, JUnit system-out), never fails.
 bool informational_regression(const Row& row);
 // A gated row whose verdict stands on evidence: an interval over at least report.min_pairs pairs.

@@ -265,6 +265,7 @@ std::string shell_quote(std::string_view text);
 Gate gate_of(const CommandWorkload& workload, std::string_view metric);
 Gate gate_of(const HotpathWorkload& workload, std::string_view metric);
 Gate gate_of(const PublishWorkload& workload, std::string_view metric);
+Gate gate_of(const Workload& workload, std::string_view metric); // by its kind
 // The gated metrics every run of `workload` must report, by name: command wall_ms, publish
 // latency_p50_ms and throughput_rps, hotpath its `metrics` or its format's default. Empty for JSON
 // lines without `metrics`, where every metric the program reports gates (then at least one must).
