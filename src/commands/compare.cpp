@@ -31,6 +31,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <initializer_list>
 #include <map>
@@ -166,100 +167,85 @@ std::vector<std::string> run_ids_in_order(const std::vector<ResultRow>& rows) {
     return ids;
 }
 
-} // namespace
-
-int run_compare(const CompareOptions& options) {
-    const ResultsLocation location = locate_results(options.results);
-    const ResultsStore::ReadResult read = ResultsStore(location.file).read();
-    const std::vector<std::string> ids = run_ids_in_order(read.rows);
-    if (ids.empty()) {
-        throw Error(ErrorKind::usage, fmt::format("{} holds no runs", location.file.string()));
+// The run --baseline names: a run id; latest-pass, the newest run before the candidate that
+// shares a key with it and whose gate passed; or a ref name or commit prefix, the newest earlier
+// run whose B was it. Its load warnings join `warnings` only when it is the one chosen.
+std::optional<StoredRun> find_baseline(const ResultsLocation& location,
+                                       const std::vector<ResultRow>& rows,
+                                       const std::vector<std::string>& ids,
+                                       const StoredRun& candidate, const std::string& wanted,
+                                       std::vector<std::string>& warnings) {
+    if (std::find(ids.begin(), ids.end(), wanted) != ids.end()) {
+        return load_run(location, rows, wanted, warnings);
     }
-    std::vector<std::string> warnings = read.warnings;
-
-    const std::string candidate_id = options.candidate == "latest" ? ids.back() : options.candidate;
-    const auto candidate_at = std::find(ids.begin(), ids.end(), candidate_id);
-    if (candidate_at == ids.end()) {
-        throw Error(ErrorKind::usage, fmt::format("--candidate {}: no such run in {}", candidate_id,
-                                                  location.file.string()));
-    }
-    const StoredRun candidate = load_run(location, read.rows, candidate_id, warnings);
-
-    std::optional<StoredRun> baseline;
-    if (std::find(ids.begin(), ids.end(), options.baseline) != ids.end()) {
-        baseline = load_run(location, read.rows, options.baseline, warnings);
-    } else {
-        // latest-pass: the newest earlier run, sharing a key with the candidate, whose gate
-        // passed; otherwise a ref name or commit prefix: the newest earlier run whose B was it.
-        for (auto it = std::make_reverse_iterator(candidate_at); it != ids.rend(); ++it) {
-            std::vector<std::string> run_warnings;
-            StoredRun run = load_run(location, read.rows, *it, run_warnings);
-            const bool matches =
-                options.baseline == "latest-pass"
-                    ? shares_a_key(run, candidate) && gate_passed(run)
-                    : std::any_of(run.rows.begin(), run.rows.end(), [&](const ResultRow* r) {
-                          return r->ref_b == options.baseline ||
-                                 r->commit_b.rfind(options.baseline, 0) == 0;
-                      });
-            if (matches) {
-                warnings.insert(warnings.end(), run_warnings.begin(), run_warnings.end());
-                baseline = std::move(run);
-                break;
-            }
+    const auto candidate_at = std::find(ids.begin(), ids.end(), candidate.id);
+    for (auto it = std::make_reverse_iterator(candidate_at); it != ids.rend(); ++it) {
+        std::vector<std::string> run_warnings;
+        StoredRun run = load_run(location, rows, *it, run_warnings);
+        const bool matches =
+            wanted == "latest-pass"
+                ? shares_a_key(run, candidate) && gate_passed(run)
+                : std::any_of(run.rows.begin(), run.rows.end(), [&](const ResultRow* r) {
+                      return r->ref_b == wanted || r->commit_b.rfind(wanted, 0) == 0;
+                  });
+        if (matches) {
+            warnings.insert(warnings.end(), run_warnings.begin(), run_warnings.end());
+            return run;
         }
     }
-    if (!baseline) {
-        throw Error(ErrorKind::usage,
-                    fmt::format("--baseline {}: no earlier run in {} matches", options.baseline,
-                                location.file.string()),
-                    "give a run id, a ref or commit that was a B, or latest-pass (the newest "
-                    "earlier run whose gate passed)");
-    }
+    return std::nullopt;
+}
 
-    double threshold = candidate.rows.front()->threshold_pct / 100;
-    if (options.threshold) {
-        threshold = threshold_from_flag(*options.threshold);
-    }
-    stats::Options stats_options;
-    stats_options.threshold = threshold;
-    stats_options.multiplicity = stats::Multiplicity::holm;
-
-    std::map<std::string, const ResultRow*> base_rows;
-    for (const ResultRow* row : baseline->rows) {
-        base_rows[row->primary_key] = row;
-    }
-
+// The report's header: the baseline's B as A, the candidate's B as B.
+report::Report compare_report(const StoredRun& baseline, const StoredRun& candidate,
+                              const stats::Options& options) {
     report::Report report;
     report.run_id = "compare-" + new_run_id();
     report.timestamp = utc_timestamp();
     report.paired = false;
     const ResultRow& first = *candidate.rows.front();
-    const ResultRow& base_first = *baseline->rows.front();
-    report.ref_a = fmt::format("{} (run {})", base_first.ref_b, baseline->id);
+    const ResultRow& base_first = *baseline.rows.front();
+    report.ref_a = fmt::format("{} (run {})", base_first.ref_b, baseline.id);
     report.commit_a = base_first.commit_b;
     report.ref_b = fmt::format("{} (run {})", first.ref_b, candidate.id);
     report.commit_b = first.commit_b;
-    report.threshold_pct = threshold * 100;
-    report.confidence = stats_options.confidence;
+    report.threshold_pct = options.threshold * 100;
+    report.confidence = options.confidence;
     report.host = host_name();
     report.abtool_version = ABTOOL_VERSION;
+    return report;
+}
 
-    for (const StoredRun* run : std::initializer_list<const StoredRun*>{&*baseline, &candidate}) {
-        if (!run->has_samples) {
-            warnings.push_back(fmt::format(
-                "run {} has no samples.jsonl{}: only its stored medians are available, so its "
-                "rows are compared by the delta of medians and are inconclusive (no raw samples: "
-                "cannot test)",
-                run->id, location.runs_dir ? "" : " (not inside the repository that ran it)"));
-        }
+// A row whose raw samples are gone on a side: the delta of the stored medians, not tested.
+stats::Comparison untested(const ResultRow& base, const ResultRow& row) {
+    stats::Comparison c;
+    c.a = stats::describe(std::vector<double>{base.b_median});
+    c.b = stats::describe(std::vector<double>{row.b_median});
+    c.delta_pct = (row.b_median / base.b_median - 1) * 100;
+    c.hl_delta_pct = c.delta_pct;
+    c.p_value = c.p_adjusted = std::nan("");
+    c.verdict = stats::Verdict::inconclusive;
+    c.reason = "no raw samples: cannot test";
+    c.warnings.push_back(
+        std::isfinite(c.delta_pct)
+            ? fmt::format("no raw samples: cannot test; stored medians {:.4g} -> {:.4g} {} "
+                          "({:+.2f}%)",
+                          base.b_median, row.b_median, row.unit, c.delta_pct)
+            : std::string("no raw samples: cannot test; a stored median is missing"));
+    return c;
+}
+
+// One row per primary key the two runs share, compared unpaired; rows with raw samples on both
+// sides are tested per family (gated, informational), multiplicity-corrected within it as a
+// run's analysis does. Returns whether any row was tested.
+bool add_compared_rows(const StoredRun& baseline, const StoredRun& candidate,
+                       const stats::Options& options, report::Report& report) {
+    std::map<std::string, const ResultRow*> base_rows;
+    for (const ResultRow* row : baseline.rows) {
+        base_rows[row->primary_key] = row;
     }
-    warnings.push_back("unpaired comparison of two stored runs: drift between them is not "
-                       "cancelled as in a paired run");
-
-    // Rows with raw samples on both sides, per group (0 gated, 1 informational): each group is
-    // compared as one family, multiplicity-corrected within it, as a run's analysis does.
-    std::vector<stats::UnpairedInput> inputs[2];
-    std::vector<std::size_t> row_of[2];
+    std::array<std::vector<stats::UnpairedInput>, 2> inputs;
+    std::array<std::vector<std::size_t>, 2> row_index;
     for (const ResultRow* row : candidate.rows) {
         auto base = base_rows.find(row->primary_key);
         if (base == base_rows.end()) {
@@ -275,55 +261,83 @@ int run_compare(const CompareOptions& options) {
         out.direction =
             row->direction == "higher" ? stats::Direction::higher : stats::Direction::lower;
         out.gated = gated(candidate, *row);
-        const SeriesKey key = key_of(*row);
-        const auto base_series = baseline->b_series.find(key);
-        const auto cand_series = candidate.b_series.find(key);
-        if (base_series != baseline->b_series.end() && cand_series != candidate.b_series.end()) {
+        const auto base_series = baseline.b_series.find(key_of(*row));
+        const auto cand_series = candidate.b_series.find(key_of(*row));
+        if (base_series != baseline.b_series.end() && cand_series != candidate.b_series.end()) {
             out.a_values = base_series->second;
             out.b_values = cand_series->second;
-            const int group = out.gated ? 0 : 1;
-            inputs[group].push_back({out.a_values, out.b_values, out.direction});
-            row_of[group].push_back(report.rows.size());
+            const std::size_t family = out.gated ? 0 : 1;
+            inputs.at(family).push_back({out.a_values, out.b_values, out.direction});
+            row_index.at(family).push_back(report.rows.size());
         } else {
-            stats::Comparison& c = out.comparison;
-            c.a = stats::describe(std::vector<double>{base->second->b_median});
-            c.b = stats::describe(std::vector<double>{row->b_median});
-            c.delta_pct = (row->b_median / base->second->b_median - 1) * 100;
-            c.hl_delta_pct = c.delta_pct;
-            c.p_value = c.p_adjusted = std::nan("");
-            c.verdict = stats::Verdict::inconclusive;
-            c.reason = "no raw samples: cannot test";
-            c.warnings.push_back(
-                std::isfinite(c.delta_pct)
-                    ? fmt::format("no raw samples: cannot test; stored medians {:.4g} -> {:.4g} "
-                                  "{} ({:+.2f}%)",
-                                  base->second->b_median, row->b_median, row->unit, c.delta_pct)
-                    : std::string("no raw samples: cannot test; a stored median is missing"));
+            out.comparison = untested(*base->second, *row);
         }
         report.rows.push_back(std::move(out));
     }
-    if (report.rows.empty()) {
-        throw Error(ErrorKind::usage,
-                    fmt::format("runs {} and {} share no primary key", baseline->id, candidate.id));
-    }
     bool any_tested = false;
-    for (int group = 0; group < 2; ++group) {
+    for (std::size_t family = 0; family < 2; ++family) {
         const std::vector<stats::Comparison> comparisons =
-            stats::compare_unpaired_all(inputs[group], stats_options);
+            stats::compare_unpaired_all(inputs.at(family), options);
         for (std::size_t i = 0; i < comparisons.size(); ++i) {
-            report.rows[row_of[group][i]].comparison = comparisons[i];
+            report.rows[row_index.at(family)[i]].comparison = comparisons[i];
             any_tested = any_tested || comparisons[i].interval != stats::IntervalMethod::none;
         }
     }
     for (report::Row& row : report.rows) {
         row.verdict = report::to_report(row.comparison.verdict);
     }
-    report.interval_note =
-        any_tested ? fmt::format("unpaired: {:.0f}% bootstrap intervals of the ratio of B "
-                                 "medians; p: Mann-Whitney U, Holm-adjusted across the compared "
-                                 "cases (gated and informational metrics apart)",
-                                 stats_options.confidence * 100)
-                   : "unpaired, no raw samples: delta of stored medians only, not tested";
+    return any_tested;
+}
+
+} // namespace
+
+int run_compare(const CompareOptions& options) {
+    const ResultsLocation location = locate_results(options.results);
+    const ResultsStore::ReadResult read = ResultsStore(location.file).read();
+    const std::vector<std::string> ids = run_ids_in_order(read.rows);
+    if (ids.empty()) {
+        throw Error(ErrorKind::usage, fmt::format("{} holds no runs", location.file.string()));
+    }
+    std::vector<std::string> warnings = read.warnings;
+
+    const std::string candidate_id = options.candidate == "latest" ? ids.back() : options.candidate;
+    if (std::find(ids.begin(), ids.end(), candidate_id) == ids.end()) {
+        throw Error(ErrorKind::usage, fmt::format("--candidate {}: no such run in {}", candidate_id,
+                                                  location.file.string()));
+    }
+    const StoredRun candidate = load_run(location, read.rows, candidate_id, warnings);
+    const std::optional<StoredRun> baseline =
+        find_baseline(location, read.rows, ids, candidate, options.baseline, warnings);
+    if (!baseline) {
+        throw Error(ErrorKind::usage,
+                    fmt::format("--baseline {}: no earlier run in {} matches", options.baseline,
+                                location.file.string()),
+                    "give a run id, a ref or commit that was a B, or latest-pass (the newest "
+                    "earlier run whose gate passed)");
+    }
+
+    stats::Options stats_options;
+    stats_options.threshold = options.threshold ? threshold_from_flag(*options.threshold)
+                                                : candidate.rows.front()->threshold_pct / 100;
+    stats_options.multiplicity = stats::Multiplicity::holm;
+    report::Report report = compare_report(*baseline, candidate, stats_options);
+    for (const StoredRun* run : std::initializer_list<const StoredRun*>{&*baseline, &candidate}) {
+        if (!run->has_samples) {
+            warnings.push_back(fmt::format(
+                "run {} has no samples.jsonl{}: only its stored medians are available, so its "
+                "rows are compared by the delta of medians and are inconclusive (no raw samples: "
+                "cannot test)",
+                run->id, location.runs_dir ? "" : " (not inside the repository that ran it)"));
+        }
+    }
+    warnings.push_back("unpaired comparison of two stored runs: drift between them is not "
+                       "cancelled as in a paired run");
+    const bool any_tested = add_compared_rows(*baseline, candidate, stats_options, report);
+    if (report.rows.empty()) {
+        throw Error(ErrorKind::usage,
+                    fmt::format("runs {} and {} share no primary key", baseline->id, candidate.id));
+    }
+    report.interval_note = report::unpaired_interval_note(any_tested, stats_options.confidence);
     report.warnings = std::move(warnings);
     report.rounds = report.rows.front().b_values.size();
     std::fprintf(stdout, "compare (unpaired): baseline run %s vs candidate run %s\n",

@@ -200,6 +200,14 @@ std::string paired_interval_note(const std::set<std::string>& methods, double co
                        confidence * 100, joined);
 }
 
+std::string unpaired_interval_note(bool any_tested, double confidence) {
+    return any_tested ? fmt::format("unpaired: {:.0f}% bootstrap intervals of the ratio of B "
+                                    "medians; p: Mann-Whitney U, Holm-adjusted across the "
+                                    "compared cases (gated and informational metrics apart)",
+                                    confidence * 100)
+                      : "unpaired, no raw samples: delta of stored medians only, not tested";
+}
+
 std::string multiplicity_name(stats::Multiplicity multiplicity) {
     switch (multiplicity) {
     case stats::Multiplicity::benjamini_hochberg:

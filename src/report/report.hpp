@@ -135,6 +135,9 @@ std::string interval_note_line(const Report& report);
 // A paired run's Report::interval_note: "95% intervals: exact Wilcoxon (...)" for the interval
 // methods its verdicts used; empty when none was (nothing was tested).
 std::string paired_interval_note(const std::set<std::string>& methods, double confidence);
+// `abtool compare`'s Report::interval_note: bootstrap intervals and Mann-Whitney U when some row
+// was tested, else the delta of stored medians.
+std::string unpaired_interval_note(bool any_tested, double confidence);
 // Report::multiplicity: "Holm", "Benjamini-Hochberg" or "not".
 std::string multiplicity_name(stats::Multiplicity multiplicity);
 
