@@ -23,6 +23,16 @@ struct OutputOptions {
         exports; // "FORMAT" or "FORMAT=PATH": gha-benchmark, bencher, benchstat, junit
 };
 
+// What a run asks of the machine and the schedule, shared by run and calibrate so that an A/A
+// calibration is measured exactly like the comparison it calibrates.
+struct MeasurementOptions {
+    std::optional<std::string> schedule; // alternate | duet | auto: every workload's design
+    std::optional<std::int64_t> seed;    // read signed: "-1" is refused by its limit
+    std::vector<int> cpus;
+    int nice = 0;
+    bool env_padding = true; // random environment padding per run
+};
+
 struct RunOptions {
     std::string ref_a;
     std::string ref_b;
@@ -32,16 +42,12 @@ struct RunOptions {
     // wrapping to 2^64 - 1.
     std::optional<std::int64_t> rounds;
     std::optional<std::int64_t> max_rounds;
-    std::optional<std::int64_t> seed;
     std::optional<std::string> threshold; // "2%" or "0.02"
-    std::optional<std::string> schedule;  // alternate | duet | auto: every workload's design
     std::optional<std::filesystem::path> results;
+    MeasurementOptions measurement;
     OutputOptions outputs;
     Strict strict = Strict::no;
     RebuildRefs rebuild = RebuildRefs::no;
-    std::vector<int> cpus;
-    int nice = 0;
-    bool env_padding = true;   // random environment padding per run
     bool calibrate = false;    // set by `abtool calibrate`: A/A on two checkouts
     std::filesystem::path cwd; // where abtool was started (empty: current dir)
 };
@@ -78,12 +84,7 @@ struct CalibrateOptions {
     std::optional<std::int64_t> rounds;
     std::vector<std::string> workloads;
     std::filesystem::path config;
-    // As for run (add_measurement_options in cli.cpp): measured exactly like a comparison.
-    std::optional<std::string> schedule;
-    std::optional<std::int64_t> seed;
-    std::vector<int> cpus;
-    int nice = 0;
-    bool env_padding = true;
+    MeasurementOptions measurement; // as for run: measured exactly like a comparison
 };
 
 struct DemoOptions {

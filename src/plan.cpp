@@ -271,12 +271,12 @@ std::vector<WorkloadDesign> configured_designs(const RunOptions& options, const 
         design.summary =
             workload.design.summary ? workload.design.summary : config.run.design.summary;
         std::optional<Schedule> schedule;
-        if (options.schedule) {
-            schedule = parse_schedule(*options.schedule);
+        if (options.measurement.schedule) {
+            schedule = parse_schedule(*options.measurement.schedule);
             if (!schedule) {
-                throw Error(
-                    ErrorKind::usage,
-                    fmt::format("--schedule '{}': use alternate, duet or auto", *options.schedule));
+                throw Error(ErrorKind::usage,
+                            fmt::format("--schedule '{}': use alternate, duet or auto",
+                                        *options.measurement.schedule));
             }
         }
         design.chosen_by = "flag";
@@ -394,10 +394,10 @@ Plan make_plan(const RunOptions& options, const Config& config,
     plan.seed = config.run.seed;
     plan.threshold = config.run.threshold;
     plan.confidence = config.run.confidence;
-    plan.cpus = options.cpus;
-    plan.nice = options.nice;
-    plan.env_padding = options.env_padding;
-    plan.warnings = hygiene_warnings(options.cpus);
+    plan.cpus = options.measurement.cpus;
+    plan.nice = options.measurement.nice;
+    plan.env_padding = options.measurement.env_padding;
+    plan.warnings = hygiene_warnings(options.measurement.cpus);
     plan.schedule = make_schedule(plan.max_rounds, plan.workloads, plan.seed);
     plan.pilot_rounds = whole_blocks(config.run.pilot_rounds);
     if (!options.calibrate) { // an A/A calibration reaches no verdict: nothing to raise

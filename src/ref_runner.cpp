@@ -140,7 +140,7 @@ runners::RunContext RefRunner::context(const RunRequest& request,
     context.worktree = side(request.side).worktree->path();
     context.cpus = request.cpus;
     context.load_cpus = request.load_cpus;
-    context.nice = m_options.nice;
+    context.nice = m_options.measurement.nice;
     context.label = side(request.side).label;
     context.start_gate = std::move(gate);
     if (!request.output_name.empty()) {
@@ -154,7 +154,7 @@ runners::RunContext RefRunner::context(const RunRequest& request,
         }
         context.stdout_file = dir / (file_name_for(request.output_name) + ".stdout");
     }
-    if (m_options.env_padding) {
+    if (m_options.measurement.env_padding) {
         // A random-length variable moves the stack's alignment from run to run, so neither ref
         // keeps a lucky or unlucky layout (Mytkowicz et al., ASPLOS 2009; hyperfine).
         context.env["ABTOOL_ENV_PADDING"] = std::string(m_padding.below(k_env_padding_max), 'x');

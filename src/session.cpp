@@ -46,8 +46,8 @@ void apply_overrides(const RunOptions& options, Config& config) {
         }
         config.run.max_rounds = max_rounds;
     }
-    if (options.seed) {
-        config.run.seed = static_cast<std::uint64_t>(*options.seed);
+    if (options.measurement.seed) {
+        config.run.seed = static_cast<std::uint64_t>(*options.measurement.seed);
     }
     if (options.threshold) {
         config.run.threshold = threshold_from_flag(*options.threshold);
@@ -291,7 +291,8 @@ Experiment run_experiment(const RunOptions& options) {
     Config& config = experiment.config;
     config = run_config(options, repo, cwd);
     Plan& plan = experiment.plan;
-    plan = make_plan(options, config, options.cpus.empty() ? allowed_cpus() : options.cpus);
+    plan = make_plan(options, config,
+                     options.measurement.cpus.empty() ? allowed_cpus() : options.measurement.cpus);
 
     // abtool's own outputs inside the repository stay as HEAD has them in CURRENT: otherwise the
     // results.csv this run appends would make the next run's CURRENT new content to check out

@@ -68,11 +68,7 @@ int run_calibrate(const CalibrateOptions& options) {
     run.rounds = options.rounds;
     run.workloads = options.workloads;
     run.config = options.config;
-    run.seed = options.seed;
-    run.schedule = options.schedule;
-    run.cpus = options.cpus;
-    run.nice = options.nice;
-    run.env_padding = options.env_padding;
+    run.measurement = options.measurement;
     run.calibrate = true;
     const Experiment experiment = run_experiment(run);
 
