@@ -25,7 +25,6 @@ int conclude(const report::Report& analyzed, const OutputOptions& outputs, Stric
     }
     report::write_outputs(report, outputs, run_dir);
     const report::GateSummary gate = report::summarize(report);
-    report::publish_to_github_actions(report, run_dir);
     std::fprintf(stdout,
                  "%s: %d regressed, %d improved, %d unchanged, %d inconclusive, %d slo-violated "
                  "(gated metrics)%s\n",
@@ -37,6 +36,9 @@ int conclude(const report::Report& analyzed, const OutputOptions& outputs, Stric
                            .c_str()
                      : "");
     std::fflush(stdout);
+    // After the verdict line: a step summary or $GITHUB_OUTPUT that cannot be written ends the
+    // run with exit 3 (Error(storage)), and the verdict must already be on the screen.
+    report::publish_to_github_actions(report, run_dir);
     if (!report.unmeasured.empty()) {
         // DESIGN.md exit 3: a workload that did not measure what it gates failed to run, whatever
         // else the table says.

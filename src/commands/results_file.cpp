@@ -4,16 +4,20 @@
 #include "abtool/worktrees.hpp"
 #include "src/config.hpp"
 
+#include <fmt/format.h>
+
 namespace abtool {
 
 ResultsLocation locate_results(const std::optional<std::filesystem::path>& results_flag) {
     ResultsLocation location;
     std::optional<worktrees::Repository> repo;
+    std::optional<Error> no_repo; // why there is none: outside one, or one libgit2 cannot open
     try {
         repo.emplace(worktrees::Repository::open(std::filesystem::current_path()));
         location.runs_dir = repo->root() / ".abtool" / "runs";
-    } catch (const Error&) {
-        // Outside a repository only --results can say where the history is.
+    } catch (const Error& error) {
+        // Without a repository only --results can say where the history is.
+        no_repo = error;
     }
     if (results_flag) {
         location.file = std::filesystem::absolute(*results_flag);
@@ -22,7 +26,13 @@ ResultsLocation locate_results(const std::optional<std::filesystem::path>& resul
         location.file = std::filesystem::exists(config) ? load_config(config).results_file
                                                         : repo->root() / "results.csv";
     } else {
-        throw Error(ErrorKind::usage, "not inside a git repository: pass --results FILE");
+        // The repository's own reason (not a repository, owned by another user, an extension
+        // libgit2 cannot read), not a guess.
+        throw Error(ErrorKind::usage,
+                    fmt::format("no results.csv to read: {}", no_repo ? no_repo->what() : "?"),
+                    no_repo && !no_repo->hint().empty()
+                        ? "pass --results FILE, or: " + no_repo->hint()
+                        : std::string("pass --results FILE"));
     }
     if (!std::filesystem::exists(location.file)) {
         throw Error(ErrorKind::usage, "no results history at " + location.file.string(),

@@ -3,16 +3,23 @@
 // every other case), the Markdown summary appended to $GITHUB_STEP_SUMMARY (capped at 1 MiB, cut
 // at a line or at least a UTF-8 character boundary), verdict and counts in $GITHUB_OUTPUT, and
 // comment.md for a sticky PR comment (capped at GitHub's 65,536 characters a comment).
+#include "abtool/atomic_file.hpp"
+#include "abtool/error.hpp"
+#include "abtool/unique_fd.hpp"
 #include "src/report/exporters.hpp"
 #include "src/report/outputs.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
+#include <cstring>
+#include <fcntl.h>
 #include <map>
+#include <optional>
 
 namespace abtool::report {
 
@@ -53,11 +60,21 @@ std::string escape_property(const std::string& text) {
     return out;
 }
 
-void append_file(const char* variable, const std::string& text) {
+// Appends `text` to the file $`variable` names, when it names one; a refused open or write is
+// returned as a message naming the variable, the file and the reason (a gate must never lose its
+// verdict silently).
+std::optional<std::string> append_file(const char* variable, const std::string& text) {
     const char* path = std::getenv(variable);
-    if (path != nullptr && *path != '\0') {
-        std::ofstream(path, std::ios::app) << text;
+    if (path == nullptr || *path == '\0') {
+        return std::nullopt;
     }
+    const UniqueFd fd(open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
+    const int error = fd ? write_all(fd.get(), text) : errno;
+    if (error != 0) {
+        return fmt::format("${} ({}): {}: {}", variable, path, fd ? "write" : "open",
+                           std::strerror(error));
+    }
+    return std::nullopt;
 }
 
 // One annotation: a case and the rows of it that fail the gate (error) or, when none does,
@@ -141,8 +158,7 @@ void publish_to_github_actions(const Report& report, const std::filesystem::path
     const GateSummary gate = summarize(report);
     const std::string markdown = MarkdownExporter().serialize(report);
     if (!run_dir.empty()) {
-        std::ofstream(run_dir / "comment.md", std::ios::trunc)
-            << truncate_markdown(markdown, k_comment_cap);
+        write_file_atomically(run_dir / "comment.md", truncate_markdown(markdown, k_comment_cap));
     }
     const char* actions = std::getenv("GITHUB_ACTIONS");
     if (actions == nullptr || std::string(actions) != "true") {
@@ -176,15 +192,30 @@ void publish_to_github_actions(const Report& report, const std::filesystem::path
         std::printf("::notice title=abtool::%zu more regressed case(s) in the step summary\n",
                     omitted);
     }
-    append_file("GITHUB_STEP_SUMMARY", truncate_markdown(markdown, k_summary_cap));
-    append_file("GITHUB_OUTPUT",
-                fmt::format("verdict={}\nregressed={}\nimproved={}\nunchanged={}\ninconclusive={}\n"
-                            "slo_violated={}\ninformational_regressed={}\nstrict={}\nrun_dir={}\n",
-                            gate.failed ? "fail" : "pass", gate.regressed, gate.improved,
-                            gate.unchanged, gate.inconclusive, gate.slo_violated,
-                            gate.informational_regressed, report.strict ? "true" : "false",
-                            run_dir.string()));
     std::fflush(stdout);
+    // Both are attempted; then any failure ends the run with exit 3, naming the file.
+    std::vector<std::string> failed;
+    for (auto error :
+         {append_file("GITHUB_STEP_SUMMARY", truncate_markdown(markdown, k_summary_cap)),
+          append_file("GITHUB_OUTPUT",
+                      fmt::format("verdict={}\nregressed={}\nimproved={}\nunchanged={}\n"
+                                  "inconclusive={}\nslo_violated={}\ninformational_regressed={}\n"
+                                  "strict={}\nrun_dir={}\n",
+                                  gate.failed ? "fail" : "pass", gate.regressed, gate.improved,
+                                  gate.unchanged, gate.inconclusive, gate.slo_violated,
+                                  gate.informational_regressed, report.strict ? "true" : "false",
+                                  run_dir.string()))}) {
+        if (error) {
+            failed.push_back(*error);
+        }
+    }
+    if (!failed.empty()) {
+        throw Error(ErrorKind::storage,
+                    fmt::format("the gate's outputs for GitHub Actions could not be written: {}",
+                                fmt::join(failed, "; ")),
+                    fmt::format("the verdict above stands ({}); the step must not pass on it",
+                                gate.failed ? "gate FAILED" : "gate passed"));
+    }
 }
 
 } // namespace abtool::report

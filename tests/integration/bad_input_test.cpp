@@ -61,6 +61,37 @@ TEST_F(BadInput, WorktreePlaceholderInAShellString_IsOneQuotedWord) {
     EXPECT_FALSE(pwned()) << "the path's $(touch PWNED) ran as a command";
 }
 
+TEST_F(BadInput, GithubOutputUnwritable_VerdictFirst_Exit3NamingIt) {
+    // A CI gate must never lose its verdict silently: $GITHUB_OUTPUT on a full disk (/dev/full)
+    // fails the step, after the verdict is on the screen.
+    m_repo.write("abtool.toml", jsonl_config("w", "command = [\"cat\", \"data.jsonl\"]"));
+    m_repo.commit("v1");
+    const ShellResult result = shell("cd " + quote(m_repo.root().string()) +
+                                     " && CI=true GITHUB_ACTIONS=true GITHUB_OUTPUT=/dev/full " +
+                                     quote(ABTOOL_BINARY) + " --ref-a HEAD --ref-b CURRENT");
+    EXPECT_EQ(result.status, 3) << result.output;
+    const std::size_t verdict = result.output.find("gate passed: 0 regressed");
+    const std::size_t error =
+        result.output.find("$GITHUB_OUTPUT (/dev/full): write: No space left on device");
+    ASSERT_NE(verdict, std::string::npos) << result.output;
+    ASSERT_NE(error, std::string::npos) << result.output;
+    EXPECT_LT(verdict, error) << result.output;
+}
+
+TEST_F(BadInput, CompareOutsideARepository_SaysWhyNoResultsFile_Exit2) {
+    // The repository's own reason, not a guess, and the flag that helps.
+    const std::filesystem::path outside = m_dir.path() / "not-a-repo";
+    std::filesystem::create_directories(outside);
+    const ShellResult result =
+        shell("cd " + quote(outside.string()) + " && " + quote(ABTOOL_BINARY) + " compare");
+    EXPECT_EQ(result.status, 2) << result.output;
+    EXPECT_NE(result.output.find("no results.csv to read: cannot open a git repository at " +
+                                 outside.string()),
+              std::string::npos)
+        << result.output;
+    EXPECT_NE(result.output.find("pass --results FILE"), std::string::npos) << result.output;
+}
+
 TEST_F(BadInput, CaseNameWithAControlCharacter_IsAParseErrorNamingIt_Exit3) {
     // The JSON escape \u0001 decodes to a raw control character in the case name.
     m_repo.write("bench.jsonl", "{\"case\":\"a\\u0001b\",\"metric\":\"ns\",\"value\":5}\n");

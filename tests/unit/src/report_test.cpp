@@ -1,6 +1,7 @@
 // Reporters over one hand-built Report: Markdown and the terminal share the table, JSON carries
 // the raw series, exports have their formats' shapes, and GitHub Actions gets capped, escaped
 // annotations, the step summary and outputs.
+#include "abtool/error.hpp"
 #include "src/report/exporters.hpp"
 #include "src/report/outputs.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -289,6 +290,39 @@ TEST(Report, GithubActions_CappedEscapedAnnotations_SummaryAndOutputs) {
     EXPECT_NE(abtool::testing::read_file(dir / "summary.md").find("<!-- abtool-report -->"),
               std::string::npos);
     EXPECT_TRUE(std::filesystem::exists(dir / "comment.md"));
+}
+
+TEST(Report, GithubActions_UnwritableOutputs_ThrowNamingEach_AfterTryingBoth) {
+    // A gate that cannot hand its verdict to the workflow must fail loudly, never pass silently:
+    // /dev/full refuses every write (ENOSPC), a missing directory every open.
+    abtool::testing::TempDir dir;
+    Report report;
+    report.rows.push_back(make_row("c", Verdict::unchanged, 0));
+    setenv("GITHUB_ACTIONS", "true", 1);
+    setenv("GITHUB_STEP_SUMMARY", (dir / "no-such-dir" / "summary.md").c_str(), 1);
+    setenv("GITHUB_OUTPUT", "/dev/full", 1);
+    std::string message;
+    ErrorKind kind = ErrorKind::usage;
+    ::testing::internal::CaptureStdout();
+    try {
+        publish_to_github_actions(report, dir.path());
+    } catch (const Error& error) {
+        message = error.what();
+        kind = error.kind();
+    }
+    ::testing::internal::GetCapturedStdout();
+    unsetenv("GITHUB_ACTIONS");
+    unsetenv("GITHUB_STEP_SUMMARY");
+    unsetenv("GITHUB_OUTPUT");
+    EXPECT_EQ(kind, ErrorKind::storage) << message;
+    EXPECT_NE(message.find("$GITHUB_STEP_SUMMARY (" +
+                           (dir / "no-such-dir" / "summary.md").string() +
+                           "): open: No such file or directory"),
+              std::string::npos)
+        << message;
+    EXPECT_NE(message.find("$GITHUB_OUTPUT (/dev/full): write: No space left on device"),
+              std::string::npos)
+        << message;
 }
 
 // The workflow commands publish_to_github_actions prints on a runner without a step summary or
