@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
@@ -22,72 +23,6 @@
 #include <unistd.h>
 
 namespace abtool {
-
-namespace csv {
-
-std::string quote(std::string_view field) {
-    if (field.find_first_of(",\"\r\n") == std::string_view::npos) {
-        return std::string(field);
-    }
-    std::string quoted = "\"";
-    for (char c : field) {
-        quoted += c;
-        if (c == '"') {
-            quoted += '"';
-        }
-    }
-    return quoted + "\"";
-}
-
-std::string join(const std::vector<std::string>& fields) {
-    std::string line;
-    for (std::size_t i = 0; i < fields.size(); ++i) {
-        if (i > 0) {
-            line += ',';
-        }
-        line += quote(fields[i]);
-    }
-    return line;
-}
-
-std::optional<std::vector<std::string>> next_record(std::string_view text, std::size_t& offset) {
-    std::vector<std::string> fields;
-    std::string field;
-    bool quoted = false;
-    std::size_t i = offset;
-    while (i < text.size()) {
-        const char c = text[i];
-        if (quoted) {
-            if (c == '"') {
-                if (i + 1 < text.size() && text[i + 1] == '"') {
-                    field += '"';
-                    ++i;
-                } else {
-                    quoted = false;
-                }
-            } else {
-                field += c;
-            }
-        } else if (c == '"') {
-            quoted = true;
-        } else if (c == ',') {
-            fields.push_back(std::move(field));
-            field.clear();
-        } else if (c == '\n' || c == '\r') {
-            fields.push_back(std::move(field));
-            i += (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ? 2 : 1;
-            offset = i;
-            return fields;
-        } else {
-            field += c;
-        }
-        ++i;
-    }
-    offset = text.size();
-    return std::nullopt; // no line end: a row cut short by a crash
-}
-
-} // namespace csv
 
 namespace {
 
@@ -130,82 +65,109 @@ bool looks_like_run_id(const std::string& text) {
     });
 }
 
-std::vector<std::string> fields_of(const ResultRow& row) {
-    return {row.run_id,
-            row.timestamp,
-            row.primary_key,
-            row.target_id,
-            row.workload,
-            row.kind,
-            row.case_name,
-            row.metric,
-            row.unit,
-            row.direction,
-            row.ref_a,
-            row.commit_a,
-            row.ref_b,
-            row.commit_b,
-            std::to_string(row.rounds),
-            std::to_string(row.seed),
-            number(row.a_median),
-            number(row.b_median),
-            number(row.delta_pct),
-            number(row.ci_low_pct),
-            number(row.ci_high_pct),
-            number(row.p_value),
-            number(row.cv_a_pct),
-            number(row.cv_b_pct),
-            number(row.threshold_pct),
-            row.verdict,
-            std::to_string(row.errors_a),
-            std::to_string(row.errors_b),
-            row.host,
-            row.abtool_version};
+// results.csv's columns, in DESIGN.md's order: each one's header name, how a row writes it and
+// how a record's field is read back (throwing on a field that does not parse). The header, the
+// writer and the reader all come from this one table.
+struct Column {
+    std::string_view name;
+    std::string (*write)(const ResultRow&);
+    void (*read)(ResultRow&, const std::string&);
+};
+
+// How a field of each member type is written and read.
+std::string write_field(const std::string& value) {
+    return value;
+}
+std::string write_field(double value) {
+    return number(value);
+}
+template <typename Integer>
+std::string write_field(Integer value) {
+    return std::to_string(value);
+}
+void read_field(const std::string& field, std::string& value) {
+    value = field;
+}
+void read_field(const std::string& field, double& value) {
+    value = to_double(field);
+}
+template <typename Integer>
+void read_field(const std::string& field, Integer& value) {
+    value = to_integer<Integer>(field);
 }
 
-constexpr std::size_t k_columns = 30;
+template <auto Member>
+Column column(std::string_view name) {
+    return {name, [](const ResultRow& row) { return write_field(row.*Member); },
+            [](ResultRow& row, const std::string& field) {
+                read_field(field, row.*Member);
+            }};
+}
+
+const std::array<Column, 30> k_columns{
+    column<&ResultRow::run_id>("run_id"),
+    column<&ResultRow::timestamp>("timestamp"),
+    column<&ResultRow::primary_key>("primary_key"),
+    column<&ResultRow::target_id>("target_id"),
+    column<&ResultRow::workload>("workload"),
+    column<&ResultRow::kind>("kind"),
+    column<&ResultRow::case_name>("case"),
+    column<&ResultRow::metric>("metric"),
+    column<&ResultRow::unit>("unit"),
+    column<&ResultRow::direction>("direction"),
+    column<&ResultRow::ref_a>("ref_a"),
+    column<&ResultRow::commit_a>("commit_a"),
+    column<&ResultRow::ref_b>("ref_b"),
+    column<&ResultRow::commit_b>("commit_b"),
+    column<&ResultRow::rounds>("rounds"),
+    column<&ResultRow::seed>("seed"),
+    column<&ResultRow::a_median>("a_median"),
+    column<&ResultRow::b_median>("b_median"),
+    column<&ResultRow::delta_pct>("delta_pct"),
+    column<&ResultRow::ci_low_pct>("ci_low_pct"),
+    column<&ResultRow::ci_high_pct>("ci_high_pct"),
+    column<&ResultRow::p_value>("p_value"),
+    column<&ResultRow::cv_a_pct>("cv_a_pct"),
+    column<&ResultRow::cv_b_pct>("cv_b_pct"),
+    column<&ResultRow::threshold_pct>("threshold_pct"),
+    column<&ResultRow::verdict>("verdict"),
+    column<&ResultRow::errors_a>("errors_a"),
+    column<&ResultRow::errors_b>("errors_b"),
+    column<&ResultRow::host>("host"),
+    column<&ResultRow::abtool_version>("abtool_version"),
+};
+
+std::size_t column_of(std::string_view name) {
+    const auto it = std::find_if(k_columns.begin(), k_columns.end(),
+                                 [&](const Column& column) { return column.name == name; });
+    return static_cast<std::size_t>(it - k_columns.begin());
+}
+
+std::vector<std::string> fields_of(const ResultRow& row) {
+    std::vector<std::string> fields;
+    fields.reserve(k_columns.size());
+    for (const Column& column : k_columns) {
+        fields.push_back(column.write(row));
+    }
+    return fields;
+}
 
 // The row a record holds; throws on a field that does not parse.
-ResultRow parse_row(const std::vector<std::string>& f) {
+ResultRow parse_row(const std::vector<std::string>& fields) {
     ResultRow row;
-    row.run_id = f[0];
-    row.timestamp = f[1];
-    row.primary_key = f[2];
-    row.target_id = f[3];
-    row.workload = f[4];
-    row.kind = f[5];
-    row.case_name = f[6];
-    row.metric = f[7];
-    row.unit = f[8];
-    row.direction = f[9];
-    row.ref_a = f[10];
-    row.commit_a = f[11];
-    row.ref_b = f[12];
-    row.commit_b = f[13];
-    row.rounds = to_integer<std::size_t>(f[14]);
-    row.seed = to_integer<std::uint64_t>(f[15]);
-    row.a_median = to_double(f[16]);
-    row.b_median = to_double(f[17]);
-    row.delta_pct = to_double(f[18]);
-    row.ci_low_pct = to_double(f[19]);
-    row.ci_high_pct = to_double(f[20]);
-    row.p_value = to_double(f[21]);
-    row.cv_a_pct = to_double(f[22]);
-    row.cv_b_pct = to_double(f[23]);
-    row.threshold_pct = to_double(f[24]);
-    row.verdict = f[25];
-    row.errors_a = to_integer<int>(f[26]);
-    row.errors_b = to_integer<int>(f[27]);
-    row.host = f[28];
-    row.abtool_version = f[29];
+    for (std::size_t i = 0; i < k_columns.size(); ++i) {
+        k_columns[i].read(row, fields[i]);
+    }
     return row;
 }
 
 // The row a record holds, or nullopt when it is not a well-formed results.csv row: exactly the
 // header's field count, a run id first, a direction word and numbers where numbers belong.
 std::optional<ResultRow> row_of(const std::vector<std::string>& f) {
-    if (f.size() != k_columns || !looks_like_run_id(f[0]) ||
-        (f[9] != "lower" && f[9] != "higher")) {
+    static const std::size_t run_id = column_of("run_id");
+    static const std::size_t direction = column_of("direction");
+    if (f.size() != k_columns.size() || !looks_like_run_id(f[run_id]) ||
+        (f[direction] != "lower" && f[direction] != "higher")) {
         return std::nullopt;
     }
     try {
@@ -241,6 +203,18 @@ std::string_view first_line(std::string_view text) {
 }
 
 } // namespace
+
+const std::string& results_header() {
+    static const std::string header = [] {
+        std::string text;
+        for (const Column& column : k_columns) {
+            text += text.empty() ? "" : ",";
+            text += column.name;
+        }
+        return text;
+    }();
+    return header;
+}
 
 std::vector<ResultRow> rows_from_report(const report::Report& report) {
     std::vector<ResultRow> rows;
@@ -288,7 +262,7 @@ void ResultsStore::check_appendable() const {
     check_not_directory(m_file);
     if (std::filesystem::exists(m_file)) {
         const std::string text = read_text(m_file);
-        if (!text.empty() && first_line(text) != k_results_header) {
+        if (!text.empty() && first_line(text) != results_header()) {
             throw Error(ErrorKind::config,
                         fmt::format("{} has an unknown header; abtool appends only to its own "
                                     "results.csv",
@@ -325,10 +299,10 @@ void ResultsStore::append(const std::vector<ResultRow>& rows) const {
     const off_t size_before = info.st_size;
     std::string text;
     if (size_before == 0) {
-        text = std::string(k_results_header) + "\n";
+        text = std::string(results_header()) + "\n";
     } else {
         const std::string existing = read_text(m_file);
-        if (first_line(existing) != k_results_header) {
+        if (first_line(existing) != results_header()) {
             close(fd);
             throw Error(ErrorKind::config,
                         fmt::format("{} has an unknown header; nothing appended", m_file.string()));
@@ -378,7 +352,7 @@ ResultsStore::ReadResult ResultsStore::read() const {
     const std::string text = read_text(m_file);
     std::size_t offset = 0;
     const auto header = csv::next_record(text, offset);
-    if (!header || csv::join(*header) != k_results_header) {
+    if (!header || csv::join(*header) != results_header()) {
         throw Error(
             ErrorKind::config,
             fmt::format("{} is not an abtool results.csv (unknown header)", m_file.string()));

@@ -21,10 +21,11 @@
 
 namespace abtool {
 
-inline constexpr std::string_view k_results_header =
-    "run_id,timestamp,primary_key,target_id,workload,kind,case,metric,unit,direction,ref_a,"
-    "commit_a,ref_b,commit_b,rounds,seed,a_median,b_median,delta_pct,ci_low_pct,ci_high_pct,"
-    "p_value,cv_a_pct,cv_b_pct,threshold_pct,verdict,errors_a,errors_b,host,abtool_version";
+// results.csv's header line (without its newline), in DESIGN.md's order:
+// run_id,timestamp,primary_key,target_id,workload,kind,case,metric,unit,direction,ref_a,commit_a,
+// ref_b,commit_b,rounds,seed,a_median,b_median,delta_pct,ci_low_pct,ci_high_pct,p_value,cv_a_pct,
+// cv_b_pct,threshold_pct,verdict,errors_a,errors_b,host,abtool_version
+const std::string& results_header();
 
 struct ResultRow {
     std::string run_id, timestamp, primary_key, target_id, workload, kind, case_name, metric, unit;

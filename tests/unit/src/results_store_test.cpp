@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include <algorithm>
 #include <cmath>
 #include <csignal>
@@ -57,6 +59,45 @@ ResultRow row(const std::string& run_id, int i) {
     return r;
 }
 
+TEST(ResultsStore, EveryColumnRoundTrips) {
+    // Each field a value no other field has: a column written from or read into the wrong
+    // member shows.
+    TempDir dir;
+    ResultRow r = row("r7", 0);
+    r.ref_b = "feature";
+    r.commit_b = "c0ffee";
+    r.rounds = 31;
+    r.seed = 18446744073709551615ULL;
+    r.a_median = 10.5;
+    r.delta_pct = 3.5;
+    r.ci_low_pct = 0.5;
+    r.ci_high_pct = 6.5;
+    r.p_value = 0.03;
+    r.cv_a_pct = 7.5;
+    r.cv_b_pct = 8.5;
+    r.threshold_pct = 1.5;
+    r.verdict = "regressed";
+    r.errors_a = 3;
+    r.errors_b = 4;
+    r.direction = "higher";
+    ResultsStore(dir / "results.csv").append({r});
+    const auto read = ResultsStore(dir / "results.csv").read();
+    ASSERT_EQ(read.rows.size(), 1u);
+    const ResultRow& b = read.rows[0];
+    EXPECT_EQ(std::tie(b.run_id, b.timestamp, b.primary_key, b.target_id, b.workload, b.kind,
+                       b.case_name, b.metric, b.unit, b.direction, b.ref_a, b.commit_a, b.ref_b,
+                       b.commit_b, b.verdict, b.host, b.abtool_version),
+              std::tie(r.run_id, r.timestamp, r.primary_key, r.target_id, r.workload, r.kind,
+                       r.case_name, r.metric, r.unit, r.direction, r.ref_a, r.commit_a, r.ref_b,
+                       r.commit_b, r.verdict, r.host, r.abtool_version));
+    EXPECT_EQ(std::tie(b.rounds, b.seed, b.errors_a, b.errors_b),
+              std::tie(r.rounds, r.seed, r.errors_a, r.errors_b));
+    EXPECT_EQ(std::tie(b.a_median, b.b_median, b.delta_pct, b.ci_low_pct, b.ci_high_pct, b.p_value,
+                       b.cv_a_pct, b.cv_b_pct, b.threshold_pct),
+              std::tie(r.a_median, r.b_median, r.delta_pct, r.ci_low_pct, r.ci_high_pct, r.p_value,
+                       r.cv_a_pct, r.cv_b_pct, r.threshold_pct));
+}
+
 TEST(ResultsStore, NewFileGetsTheDesignHeader_RowsRoundTrip) {
     TempDir dir;
     const ResultsStore store(dir / "results.csv");
@@ -67,7 +108,13 @@ TEST(ResultsStore, NewFileGetsTheDesignHeader_RowsRoundTrip) {
     tricky.delta_pct = std::nan("");
     store.append({tricky, row("r1", 1)});
     const std::string text = read_file(dir / "results.csv");
-    EXPECT_EQ(text.substr(0, text.find('\n')), k_results_header);
+    // DESIGN.md's header, column for column (the contract the column table must keep).
+    EXPECT_EQ(text.substr(0, text.find('\n')),
+              "run_id,timestamp,primary_key,target_id,workload,kind,case,metric,unit,direction,"
+              "ref_a,commit_a,ref_b,commit_b,rounds,seed,a_median,b_median,delta_pct,ci_low_pct,"
+              "ci_high_pct,p_value,cv_a_pct,cv_b_pct,threshold_pct,verdict,errors_a,errors_b,host,"
+              "abtool_version");
+    EXPECT_EQ(text.substr(0, text.find('\n')), results_header());
     const auto read = store.read();
     ASSERT_EQ(read.rows.size(), 2u);
     EXPECT_TRUE(read.warnings.empty());
