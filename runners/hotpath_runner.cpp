@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <optional>
 
 namespace abtool::runners {
 
@@ -22,6 +23,40 @@ const char* format_name(HotpathFormat format) {
         break;
     }
     return "JSON lines";
+}
+
+// Where a parse error is: "at byte 17 of stdout (17 bytes, kept in ...)", or the field it is in.
+std::string parse_error_place(const parsers::ParseError& error, const std::string& source,
+                              const std::filesystem::path& source_file, const std::string& kept) {
+    std::error_code size_error;
+    const std::uintmax_t size = std::filesystem::file_size(source_file, size_error);
+    // A number out of range (1e999) has both: its byte and the field it was the value of.
+    std::string where =
+        error.offset ? fmt::format("at byte {} of {} ({} bytes{})", *error.offset, source,
+                                   size_error ? 0 : size, kept.empty() ? "" : ", kept in " + kept)
+                     : fmt::format("in {} of {}{}", error.field, source,
+                                   kept.empty() ? "" : " (kept in " + kept + ")");
+    if (error.offset && !error.field.empty()) {
+        where += fmt::format(", field {}", error.field);
+    }
+    return where;
+}
+
+// Cases and metrics become results.csv fields, table cells and annotation titles: a control
+// character (a NUL above all) in one would corrupt every one of them. The first one, described.
+std::optional<std::string> control_character_in(const Sample& sample) {
+    for (const std::string* field : {&sample.case_name, &sample.metric}) {
+        const auto bad = std::find_if(field->begin(), field->end(), [](char c) {
+            return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+        });
+        if (bad != field->end()) {
+            return fmt::format("the {} name {} contains control character 0x{:02x}",
+                               field == &sample.case_name ? "case" : "metric",
+                               nlohmann::json(*field).dump(-1, ' ', true),
+                               static_cast<unsigned char>(*bad));
+        }
+    }
+    return std::nullopt;
 }
 
 } // namespace
@@ -80,23 +115,12 @@ RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
         workload.format == HotpathFormat::gbench      ? parsers::parse_gbench(in)
         : workload.format == HotpathFormat::hyperfine ? parsers::parse_hyperfine(in)
                                                       : parsers::parse_jsonl(in);
+    const std::string what =
+        fmt::format("{} of workload '{}' on {}", format_name(workload.format), name, context.label);
     if (const auto* error = std::get_if<parsers::ParseError>(&parsed)) {
-        std::error_code size_error;
-        const std::uintmax_t size = std::filesystem::file_size(source_file, size_error);
-        const std::string kept = workload.output_file || context.stdout_file.empty()
-                                     ? std::string()
-                                     : ", kept in " + context.stdout_file.string();
-        // A number out of range (1e999) has both: its byte and the field it was the value of.
-        std::string where = error->offset
-                                ? fmt::format("at byte {} of {} ({} bytes{})", *error->offset,
-                                              source, size_error ? 0 : size, kept)
-                                : fmt::format("in {} of {}{}", error->field, source,
-                                              kept.empty() ? "" : " (" + kept.substr(2) + ")");
-        if (error->offset && !error->field.empty()) {
-            where += fmt::format(", field {}", error->field);
-        }
-        result.error = fmt::format("{} of workload '{}' on {}: {} {}", format_name(workload.format),
-                                   name, context.label, error->message, where);
+        const std::string kept = workload.output_file ? "" : context.stdout_file.string();
+        result.error = fmt::format("{}: {} {}", what, error->message,
+                                   parse_error_place(*error, source, source_file, kept));
         return result;
     }
     const auto& samples = std::get<parsers::Parsed>(parsed);
@@ -107,21 +131,10 @@ RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
     result.samples = samples.samples;
     for (Sample& sample : result.samples) {
         sample.gate = gate_of(workload, sample.metric);
-        // Cases and metrics become results.csv fields, table cells and annotation titles: a
-        // control character (a NUL above all) there would corrupt every one of them.
-        for (const std::string* field : {&sample.case_name, &sample.metric}) {
-            const auto bad = std::find_if(field->begin(), field->end(), [](char c) {
-                return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-            });
-            if (bad != field->end()) {
-                result.error = fmt::format(
-                    "{} of workload '{}' on {}: the {} name {} contains control character 0x{:02x}",
-                    format_name(workload.format), name, context.label,
-                    field == &sample.case_name ? "case" : "metric",
-                    nlohmann::json(*field).dump(-1, ' ', true), static_cast<unsigned char>(*bad));
-                result.samples.clear();
-                return result;
-            }
+        if (const auto bad = control_character_in(sample)) {
+            result.error = fmt::format("{}: {}", what, *bad);
+            result.samples.clear();
+            return result;
         }
     }
     if (result.samples.empty() && !result.error) {

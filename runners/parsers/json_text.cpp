@@ -208,82 +208,90 @@ std::size_t NonFiniteFilter::original_offset(std::size_t offset) const {
     return offset >= grown ? offset - grown : 0;
 }
 
+namespace {
+
+constexpr std::array<std::string_view, 8> k_non_finite_words{
+    "-Infinity", "Infinity", "-NaN", "NaN", "-nan", "nan", "-inf", "inf"};
+constexpr std::size_t k_longest_word = 9;
+
+} // namespace
+
+bool NonFiniteFilter::refill() {
+    // What is left unfiltered (at most a word's beginning) moves to the front.
+    if (!m_source_done && m_in_end - m_in_begin < k_longest_word) {
+        std::copy(m_in.begin() + static_cast<std::ptrdiff_t>(m_in_begin),
+                  m_in.begin() + static_cast<std::ptrdiff_t>(m_in_end), m_in.begin());
+        m_in_end -= m_in_begin;
+        m_in_begin = 0;
+        const std::streamsize got = m_source.sgetn(
+            m_in.data() + m_in_end, static_cast<std::streamsize>(m_in.size() - m_in_end));
+        if (got <= 0) {
+            m_source_done = true;
+        } else {
+            m_in_end += static_cast<std::size_t>(got);
+        }
+    }
+    return m_in_begin < m_in_end;
+}
+
+void NonFiniteFilter::filter() {
+    std::size_t i = m_in_begin;
+    for (; i < m_in_end; ++i) {
+        const char c = m_in[i];
+        if (m_in_string) {
+            m_out += c;
+            if (m_escaped) {
+                m_escaped = false;
+            } else if (c == '\\') {
+                m_escaped = true;
+            } else if (c == '"') {
+                m_in_string = false;
+            }
+            continue;
+        }
+        if (c == '"' || std::string_view("-INni").find(c) == std::string_view::npos) {
+            m_in_string = c == '"';
+            m_out += c; // no word starts here
+            continue;
+        }
+        const std::string_view rest(m_in.data() + i, m_in_end - i);
+        if (rest.size() < k_longest_word && !m_source_done) {
+            break; // a word may go on in the next read
+        }
+        const auto word =
+            std::find_if(k_non_finite_words.begin(), k_non_finite_words.end(),
+                         [&](std::string_view w) { return rest.substr(0, w.size()) == w; });
+        if (word == k_non_finite_words.end()) {
+            m_out += c;
+            continue;
+        }
+        // Padded to the word's length where it is longer than "null", so later offsets still
+        // point into the original; a 3-letter word grows the text by one byte.
+        m_out += "null";
+        if (word->size() > 4) {
+            m_out.append(word->size() - 4, ' ');
+        } else if (word->size() == 3) {
+            m_grown.push_back(m_produced + m_out.size());
+        }
+        i += word->size() - 1;
+    }
+    m_in_begin = i;
+}
+
 NonFiniteFilter::int_type NonFiniteFilter::underflow() {
     if (gptr() < egptr()) {
         return traits_type::to_int_type(*gptr());
     }
-    static constexpr std::array<std::string_view, 8> k_words{
-        "-Infinity", "Infinity", "-NaN", "NaN", "-nan", "nan", "-inf", "inf"};
-    constexpr std::size_t k_longest = 9;
-
     m_produced += m_out.size();
     m_out.clear();
     m_grown_earlier += m_grown_before.size();
     m_grown_before = std::move(m_grown);
     m_grown.clear();
     while (m_out.empty()) {
-        // Refill, keeping what is left unfiltered (at most a word's beginning) at the front.
-        if (!m_source_done && m_in_end - m_in_begin < k_longest) {
-            std::copy(m_in.begin() + static_cast<std::ptrdiff_t>(m_in_begin),
-                      m_in.begin() + static_cast<std::ptrdiff_t>(m_in_end), m_in.begin());
-            m_in_end -= m_in_begin;
-            m_in_begin = 0;
-            const std::streamsize got = m_source.sgetn(
-                m_in.data() + m_in_end, static_cast<std::streamsize>(m_in.size() - m_in_end));
-            if (got <= 0) {
-                m_source_done = true;
-            } else {
-                m_in_end += static_cast<std::size_t>(got);
-            }
-        }
-        if (m_in_begin == m_in_end) {
+        if (!refill()) {
             return traits_type::eof();
         }
-        std::size_t i = m_in_begin;
-        for (; i < m_in_end; ++i) {
-            const char c = m_in[i];
-            if (m_in_string) {
-                m_out += c;
-                if (m_escaped) {
-                    m_escaped = false;
-                } else if (c == '\\') {
-                    m_escaped = true;
-                } else if (c == '"') {
-                    m_in_string = false;
-                }
-                continue;
-            }
-            if (c == '"') {
-                m_in_string = true;
-                m_out += c;
-                continue;
-            }
-            if (std::string_view("-INni").find(c) == std::string_view::npos) {
-                m_out += c; // no word starts here
-                continue;
-            }
-            const std::string_view rest(m_in.data() + i, m_in_end - i);
-            if (rest.size() < k_longest && !m_source_done) {
-                break; // a word may go on in the next read
-            }
-            const auto word = std::find_if(k_words.begin(), k_words.end(), [&](std::string_view w) {
-                return rest.substr(0, w.size()) == w;
-            });
-            if (word == k_words.end()) {
-                m_out += c;
-                continue;
-            }
-            // Padded to the word's length where it is longer than "null", so later offsets still
-            // point into the original; a 3-letter word grows the text by one byte.
-            m_out += "null";
-            if (word->size() > 4) {
-                m_out.append(word->size() - 4, ' ');
-            } else if (word->size() == 3) {
-                m_grown.push_back(m_produced + m_out.size());
-            }
-            i += word->size() - 1;
-        }
-        m_in_begin = i;
+        filter();
     }
     setg(m_out.data(), m_out.data(), m_out.data() + m_out.size());
     return traits_type::to_int_type(*gptr());

@@ -62,6 +62,9 @@ protected:
     int_type underflow() override;
 
 private:
+    bool refill(); // more of the source read in; false at its end with nothing left
+    void filter(); // what is read in, filtered into m_out (a possible word's start left)
+
     std::streambuf& m_source;
     std::array<char, k_chunk> m_in{};
     std::size_t m_in_begin = 0, m_in_end = 0;
