@@ -73,6 +73,85 @@ Figures figures_of(const DesignPilot& design) {
     return figures;
 }
 
+// Why a concurrent design (duet) may not stand in for the reference though it is narrower: it
+// widens a series, or its estimate is further from the reference's than their combined
+// uncertainty (one side's memory traffic slowing the other changes the quantity measured).
+// Empty when it may.
+std::string concurrent_objection(const Figures& own, const Figures& reference) {
+    // 95% agreement over all the series together (Bonferroni): at 1.96 per series an unbiased
+    // duet of ten series would be turned away 40% of the time.
+    const double z = detail::normal_quantile(
+        1 - 0.05 / (2 * static_cast<double>(std::max<std::size_t>(own.sigma.size(), 1))));
+    for (std::size_t i = 0; i < own.sigma.size(); ++i) {
+        if (own.sigma[i] > reference.sigma[i]) {
+            return fmt::format("widens series {}: spread {:.2f}% vs {:.2f}%", i + 1,
+                               own.sigma[i] * 100, reference.sigma[i] * 100);
+        }
+        if (const double limit = z * std::hypot(own.se[i], reference.se[i]);
+            std::abs(own.estimate[i] - reference.estimate[i]) > limit) {
+            return fmt::format("biased on series {}: estimate {:+.2f}% vs {:+.2f}%, further apart "
+                               "than their combined uncertainty ({:.2f} points)",
+                               i + 1, std::expm1(own.estimate[i]) * 100,
+                               std::expm1(reference.estimate[i]) * 100, limit * 100);
+        }
+    }
+    return {};
+}
+
+// A design against the reference's figures: why it is not eligible, or its score (the widest
+// series' variance times its machine time per round: lower needs less machine time for the same
+// interval width).
+void assess(const DesignPilot& design, const Figures& own, const Figures& reference,
+            DesignAssessment& assessment) {
+    if (design.log_ratios.size() != reference.sigma.size()) {
+        assessment.why_not = "its pilot saw other metrics than the reference's";
+        return;
+    }
+    if (!own.too_few.empty()) {
+        assessment.why_not = own.too_few;
+        return;
+    }
+    if (design.concurrent) {
+        assessment.why_not = concurrent_objection(own, reference);
+        if (!assessment.why_not.empty()) {
+            return;
+        }
+    }
+    double worst = 0;
+    for (double sigma : own.sigma) {
+        worst = std::max(worst, sigma * sigma);
+    }
+    assessment.score = worst * design.seconds_per_round;
+    assessment.eligible = true;
+}
+
+// Without the reference's figures nothing can be weighed against it: every design says why it
+// was not judged, and the reference runs for want of information, not on merit. False when the
+// reference can be judged.
+bool leave_unjudged(std::span<const DesignPilot> designs, const std::vector<Figures>& figures,
+                    DesignChoice& choice) {
+    std::string unjudged;
+    if (designs.front().log_ratios.empty()) {
+        unjudged = "no gated series in the pilot";
+        choice.reason =
+            fmt::format("no gated series in the pilot to choose on: {}", designs.front().name);
+    } else if (!figures.front().too_few.empty()) {
+        unjudged =
+            fmt::format("nothing to compare with: {} cannot be judged", designs.front().name);
+        choice.reason = fmt::format("not enough pilot information ({}): {}",
+                                    figures.front().too_few, designs.front().name);
+    }
+    if (unjudged.empty()) {
+        return false;
+    }
+    choice.fallback = true;
+    for (std::size_t d = 0; d < designs.size(); ++d) {
+        choice.assessments[d].why_not =
+            d == 0 && !figures.front().too_few.empty() ? figures.front().too_few : unjudged;
+    }
+    return true;
+}
+
 } // namespace
 
 DesignChoice choose_design(std::span<const DesignPilot> designs) {
@@ -90,70 +169,11 @@ DesignChoice choose_design(std::span<const DesignPilot> designs) {
         choice.reason = "no candidate design: alternate rounds";
         return choice;
     }
-    // Without the reference's figures nothing can be weighed against it: every design says why
-    // it was not judged, and the reference runs for want of information, not on merit.
-    std::string unjudged;
-    if (designs.front().log_ratios.empty()) {
-        unjudged = "no gated series in the pilot";
-        choice.reason =
-            fmt::format("no gated series in the pilot to choose on: {}", designs.front().name);
-    } else if (!figures.front().too_few.empty()) {
-        unjudged =
-            fmt::format("nothing to compare with: {} cannot be judged", designs.front().name);
-        choice.reason = fmt::format("not enough pilot information ({}): {}",
-                                    figures.front().too_few, designs.front().name);
-    }
-    if (!unjudged.empty()) {
-        choice.fallback = true;
-        for (std::size_t d = 0; d < designs.size(); ++d) {
-            choice.assessments[d].why_not =
-                d == 0 && !figures.front().too_few.empty() ? figures.front().too_few : unjudged;
-        }
+    if (leave_unjudged(designs, figures, choice)) {
         return choice;
     }
-    const Figures& reference = figures.front();
     for (std::size_t d = 0; d < designs.size(); ++d) {
-        DesignAssessment& assessment = choice.assessments[d];
-        const Figures& own = figures[d];
-        if (designs[d].log_ratios.size() != reference.sigma.size()) {
-            assessment.why_not = "its pilot saw other metrics than the reference's";
-            continue;
-        }
-        if (!own.too_few.empty()) {
-            assessment.why_not = own.too_few;
-            continue;
-        }
-        if (designs[d].concurrent) {
-            // 95% agreement over all the series together (Bonferroni): at 1.96 per series an
-            // unbiased duet of ten series would be turned away 40% of the time.
-            const double z = detail::normal_quantile(
-                1 - 0.05 / (2 * static_cast<double>(std::max<std::size_t>(own.sigma.size(), 1))));
-            for (std::size_t i = 0; i < own.sigma.size() && assessment.why_not.empty(); ++i) {
-                if (own.sigma[i] > reference.sigma[i]) {
-                    assessment.why_not =
-                        fmt::format("widens series {}: spread {:.2f}% vs {:.2f}%", i + 1,
-                                    own.sigma[i] * 100, reference.sigma[i] * 100);
-                } else if (const double limit = z * std::hypot(own.se[i], reference.se[i]);
-                           std::abs(own.estimate[i] - reference.estimate[i]) > limit) {
-                    // One side's memory traffic slowing the other shrinks (or grows) the
-                    // difference a duet measures: narrow, but not the same quantity.
-                    assessment.why_not = fmt::format(
-                        "biased on series {}: estimate {:+.2f}% vs {:+.2f}%, further apart than "
-                        "their combined uncertainty ({:.2f} points)",
-                        i + 1, std::expm1(own.estimate[i]) * 100,
-                        std::expm1(reference.estimate[i]) * 100, limit * 100);
-                }
-            }
-            if (!assessment.why_not.empty()) {
-                continue;
-            }
-        }
-        double worst = 0;
-        for (double sigma : own.sigma) {
-            worst = std::max(worst, sigma * sigma);
-        }
-        assessment.score = worst * designs[d].seconds_per_round;
-        assessment.eligible = true;
+        assess(designs[d], figures[d], figures.front(), choice.assessments[d]);
     }
     std::size_t best = 0;
     for (std::size_t d = 1; d < designs.size(); ++d) {

@@ -92,28 +92,32 @@ void git(const std::filesystem::path& repo, std::vector<std::string> args) {
     }
 }
 
-} // namespace
-
-int run_demo(const DemoOptions& options) {
-    std::filesystem::path dir;
+// --dir, or a new scratch directory.
+std::filesystem::path scratch_directory(const DemoOptions& options) {
     if (options.dir) {
-        dir = std::filesystem::absolute(*options.dir);
+        const std::filesystem::path dir = std::filesystem::absolute(*options.dir);
         std::filesystem::create_directories(dir);
-    } else {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "abtool-demo-XXXXXX").string();
-        if (mkdtemp(pattern.data()) == nullptr) {
-            throw Error(ErrorKind::io, "demo: cannot create a scratch directory");
+        return dir;
+    }
+    std::string pattern = (std::filesystem::temp_directory_path() / "abtool-demo-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) {
+        throw Error(ErrorKind::io, "demo: cannot create a scratch directory");
+    }
+    return pattern;
+}
+
+// The bundled example, as it is in examples/pubsub.
+std::string example_text(std::string_view path) {
+    for (const EmbeddedFile& file : example_files()) {
+        if (file.path == path) {
+            return std::string(file.text);
         }
-        dir = pattern;
     }
-    const std::filesystem::path repo = dir / "repo";
-    if (std::filesystem::exists(repo)) {
-        throw Error(ErrorKind::usage, fmt::format("demo: {} exists already", repo.string()),
-                    "give --dir an empty or new directory");
-    }
-    std::filesystem::create_directories(repo);
-    std::fprintf(stderr, "abtool demo: scratch repository %s\n", repo.string().c_str());
+    return {};
+}
+
+// A repository at `repo` with the example as v1 and the known regression as v2.
+void make_demo_repository(const std::filesystem::path& repo) {
     git(repo, {"init", "-q", "-b", "main"});
     for (const EmbeddedFile& file : example_files()) {
         write(repo / file.path, std::string(file.text));
@@ -122,12 +126,7 @@ int run_demo(const DemoOptions& options) {
     git(repo, {"commit", "-q", "-m", "v1: the pubsub example"});
     git(repo, {"tag", "v1"});
     for (const Edit& edit : k_regression) {
-        std::string text;
-        for (const EmbeddedFile& file : example_files()) {
-            if (file.path == edit.file) {
-                text = std::string(file.text);
-            }
-        }
+        std::string text = example_text(edit.file);
         const auto at = text.find(edit.anchor);
         if (at == std::string::npos) {
             // The example changed without the demo: a build of abtool that cannot demo anything.
@@ -143,6 +142,56 @@ int run_demo(const DemoOptions& options) {
                "v2: audit checksum on in-process sends, payload validation in the server (a known "
                "regression)"});
     git(repo, {"tag", "v2"});
+}
+
+bool is_expected(const nlohmann::json& row, const Expected& expected) {
+    return row.at("workload") == expected.workload && row.at("case") == expected.case_name &&
+           row.at("metric") == expected.metric;
+}
+
+// The report's verdicts against the demo's truth: the known regressions not found regressed, and
+// gated rows flagged though v2 did not change them.
+struct DemoFindings {
+    std::vector<std::string> missed, unexpected;
+};
+
+DemoFindings findings_of(const nlohmann::json& report) {
+    DemoFindings findings;
+    for (const Expected& expected : k_expected) {
+        const auto& rows = report.at("rows");
+        if (std::none_of(rows.begin(), rows.end(), [&](const nlohmann::json& row) {
+                return is_expected(row, expected) && row.at("verdict") == "regressed";
+            })) {
+            findings.missed.push_back(
+                fmt::format("{} {} {}", expected.workload, expected.case_name, expected.metric));
+        }
+    }
+    for (const auto& row : report.at("rows")) {
+        const bool known = std::any_of(std::begin(k_expected), std::end(k_expected),
+                                       [&](const Expected& e) { return is_expected(row, e); });
+        if (row.at("gated").get<bool>() && !known &&
+            (row.at("verdict") == "regressed" || row.at("verdict") == "improved")) {
+            findings.unexpected.push_back(
+                fmt::format("{} {} {}: {}", row.at("workload").get<std::string>(),
+                            row.at("case").get<std::string>(), row.at("metric").get<std::string>(),
+                            row.at("verdict").get<std::string>()));
+        }
+    }
+    return findings;
+}
+
+} // namespace
+
+int run_demo(const DemoOptions& options) {
+    const std::filesystem::path dir = scratch_directory(options);
+    const std::filesystem::path repo = dir / "repo";
+    if (std::filesystem::exists(repo)) {
+        throw Error(ErrorKind::usage, fmt::format("demo: {} exists already", repo.string()),
+                    "give --dir an empty or new directory");
+    }
+    std::filesystem::create_directories(repo);
+    std::fprintf(stderr, "abtool demo: scratch repository %s\n", repo.string().c_str());
+    make_demo_repository(repo);
 
     RunOptions run;
     run.ref_a = "v1";
@@ -152,36 +201,8 @@ int run_demo(const DemoOptions& options) {
     run.outputs.html = dir / "report.html";
     run.outputs.json = dir / "report.json";
     const int code = run_comparison(run);
-
-    const nlohmann::json report = nlohmann::json::parse(std::ifstream(*run.outputs.json));
-    std::vector<std::string> missed, unexpected;
-    for (const Expected& expected : k_expected) {
-        bool found = false;
-        for (const auto& row : report.at("rows")) {
-            found =
-                found ||
-                (row.at("workload") == expected.workload && row.at("case") == expected.case_name &&
-                 row.at("metric") == expected.metric && row.at("verdict") == "regressed");
-        }
-        if (!found) {
-            missed.push_back(
-                fmt::format("{} {} {}", expected.workload, expected.case_name, expected.metric));
-        }
-    }
-    for (const auto& row : report.at("rows")) {
-        const bool is_expected = std::any_of(
-            std::begin(k_expected), std::end(k_expected), [&](const Expected& expected) {
-                return row.at("workload") == expected.workload &&
-                       row.at("case") == expected.case_name && row.at("metric") == expected.metric;
-            });
-        if (row.at("gated").get<bool>() && !is_expected &&
-            (row.at("verdict") == "regressed" || row.at("verdict") == "improved")) {
-            unexpected.push_back(fmt::format("{} {} {}: {}", row.at("workload").get<std::string>(),
-                                             row.at("case").get<std::string>(),
-                                             row.at("metric").get<std::string>(),
-                                             row.at("verdict").get<std::string>()));
-        }
-    }
+    const DemoFindings findings =
+        findings_of(nlohmann::json::parse(std::ifstream(*run.outputs.json)));
 
     std::fprintf(
         stdout,
@@ -191,15 +212,15 @@ int run_demo(const DemoOptions& options) {
         "reports: %s, %s, %s\nhistory: %s\n",
         run.outputs.markdown->string().c_str(), run.outputs.html->string().c_str(),
         run.outputs.json->string().c_str(), (repo / "results.csv").string().c_str());
-    for (const std::string& row : unexpected) {
+    for (const std::string& row : findings.unexpected) {
         std::fprintf(stdout, "demo: also flagged, though v2 did not change it: %s\n", row.c_str());
     }
-    if (missed.empty() && code == 1) {
+    if (findings.missed.empty() && code == 1) {
         std::fprintf(stdout, "demo: the known regressions were found (abtool exited 1, as a CI "
                              "gate would fail).\n");
         return 0;
     }
-    for (const std::string& row : missed) {
+    for (const std::string& row : findings.missed) {
         std::fprintf(stdout, "demo: NOT found regressed: %s\n", row.c_str());
     }
     std::fprintf(stdout, "demo: the known regressions were not all found (abtool exited %d)\n",
