@@ -97,6 +97,14 @@ std::string_view kind_name(const Workload& workload) {
 RunOutput::RunOutput(const RunContext& context)
     : m_path(context.stdout_file), m_temporary(context.stdout_file.empty()) {
     if (!m_temporary) {
+        // Made by the first run that writes there (a publish workload has no stdout to keep).
+        std::error_code error;
+        std::filesystem::create_directories(m_path.parent_path(), error);
+        if (error) {
+            throw Error(ErrorKind::storage,
+                        fmt::format("cannot create {}: {}", m_path.parent_path().string(),
+                                    error.message()));
+        }
         return;
     }
     std::string name = (std::filesystem::temp_directory_path() / "abtool-stdout-XXXXXX").string();

@@ -1,7 +1,5 @@
 #include "src/ref_runner.hpp"
 
-#include "abtool/error.hpp"
-
 #include <fmt/format.h>
 
 #include <cctype>
@@ -144,15 +142,9 @@ runners::RunContext RefRunner::context(const RunRequest& request,
     context.label = side(request.side).label;
     context.start_gate = std::move(gate);
     if (!request.output_name.empty()) {
-        const std::filesystem::path dir =
-            m_run_dir / "output" / file_name_for(request.workload->workload.name);
-        std::error_code error;
-        std::filesystem::create_directories(dir, error);
-        if (error) {
-            throw Error(ErrorKind::storage,
-                        fmt::format("cannot create {}: {}", dir.string(), error.message()));
-        }
-        context.stdout_file = dir / (file_name_for(request.output_name) + ".stdout");
+        context.stdout_file = m_run_dir / "output" /
+                              file_name_for(request.workload->workload.name) /
+                              (file_name_for(request.output_name) + ".stdout");
     }
     if (m_options.measurement.env_padding) {
         // A random-length variable moves the stack's alignment from run to run, so neither ref
