@@ -1,6 +1,7 @@
 #include "src/plan.hpp"
 
 #include "abtool/error.hpp"
+#include "abtool/splitmix64.hpp"
 #include "src/host.hpp"
 
 #include <fmt/format.h>
@@ -13,10 +14,7 @@
 namespace abtool {
 
 std::uint64_t SeededGenerator::next() {
-    std::uint64_t z = (m_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    return splitmix64_next(m_state);
 }
 
 std::uint64_t SeededGenerator::below(std::uint64_t bound) {

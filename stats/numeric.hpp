@@ -2,6 +2,8 @@
 // the seeded generator the bootstrap draws from. Internal to the library.
 #pragma once
 
+#include "abtool/splitmix64.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -25,12 +27,7 @@ class Random {
 public:
     explicit Random(std::uint64_t seed) : m_state(seed) {}
 
-    std::uint64_t next() {
-        std::uint64_t z = (m_state += 0x9e3779b97f4a7c15ULL);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return z ^ (z >> 31);
-    }
+    std::uint64_t next() { return splitmix64_next(m_state); }
 
     // Uniform in [0, bound): Lemire's multiply-shift with rejection ("Fast random integer
     // generation in an interval", 2019): unbiased, and a division only in the rare rejection
