@@ -321,8 +321,7 @@ report::Row row_of(const Key& key, const Series& series, const WorkloadConfig* c
     row.case_name = case_name;
     row.metric = metric;
     row.unit = series.unit;
-    row.direction = series.direction == runners::Direction::lower ? stats::Direction::lower
-                                                                  : stats::Direction::higher;
+    row.direction = series.direction;
     row.gated = series.gate == runners::Gate::yes;
     row.kind = config != nullptr ? std::string(config->kind()) : std::string();
     BenchmarkIdentity identity;

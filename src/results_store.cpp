@@ -229,7 +229,7 @@ std::vector<ResultRow> rows_from_report(const report::Report& report) {
         row.case_name = r.case_name;
         row.metric = r.metric;
         row.unit = r.unit;
-        row.direction = r.direction == stats::Direction::lower ? "lower" : "higher";
+        row.direction = to_string(r.direction);
         row.ref_a = report.ref_a;
         row.commit_a = report.commit_a;
         row.ref_b = report.ref_b;

@@ -88,7 +88,7 @@ void SamplesWriter::append(const std::vector<SampleRecord>& records) {
             line["metric"] = record.metric;
             line["value"] = record.value;
             line["unit"] = record.unit;
-            line["direction"] = record.direction == runners::Direction::lower ? "lower" : "higher";
+            line["direction"] = to_string(record.direction);
             line["gate"] = record.gate == runners::Gate::yes;
         }
         lines += line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";

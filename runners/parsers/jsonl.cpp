@@ -25,11 +25,12 @@ std::optional<ParseError> add_line(std::string_view line, std::size_t offset, Pa
         sample.metric = row.at("metric").get<std::string>();
         sample.value = row.at("value").get<double>();
         sample.unit = row.value("unit", std::string());
-        const std::string direction = row.value("direction", std::string("lower"));
-        if (direction != "lower" && direction != "higher") {
+        const std::optional<Direction> direction =
+            direction_from_string(row.value("direction", std::string("lower")));
+        if (!direction) {
             return ParseError{"\"direction\" must be \"lower\" or \"higher\"", offset, {}};
         }
-        sample.direction = direction == "higher" ? Direction::higher : Direction::lower;
+        sample.direction = *direction;
         parsed.samples.push_back(std::move(sample));
     } catch (const nlohmann::json::exception& error) {
         return ParseError{std::string("a JSON line needs \"metric\" and a numeric \"value\": ") +

@@ -258,8 +258,8 @@ bool add_compared_rows(const StoredRun& baseline, const StoredRun& candidate,
         out.case_name = row->case_name;
         out.metric = row->metric;
         out.unit = row->unit;
-        out.direction =
-            row->direction == "higher" ? stats::Direction::higher : stats::Direction::lower;
+        // (A stored row's direction was checked when results.csv was read.)
+        out.direction = direction_from_string(row->direction).value_or(Direction::lower);
         out.gated = gated(candidate, *row);
         const auto base_series = baseline.b_series.find(key_of(*row));
         const auto cand_series = candidate.b_series.find(key_of(*row));

@@ -120,7 +120,7 @@ std::string JsonExporter::serialize(const Report& report) const {
              {"case", row->case_name},
              {"metric", row->metric},
              {"unit", row->unit},
-             {"direction", row->direction == stats::Direction::lower ? "lower" : "higher"},
+             {"direction", to_string(row->direction)},
              {"gated", row->gated},
              {"verdict", to_string(row->verdict)},
              {"reason", c.reason},

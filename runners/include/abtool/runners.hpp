@@ -4,6 +4,8 @@
 // timeouts and whole-process-group cleanup. It computes no verdicts.
 #pragma once
 
+#include "abtool/direction.hpp"
+
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -189,8 +191,8 @@ BuildOutcome build(const BuildSpec& spec, const std::filesystem::path& worktree,
 
 // ---- workloads ---------------------------------------------------------------------------
 
-enum class Direction { lower, higher }; // which way is better
-enum class Gate { yes, no };            // whether a regression of this metric fails the gate
+using abtool::Direction;     // which way is better (common/include/abtool/direction.hpp)
+enum class Gate { yes, no }; // whether a regression of this metric fails the gate
 
 struct Sample {
     std::string case_name; // "" for command and publish workloads

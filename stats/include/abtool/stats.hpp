@@ -4,6 +4,8 @@
 // No I/O, no printing; same inputs and seed, same outputs.
 #pragma once
 
+#include "abtool/direction.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -12,7 +14,7 @@
 
 namespace abtool::stats {
 
-enum class Direction { lower, higher }; // which way is better
+using abtool::Direction; // which way is better (common/include/abtool/direction.hpp)
 enum class Verdict { regressed, improved, unchanged, inconclusive };
 enum class IntervalMethod {
     bca_bootstrap,
