@@ -161,17 +161,29 @@ ParseResult parse_gbench(std::istream& in) {
             return *stand_in->failed;
         }
     }
-    // From the last to the first, so that the earlier positions still hold; one position shared
-    // by several keeps their rows' order.
-    for (auto it = needed.rbegin(); it != needed.rend(); ++it) {
-        const StandIn& stand_in = **it;
-        parsed.samples.insert(parsed.samples.begin() +
-                                  static_cast<std::ptrdiff_t>(stand_in.sample_at),
-                              stand_in.parsed.samples.begin(), stand_in.parsed.samples.end());
-        parsed.errors.insert(parsed.errors.begin() + static_cast<std::ptrdiff_t>(stand_in.error_at),
-                             stand_in.parsed.errors.begin(), stand_in.parsed.errors.end());
+    // Each stand-in goes where its row was: one linear merge (positions never decrease in row
+    // order; several at one position keep their rows' order).
+    Parsed merged;
+    std::size_t sample_from = 0, error_from = 0;
+    const auto copy_up_to = [&](std::size_t sample_to, std::size_t error_to) {
+        merged.samples.insert(merged.samples.end(),
+                              parsed.samples.begin() + static_cast<std::ptrdiff_t>(sample_from),
+                              parsed.samples.begin() + static_cast<std::ptrdiff_t>(sample_to));
+        merged.errors.insert(merged.errors.end(),
+                             parsed.errors.begin() + static_cast<std::ptrdiff_t>(error_from),
+                             parsed.errors.begin() + static_cast<std::ptrdiff_t>(error_to));
+        sample_from = sample_to;
+        error_from = error_to;
+    };
+    for (const StandIn* stand_in : needed) {
+        copy_up_to(stand_in->sample_at, stand_in->error_at);
+        merged.samples.insert(merged.samples.end(), stand_in->parsed.samples.begin(),
+                              stand_in->parsed.samples.end());
+        merged.errors.insert(merged.errors.end(), stand_in->parsed.errors.begin(),
+                             stand_in->parsed.errors.end());
     }
-    return parsed;
+    copy_up_to(parsed.samples.size(), parsed.errors.size());
+    return merged;
 }
 
 ParseResult parse_gbench(std::string_view text) {
