@@ -402,8 +402,7 @@ pid_t spawn(const ExecPlan& plan, int out_fd, int err_fd,
 // Appends `n` bytes to a captured stream, keeping its last k_captured_max bytes: a workload that
 // prints gigabytes on stderr costs abtool a bounded buffer. Cut in amortised steps (at twice the
 // limit) so that the copying stays linear.
-void keep_tail(std::string& kept, std::uint64_t& total, const char* data, std::size_t n) {
-    total += n;
+void keep_tail(std::string& kept, const char* data, std::size_t n) {
     kept.append(data, n);
     if (kept.size() > 2 * k_captured_max) {
         kept.erase(0, kept.size() - k_captured_max);
@@ -632,8 +631,8 @@ public:
           m_poll(m_io), m_grace(m_io), m_drain(m_io) {}
 
     Ended run(UniqueFd out_read, UniqueFd err_read) {
-        start_reading(m_out, std::move(out_read), m_result.out, m_result.out_bytes);
-        start_reading(m_err, std::move(err_read), m_result.err, m_result.err_bytes);
+        start_reading(m_out, std::move(out_read), m_result.out);
+        start_reading(m_err, std::move(err_read), m_result.err);
         // A pidfd becomes readable the moment the child ends: the wall time stops there, not at
         // the next poll.
         m_pidfd = static_cast<int>(syscall(SYS_pidfd_open, m_pid, 0));
@@ -676,26 +675,26 @@ private:
         bool open = false;
     };
 
-    void start_reading(Stream& stream, UniqueFd fd, std::string& kept, std::uint64_t& total) {
+    void start_reading(Stream& stream, UniqueFd fd, std::string& kept) {
         if (!fd) {
             return;
         }
         stream.pipe.assign(fd.release());
         stream.open = true;
-        read(stream, kept, total);
+        read(stream, kept);
     }
 
-    void read(Stream& stream, std::string& kept, std::uint64_t& total) {
+    void read(Stream& stream, std::string& kept) {
         stream.pipe.async_read_some(
             boost::asio::buffer(stream.buffer),
-            [this, &stream, &kept, &total](const boost::system::error_code& ec, std::size_t n) {
+            [this, &stream, &kept](const boost::system::error_code& ec, std::size_t n) {
                 if (ec) {
                     stream.open = false;
                     finish_if_done();
                     return;
                 }
-                keep_tail(kept, total, stream.buffer.data(), n);
-                read(stream, kept, total);
+                keep_tail(kept, stream.buffer.data(), n);
+                read(stream, kept);
             });
     }
 
@@ -873,13 +872,8 @@ ProcessResult run_process(const ProcessSpec& spec) {
     } else if (WIFSIGNALED(ended.status)) {
         result.signal = WTERMSIG(ended.status);
     }
-    if (spec.stdout_file && !spec.output_file) {
-        std::error_code error;
-        const std::uintmax_t size = std::filesystem::file_size(*spec.stdout_file, error);
-        result.out_bytes = error ? 0 : size;
-        if (!result.ok()) {
-            result.out = file_tail(*spec.stdout_file, k_failure_tail);
-        }
+    if (spec.stdout_file && !spec.output_file && !result.ok()) {
+        result.out = file_tail(*spec.stdout_file, k_failure_tail);
     }
     return result;
 }

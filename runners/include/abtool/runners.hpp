@@ -113,8 +113,7 @@ struct ProcessResult {
     // shows is their end). With stdout_file, `out` is that file's tail, read only when the
     // process failed.
     std::string out, err;
-    std::uint64_t out_bytes = 0, err_bytes = 0; // how much each stream carried in all
-    std::int64_t start_unix_ns = 0;             // when the child exec'd (system clock)
+    std::int64_t start_unix_ns = 0; // when the child exec'd (system clock)
     // sweep_strays: the processes still alive after the child exited, killed ("pid 4242 `sleep
     // 20`"); empty when the run left nothing behind.
     std::vector<std::string> strays;

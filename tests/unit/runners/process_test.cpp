@@ -51,9 +51,8 @@ TEST(Process, LargeOutputOnBothPipes_NoDeadlock) {
         sh("head -c 20000000 /dev/zero | tr '\\0' o & head -c 20000000 /dev/zero | tr '\\0' e "
            ">&2; wait"));
     ASSERT_TRUE(r.ok()) << r.describe_failure();
-    EXPECT_EQ(r.out_bytes, 20000000u);
-    EXPECT_EQ(r.err_bytes, 20000000u);
-    // What stays in memory is each stream's last MiB.
+    // Both pipes were drained to the end (the child exited 0 without blocking on a full pipe);
+    // what stays in memory is each stream's last MiB.
     EXPECT_EQ(r.out.size(), k_captured_max);
     EXPECT_EQ(r.err.size(), k_captured_max);
     EXPECT_EQ(r.out.find_first_not_of('o'), std::string::npos);
@@ -67,7 +66,6 @@ TEST(Process, StdoutFile_TakesTheWholeOutputAndOnlyItsTailComesBackOnFailure) {
     const ProcessResult r = run_process(spec);
     ASSERT_TRUE(r.ok()) << r.describe_failure();
     EXPECT_EQ(std::filesystem::file_size(dir.path() / "out"), 20000000u);
-    EXPECT_EQ(r.out_bytes, 20000000u);
     EXPECT_TRUE(r.out.empty()); // never read into abtool
     EXPECT_EQ(r.err, "warn\n");
 
