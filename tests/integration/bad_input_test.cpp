@@ -181,7 +181,9 @@ TEST_F(BadInput, ProcessesAWorkloadLeavesBehind_AreKilledEachRunWithAWarning) {
         SCOPED_TRACE(schedule);
         const ShellResult result =
             abtool(std::string("--ref-a HEAD --ref-b CURRENT --schedule ") + schedule);
-        EXPECT_EQ(result.status, 0) << result.output;
+        // A verdict, not an error: the runs are timed, and on a loaded machine the same
+        // shell line on both sides can still be called regressed (CI once saw +4.6% in a duet).
+        EXPECT_TRUE(result.status == 0 || result.status == 1) << result.output;
         // One warm-up and six measured runs per side, each leaving one `sleep`.
         for (const char* side : {"on ref 'HEAD'", "on ref 'CURRENT'"}) {
             EXPECT_NE(result.output.find(std::string("workload 'leaky' left 7 process(es) running "
