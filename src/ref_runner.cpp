@@ -52,31 +52,6 @@ runners::Workload with_worktree(const runners::Workload& workload,
     return copy;
 }
 
-// `name` as one file name: letters, digits, '.', '-' and '_' stay, anything else becomes '_'
-// (with a hash of the original after it, so that "a/b" and "a_b" stay apart), and a leading '.'
-// too (never "." or "..").
-std::string file_name_for(const std::string& name) {
-    std::string file = name;
-    for (char& c : file) {
-        const bool plain =
-            std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-' || c == '_';
-        if (!plain) {
-            c = '_';
-        }
-    }
-    if (file.empty() || file.front() == '.') {
-        file.insert(file.begin(), '_');
-    }
-    if (file != name) {
-        std::uint32_t hash = 2166136261u; // FNV-1a
-        for (const char c : name) {
-            hash = (hash ^ static_cast<unsigned char>(c)) * 16777619u;
-        }
-        file += fmt::format("-{:08x}", hash);
-    }
-    return file;
-}
-
 runners::RunResult run_with(const RunRequest& request, const runners::RunContext& context) {
     return runners::run_workload(with_worktree(request.workload->workload, context.worktree),
                                  context);
@@ -85,7 +60,7 @@ runners::RunResult run_with(const RunRequest& request, const runners::RunContext
 } // namespace
 
 RefRunner::RefRunner(const RefSide& a, const RefSide& b, const RunOptions& options,
-                     std::uint64_t seed, std::filesystem::path run_dir)
+                     std::uint64_t seed, RunDir run_dir)
     : m_a(a), m_b(b), m_options(options), m_padding(seed ^ k_env_padding_stream),
       m_run_dir(std::move(run_dir)) {}
 
@@ -142,9 +117,8 @@ runners::RunContext RefRunner::context(const RunRequest& request,
     context.label = side(request.side).label;
     context.start_gate = std::move(gate);
     if (!request.output_name.empty()) {
-        context.stdout_file = m_run_dir / "output" /
-                              file_name_for(request.workload->workload.name) /
-                              (file_name_for(request.output_name) + ".stdout");
+        context.stdout_file =
+            m_run_dir.stdout_file(request.workload->workload.name, request.output_name);
     }
     if (m_options.measurement.env_padding) {
         // A random-length variable moves the stack's alignment from run to run, so neither ref

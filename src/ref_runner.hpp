@@ -21,9 +21,9 @@ struct RefSide {
 
 class RefRunner : public WorkloadRunner {
 public:
-    // Each run's stdout is kept under run_dir/output/<workload>/<RunRequest::output_name>.stdout.
+    // Each run's stdout is kept in the run directory (RunDir::stdout_file, by its output_name).
     RefRunner(const RefSide& a, const RefSide& b, const RunOptions& options, std::uint64_t seed,
-              std::filesystem::path run_dir);
+              RunDir run_dir);
 
     runners::RunResult run(const RunRequest& request) override;
     std::pair<runners::RunResult, runners::RunResult>
@@ -38,7 +38,7 @@ private:
     const RefSide& m_b;
     const RunOptions& m_options;
     SeededGenerator m_padding;
-    std::filesystem::path m_run_dir;
+    RunDir m_run_dir;
 };
 
 } // namespace abtool

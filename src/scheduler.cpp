@@ -45,7 +45,7 @@ std::string output_name(const RunKey& key, const WorkloadDesign& design) {
 }
 
 Scheduler::Scheduler(const Plan& plan, const Config& config, WorkloadRunner& runner, Sink sink,
-                     std::filesystem::path run_dir)
+                     RunDir run_dir)
     : m_plan(plan), m_config(config), m_runner(runner), m_sink(std::move(sink)),
       m_run_dir(std::move(run_dir)) {}
 
@@ -64,9 +64,9 @@ void Scheduler::interrupted() const {
     const std::size_t rounds = completed_rounds(m_plan, m_records);
     throw Error(ErrorKind::interrupted,
                 fmt::format("interrupted after {} complete round(s); samples kept in {}", rounds,
-                            (m_run_dir / "samples.jsonl").string()),
-                "nothing was appended to results.csv; `abtool analyze " + m_run_dir.string() +
-                    "` reads the partial samples");
+                            m_run_dir.samples_file().string()),
+                "nothing was appended to results.csv; `abtool analyze " +
+                    m_run_dir.path().string() + "` reads the partial samples");
 }
 
 void Scheduler::keep(const RunKey& key, const runners::RunResult& result) {
@@ -197,7 +197,7 @@ void Scheduler::warm_up() {
                                 "`{}`: {}",
                                 workload.workload.name, label,
                                 runners::display_command(workload.workload), *last_error),
-                    fmt::format("samples and errors: {}", (m_run_dir / "samples.jsonl").string()));
+                    fmt::format("samples and errors: {}", m_run_dir.samples_file().string()));
             }
         }
     }
@@ -279,7 +279,7 @@ void Scheduler::check_measured_failures() const {
                                         runners::display_command(workload.workload), *last_error),
                             fmt::format("nothing was appended to results.csv; samples and "
                                         "errors: {}",
-                                        (m_run_dir / "samples.jsonl").string()));
+                                        m_run_dir.samples_file().string()));
             }
         }
     }

@@ -63,7 +63,7 @@ public:
     // `plan` (its schedule and designs) and `config` are read as they are when each step runs.
     // Every run's records go to `sink` as soon as it ends. `run_dir` is named in messages.
     Scheduler(const Plan& plan, const Config& config, WorkloadRunner& runner, Sink sink,
-              std::filesystem::path run_dir);
+              RunDir run_dir);
 
     // `plan.warmup` runs per workload and side (round 0). Throws Error(workload) when a workload
     // fails every warm-up run on a side.
@@ -99,7 +99,7 @@ private:
     const Config& m_config;
     WorkloadRunner& m_runner;
     Sink m_sink;
-    std::filesystem::path m_run_dir;
+    RunDir m_run_dir;
     std::vector<SampleRecord> m_records;
     struct Strays {
         std::size_t count = 0, runs = 0;

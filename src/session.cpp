@@ -130,7 +130,7 @@ PlannedRef planned_ref(const worktrees::ResolvedRef& ref, const worktrees::Workt
 
 // Each checkout once: a build stamp that matches skips it.
 void build_refs(const Config& config, const RunOptions& options,
-                std::initializer_list<const RefSide*> sides, const std::filesystem::path& run_dir) {
+                std::initializer_list<const RefSide*> sides, const RunDir& run_dir) {
     if (!config.build.present()) {
         return;
     }
@@ -156,8 +156,7 @@ void build_refs(const Config& config, const RunOptions& options,
         try {
             outcome = runners::build(
                 build, side->worktree->path(), side->worktree->meta_dir(),
-                side->worktree->ref().content_id,
-                run_dir / fmt::format("build-{}.log", to_string(side->side)), side->label,
+                side->worktree->ref().content_id, run_dir.build_log(side->side), side->label,
                 options.rebuild == RebuildRefs::yes ? runners::Rebuild::yes : runners::Rebuild::no);
         } catch (...) {
             progress.clear(); // the error starts its own line
@@ -254,34 +253,17 @@ void run_measured_rounds(Scheduler& scheduler, const Plan& plan, const Config& c
         progress);
 }
 
-void write_incomplete_summary(const std::filesystem::path& run_dir, std::size_t rounds) {
-    write_json_file(run_dir / "summary.json", {{"complete", false}, {"rounds_completed", rounds}});
+// An interrupted or failed run's summary.json: the rounds it completed, no verdicts.
+void write_incomplete_summary(const RunDir& run_dir, const Plan& plan,
+                              const std::vector<SampleRecord>& records) {
+    report::Report incomplete;
+    incomplete.run_id = plan.run_id;
+    incomplete.rounds = completed_rounds(plan, records);
+    incomplete.threshold_pct = plan.threshold * 100;
+    run_dir.write_summary(incomplete, false);
 }
 
 } // namespace
-
-void write_summary(const std::filesystem::path& run_dir, const report::Report& report,
-                   bool complete) {
-    nlohmann::json rows = nlohmann::json::array();
-    for (const report::Row& row : report.rows) {
-        rows.push_back({{"primary_key", row.primary_key},
-                        {"workload", row.workload},
-                        {"case", row.case_name},
-                        {"metric", row.metric},
-                        {"verdict", report::to_string(row.verdict)},
-                        {"delta_pct", row.comparison.delta_pct},
-                        {"ci_low_pct", row.comparison.ci_low_pct},
-                        {"ci_high_pct", row.comparison.ci_high_pct},
-                        {"p_value", row.comparison.p_adjusted},
-                        {"n", row.comparison.n}});
-    }
-    write_json_file(run_dir / "summary.json", {{"run_id", report.run_id},
-                                               {"complete", complete},
-                                               {"rounds_completed", report.rounds},
-                                               {"threshold_pct", report.threshold_pct},
-                                               {"warnings", report.warnings},
-                                               {"rows", rows}});
-}
 
 Experiment run_experiment(const RunOptions& options) {
     const std::filesystem::path cwd =
@@ -310,20 +292,19 @@ Experiment run_experiment(const RunOptions& options) {
         std::fprintf(stderr, "abtool: warning: %s\n", warning.c_str());
     }
 
-    experiment.run_dir = repo.state_dir() / "runs" / plan.run_id;
-    const std::filesystem::path& run_dir = experiment.run_dir;
-    std::filesystem::create_directories(run_dir);
+    experiment.run_dir = RunDir::create(repo.state_dir(), plan.run_id);
+    const RunDir& run_dir = experiment.run_dir;
     std::fprintf(stderr, "abtool: A = %s, B = %s\nabtool: run %s\n", describe_ref(ref_a).c_str(),
-                 describe_ref(ref_b).c_str(), run_dir.string().c_str());
+                 describe_ref(ref_b).c_str(), run_dir.path().c_str());
     const Checkouts checkouts = provision(repo, ref_a, ref_b, plan, options.calibrate);
     plan.a = planned_ref(ref_a, checkouts.a);
     plan.b = planned_ref(ref_b, checkouts.checkout_b());
     const RefSide side_a{Side::a, &checkouts.a, describe_ref(ref_a)};
     const RefSide side_b{Side::b, &checkouts.checkout_b(), describe_ref(ref_b)};
     build_refs(config, options, {&side_a, &side_b}, run_dir);
-    write_json_file(run_dir / "plan.json", to_json(plan));
+    run_dir.write_plan(plan);
 
-    SamplesWriter samples(run_dir / "samples.jsonl");
+    SamplesWriter samples(run_dir.samples_file());
     RefRunner runner(side_a, side_b, options, plan.seed, run_dir);
     Scheduler scheduler(
         plan, config, runner,
@@ -343,22 +324,22 @@ Experiment run_experiment(const RunOptions& options) {
                 plan_reachable_rounds(plan, config, gated, options.strict,
                                       "seen in the warm-up runs");
             }
-            write_json_file(run_dir / "plan.json", to_json(plan)); // the designs, as chosen
+            run_dir.write_plan(plan); // the designs, as chosen
             run_measured_rounds(scheduler, plan, config, settings);
         }
     } catch (const Error& error) {
         if (error.kind() == ErrorKind::interrupted || error.kind() == ErrorKind::workload) {
-            write_incomplete_summary(run_dir, completed_rounds(plan, scheduler.records()));
+            write_incomplete_summary(run_dir, plan, scheduler.records());
         }
         throw;
     }
     experiment.records = scheduler.records();
     experiment.report = analyze_records(plan, config, experiment.records, settings);
-    experiment.report.run_dir = run_dir.string();
+    experiment.report.run_dir = run_dir.path().string();
     for (const std::string& warning : scheduler.warnings()) {
         experiment.report.warnings.push_back(warning);
     }
-    write_summary(run_dir, experiment.report, true);
+    run_dir.write_summary(experiment.report, true);
     return experiment;
 }
 

@@ -19,7 +19,7 @@ namespace abtool {
 struct Experiment {
     Config config;
     Plan plan;
-    std::filesystem::path run_dir;
+    RunDir run_dir;
     report::Report report;
     AnalysisSettings settings;
     // Calibration: every candidate design of each workload, run A/A for the plan's rounds (the
@@ -33,9 +33,5 @@ struct Experiment {
 // Writes summary.json. Throws Error(interrupted) after an interrupt (samples kept), Error(build)
 // or Error(workload) when a ref cannot be built or a workload fails every warm-up run.
 Experiment run_experiment(const RunOptions& options);
-
-// Writes a run's summary.json (the report in JSON plus completion state).
-void write_summary(const std::filesystem::path& run_dir, const report::Report& report,
-                   bool complete);
 
 } // namespace abtool

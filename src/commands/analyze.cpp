@@ -13,16 +13,15 @@
 namespace abtool {
 
 int run_analyze(const AnalyzeOptions& options) {
-    const std::filesystem::path& run_dir = options.run_dir;
-    if (!std::filesystem::is_regular_file(run_dir / "plan.json")) {
-        throw Error(
-            ErrorKind::usage,
-            fmt::format("{} is not an abtool run directory (no plan.json)", run_dir.string()),
-            "run directories are .abtool/runs/<run_id>/ in the repository");
+    const RunDir run_dir(options.run_dir);
+    if (!run_dir.has_plan()) {
+        throw Error(ErrorKind::usage,
+                    fmt::format("{} is not an abtool run directory (no plan.json)",
+                                run_dir.path().string()),
+                    "run directories are .abtool/runs/<run_id>/ in the repository");
     }
     report::check_output_paths(options.outputs);
-    const Plan plan =
-        plan_from_json(read_json_file(run_dir / "plan.json"), (run_dir / "plan.json").string());
+    const Plan plan = run_dir.read_plan();
     Config config = parse_config(plan.config_text, plan.config_file);
     // The run measured the plan's workloads only (--workload selects some): SLOs and rows of the
     // others would judge workloads that never ran.
@@ -30,7 +29,7 @@ int run_analyze(const AnalyzeOptions& options) {
         return std::find(plan.workloads.begin(), plan.workloads.end(), workload.workload.name) ==
                plan.workloads.end();
     });
-    const SamplesFile samples = read_samples(run_dir / "samples.jsonl");
+    const SamplesFile samples = read_samples(run_dir.samples_file());
 
     AnalysisSettings settings;
     settings.threshold = plan.threshold;
@@ -50,7 +49,7 @@ int run_analyze(const AnalyzeOptions& options) {
         settings.looks = stats::planned_looks({plan.rounds, plan.max_rounds});
     }
     report::Report report = analyze_records(plan, config, samples.records, settings);
-    report.run_dir = run_dir.string();
+    report.run_dir = run_dir.path().string();
     report.warnings.insert(report.warnings.end(), samples.warnings.begin(), samples.warnings.end());
     return conclude(report, options.outputs, options.strict, run_dir);
 }

@@ -107,7 +107,7 @@ int run_calibrate(const CalibrateOptions& options) {
         toml += fmt::format("\n# [[workload]] name = \"{}\": {} ({})\n{}\n", workload,
                             pilot_label(best), best.reason, toml_lines(best));
     }
-    write_json_file(experiment.run_dir / "calibration.json",
+    write_json_file(experiment.run_dir.calibration_file(),
                     {{"ref", options.ref},
                      {"rounds", experiment.plan.rounds},
                      {"threshold_pct", experiment.settings.threshold * 100},
@@ -125,7 +125,7 @@ int run_calibrate(const CalibrateOptions& options) {
                  "detectable: the smallest change these rounds find with 80%% power; rounds: "
                  "the rounds that design needs for the configured threshold; time: those rounds' "
                  "machine time.\ncalibration: %s\n",
-                 (experiment.run_dir / "calibration.json").string().c_str());
+                 experiment.run_dir.calibration_file().string().c_str());
     // Hygiene and analysis warnings (governor, load, order effects, failed runs) qualify every
     // figure above.
     std::fflush(stdout);

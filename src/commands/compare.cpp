@@ -89,17 +89,16 @@ StoredRun load_run(const ResultsLocation& location, const std::vector<ResultRow>
             run.rows.push_back(&row);
         }
     }
-    if (!location.runs_dir) {
+    if (!location.state_dir) {
         return run;
     }
-    const std::filesystem::path dir = *location.runs_dir / id;
-    if (std::filesystem::exists(dir / "samples.jsonl")) {
-        load_samples(run, dir / "samples.jsonl");
+    const RunDir dir = RunDir::in(*location.state_dir, id);
+    if (std::filesystem::exists(dir.samples_file())) {
+        load_samples(run, dir.samples_file());
     }
-    if (std::filesystem::exists(dir / "plan.json")) {
+    if (std::filesystem::exists(dir.plan_file())) {
         try {
-            const std::string source = (dir / "plan.json").string();
-            const Plan plan = plan_from_json(read_json_file(dir / "plan.json"), source);
+            const Plan plan = dir.read_plan();
             run.config = parse_config(plan.config_text, plan.config_file);
         } catch (const Error& error) {
             warnings.push_back(fmt::format("run {}: plan.json unreadable ({}): gated metrics "
@@ -327,7 +326,7 @@ int run_compare(const CompareOptions& options) {
                 "run {} has no samples.jsonl{}: only its stored medians are available, so its "
                 "rows are compared by the delta of medians and are inconclusive (no raw samples: "
                 "cannot test)",
-                run->id, location.runs_dir ? "" : " (not inside the repository that ran it)"));
+                run->id, location.state_dir ? "" : " (not inside the repository that ran it)"));
         }
     }
     warnings.push_back("unpaired comparison of two stored runs: drift between them is not "
@@ -342,7 +341,7 @@ int run_compare(const CompareOptions& options) {
     report.rounds = report.rows.front().b_values.size();
     std::fprintf(stdout, "compare (unpaired): baseline run %s vs candidate run %s\n",
                  baseline->id.c_str(), candidate.id.c_str());
-    return conclude(report, options.outputs, options.strict, {});
+    return conclude(report, options.outputs, options.strict, RunDir());
 }
 
 } // namespace abtool

@@ -12,7 +12,7 @@
 namespace abtool {
 
 int conclude(const report::Report& analyzed, const OutputOptions& outputs, Strict strict,
-             const std::filesystem::path& run_dir) {
+             const RunDir& run_dir) {
     // --strict travels in the report, so that every output states the gate the exit code does.
     report::Report report = analyzed;
     report.strict = strict == Strict::yes;
@@ -23,7 +23,7 @@ int conclude(const report::Report& analyzed, const OutputOptions& outputs, Stric
     for (const std::string& warning : report.warnings) {
         std::fprintf(stdout, "warning: %s\n", warning.c_str());
     }
-    report::write_outputs(report, outputs, run_dir);
+    report::write_outputs(report, outputs, run_dir.path());
     const report::GateSummary gate = report::summarize(report);
     std::fprintf(stdout,
                  "%s: %d regressed, %d improved, %d unchanged, %d inconclusive, %d slo-violated "
@@ -38,7 +38,7 @@ int conclude(const report::Report& analyzed, const OutputOptions& outputs, Stric
     std::fflush(stdout);
     // After the verdict line: a step summary or $GITHUB_OUTPUT that cannot be written ends the
     // run with exit 3 (Error(storage)), and the verdict must already be on the screen.
-    report::publish_to_github_actions(report, run_dir);
+    report::publish_to_github_actions(report, run_dir.path());
     if (!report.unmeasured.empty()) {
         // DESIGN.md exit 3: a workload that did not measure what it gates failed to run, whatever
         // else the table says.
@@ -51,7 +51,7 @@ int conclude(const report::Report& analyzed, const OutputOptions& outputs, Stric
                                 "cannot pass:{}",
                                 report.unmeasured.size(), lines),
                     fmt::format("nothing was appended to results.csv; samples and errors: {}",
-                                (run_dir / "samples.jsonl").string()));
+                                run_dir.samples_file().string()));
     }
     return gate.failed ? 1 : 0;
 }

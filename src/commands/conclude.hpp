@@ -5,12 +5,12 @@
 
 #include "src/options.hpp"
 #include "src/report/report.hpp"
-
-#include <filesystem>
+#include "src/run_store.hpp"
 
 namespace abtool {
 
+// `run_dir`: the run's directory (empty for compare, which has none).
 int conclude(const report::Report& report, const OutputOptions& outputs, Strict strict,
-             const std::filesystem::path& run_dir);
+             const RunDir& run_dir);
 
 } // namespace abtool

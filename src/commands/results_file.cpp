@@ -14,7 +14,8 @@ ResultsLocation locate_results(const std::optional<std::filesystem::path>& resul
     std::optional<Error> no_repo; // why there is none: outside one, or one libgit2 cannot open
     try {
         repo.emplace(worktrees::Repository::open(std::filesystem::current_path()));
-        location.runs_dir = repo->root() / ".abtool" / "runs";
+        // Not Repository::state_dir(): reading the history creates nothing.
+        location.state_dir = repo->root() / ".abtool";
     } catch (const Error& error) {
         // Without a repository only --results can say where the history is.
         no_repo = error;

@@ -9,7 +9,7 @@ namespace abtool {
 
 struct ResultsLocation {
     std::filesystem::path file;
-    std::optional<std::filesystem::path> runs_dir; // .abtool/runs when inside a repository
+    std::optional<std::filesystem::path> state_dir; // .abtool when inside a repository
 };
 
 ResultsLocation locate_results(const std::optional<std::filesystem::path>& results_flag);

@@ -23,7 +23,7 @@ int run_comparison(const RunOptions& options) {
     ResultsStore store(experiment.config.results_file);
     store.append(rows);
     std::fprintf(stdout, "results: %zu row(s) appended to %s\nrun: %s\n", rows.size(),
-                 store.file().string().c_str(), experiment.run_dir.string().c_str());
+                 store.file().string().c_str(), experiment.run_dir.path().string().c_str());
     return code;
 }
 

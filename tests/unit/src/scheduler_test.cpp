@@ -128,7 +128,7 @@ struct Harness {
               [this](const std::vector<SampleRecord>& records) {
                   sunk.insert(sunk.end(), records.begin(), records.end());
               },
-              "/tmp/run") {}
+              RunDir("/tmp/run")) {}
 
     std::size_t run(Scheduler::KeepGoing keep_going = [](const auto&, std::size_t) {
         return false;
