@@ -530,6 +530,17 @@ std::size_t completed_rounds(const Plan& plan, const std::vector<SampleRecord>& 
     return done;
 }
 
+AnalysisSettings settings_for(const Plan& plan, const Config& config) {
+    AnalysisSettings settings;
+    settings.threshold = plan.threshold;
+    settings.confidence = plan.confidence;
+    settings.multiplicity = config.run.multiplicity;
+    if (plan.max_rounds > plan.rounds) {
+        settings.looks = stats::planned_looks({plan.rounds, plan.max_rounds});
+    }
+    return settings;
+}
+
 report::Report analyze_records(const Plan& plan, const Config& config,
                                const std::vector<SampleRecord>& records,
                                const AnalysisSettings& settings) {

@@ -29,6 +29,10 @@ struct AnalysisSettings {
     stats::Multiplicity multiplicity = stats::Multiplicity::holm; // [run] multiplicity
 };
 
+// What the plan asked for: its threshold, confidence, the config's multiplicity correction and,
+// for an adaptive run, its planned interim looks.
+AnalysisSettings settings_for(const Plan& plan, const Config& config);
+
 // `config` is the plan's own config (parse_config on plan.config_text).
 report::Report analyze_records(const Plan& plan, const Config& config,
                                const std::vector<SampleRecord>& records,

@@ -5,6 +5,7 @@
 #include "abtool/error.hpp"
 #include "src/config.hpp"
 #include "src/host.hpp"
+#include "src/report/outputs.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -35,7 +36,7 @@ void add_outputs(CLI::App* app, OutputOptions& outputs) {
                     "Write a Markdown report to FILE (for $GITHUB_STEP_SUMMARY and PR comments)");
     app->add_option("--html", outputs.html, "Write a self-contained HTML report to FILE");
     app->add_option("--export", outputs.exports,
-                    "FORMAT[=PATH]: gha-benchmark, bencher, benchstat, junit (repeatable)");
+                    "FORMAT[=PATH]: " + report::export_format_names() + " (repeatable)");
 }
 
 // What a run asks of the machine and the schedule, shared by run and calibrate so that an A/A

@@ -19,8 +19,7 @@ struct OutputOptions {
     std::optional<std::filesystem::path> json;
     std::optional<std::filesystem::path> markdown;
     std::optional<std::filesystem::path> html;
-    std::vector<std::string>
-        exports; // "FORMAT" or "FORMAT=PATH": gha-benchmark, bencher, benchstat, junit
+    std::vector<std::string> exports; // "FORMAT" or "FORMAT=PATH" (report::export_format_names())
 };
 
 // What a run asks of the machine and the schedule, shared by run and calibrate so that an A/A

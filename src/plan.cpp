@@ -1,6 +1,7 @@
 #include "src/plan.hpp"
 
 #include "abtool/error.hpp"
+#include "abtool/short_commit.hpp"
 #include "abtool/splitmix64.hpp"
 #include "src/host.hpp"
 
@@ -122,14 +123,11 @@ WorkloadDesign design_from_json(const nlohmann::json& json, const std::string& s
 } // namespace
 
 std::string describe(const PlannedRef& ref) {
-    const auto short_id = [](const std::string& id) {
-        return id.substr(0, 7);
-    };
     if (ref.kind == "snapshot") {
-        return fmt::format("ref '{}' (snapshot {} on {})", ref.name, short_id(ref.content_id),
-                           short_id(ref.commit));
+        return fmt::format("ref '{}' (snapshot {} on {})", ref.name, short_commit(ref.content_id),
+                           short_commit(ref.commit));
     }
-    return fmt::format("ref '{}' ({})", ref.name, short_id(ref.commit));
+    return fmt::format("ref '{}' ({})", ref.name, short_commit(ref.commit));
 }
 
 WorkloadDesign Plan::design_of(const std::string& workload) const {

@@ -235,9 +235,8 @@ std::vector<Pilot> calibrate_designs(const Plan& plan, const Config& config, Sch
 
 // The measured rounds, adding blocks while an adaptive run has an open verdict.
 void run_measured_rounds(Scheduler& scheduler, const Plan& plan, const Config& config,
-                         AnalysisSettings& settings) {
+                         const AnalysisSettings& settings) {
     const stats::AdaptivePolicy policy{plan.rounds, plan.max_rounds};
-    settings.looks = plan.max_rounds > plan.rounds ? stats::planned_looks(policy) : 1;
     report::TerminalProgress progress;
     scheduler.run_rounds(
         [&](const std::vector<SampleRecord>& records, std::size_t rounds_done) {
@@ -310,9 +309,7 @@ Experiment run_experiment(const RunOptions& options) {
         plan, config, runner,
         [&](const std::vector<SampleRecord>& records) { samples.append(records); }, run_dir);
     AnalysisSettings& settings = experiment.settings;
-    settings.threshold = plan.threshold;
-    settings.confidence = plan.confidence;
-    settings.multiplicity = config.run.multiplicity;
+    settings = settings_for(plan, config);
     try {
         scheduler.warm_up();
         if (options.calibrate) {
@@ -324,7 +321,8 @@ Experiment run_experiment(const RunOptions& options) {
                 plan_reachable_rounds(plan, config, gated, options.strict,
                                       "seen in the warm-up runs");
             }
-            run_dir.write_plan(plan); // the designs, as chosen
+            run_dir.write_plan(plan);              // the designs, as chosen
+            settings = settings_for(plan, config); // and the rounds, as raised
             run_measured_rounds(scheduler, plan, config, settings);
         }
     } catch (const Error& error) {

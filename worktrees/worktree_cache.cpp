@@ -11,6 +11,7 @@
 // a crash could leave behind. The cost: a checkout has no .git, so a build that runs
 // `git describe` finds none (pass what it needs through [build] env). Nothing in the user's refs
 // or branches ever changes.
+#include "abtool/short_commit.hpp"
 #include "worktrees/git.hpp"
 #include "worktrees/lock.hpp"
 
@@ -141,7 +142,7 @@ void export_tree(git_repository* repo, git_tree* tree, const std::filesystem::pa
 
     for (const auto& [link_path, commit_id] : facts.gitlinks) {
         const std::string sub_doing = fmt::format("{}: submodule '{}' at {}", doing, link_path,
-                                                  oid_hex(commit_id).substr(0, 7));
+                                                  short_commit(oid_hex(commit_id)));
         const std::string hint =
             "initialize it in your checkout first: git submodule update --init "
             "--recursive";
@@ -177,7 +178,7 @@ void check_out(git_repository* repo, const ResolvedRef& ref, const std::filesyst
     check(git_oid_fromstr(&tree_id, ref.content_id.c_str()), "bad tree id " + ref.content_id);
     git_tree* raw_tree = nullptr;
     const std::string doing = fmt::format("cannot check out '{}' ({}) into {}", ref.name,
-                                          ref.commit.substr(0, 7), path.string());
+                                          short_commit(ref.commit), path.string());
     check(git_tree_lookup(&raw_tree, repo, &tree_id), doing);
     TreePtr tree(raw_tree);
     export_tree(repo, tree.get(), path, doing);

@@ -31,10 +31,8 @@ int run_analyze(const AnalyzeOptions& options) {
     });
     const SamplesFile samples = read_samples(run_dir.samples_file());
 
-    AnalysisSettings settings;
-    settings.threshold = plan.threshold;
+    AnalysisSettings settings = settings_for(plan, config);
     settings.confidence = options.confidence.value_or(plan.confidence);
-    settings.multiplicity = config.run.multiplicity;
     if (options.threshold) {
         settings.threshold = threshold_from_flag(*options.threshold);
     }
@@ -44,9 +42,6 @@ int run_analyze(const AnalyzeOptions& options) {
             throw Error(ErrorKind::usage,
                         fmt::format("--summary '{}': use min or median", *options.summary));
         }
-    }
-    if (plan.max_rounds > plan.rounds) {
-        settings.looks = stats::planned_looks({plan.rounds, plan.max_rounds});
     }
     report::Report report = analyze_records(plan, config, samples.records, settings);
     report.run_dir = run_dir.path().string();

@@ -14,6 +14,7 @@
 #include "src/commands.hpp"
 
 #include "abtool/error.hpp"
+#include "abtool/short_commit.hpp"
 #include "src/commands/results_file.hpp"
 #include "src/results_store.hpp"
 
@@ -186,7 +187,7 @@ int run_history(const HistoryOptions& options) {
             }
             std::fprintf(
                 stdout, "  %s  %-28s %-12s %12s %9s  %-12s%s\n", row.timestamp.c_str(),
-                row.run_id.c_str(), row.commit_b.substr(0, 10).c_str(),
+                row.run_id.c_str(), short_commit(row.commit_b).c_str(),
                 std::isfinite(row.b_median) ? fmt::format("{:.4g}", row.b_median).c_str() : "-",
                 std::isfinite(row.delta_pct) ? fmt::format("{:+.2f}%", row.delta_pct).c_str() : "-",
                 row.verdict.c_str(), step.c_str());

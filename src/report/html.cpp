@@ -1,6 +1,7 @@
 // --html: one self-contained file (inline CSS and SVG, no script or font from the network).
 // Per row: both sides' per-round values as a strip plot, the paired deltas in round order (so
 // drift is visible) inside the +-threshold band, and the interval against that band.
+#include "abtool/short_commit.hpp"
 #include "src/report/exporters.hpp"
 
 #include <fmt/format.h>
@@ -149,8 +150,8 @@ table{border-collapse:collapse}td,th{padding:3px 8px;border-bottom:1px solid #dd
                         gate.failed ? "failed" : "passed", escape_xml(gate_outcome(gate)));
     html += fmt::format("<p>A = <code>{}</code> ({}), B = <code>{}</code> ({}); {} rounds; "
                         "threshold {:.3g}%{}; seed {}; host {}; run {}</p>\n",
-                        escape_xml(report.ref_a), escape_xml(report.commit_a.substr(0, 12)),
-                        escape_xml(report.ref_b), escape_xml(report.commit_b.substr(0, 12)),
+                        escape_xml(report.ref_a), escape_xml(short_commit(report.commit_a)),
+                        escape_xml(report.ref_b), escape_xml(short_commit(report.commit_b)),
                         report.rounds, report.threshold_pct,
                         report.strict ? " (--strict: an inconclusive gated metric fails)" : "",
                         report.seed, escape_xml(report.host), escape_xml(report.run_id));

@@ -1,3 +1,4 @@
+#include "abtool/short_commit.hpp"
 #include "src/report/exporters.hpp"
 
 #include <fmt/format.h>
@@ -53,8 +54,8 @@ std::string MarkdownExporter::serialize(const Report& report) const {
     out += fmt::format("## abtool: {} {} — `{}` vs `{}`\n\n", gate.failed ? "❌" : "✅",
                        gate_outcome(gate), report.ref_a, report.ref_b);
     out += fmt::format("A = `{}` ({}), B = `{}` ({}); {} {} rounds, threshold {:.3g}%{}.\n\n",
-                       report.ref_a, report.commit_a.substr(0, 7), report.ref_b,
-                       report.commit_b.substr(0, 7), report.rounds,
+                       report.ref_a, short_commit(report.commit_a), report.ref_b,
+                       short_commit(report.commit_b), report.rounds,
                        report.paired ? "paired" : "unpaired", report.threshold_pct,
                        report.strict ? ", --strict (an inconclusive gated metric fails)" : "");
     for (const std::string& line : report.unmeasured) {

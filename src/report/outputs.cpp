@@ -9,7 +9,9 @@
 
 #include <fstream>
 #include <functional>
+#include <string_view>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 namespace abtool::report {
@@ -30,9 +32,62 @@ ExportSpec parse_export(const std::string& text) {
     return spec;
 }
 
-bool known_format(const std::string& format) {
-    return format == "gha-benchmark" || format == "bencher" || format == "benchstat" ||
-           format == "junit";
+using Serialize = std::function<std::string(const Report&)>;
+
+// One --export format: its default file in the run directory, and the files it writes there or
+// at =PATH (one, or one per side or direction, each PATH with a suffix).
+struct ExportFormat {
+    std::string_view name;
+    std::string_view default_file;
+    std::vector<std::pair<std::string_view, Serialize>> files; // suffix, serializer
+};
+
+const std::vector<ExportFormat>& export_formats() {
+    static const std::vector<ExportFormat> formats{
+        {"gha-benchmark",
+         "gha-benchmark.json",
+         {{"-smaller-is-better",
+           [](const Report& r) {
+               return GhaBenchmarkExporter(stats::Direction::lower).serialize(r);
+           }},
+          {"-bigger-is-better",
+           [](const Report& r) {
+               return GhaBenchmarkExporter(stats::Direction::higher).serialize(r);
+           }}}},
+        {"bencher",
+         "bencher.json",
+         {{"",
+           [](const Report& r) {
+               return BencherExporter().serialize(r);
+           }}}},
+        // Two files, one per side: `benchstat a.txt b.txt`.
+        {"benchstat",
+         "benchstat.txt",
+         {{"-a",
+           [](const Report& r) {
+               return BenchstatExporter(BenchstatExporter::Side::a).serialize(r);
+           }},
+          {"-b",
+           [](const Report& r) {
+               return BenchstatExporter(BenchstatExporter::Side::b).serialize(r);
+           }}}},
+        {"junit",
+         "junit.xml",
+         {{"",
+           [](const Report& r) {
+               return JunitExporter().serialize(r);
+           }}}},
+    };
+    return formats;
+}
+
+const ExportFormat* find_export_format(std::string_view name) {
+    for (const ExportFormat& format : export_formats()) {
+        if (format.name == name) {
+            return &format;
+        }
+    }
+    return nullptr;
 }
 
 void check_writable(const std::string& flag, const std::filesystem::path& path) {
@@ -56,6 +111,14 @@ std::filesystem::path with_suffix(const std::filesystem::path& path, const std::
 
 } // namespace
 
+std::string export_format_names() {
+    std::string names;
+    for (const ExportFormat& format : export_formats()) {
+        names += fmt::format("{}{}", names.empty() ? "" : ", ", format.name);
+    }
+    return names;
+}
+
 void check_output_paths(const OutputOptions& outputs) {
     if (outputs.json) {
         check_writable("--json", *outputs.json);
@@ -68,10 +131,10 @@ void check_output_paths(const OutputOptions& outputs) {
     }
     for (const std::string& text : outputs.exports) {
         const ExportSpec spec = parse_export(text);
-        if (!known_format(spec.format)) {
+        if (find_export_format(spec.format) == nullptr) {
             throw Error(ErrorKind::usage,
                         fmt::format("--export {}: unknown format '{}'", text, spec.format),
-                        "formats: gha-benchmark, bencher, benchstat, junit");
+                        "formats: " + export_format_names());
         }
         if (spec.path) {
             check_writable("--export", *spec.path);
@@ -109,40 +172,14 @@ std::vector<PlannedFile> plan_files(const OutputOptions& outputs,
     }
     for (const std::string& text : outputs.exports) {
         const ExportSpec spec = parse_export(text);
-        const bool in_run_dir = !spec.path.has_value();
-        if (spec.format == "junit") {
-            files.push_back({spec.path.value_or(run_dir / "junit.xml"),
-                             [](const Report& r) { return JunitExporter().serialize(r); },
-                             in_run_dir});
-        } else if (spec.format == "bencher") {
-            files.push_back({spec.path.value_or(run_dir / "bencher.json"),
-                             [](const Report& r) { return BencherExporter().serialize(r); },
-                             in_run_dir});
-        } else if (spec.format == "benchstat") {
-            // Two files, one per side: `benchstat a.txt b.txt`.
-            const std::filesystem::path base = spec.path.value_or(run_dir / "benchstat.txt");
-            files.push_back({with_suffix(base, "-a"),
-                             [](const Report& r) {
-                                 return BenchstatExporter(BenchstatExporter::Side::a).serialize(r);
-                             },
-                             in_run_dir});
-            files.push_back({with_suffix(base, "-b"),
-                             [](const Report& r) {
-                                 return BenchstatExporter(BenchstatExporter::Side::b).serialize(r);
-                             },
-                             in_run_dir});
-        } else if (spec.format == "gha-benchmark") {
-            const std::filesystem::path base = spec.path.value_or(run_dir / "gha-benchmark.json");
-            files.push_back({with_suffix(base, "-smaller-is-better"),
-                             [](const Report& r) {
-                                 return GhaBenchmarkExporter(stats::Direction::lower).serialize(r);
-                             },
-                             in_run_dir});
-            files.push_back({with_suffix(base, "-bigger-is-better"),
-                             [](const Report& r) {
-                                 return GhaBenchmarkExporter(stats::Direction::higher).serialize(r);
-                             },
-                             in_run_dir});
+        const ExportFormat* format = find_export_format(spec.format);
+        if (format == nullptr) {
+            continue; // check_output_paths refused it
+        }
+        const std::filesystem::path base = spec.path.value_or(run_dir / format->default_file);
+        for (const auto& [suffix, serialize] : format->files) {
+            files.push_back(
+                {with_suffix(base, std::string(suffix)), serialize, !spec.path.has_value()});
         }
     }
     return files;

@@ -13,6 +13,9 @@ namespace abtool::report {
 
 enum class Color { no, yes };
 
+// The --export formats, "gha-benchmark, bencher, ...", for help and error messages.
+std::string export_format_names();
+
 // Before the first run: every output path's directory exists and is writable, every --export
 // format is known. Throws Error(usage) naming the flag and path.
 void check_output_paths(const OutputOptions& outputs);

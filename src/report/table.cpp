@@ -1,3 +1,4 @@
+#include "abtool/short_commit.hpp"
 #include "src/report/exporters.hpp"
 #include "src/report/outputs.hpp"
 
@@ -157,7 +158,7 @@ std::string terminal_table(const Report& report, Color color) {
     };
     std::string out =
         fmt::format("\nA = {} ({}), B = {} ({}), {} rounds, threshold {:.3g}%\n\n", report.ref_a,
-                    report.commit_a.substr(0, 7), report.ref_b, report.commit_b.substr(0, 7),
+                    short_commit(report.commit_a), report.ref_b, short_commit(report.commit_b),
                     report.rounds, report.threshold_pct);
     const auto line = [&](const std::vector<std::string>& cells, const Row* row) {
         std::string text;
