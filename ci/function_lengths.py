@@ -2,7 +2,9 @@
 """Lists the functions of the C++ sources longer than a limit (default 80 lines), longest first:
 the measure of issue 17 ("no function in src/ or runners/ over ~80 lines").
 
-    python3 ci/function_lengths.py [--limit N] [files...]   (default: src runners stats worktrees)
+    python3 ci/function_lengths.py [--limit N] [--check] [files...]
+        (default files: src runners stats worktrees; --check: exit 1 when any is found, as the
+        ctest/meson test `function_lengths` does)
 
 A brace counter, not a parser: comments, strings and character literals are blanked first; a
 brace opens a function when the text before it (since the last ';', '{' or '}') has a ')' and
@@ -55,6 +57,7 @@ def functions(path):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--limit', type=int, default=80)
+    parser.add_argument('--check', action='store_true', help='exit 1 when a function is too long')
     parser.add_argument('files', nargs='*')
     args = parser.parse_args()
     files = args.files or [f for d in ('src', 'runners', 'stats', 'worktrees')
@@ -63,6 +66,9 @@ def main():
                    reverse=True)
     for length, path, line, text in found:
         print(f'{length:4} {path}:{line} {text[:80]}')
+    if args.check and found:
+        print(f'{len(found)} function(s) over {args.limit} lines: split them (issue 17)')
+        raise SystemExit(1)
 
 
 if __name__ == '__main__':

@@ -94,6 +94,48 @@ std::optional<ParseError> add_row(const nlohmann::json& row, const std::string& 
     return std::nullopt;
 }
 
+// The iteration rows with the stand-in of each benchmark that printed none, where its row was
+// (or the first such stand-in's error).
+ParseResult with_stand_ins(const Parsed& parsed, const std::set<std::string>& has_iterations,
+                           const std::map<std::string, StandIn>& stand_ins) {
+    std::vector<const StandIn*> needed;
+    for (const auto& [name, stand_in] : stand_ins) {
+        if (has_iterations.count(name) == 0) {
+            needed.push_back(&stand_in);
+        }
+    }
+    std::sort(needed.begin(), needed.end(),
+              [](const StandIn* x, const StandIn* y) { return x->row < y->row; });
+    for (const StandIn* stand_in : needed) {
+        if (stand_in->failed) {
+            return *stand_in->failed;
+        }
+    }
+    // Each stand-in goes where its row was: one linear merge (positions never decrease in row
+    // order; several at one position keep their rows' order).
+    Parsed merged;
+    std::size_t sample_from = 0, error_from = 0;
+    const auto copy_up_to = [&](std::size_t sample_to, std::size_t error_to) {
+        merged.samples.insert(merged.samples.end(),
+                              parsed.samples.begin() + static_cast<std::ptrdiff_t>(sample_from),
+                              parsed.samples.begin() + static_cast<std::ptrdiff_t>(sample_to));
+        merged.errors.insert(merged.errors.end(),
+                             parsed.errors.begin() + static_cast<std::ptrdiff_t>(error_from),
+                             parsed.errors.begin() + static_cast<std::ptrdiff_t>(error_to));
+        sample_from = sample_to;
+        error_from = error_to;
+    };
+    for (const StandIn* stand_in : needed) {
+        copy_up_to(stand_in->sample_at, stand_in->error_at);
+        merged.samples.insert(merged.samples.end(), stand_in->parsed.samples.begin(),
+                              stand_in->parsed.samples.end());
+        merged.errors.insert(merged.errors.end(), stand_in->parsed.errors.begin(),
+                             stand_in->parsed.errors.end());
+    }
+    copy_up_to(parsed.samples.size(), parsed.errors.size());
+    return merged;
+}
+
 } // namespace
 
 ParseResult parse_gbench(std::istream& in) {
@@ -148,42 +190,7 @@ ParseResult parse_gbench(std::istream& in) {
         return ParseError{"not Google Benchmark JSON: no \"benchmarks\" array", std::nullopt,
                           "benchmarks"};
     }
-    std::vector<const StandIn*> needed;
-    for (const auto& [name, stand_in] : stand_ins) {
-        if (has_iterations.count(name) == 0) {
-            needed.push_back(&stand_in);
-        }
-    }
-    std::sort(needed.begin(), needed.end(),
-              [](const StandIn* x, const StandIn* y) { return x->row < y->row; });
-    for (const StandIn* stand_in : needed) {
-        if (stand_in->failed) {
-            return *stand_in->failed;
-        }
-    }
-    // Each stand-in goes where its row was: one linear merge (positions never decrease in row
-    // order; several at one position keep their rows' order).
-    Parsed merged;
-    std::size_t sample_from = 0, error_from = 0;
-    const auto copy_up_to = [&](std::size_t sample_to, std::size_t error_to) {
-        merged.samples.insert(merged.samples.end(),
-                              parsed.samples.begin() + static_cast<std::ptrdiff_t>(sample_from),
-                              parsed.samples.begin() + static_cast<std::ptrdiff_t>(sample_to));
-        merged.errors.insert(merged.errors.end(),
-                             parsed.errors.begin() + static_cast<std::ptrdiff_t>(error_from),
-                             parsed.errors.begin() + static_cast<std::ptrdiff_t>(error_to));
-        sample_from = sample_to;
-        error_from = error_to;
-    };
-    for (const StandIn* stand_in : needed) {
-        copy_up_to(stand_in->sample_at, stand_in->error_at);
-        merged.samples.insert(merged.samples.end(), stand_in->parsed.samples.begin(),
-                              stand_in->parsed.samples.end());
-        merged.errors.insert(merged.errors.end(), stand_in->parsed.errors.begin(),
-                             stand_in->parsed.errors.end());
-    }
-    copy_up_to(parsed.samples.size(), parsed.errors.size());
-    return merged;
+    return with_stand_ins(parsed, has_iterations, stand_ins);
 }
 
 ParseResult parse_gbench(std::string_view text) {

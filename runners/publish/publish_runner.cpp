@@ -92,6 +92,66 @@ private:
     bool m_pinned = false;
 };
 
+publish::LoadSpec load_spec_of(const PublishWorkload& workload, std::uint16_t port) {
+    publish::LoadSpec spec;
+    spec.port = port;
+    spec.protocol = workload.protocol;
+    spec.path = workload.path;
+    spec.payload = workload.payload;
+    spec.mode = workload.mode;
+    spec.count = workload.count;
+    spec.concurrency = workload.concurrency;
+    spec.rate = workload.rate;
+    spec.request_timeout = workload.request_timeout;
+    spec.timeout = workload.timeout;
+    return spec;
+}
+
+// How the server ended during the load, if it did. Refused or reset connections usually mean it
+// died: give its exit a moment to show, or a crash that the load outran (it is reaped a few ms
+// after its last connection closed, later on a loaded machine) passes as a run with some refused
+// messages.
+std::optional<std::string> ended_under(publish::Server& server, const publish::LoadResult& load) {
+    std::optional<std::string> died = server.ended();
+    const auto settle = std::chrono::steady_clock::now() + k_exit_settle;
+    while (!died && load.errors_reset > 0 && std::chrono::steady_clock::now() < settle) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        died = server.ended();
+    }
+    return died;
+}
+
+// The run's samples, or why it has none. A failed run reports no samples, as a failed command
+// run does: numbers from a server that died half way, a cut-off load or a server that refused
+// everything would only blur the medians. The error is counted per side (errors_a/errors_b) and
+// kept in samples.jsonl.
+void judge_load(const PublishWorkload& workload, const publish::LoadResult& load,
+                const std::optional<std::string>& died, const publish::Server& server,
+                RunResult& result) {
+    if (died) {
+        result.error = fmt::format("the server {} during the run ({} of {} messages answered)",
+                                   *died, load.success, workload.count);
+    } else if (load.stopped && stop_requested()) {
+        // Only a load the stop actually cut short is interrupted: one that had finished when the
+        // request came (e.g. while the server was being stopped) is a measurement and is kept.
+        result.error = "interrupted";
+        result.interrupted = true;
+    } else if (load.stopped) {
+        result.error =
+            fmt::format("the load did not finish within the workload's timeout of {:.3g} s "
+                        "({} of {} messages sent)",
+                        std::chrono::duration<double>(workload.timeout).count(),
+                        workload.count - load.not_sent, workload.count);
+    } else if (load.success == 0) {
+        result.error = fmt::format(
+            "no message got a 2xx reply: {} error replies, {} refused or reset, {} timed out; "
+            "server output:\n{}",
+            load.errors_http, load.errors_reset, load.errors_timeout, server.output_tail());
+    } else {
+        result.samples = samples_of(workload, load);
+    }
+}
+
 } // namespace
 
 Gate gate_of(const PublishWorkload& /*workload*/, std::string_view metric) {
@@ -132,55 +192,10 @@ RunResult run_publish(const PublishWorkload& workload, const RunContext& context
         return finish(std::move(result));
     }
     const ThreadPin pin(context.load_cpus);
-
-    publish::LoadSpec load_spec;
-    load_spec.port = server.port();
-    load_spec.protocol = workload.protocol;
-    load_spec.path = workload.path;
-    load_spec.payload = workload.payload;
-    load_spec.mode = workload.mode;
-    load_spec.count = workload.count;
-    load_spec.concurrency = workload.concurrency;
-    load_spec.rate = workload.rate;
-    load_spec.request_timeout = workload.request_timeout;
-    load_spec.timeout = workload.timeout;
-    const publish::LoadResult load = publish::generate_load(load_spec);
-
-    // A failed run reports no samples, as a failed command run does: numbers from a server that
-    // died half way, a cut-off load or a server that refused everything would only blur the
-    // medians. The error is counted per side (errors_a/errors_b) and kept in samples.jsonl.
-    // Refused or reset connections usually mean the server died: give its exit a moment to
-    // show, or a crash that the load outran (it is reaped a few ms after its last connection
-    // closed, later on a loaded machine) passes as a run with some refused messages.
-    std::optional<std::string> died = server.ended();
-    const auto settle = std::chrono::steady_clock::now() + k_exit_settle;
-    while (!died && load.errors_reset > 0 && std::chrono::steady_clock::now() < settle) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        died = server.ended();
-    }
+    const publish::LoadResult load = publish::generate_load(load_spec_of(workload, server.port()));
+    const std::optional<std::string> died = ended_under(server, load);
     server.stop();
-    if (died) {
-        result.error = fmt::format("the server {} during the run ({} of {} messages answered)",
-                                   *died, load.success, workload.count);
-    } else if (load.stopped && stop_requested()) {
-        // Only a load the stop actually cut short is interrupted: one that had finished when the
-        // request came (e.g. while the server was being stopped) is a measurement and is kept.
-        result.error = "interrupted";
-        result.interrupted = true;
-    } else if (load.stopped) {
-        result.error =
-            fmt::format("the load did not finish within the workload's timeout of {:.3g} s "
-                        "({} of {} messages sent)",
-                        std::chrono::duration<double>(workload.timeout).count(),
-                        workload.count - load.not_sent, workload.count);
-    } else if (load.success == 0) {
-        result.error = fmt::format(
-            "no message got a 2xx reply: {} error replies, {} refused or reset, {} timed out; "
-            "server output:\n{}",
-            load.errors_http, load.errors_reset, load.errors_timeout, server.output_tail());
-    } else {
-        result.samples = samples_of(workload, load);
-    }
+    judge_load(workload, load, died, server, result);
     return finish(std::move(result));
 }
 

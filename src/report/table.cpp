@@ -130,56 +130,32 @@ Table verdict_table(const Report& report) {
     return table;
 }
 
-std::string terminal_table(const Report& report, Color color) {
-    const Table table = verdict_table(report);
-    std::vector<std::size_t> widths(table.header.size(), 0);
-    for (std::size_t i = 0; i < table.header.size(); ++i) {
-        widths[i] = table.header[i].size();
-        for (const auto& cells : table.cells) {
-            widths[i] = std::max(widths[i], cells[i].size());
-        }
-    }
-    const auto paint = [&](const Row& row, const std::string& text) {
-        if (color == Color::no) {
-            return text;
-        }
-        switch (row.verdict) {
-        case Verdict::regressed:
-        case Verdict::slo_violated:
-            return "\033[1;31m" + text + "\033[0m";
-        case Verdict::improved:
-            return "\033[32m" + text + "\033[0m";
-        case Verdict::inconclusive:
-            return "\033[33m" + text + "\033[0m";
-        case Verdict::unchanged:
-            break;
-        }
+namespace {
+
+// A verdict cell in the terminal's colours: red for a failure, green an improvement, yellow
+// inconclusive.
+std::string paint(Verdict verdict, const std::string& text, Color color) {
+    if (color == Color::no) {
         return text;
-    };
-    std::string out =
-        fmt::format("\nA = {} ({}), B = {} ({}), {} rounds, threshold {:.3g}%\n\n", report.ref_a,
-                    short_commit(report.commit_a), report.ref_b, short_commit(report.commit_b),
-                    report.rounds, report.threshold_pct);
-    const auto line = [&](const std::vector<std::string>& cells, const Row* row) {
-        std::string text;
-        for (std::size_t i = 0; i < cells.size(); ++i) {
-            const bool numeric = i >= 3 && i <= 8;
-            std::string cell = numeric ? fmt::format("{:>{}}", cells[i], widths[i])
-                                       : fmt::format("{:<{}}", cells[i], widths[i]);
-            if (row != nullptr && i + 1 == cells.size()) {
-                cell = paint(*row, cell);
-            }
-            text += (i == 0 ? "" : "  ") + cell;
-        }
-        while (!text.empty() && text.back() == ' ') {
-            text.pop_back();
-        }
-        return text + "\n";
-    };
-    out += line(table.header, nullptr);
-    for (std::size_t i = 0; i < table.cells.size(); ++i) {
-        out += line(table.cells[i], table.rows[i]);
     }
+    switch (verdict) {
+    case Verdict::regressed:
+    case Verdict::slo_violated:
+        return "\033[1;31m" + text + "\033[0m";
+    case Verdict::improved:
+        return "\033[32m" + text + "\033[0m";
+    case Verdict::inconclusive:
+        return "\033[33m" + text + "\033[0m";
+    case Verdict::unchanged:
+        break;
+    }
+    return text;
+}
+
+// What follows the table: the interval note, SLO violations, the gated rows' notes, and how each
+// workload's rounds ran and why (to read the verdicts above against).
+std::string table_notes(const Report& report, const Table& table) {
+    std::string out;
     if (!report.interval_note.empty()) {
         // Appended piecewise: GCC 12 at -O3 flags "\n" + string with a false -Wrestrict (PR
         // 105329).
@@ -197,7 +173,6 @@ std::string terminal_table(const Report& report, Color color) {
             }
         }
     }
-    // How each workload's rounds ran and why, to read the verdicts above against.
     if (!report.designs.empty()) {
         out += '\n';
     }
@@ -210,6 +185,44 @@ std::string terminal_table(const Report& report, Color color) {
         }
     }
     return out;
+}
+
+} // namespace
+
+std::string terminal_table(const Report& report, Color color) {
+    const Table table = verdict_table(report);
+    std::vector<std::size_t> widths(table.header.size(), 0);
+    for (std::size_t i = 0; i < table.header.size(); ++i) {
+        widths[i] = table.header[i].size();
+        for (const auto& cells : table.cells) {
+            widths[i] = std::max(widths[i], cells[i].size());
+        }
+    }
+    std::string out =
+        fmt::format("\nA = {} ({}), B = {} ({}), {} rounds, threshold {:.3g}%\n\n", report.ref_a,
+                    short_commit(report.commit_a), report.ref_b, short_commit(report.commit_b),
+                    report.rounds, report.threshold_pct);
+    const auto line = [&](const std::vector<std::string>& cells, const Row* row) {
+        std::string text;
+        for (std::size_t i = 0; i < cells.size(); ++i) {
+            const bool numeric = i >= 3 && i <= 8;
+            std::string cell = numeric ? fmt::format("{:>{}}", cells[i], widths[i])
+                                       : fmt::format("{:<{}}", cells[i], widths[i]);
+            if (row != nullptr && i + 1 == cells.size()) {
+                cell = paint(row->verdict, cell, color);
+            }
+            text += (i == 0 ? "" : "  ") + cell;
+        }
+        while (!text.empty() && text.back() == ' ') {
+            text.pop_back();
+        }
+        return text + "\n";
+    };
+    out += line(table.header, nullptr);
+    for (std::size_t i = 0; i < table.cells.size(); ++i) {
+        out += line(table.cells[i], table.rows[i]);
+    }
+    return out + table_notes(report, table);
 }
 
 } // namespace abtool::report
