@@ -1,10 +1,11 @@
-#include "src/commands.hpp"
+#include "src/commands/commands.hpp"
 
 #include "abtool/error.hpp"
-#include "src/analysis.hpp"
 #include "src/commands/conclude.hpp"
+#include "src/experiment/analysis.hpp"
 #include "src/report/outputs.hpp"
-#include "src/run_store.hpp"
+#include "src/results/run_dir.hpp"
+#include "src/results/run_store.hpp"
 
 #include <fmt/format.h>
 

@@ -1,8 +1,8 @@
-#include "src/commands.hpp"
+#include "src/commands/commands.hpp"
 
-#include "src/run_store.hpp"
-#include "src/scheduler.hpp"
-#include "src/session.hpp"
+#include "src/experiment/scheduler.hpp"
+#include "src/experiment/session.hpp"
+#include "src/results/run_store.hpp"
 
 #include <fmt/format.h>
 

@@ -18,15 +18,16 @@
 // travelled without its run directories), only the stored B medians remain. Two medians cannot be
 // tested: such a row reports the delta of the medians, verdict inconclusive ("no raw samples:
 // cannot test"), which passes the gate unless --strict, where it fails like any inconclusive.
-#include "src/commands.hpp"
+#include "src/commands/commands.hpp"
 
 #include "abtool/error.hpp"
 #include "src/commands/conclude.hpp"
 #include "src/commands/results_file.hpp"
-#include "src/config.hpp"
-#include "src/host.hpp"
-#include "src/results_store.hpp"
-#include "src/run_store.hpp"
+#include "src/core/config.hpp"
+#include "src/core/host.hpp"
+#include "src/results/results_store.hpp"
+#include "src/results/run_dir.hpp"
+#include "src/results/run_store.hpp"
 
 #include <fmt/format.h>
 

@@ -3,9 +3,9 @@
 // unmeasured gated metric ends in an Error (exit 3) once the table and files are out.
 #pragma once
 
-#include "src/options.hpp"
+#include "src/core/options.hpp"
 #include "src/report/report.hpp"
-#include "src/run_store.hpp"
+#include "src/results/run_dir.hpp"
 
 namespace abtool {
 

@@ -3,7 +3,7 @@
 // two commits, the second slowing one transport of the hot path and the server's publish path,
 // runs `abtool --ref-a v1 --ref-b v2` on it through the same code as `abtool run`, and passes when
 // abtool finds those known regressions.
-#include "src/commands.hpp"
+#include "src/commands/commands.hpp"
 #include "src/commands/example_files.hpp"
 
 #include "abtool/error.hpp"

@@ -1,8 +1,8 @@
-#include "src/commands.hpp"
+#include "src/commands/commands.hpp"
 
 #include "abtool/error.hpp"
 #include "abtool/worktrees.hpp"
-#include "src/config.hpp"
+#include "src/core/config.hpp"
 
 #include <fmt/format.h>
 

@@ -11,12 +11,12 @@
 // A last run that crosses min_shift alone is marked as an unconfirmed shift: one more run tells.
 // Runs without a B median (NaN: every B run failed) are left out of the sparkline's scale, drawn
 // as a gap, and out of step detection.
-#include "src/commands.hpp"
+#include "src/commands/commands.hpp"
 
 #include "abtool/error.hpp"
 #include "abtool/short_commit.hpp"
 #include "src/commands/results_file.hpp"
-#include "src/results_store.hpp"
+#include "src/results/results_store.hpp"
 
 #include <fmt/format.h>
 

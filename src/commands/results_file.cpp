@@ -2,7 +2,7 @@
 
 #include "abtool/error.hpp"
 #include "abtool/worktrees.hpp"
-#include "src/config.hpp"
+#include "src/core/config.hpp"
 
 #include <fmt/format.h>
 

@@ -1,8 +1,8 @@
-#include "src/commands.hpp"
+#include "src/commands/commands.hpp"
 
 #include "src/commands/conclude.hpp"
-#include "src/results_store.hpp"
-#include "src/session.hpp"
+#include "src/experiment/session.hpp"
+#include "src/results/results_store.hpp"
 
 #include <cstdio>
 

@@ -2,7 +2,7 @@
 // --export formats, and GitHub Actions' annotations, step summary and outputs.
 #pragma once
 
-#include "src/options.hpp"
+#include "src/core/options.hpp"
 #include "src/report/report.hpp"
 
 #include <filesystem>

@@ -3,12 +3,25 @@
 // pipes), on stderr.
 #pragma once
 
-#include "src/scheduler.hpp"
-
 #include <chrono>
 #include <cstddef>
 #include <string>
 #include <string_view>
+
+namespace abtool {
+
+// What the measured rounds tell a person while they run: the scheduler (experiment/) calls it,
+// TerminalProgress below draws it.
+class ScheduleObserver {
+public:
+    virtual ~ScheduleObserver() = default;
+    virtual void rounds_planned(std::size_t rounds) = 0;
+    virtual void running(std::size_t round, const std::string& what) = 0;
+    virtual void round_done(std::size_t round) = 0;
+    virtual void finished() = 0;
+};
+
+} // namespace abtool
 
 namespace abtool::report {
 

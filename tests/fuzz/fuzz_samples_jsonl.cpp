@@ -1,7 +1,7 @@
 // libFuzzer target: read_samples on an arbitrary samples.jsonl. Its documented failure is
 // abtool::Error (a record that is not a sample, before the last line); a torn last line is a
 // warning.
-#include "src/run_store.hpp"
+#include "src/results/run_store.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

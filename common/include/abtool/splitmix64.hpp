@@ -1,6 +1,6 @@
 // splitmix64 (Steele, Lea and Flood 2014): tiny and fully specified, so a seed gives the same
 // numbers on every platform (std::shuffle and the std distributions are implementation-defined).
-// One step, shared by the schedule's generator (src/plan.hpp) and the bootstrap's
+// One step, shared by the schedule's generator (src/core/plan.hpp) and the bootstrap's
 // (stats/numeric.hpp); inline, for the bootstrap's inner loop.
 #pragma once
 

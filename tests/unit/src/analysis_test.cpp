@@ -1,7 +1,7 @@
 // analyze_records: the run's [run] settings reach the statistics. Here, the multiplicity
 // correction: Holm by default, Benjamini-Hochberg when the config asks for "bh".
-#include "src/analysis.hpp"
-#include "src/config.hpp"
+#include "src/core/config.hpp"
+#include "src/experiment/analysis.hpp"
 
 #include <gtest/gtest.h>
 

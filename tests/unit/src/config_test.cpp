@@ -1,6 +1,6 @@
 // abtool.toml parsing: every accepted form and every error of issue 2, each naming file and line.
 #include "abtool/error.hpp"
-#include "src/config.hpp"
+#include "src/core/config.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // The round schedule: balanced blocks, reproducible from the seed, extendable for adaptive runs.
-#include "src/plan.hpp"
+#include "src/core/plan.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,9 +1,9 @@
 // primary_key: the same benchmark keeps its key across runs and config key order; a changed
 // parameter, case or metric gets a new one; and the value itself is pinned across versions.
-#include "src/analysis.hpp"
-#include "src/config.hpp"
-#include "src/primary_key.hpp"
-#include "src/results_store.hpp"
+#include "src/core/config.hpp"
+#include "src/experiment/analysis.hpp"
+#include "src/results/primary_key.hpp"
+#include "src/results/results_store.hpp"
 
 #include <gtest/gtest.h>
 

@@ -2,7 +2,7 @@
 // SIGKILL in the middle of appending, torn lines reported and never rewritten, and a foreign
 // file refused.
 #include "abtool/error.hpp"
-#include "src/results_store.hpp"
+#include "src/results/results_store.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>

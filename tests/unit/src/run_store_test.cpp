@@ -1,7 +1,7 @@
 // samples.jsonl: what read_samples accepts, the torn last line it skips, and the records it
 // refuses with their line instead of letting a malformed number through.
 #include "abtool/error.hpp"
-#include "src/run_store.hpp"
+#include "src/results/run_store.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>

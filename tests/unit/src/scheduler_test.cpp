@@ -2,11 +2,11 @@
 // order of runs, duet launches and their CPUs, repetitions, pilots, failures, interrupts and the
 // adaptive loop, with fixed values and no process started. The real runner is exercised end to
 // end by tests/integration.
-#include "src/scheduler.hpp"
+#include "src/experiment/scheduler.hpp"
 
 #include "abtool/error.hpp"
-#include "src/analysis.hpp"
-#include "src/pilot.hpp"
+#include "src/experiment/analysis.hpp"
+#include "src/experiment/pilot.hpp"
 
 #include <gtest/gtest.h>
 

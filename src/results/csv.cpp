@@ -1,4 +1,4 @@
-#include "src/csv.hpp"
+#include "src/results/csv.hpp"
 
 namespace abtool::csv {
 

@@ -1,10 +1,10 @@
-#include "src/cli.hpp"
+#include "src/cli/cli.hpp"
 
 #include "abtool/edit_distance.hpp"
 
 #include "abtool/error.hpp"
-#include "src/config.hpp"
-#include "src/host.hpp"
+#include "src/core/config.hpp"
+#include "src/core/host.hpp"
 #include "src/report/outputs.hpp"
 
 #include <CLI/CLI.hpp>

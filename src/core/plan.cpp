@@ -1,9 +1,9 @@
-#include "src/plan.hpp"
+#include "src/core/plan.hpp"
 
 #include "abtool/error.hpp"
 #include "abtool/short_commit.hpp"
 #include "abtool/splitmix64.hpp"
-#include "src/host.hpp"
+#include "src/core/host.hpp"
 
 #include <fmt/format.h>
 

@@ -1,8 +1,8 @@
-#include "src/pilot.hpp"
+#include "src/experiment/pilot.hpp"
 
 #include "abtool/stats.hpp"
-#include "src/analysis.hpp"
-#include "src/scheduler.hpp"
+#include "src/experiment/analysis.hpp"
+#include "src/experiment/scheduler.hpp"
 
 #include <fmt/format.h>
 

@@ -1,7 +1,7 @@
-#include "src/scheduler.hpp"
+#include "src/experiment/scheduler.hpp"
 
 #include "abtool/error.hpp"
-#include "src/analysis.hpp"
+#include "src/experiment/analysis.hpp"
 
 #include <fmt/format.h>
 

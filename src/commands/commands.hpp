@@ -2,7 +2,7 @@
 // code; errors are thrown as abtool::Error and reported once by abtool::run.
 #pragma once
 
-#include "src/options.hpp"
+#include "src/core/options.hpp"
 
 namespace abtool {
 

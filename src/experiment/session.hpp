@@ -5,11 +5,12 @@
 #pragma once
 
 #include "abtool/worktrees.hpp"
-#include "src/analysis.hpp"
-#include "src/config.hpp"
-#include "src/options.hpp"
-#include "src/pilot.hpp"
-#include "src/plan.hpp"
+#include "src/core/config.hpp"
+#include "src/core/options.hpp"
+#include "src/core/plan.hpp"
+#include "src/experiment/analysis.hpp"
+#include "src/experiment/pilot.hpp"
+#include "src/results/run_dir.hpp"
 
 #include <filesystem>
 #include <optional>

@@ -1,4 +1,4 @@
-#include "src/primary_key.hpp"
+#include "src/results/primary_key.hpp"
 
 #include <fmt/format.h>
 

@@ -1,6 +1,6 @@
-#include "src/analysis.hpp"
+#include "src/experiment/analysis.hpp"
 
-#include "src/primary_key.hpp"
+#include "src/results/primary_key.hpp"
 
 #include <fmt/format.h>
 

@@ -4,9 +4,9 @@
 // win only where they narrow the interval by more than they cost.
 #pragma once
 
-#include "src/config.hpp"
-#include "src/plan.hpp"
-#include "src/run_store.hpp"
+#include "src/core/config.hpp"
+#include "src/core/plan.hpp"
+#include "src/results/run_store.hpp"
 
 #include <cstddef>
 #include <optional>

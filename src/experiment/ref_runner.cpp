@@ -1,4 +1,4 @@
-#include "src/ref_runner.hpp"
+#include "src/experiment/ref_runner.hpp"
 
 #include <fmt/format.h>
 

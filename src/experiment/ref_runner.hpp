@@ -4,9 +4,10 @@
 #pragma once
 
 #include "abtool/worktrees.hpp"
-#include "src/options.hpp"
-#include "src/plan.hpp"
-#include "src/scheduler.hpp"
+#include "src/core/options.hpp"
+#include "src/core/plan.hpp"
+#include "src/experiment/scheduler.hpp"
+#include "src/results/run_dir.hpp"
 
 #include <filesystem>
 #include <string>

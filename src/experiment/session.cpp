@@ -1,16 +1,16 @@
-#include "src/session.hpp"
+#include "src/experiment/session.hpp"
 
 #include "abtool/error.hpp"
 #include "abtool/runners.hpp"
-#include "src/analysis.hpp"
-#include "src/host.hpp"
-#include "src/pilot.hpp"
-#include "src/ref_runner.hpp"
+#include "src/core/host.hpp"
+#include "src/experiment/analysis.hpp"
+#include "src/experiment/pilot.hpp"
+#include "src/experiment/ref_runner.hpp"
+#include "src/experiment/scheduler.hpp"
 #include "src/report/outputs.hpp"
 #include "src/report/progress.hpp"
-#include "src/results_store.hpp"
-#include "src/run_store.hpp"
-#include "src/scheduler.hpp"
+#include "src/results/results_store.hpp"
+#include "src/results/run_store.hpp"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "src/config.hpp"
+#include "src/core/config.hpp"
 
 #include "abtool/edit_distance.hpp"
 #include "abtool/error.hpp"

@@ -1,8 +1,8 @@
-#include "src/results_store.hpp"
+#include "src/results/results_store.hpp"
 
 #include "abtool/atomic_file.hpp"
 #include "abtool/error.hpp"
-#include "src/csv.hpp"
+#include "src/results/csv.hpp"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "src/app.hpp"
+#include "src/cli/app.hpp"
 
 int main(int argc, char** argv) {
     return abtool::run(argc, argv);

@@ -9,10 +9,10 @@
 // first warning (the gate still passes: DESIGN.md's exit 1 is for regressions and SLOs).
 #pragma once
 
-#include "src/config.hpp"
-#include "src/plan.hpp"
+#include "src/core/config.hpp"
+#include "src/core/plan.hpp"
 #include "src/report/report.hpp"
-#include "src/run_store.hpp"
+#include "src/results/run_store.hpp"
 
 #include <optional>
 #include <vector>

@@ -8,9 +8,11 @@
 #pragma once
 
 #include "abtool/runners.hpp"
-#include "src/config.hpp"
-#include "src/plan.hpp"
-#include "src/run_store.hpp"
+#include "src/core/config.hpp"
+#include "src/core/plan.hpp"
+#include "src/report/progress.hpp"
+#include "src/results/run_dir.hpp"
+#include "src/results/run_store.hpp"
 
 #include <cstddef>
 #include <filesystem>
@@ -41,16 +43,6 @@ public:
     // A duet launch: both runs released at one instant (runners::StartGate); results in order.
     virtual std::pair<runners::RunResult, runners::RunResult>
     run_together(const RunRequest& first, const RunRequest& second) = 0;
-};
-
-// What the measured rounds tell a person while they run (report/progress.hpp draws it).
-class ScheduleObserver {
-public:
-    virtual ~ScheduleObserver() = default;
-    virtual void rounds_planned(std::size_t rounds) = 0;
-    virtual void running(std::size_t round, const std::string& what) = 0;
-    virtual void round_done(std::size_t round) = 0;
-    virtual void finished() = 0;
 };
 
 class Scheduler {

@@ -2,7 +2,7 @@
 // option structs of options.hpp.
 #pragma once
 
-#include "src/options.hpp"
+#include "src/core/options.hpp"
 
 #include <variant>
 

@@ -1,9 +1,9 @@
-#include "src/app.hpp"
+#include "src/cli/app.hpp"
 
 #include "abtool/error.hpp"
 #include "abtool/runners.hpp"
-#include "src/cli.hpp"
-#include "src/commands.hpp"
+#include "src/cli/cli.hpp"
+#include "src/commands/commands.hpp"
 
 #include <csignal>
 #include <cstdio>

@@ -5,8 +5,8 @@
 #pragma once
 
 #include "abtool/stats.hpp"
-#include "src/config.hpp"
-#include "src/options.hpp"
+#include "src/core/config.hpp"
+#include "src/core/options.hpp"
 
 #include <nlohmann/json.hpp>
 

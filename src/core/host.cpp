@@ -1,4 +1,4 @@
-#include "src/host.hpp"
+#include "src/core/host.hpp"
 
 #include <fmt/format.h>
 
