@@ -12,8 +12,11 @@
 #include <chrono>
 #include <csignal>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -32,16 +35,85 @@ bool alive(pid_t pid) {
     return ::kill(pid, 0) == 0;
 }
 
-// The grandchild whose pid the test's child wrote to `pid_file` is gone within 2 s (killed with
-// its group; polled, since init reaps it on its own time).
+// Alive and not a zombie: a killed grandchild is reparented to init, which may reap it a second
+// or more later (some containers' init reaps about once a second), and till then kill(pid, 0)
+// still finds it.
+bool running(pid_t pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!alive(pid) || !std::getline(stat, line)) {
+        return false;
+    }
+    // "pid (comm) S ...": the state follows the last ')', since comm may hold one.
+    const auto paren = line.rfind(')');
+    return paren == std::string::npos || paren + 2 >= line.size() ||
+           (line[paren + 2] != 'Z' && line[paren + 2] != 'X');
+}
+
+// Whether `file` appears within `limit`, polled every 10 ms: how a test waits for a child to say
+// that it is ready (a trap installed, a grandchild started), never for a fixed time.
+bool wait_for_file(const std::filesystem::path& file,
+                   std::chrono::milliseconds limit = std::chrono::seconds(30)) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!std::filesystem::exists(file)) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
+}
+
+// A shell command that starts a grandchild (`sleep 60 &`) and then writes its pid to `pid_file`,
+// through a rename so that the file is never seen half-written: once the file exists, the
+// grandchild does.
+std::string start_grandchild(const std::filesystem::path& pid_file) {
+    const std::string path = "'" + pid_file.string() + "'";
+    return "sleep 60 & echo $! > " + path + ".tmp; mv " + path + ".tmp " + path;
+}
+
+// The grandchild whose pid the test's child wrote to `pid_file` is gone within 20 s (killed with
+// its group; polled, since the signal takes effect when the kernel next schedules it).
 void expect_grandchild_gone(const std::filesystem::path& pid_file) {
     std::ifstream in(pid_file);
     pid_t grandchild = 0;
     ASSERT_TRUE(in >> grandchild);
-    for (int i = 0; i < 100 && alive(grandchild); ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    for (int i = 0; i < 2000 && running(grandchild); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    EXPECT_FALSE(alive(grandchild)) << "grandchild " << grandchild << " survived";
+    EXPECT_FALSE(running(grandchild)) << "grandchild " << grandchild << " survived";
+}
+
+// A run that timed out after the child had created `ready`, and how long run_process took.
+struct TimedOutRun {
+    ProcessResult result;
+    std::chrono::milliseconds timeout;
+    std::chrono::steady_clock::duration took;
+};
+
+// A timeout test needs the child to have done something (installed a trap, started a grandchild)
+// before the timeout fires, and only the child knows when it has: it creates `ready` then. The
+// timeout starts at the child's exec and cannot wait for it, so a run that timed out before
+// `ready` appeared shows nothing and is run again with a 4 times longer timeout, up to the first
+// one of 10 s or more (0.3, 1.2, 4.8, 19.2 s from 0.3 s): fast on an idle machine, and a child
+// on a heavily loaded one gets ready in time. Nullopt when it never did.
+std::optional<TimedOutRun> run_timing_out_after_ready(const std::string& script,
+                                                      const std::filesystem::path& ready,
+                                                      std::chrono::milliseconds timeout) {
+    for (;; timeout *= 4) {
+        std::filesystem::remove(ready);
+        const auto start = std::chrono::steady_clock::now();
+        ProcessResult result = run_process(sh(script, timeout));
+        const auto took = std::chrono::steady_clock::now() - start;
+        if (std::filesystem::exists(ready)) {
+            return TimedOutRun{std::move(result), timeout, took};
+        }
+        std::printf("the child was not ready within its %lld ms timeout: once more, longer\n",
+                    static_cast<long long>(timeout.count()));
+        if (timeout >= std::chrono::seconds(10)) {
+            return std::nullopt;
+        }
+    }
 }
 
 TEST(Process, LargeOutputOnBothPipes_NoDeadlock) {
@@ -81,23 +153,30 @@ TEST(Process, StdoutFile_TakesTheWholeOutputAndOnlyItsTailComesBackOnFailure) {
 TEST(Process, Timeout_KillsTheChildAndItsGrandchild) {
     abtool::testing::TempDir dir;
     const auto pid_file = dir / "grandchild.pid";
-    const auto start = std::chrono::steady_clock::now();
-    const ProcessResult r =
-        run_process(sh("sleep 60 & echo $! > '" + pid_file.string() + "'; sleep 60",
-                       std::chrono::milliseconds(300)));
-    const auto took = std::chrono::steady_clock::now() - start;
-    EXPECT_TRUE(r.timed_out);
-    EXPECT_FALSE(r.ok());
-    EXPECT_LT(took, std::chrono::seconds(10));
+    // Ready once the grandchild has started: the timeout then has two processes to kill.
+    const std::optional<TimedOutRun> run = run_timing_out_after_ready(
+        start_grandchild(pid_file) + "; sleep 60", pid_file, std::chrono::milliseconds(300));
+    ASSERT_TRUE(run) << "the child never started its grandchild";
+    EXPECT_TRUE(run->result.timed_out);
+    EXPECT_FALSE(run->result.ok());
+    // Far under the 60 s the child would sleep, however slow the machine.
+    EXPECT_LT(run->took, run->timeout + std::chrono::seconds(20));
     expect_grandchild_gone(pid_file);
-    EXPECT_NE(r.describe_failure().find("timed out"), std::string::npos);
+    EXPECT_NE(run->result.describe_failure().find("timed out"), std::string::npos);
 }
 
 TEST(Process, ChildThatIgnoresSigterm_IsKilledAfterTheGracePeriod) {
-    const ProcessResult r = run_process(
-        sh("trap '' TERM; while :; do sleep 0.05; done", std::chrono::milliseconds(200)));
-    EXPECT_TRUE(r.timed_out);
-    EXPECT_EQ(r.signal, SIGKILL);
+    abtool::testing::TempDir dir;
+    const auto ready = dir / "trapped";
+    // Ready once the trap is installed: SIGTERM before it would simply end the shell.
+    const std::optional<TimedOutRun> run = run_timing_out_after_ready(
+        "trap '' TERM; touch '" + ready.string() + "'; while :; do sleep 0.05; done", ready,
+        std::chrono::milliseconds(200));
+    ASSERT_TRUE(run) << "the child never installed its trap";
+    EXPECT_TRUE(run->result.timed_out);
+    EXPECT_EQ(run->result.signal, SIGKILL);
+    // The SIGKILL came a grace period (2 s) after the SIGTERM, not with it.
+    EXPECT_GE(run->took, run->timeout + std::chrono::seconds(1));
 }
 
 TEST(Process, ExitCodeAndSignal_AreReportedWithTheStderrTail) {
@@ -233,14 +312,17 @@ TEST(Process, MissingProgram_IsAnErrorNamingIt) {
 
 TEST(ChildProcess, StopEndsTheServerAndItsGroup) {
     abtool::testing::TempDir dir;
+    const auto pid_file = dir / "grandchild.pid";
     ProcessSpec spec;
-    spec.shell = "echo started; sleep 60 & sleep 60";
+    spec.shell = "echo started; " + start_grandchild(pid_file) + "; sleep 60";
     ChildProcess child = ChildProcess::start(spec, dir / "server.log");
     const pid_t pid = child.pid();
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // Once the grandchild's pid is written, the group has both processes and "started" is logged.
+    ASSERT_TRUE(wait_for_file(pid_file)) << "the server never started its grandchild";
     EXPECT_FALSE(child.exit_status());
     child.stop(std::chrono::milliseconds(500));
     EXPECT_FALSE(alive(pid));
+    expect_grandchild_gone(pid_file);
     EXPECT_NE(abtool::testing::read_file(dir / "server.log").find("started"), std::string::npos);
 }
 
