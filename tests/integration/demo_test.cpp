@@ -1,11 +1,11 @@
 // `abtool demo` as a user runs it: the embedded example project built twice in a scratch
 // repository, its hot path and publish server compared, and the known regressions of commit v2
 // found (exit 0) with the reports and results.csv where the demo says they are.
+#include "tests/support/json_report.hpp"
 #include "tests/support/shell.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 namespace abtool::testing {
 namespace {
@@ -18,20 +18,15 @@ TEST(Demo, FindsTheKnownRegressions_Exit0_WritesReportsAndHistory) {
     EXPECT_NE(result.output.find("the known regressions were found"), std::string::npos)
         << result.output;
 
-    const nlohmann::json report = nlohmann::json::parse(read_file(dir / "demo" / "report.json"));
-    std::map<std::string, std::string> verdicts;
-    for (const auto& row : report.at("rows")) {
-        verdicts[row.at("workload").get<std::string>() + "/" + row.at("case").get<std::string>() +
-                 "/" + row.at("metric").get<std::string>()] = row.at("verdict");
-    }
-    EXPECT_EQ(verdicts["hotpath/BM_RoundTrip/inproc/real_time"], "regressed");
-    EXPECT_EQ(verdicts["publish//latency_p50_ms"], "regressed");
-    EXPECT_EQ(verdicts["publish//throughput_rps"], "regressed");
+    const JsonReport report(dir / "demo" / "report.json");
+    EXPECT_EQ(report.verdict("hotpath", "BM_RoundTrip/inproc", "real_time"), "regressed");
+    EXPECT_EQ(report.verdict("publish", "", "latency_p50_ms"), "regressed");
+    EXPECT_EQ(report.verdict("publish", "", "throughput_rps"), "regressed");
     // Every mandatory publish metric is there.
     for (const char* metric :
          {"latency_min_ms", "latency_p95_ms", "latency_p99_ms", "latency_max_ms", "latency_mean_ms",
           "latency_stddev_ms", "bytes_out", "bytes_in", "success", "errors"}) {
-        EXPECT_TRUE(verdicts.count(std::string("publish//") + metric)) << metric;
+        EXPECT_TRUE(report.has_row("publish", "", metric)) << metric << "\n" << report.summary();
     }
     EXPECT_TRUE(std::filesystem::exists(dir / "demo" / "report.md"));
     EXPECT_TRUE(std::filesystem::exists(dir / "demo" / "report.html"));

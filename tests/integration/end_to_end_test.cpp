@@ -2,6 +2,7 @@
 // second commit is found regressed (exit 1), identical code passes (exit 0), bad input gets exit
 // 2 or 3 with a message naming the culprit, CURRENT leaves the user's tree alone, analyze
 // reproduces a run, and an interrupt keeps samples but appends nothing.
+#include "tests/support/json_report.hpp"
 #include "tests/support/shell.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_repo.hpp"
@@ -54,7 +55,8 @@ struct CsvRows {
     std::vector<std::map<std::string, std::string>> rows;
 };
 
-// Splits the plain (unquoted) rows these tests write: refs and cases here have no commas.
+// results.csv by its header, for the test of what a run appends to it (verdicts and numbers are
+// read from the --json report). Splits plain (unquoted) rows: refs and cases here have no commas.
 CsvRows read_csv(const std::filesystem::path& file) {
     CsvRows csv;
     std::ifstream in(file);
@@ -102,6 +104,10 @@ protected:
 
     std::filesystem::path results() const { return m_repo.root() / "results.csv"; }
 
+    // Where a test's `--json` report goes: outside the repository, no part of any checkout.
+    std::filesystem::path report_file() const { return m_dir / "report.json"; }
+    std::string json_flag() const { return " --json " + quote(report_file().string()); }
+
     std::filesystem::path only_run_dir() const { return m_repo.only_run_dir(); }
 
     TempDir m_dir;
@@ -114,10 +120,16 @@ TEST_F(EndToEnd, SlowerCommit_IsRegressed_Exit1_RowAppended) {
     m_repo.commit("v2: three times the work");
     m_repo.tag("v2");
 
-    const ShellResult result = abtool("--ref-a v1 --ref-b v2");
+    const ShellResult result = abtool("--ref-a v1 --ref-b v2" + json_flag());
     EXPECT_EQ(result.status, 1) << result.output;
-    EXPECT_NE(result.output.find("regressed"), std::string::npos) << result.output;
+    EXPECT_NE(result.output.find("gate FAILED: 1 regressed"), std::string::npos) << result.output;
+    const JsonReport report(report_file());
+    const nlohmann::json& wall = report.row("spin", "", "wall_ms");
+    EXPECT_EQ(wall.at("verdict"), "regressed") << result.output;
+    EXPECT_GT(JsonReport::number(wall.at("delta_pct")), 60.0) << "three times the loop";
+    EXPECT_GT(JsonReport::number(wall.at("ci_low_pct")), 5.0) << wall.dump(2);
 
+    // The row appended to results.csv says the same.
     const CsvRows csv = read_csv(results());
     ASSERT_FALSE(csv.header.empty());
     EXPECT_EQ(csv.header.front(), "run_id");
@@ -135,8 +147,8 @@ TEST_F(EndToEnd, SlowerCommit_IsRegressed_Exit1_RowAppended) {
         EXPECT_EQ(row.at("ref_a"), "v1");
         EXPECT_EQ(row.at("ref_b"), "v2");
         EXPECT_EQ(row.at("rounds"), "10");
-        EXPECT_GT(std::stod(row.at("delta_pct")), 60.0) << "three times the loop";
-        EXPECT_GT(std::stod(row.at("ci_low_pct")), 5.0);
+        EXPECT_EQ(row.at("primary_key"), wall.at("primary_key"));
+        EXPECT_DOUBLE_EQ(std::stod(row.at("delta_pct")), JsonReport::number(wall.at("delta_pct")));
     }
     EXPECT_TRUE(found) << result.output;
 }
@@ -156,16 +168,11 @@ TEST_F(EndToEnd, IdenticalCode_Passes_Exit0) {
     std::string text = read_file(m_repo.root() / "abtool.toml");
     text.replace(text.find("threshold = "), 0, "confidence = 0.999\n");
     m_repo.write("abtool.toml", text);
-    const ShellResult result = abtool("--ref-a v1 --ref-b v1-docs --rounds 20");
+    const ShellResult result = abtool("--ref-a v1 --ref-b v1-docs --rounds 20" + json_flag());
     EXPECT_EQ(result.status, 0) << result.output;
-    const CsvRows csv = read_csv(results());
-    ASSERT_FALSE(csv.rows.empty());
-    for (const auto& row : csv.rows) {
-        if (row.at("metric") == "wall_ms") {
-            EXPECT_NE(row.at("verdict"), "regressed");
-            EXPECT_NE(row.at("verdict"), "improved");
-        }
-    }
+    const std::string wall = JsonReport(report_file()).verdict("spin", "", "wall_ms");
+    EXPECT_NE(wall, "regressed") << result.output;
+    EXPECT_NE(wall, "improved") << result.output;
 }
 
 TEST_F(EndToEnd, Current_SeesUncommittedChange_AndLeavesTheTreeAlone) {
@@ -216,19 +223,19 @@ TEST_F(EndToEnd, Analyze_ReproducesTheRunsVerdicts) {
         abtool("analyze " + quote(run_dir.string()) + " --json " + quote(analyze_json.string()));
     EXPECT_EQ(analyze.status, run.status) << analyze.output;
     EXPECT_EQ(analyze.output.find("'never'"), std::string::npos) << analyze.output;
-    // The same verdicts, numbers and all (the bootstrap is seeded from the plan).
-    const nlohmann::json from_run = nlohmann::json::parse(read_file(run_json));
-    const nlohmann::json from_analyze = nlohmann::json::parse(read_file(analyze_json));
+    // The same verdicts, numbers and all (the bootstrap is seeded from the plan): the same rows
+    // and gate, and the same refs, rounds, threshold, intervals and designs around them. Only the
+    // warnings are the run's own (what it saw of the machine and of failed runs).
+    nlohmann::json from_run = JsonReport(run_json).json();
+    nlohmann::json from_analyze = JsonReport(analyze_json).json();
     ASSERT_FALSE(from_run.at("rows").empty());
     EXPECT_EQ(from_analyze.at("rows"), from_run.at("rows"));
     EXPECT_EQ(from_analyze.at("gate"), from_run.at("gate"));
-    // analyze rewrites nothing in the run directory, and its table matches the run's.
+    from_run.erase("warnings");
+    from_analyze.erase("warnings");
+    EXPECT_EQ(from_analyze, from_run);
+    // analyze rewrites nothing in the run directory.
     EXPECT_EQ(read_file(run_dir / "summary.json"), summary);
-    const auto table_line = [](const std::string& output) {
-        const auto at = output.find("wall_ms");
-        return output.substr(at, output.find('\n', at) - at);
-    };
-    EXPECT_EQ(table_line(analyze.output), table_line(run.output));
 
     // A threshold far above a +50% change cannot call it a regression.
     const ShellResult lenient = abtool("analyze " + quote(run_dir.string()) + " --threshold 99%");

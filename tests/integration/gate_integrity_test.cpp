@@ -2,6 +2,7 @@
 // limits (exit 2, nothing appended), a gated metric that no sample carries or that has no value
 // on one side fails the run (exit 3, nothing appended), with --strict and without. The workload
 // prints fixed JSON lines, so every verdict here is deterministic.
+#include "tests/support/json_report.hpp"
 #include "tests/support/shell.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_repo.hpp"
@@ -119,10 +120,13 @@ TEST_F(GateIntegrity, CountFlags_ShareTheConfigsLimits_Exit2_NothingAppended) {
 TEST_F(GateIntegrity, GatedMetricInNoSample_Exit3_NamesWhatTheOutputCarried_NothingAppended) {
     m_repo.write("abtool.toml", config("", "metrics = [\"no_such_metric\"]\n"));
     m_repo.commit("gate on a metric the program does not print");
-    for (const char* strict : {"", " --strict"}) {
+    for (const std::string strict : {"", " --strict"}) {
         SCOPED_TRACE(strict);
+        // A report of its own per run: one left by the run before must not stand in for it.
+        const std::filesystem::path json_file =
+            m_dir / (strict.empty() ? "lax.json" : "strict.json");
         const ShellResult result =
-            abtool(std::string("--ref-a HEAD --ref-b CURRENT --json report.json") + strict);
+            abtool("--ref-a HEAD --ref-b CURRENT --json " + quote(json_file.string()) + strict);
         EXPECT_EQ(result.status, 3) << result.output;
         EXPECT_NE(result.output.find("gate FAILED"), std::string::npos) << result.output;
         EXPECT_EQ(result.output.find("gate passed"), std::string::npos) << result.output;
@@ -134,11 +138,11 @@ TEST_F(GateIntegrity, GatedMetricInNoSample_Exit3_NamesWhatTheOutputCarried_Noth
             << result.output;
         EXPECT_FALSE(std::filesystem::exists(results())) << result.output;
         // Every report states the same failed gate.
-        const nlohmann::json report =
-            nlohmann::json::parse(read_file(m_repo.root() / "report.json"));
-        EXPECT_EQ(report["gate"]["verdict"], "fail");
-        EXPECT_EQ(report["gate"]["outcome"], "failed: 1 gated metric(s) not measured");
-        ASSERT_EQ(report["gate"]["unmeasured"].size(), 1u);
+        const JsonReport report(json_file);
+        EXPECT_EQ(report.json().at("strict"), !strict.empty());
+        EXPECT_EQ(report.gate().at("verdict"), "fail");
+        EXPECT_EQ(report.gate().at("outcome"), "failed: 1 gated metric(s) not measured");
+        ASSERT_EQ(report.gate().at("unmeasured").size(), 1u);
     }
 }
 
@@ -163,23 +167,27 @@ TEST_F(GateIntegrity, OnlyBWithoutValues_RowShowsAsMedian_VerdictSaysBHasNone_Ex
     write_file(samples, edited);
     const std::string before = results_text();
 
-    const ShellResult result = abtool("analyze " + quote(run_dir.string()) + " --strict");
+    const std::filesystem::path json_file = m_dir / "analyze.json";
+    const ShellResult result = abtool("analyze " + quote(run_dir.string()) + " --strict --json " +
+                                      quote(json_file.string()));
     EXPECT_EQ(result.status, 3) << result.output;
     EXPECT_NE(result.output.find("workload 'fixed' case 'copy': gated metric 'ns' has no "
                                  "comparable value: A has 8, B has none (8 NaN or infinite)"),
               std::string::npos)
         << result.output;
     // The row: A's median, no B median, and a verdict that says why.
-    bool row_found = false;
-    std::istringstream table(result.output);
-    while (std::getline(table, line)) {
-        if (line.rfind("fixed", 0) == 0 && line.find(" ns ") != std::string::npos) {
-            row_found = true;
-            EXPECT_NE(line.find("100"), std::string::npos) << line;
-            EXPECT_NE(line.find("no value on B"), std::string::npos) << line;
-        }
-    }
-    EXPECT_TRUE(row_found) << result.output;
+    const JsonReport report(json_file);
+    const nlohmann::json& row = report.row("fixed", "copy", "ns");
+    EXPECT_EQ(row.at("a").at("n"), 8) << row.dump(2);
+    EXPECT_EQ(JsonReport::number(row.at("a").at("median")), 100.0) << row.dump(2);
+    EXPECT_EQ(row.at("b").at("n"), 0) << row.dump(2);
+    EXPECT_NE(row.at("reason").get<std::string>().find("B has none"), std::string::npos)
+        << row.dump(2);
+    // The table names the empty side in its verdict column, on that row only.
+    const std::string no_b = "no value on B";
+    const auto first = result.output.find(no_b);
+    EXPECT_NE(first, std::string::npos) << result.output;
+    EXPECT_EQ(result.output.find(no_b, first + 1), std::string::npos) << result.output;
     EXPECT_EQ(results_text(), before);
 }
 

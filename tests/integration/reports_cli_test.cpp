@@ -3,6 +3,7 @@
 // results.csv and run samples), and on the committed fixtures in tests/fixtures/results/
 // (make_fixtures.py says what shapes they hold): history.csv without run directories (stored
 // medians only) and gate/ with samples.jsonl.
+#include "tests/support/json_report.hpp"
 #include "tests/support/shell.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_repo.hpp"
@@ -15,7 +16,11 @@
 #include <filesystem>
 #include <iterator>
 #include <regex>
+#include <set>
 #include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
 
 namespace abtool::testing {
 namespace {
@@ -27,36 +32,6 @@ std::vector<std::string> lines_of(const std::string& text) {
         lines.push_back(line);
     }
     return lines;
-}
-
-// The terminal table's row for workload/case/metric ("-" for no case), or "" when absent.
-std::string table_row(const std::string& output, const std::string& workload,
-                      const std::string& case_name, const std::string& metric) {
-    for (const std::string& line : lines_of(output)) {
-        std::istringstream cells(line);
-        std::string first;
-        cells >> first;
-        const std::string after_workload = first == workload ? line.substr(workload.size()) : "";
-        const auto case_at = after_workload.find_first_not_of(' ');
-        if (case_at == std::string::npos ||
-            after_workload.compare(case_at, case_name.size() + 2, case_name + "  ") != 0) {
-            continue;
-        }
-        std::string rest = after_workload.substr(case_at + case_name.size());
-        rest = rest.substr(rest.find_first_not_of(' '));
-        if (rest.rfind(metric + " ", 0) == 0) {
-            return line;
-        }
-    }
-    return "";
-}
-
-// The verdict cell: the row's last word(s) ("regressed", "regressed (info)").
-std::string verdict_of(const std::string& row) {
-    static const std::regex verdict(
-        R"(\s(regressed|improved|unchanged|inconclusive|slo-violated)( \(info\))?$)");
-    std::smatch match;
-    return std::regex_search(row, match, verdict) ? match.str(0).substr(1) : "<no row>";
 }
 
 // "compare (unpaired): baseline run X vs candidate run Y" -> X.
@@ -78,27 +53,6 @@ std::string bench_script(int base) {
            "printf '{\"case\": \"c\", \"metric\": \"m\", \"value\": %d, \"unit\": \"us\", "
            "\"direction\": \"lower\"}\\n' $((" +
            std::to_string(base) + " + n % 5))\n";
-}
-
-struct RunRow {
-    std::string run_id, ref_b;
-};
-
-// The runs of results.csv in the order they were appended, with their B ref.
-std::vector<RunRow> runs_in(const std::string& results) {
-    std::vector<RunRow> runs;
-    const auto lines = lines_of(results);
-    for (std::size_t i = 1; i < lines.size(); ++i) {
-        std::vector<std::string> fields;
-        std::istringstream in(lines[i]);
-        for (std::string field; std::getline(in, field, ',');) {
-            fields.push_back(field);
-        }
-        if (fields.size() > 12 && (runs.empty() || runs.back().run_id != fields[0])) {
-            runs.push_back({fields[0], fields[12]}); // run_id, ref_b
-        }
-    }
-    return runs;
 }
 
 class PostMortem : public ::testing::Test {
@@ -129,21 +83,27 @@ TEST_F(PostMortem, CompareStoredRuns_IsUnpairedAndFindsTheRegression_HistoryShow
     // Three passing v1-against-v1 runs (history needs three runs before a step), then two runs
     // whose B is v2. An A/A run here cannot fail: its ratios stay within 104/100, below the 5%
     // threshold.
-    for (int run = 0; run < 3; ++run) {
-        const ShellResult baseline = abtool("--ref-a v1 --ref-b v1");
-        ASSERT_EQ(baseline.status, 0) << baseline.output;
+    // Each run's id from its --json report.
+    std::vector<std::string> runs;
+    for (int run = 0; run < 5; ++run) {
+        const std::string ref_b = run < 3 ? "v1" : "v2";
+        const std::filesystem::path json_file = m_dir / ("run-" + std::to_string(run) + ".json");
+        const ShellResult result =
+            abtool("--ref-a v1 --ref-b " + ref_b + " --json " + quote(json_file.string()));
+        ASSERT_EQ(result.status, run < 3 ? 0 : 1) << result.output;
+        const JsonReport report(json_file);
+        EXPECT_EQ(report.json().at("ref_b"), ref_b);
+        runs.push_back(report.json().at("run_id").get<std::string>());
     }
-    for (int run = 0; run < 2; ++run) {
-        const ShellResult slower = abtool("--ref-a v1 --ref-b v2");
-        ASSERT_EQ(slower.status, 1) << slower.output;
+    // Five runs, each appended to results.csv (a row starts with its run id).
+    const std::string results = read_file(m_repo.root() / "results.csv");
+    EXPECT_EQ(std::set<std::string>(runs.begin(), runs.end()).size(), 5u);
+    for (const std::string& run_id : runs) {
+        EXPECT_NE(results.find("\n" + run_id + ","), std::string::npos) << run_id << "\n"
+                                                                        << results;
     }
-    const std::vector<RunRow> runs = runs_in(read_file(m_repo.root() / "results.csv"));
-    ASSERT_EQ(runs.size(), 5u);
-    const std::string last_v1_run = runs[2].run_id;
-    const std::string first_v2_run = runs[3].run_id;
-    for (std::size_t i = 0; i < runs.size(); ++i) {
-        EXPECT_EQ(runs[i].ref_b, i < 3 ? "v1" : "v2") << runs[i].run_id;
-    }
+    const std::string last_v1_run = runs[2];
+    const std::string first_v2_run = runs[3];
 
     const std::filesystem::path json_file = m_dir / "compare.json";
     const ShellResult compare =
@@ -151,16 +111,14 @@ TEST_F(PostMortem, CompareStoredRuns_IsUnpairedAndFindsTheRegression_HistoryShow
     EXPECT_EQ(compare.status, 1) << compare.output;
     EXPECT_NE(compare.output.find("unpaired"), std::string::npos) << compare.output;
     EXPECT_EQ(baseline_of(compare.output), last_v1_run) << compare.output;
-    EXPECT_EQ(verdict_of(table_row(compare.output, "hot", "c", "m")), "regressed")
-        << compare.output;
     EXPECT_NE(compare.output.find("gate FAILED: 1 regressed"), std::string::npos) << compare.output;
     // Unpaired: B's values of the baseline run against B's values of the candidate run, tested
     // with Mann-Whitney U, and the change is the one the two commits print.
-    const nlohmann::json report = nlohmann::json::parse(read_file(json_file));
-    EXPECT_FALSE(report.at("paired").get<bool>());
-    ASSERT_EQ(report.at("rows").size(), 1u) << report.dump(2);
-    const nlohmann::json& row = report.at("rows")[0];
-    EXPECT_EQ(row.at("verdict").get<std::string>(), "regressed");
+    const JsonReport report(json_file);
+    EXPECT_FALSE(report.json().at("paired").get<bool>());
+    ASSERT_EQ(report.rows().size(), 1u) << report.json().dump(2);
+    const nlohmann::json& row = report.row("hot", "c", "m");
+    EXPECT_EQ(row.at("verdict").get<std::string>(), "regressed") << compare.output;
     for (const nlohmann::json& value : row.at("a_values")) {
         EXPECT_TRUE(value >= 100 && value <= 104) << "the v1 run's B: " << value;
     }
@@ -171,16 +129,19 @@ TEST_F(PostMortem, CompareStoredRuns_IsUnpairedAndFindsTheRegression_HistoryShow
     EXPECT_EQ(row.at("b_values").size(), 10u);
     EXPECT_GE(row.at("delta_pct").get<double>(), 100.0 * (150.0 / 104 - 1)) << row.dump(2);
     EXPECT_LE(row.at("delta_pct").get<double>(), 100.0 * (154.0 / 100 - 1)) << row.dump(2);
-    EXPECT_NE(report.at("interval_note").get<std::string>().find("Mann-Whitney U"),
+    EXPECT_NE(report.json().at("interval_note").get<std::string>().find("Mann-Whitney U"),
               std::string::npos)
-        << report.at("interval_note");
+        << report.json().at("interval_note");
 
     // latest-pass skips the failed first v2 run: it is the last v1 run, and the regression is
     // still found.
-    const ShellResult same = abtool("compare --baseline latest-pass --candidate latest --strict");
+    const std::filesystem::path same_file = m_dir / "same.json";
+    const ShellResult same = abtool("compare --baseline latest-pass --candidate latest --strict "
+                                    "--json " +
+                                    quote(same_file.string()));
     EXPECT_EQ(same.status, 1) << same.output;
     EXPECT_EQ(baseline_of(same.output), last_v1_run) << same.output;
-    EXPECT_EQ(verdict_of(table_row(same.output, "hot", "c", "m")), "regressed") << same.output;
+    EXPECT_EQ(JsonReport(same_file).verdict("hot", "c", "m"), "regressed") << same.output;
 
     // History: the two v2 runs are regressed, and the step is flagged where v2 came in.
     const ShellResult history = abtool("history --workload hot --metric m");
@@ -306,22 +267,24 @@ TEST_F(Fixtures, History_FlagsTheKnownStep_NotTheFlatKeyOrAOneRunSpike) {
 TEST_F(Fixtures, CompareWithoutRawSamples_DeltaOfMediansIsInconclusive_StrictFails) {
     const std::string args =
         "compare --results " + history_csv() + " --baseline " + k_run_5 + " --candidate " + k_run_6;
-    const ShellResult compare = abtool(args);
+    const std::filesystem::path json_file = m_dir / "compare.json";
+    const ShellResult compare = abtool(args + " --json " + quote(json_file.string()));
     EXPECT_EQ(compare.status, 0) << "inconclusive passes without --strict\n" << compare.output;
     EXPECT_NE(compare.output.find("only its stored medians are available"), std::string::npos)
         << compare.output;
-    const std::string row =
-        table_row(compare.output, "hotpath", "BM_RoundTrip/inproc", "real_time");
-    EXPECT_EQ(verdict_of(row), "inconclusive") << compare.output;
     // Gated-ness by the runners' rule (no plan, no samples): Google Benchmark's real_time gates,
     // its cpu_time does not.
-    EXPECT_EQ(verdict_of(table_row(compare.output, "hotpath", "BM_RoundTrip/inproc", "cpu_time")),
-              "inconclusive (info)")
-        << compare.output;
-    EXPECT_EQ(verdict_of(table_row(compare.output, "spin", "-", "user_ms")), "inconclusive (info)")
-        << compare.output;
-    EXPECT_EQ(verdict_of(table_row(compare.output, "spin", "-", "wall_ms")), "inconclusive")
-        << compare.output;
+    const JsonReport report(json_file);
+    for (const auto& [workload, case_name, metric, gated] :
+         std::vector<std::tuple<std::string, std::string, std::string, bool>>{
+             {"hotpath", "BM_RoundTrip/inproc", "real_time", true},
+             {"hotpath", "BM_RoundTrip/inproc", "cpu_time", false},
+             {"spin", "", "user_ms", false},
+             {"spin", "", "wall_ms", true}}) {
+        SCOPED_TRACE(workload + "/" + case_name + "/" + metric);
+        EXPECT_EQ(report.verdict(workload, case_name, metric), "inconclusive") << compare.output;
+        EXPECT_EQ(report.gated(workload, case_name, metric), gated) << compare.output;
+    }
     const double expected = (fixture_b_median(k_run_6, ",BM_RoundTrip/inproc,real_time,") /
                                  fixture_b_median(k_run_5, ",BM_RoundTrip/inproc,real_time,") -
                              1) *
@@ -385,13 +348,16 @@ const std::string k_g2 = "20261102T110000Z-g2";
 const std::string k_g3 = "20261102T120000Z-g3";
 
 TEST_F(GateFixture, InformationalRegression_DoesNotFailCompare) {
-    const ShellResult compare = abtool("compare --baseline " + k_g1 + " --candidate " + k_g2 +
-                                       " --markdown " + quote((m_dir / "c.md").string()));
+    const std::filesystem::path json_file = m_dir / "c.json";
+    const ShellResult compare =
+        abtool("compare --baseline " + k_g1 + " --candidate " + k_g2 + " --markdown " +
+               quote((m_dir / "c.md").string()) + " --json " + quote(json_file.string()));
     EXPECT_EQ(compare.status, 0) << compare.output;
-    EXPECT_EQ(verdict_of(table_row(compare.output, "spin", "-", "user_ms")), "regressed (info)")
-        << compare.output;
-    EXPECT_EQ(verdict_of(table_row(compare.output, "spin", "-", "wall_ms")), "unchanged")
-        << compare.output;
+    const JsonReport report(json_file);
+    EXPECT_EQ(report.verdict("spin", "", "user_ms"), "regressed") << compare.output;
+    EXPECT_FALSE(report.gated("spin", "", "user_ms")) << "informational";
+    EXPECT_EQ(report.verdict("spin", "", "wall_ms"), "unchanged") << compare.output;
+    EXPECT_TRUE(report.gated("spin", "", "wall_ms"));
     EXPECT_NE(compare.output.find("gate passed: 0 regressed"), std::string::npos) << compare.output;
     // The report names its own test, and only that one.
     EXPECT_NE(compare.output.find("p: Mann-Whitney U, Holm-adjusted"), std::string::npos)
@@ -407,14 +373,14 @@ TEST_F(GateFixture, GatedRegression_FailsCompare_PValuesHolmAdjustedPerGroup) {
     const ShellResult compare = abtool("compare --baseline " + k_g1 + " --candidate " + k_g3 +
                                        " --json " + quote(json_file.string()));
     EXPECT_EQ(compare.status, 1) << compare.output;
-    EXPECT_EQ(verdict_of(table_row(compare.output, "spin", "-", "wall_ms")), "regressed")
-        << compare.output;
-    EXPECT_EQ(verdict_of(table_row(compare.output, "hotpath", "BM_A", "real_time")), "unchanged")
-        << compare.output;
+    const JsonReport report(json_file);
+    EXPECT_EQ(report.verdict("spin", "", "wall_ms"), "regressed") << compare.output;
+    EXPECT_TRUE(report.gated("spin", "", "wall_ms"));
+    EXPECT_EQ(report.verdict("hotpath", "BM_A", "real_time"), "unchanged") << compare.output;
+    EXPECT_TRUE(report.gated("hotpath", "BM_A", "real_time"));
 
-    const nlohmann::json report = nlohmann::json::parse(read_file(json_file));
     std::vector<std::pair<double, double>> p[2]; // (raw, adjusted) of gated, informational rows
-    for (const nlohmann::json& row : report.at("rows")) {
+    for (const nlohmann::json& row : report.rows()) {
         p[row.at("gated").get<bool>() ? 0 : 1].emplace_back(row.at("p_value").get<double>(),
                                                             row.at("p_adjusted").get<double>());
     }
@@ -434,13 +400,16 @@ TEST_F(GateFixture, GatedRegression_FailsCompare_PValuesHolmAdjustedPerGroup) {
 
 TEST_F(GateFixture, LatestPass_SkipsOnlyRunsWhoseGateFailed) {
     // g2's only regression is informational (user_ms): its gate passed, so it is g3's baseline.
-    const ShellResult compare = abtool("compare --candidate latest");
+    const std::filesystem::path json_file = m_dir / "c.json";
+    const ShellResult compare =
+        abtool("compare --candidate latest --json " + quote(json_file.string()));
     EXPECT_EQ(baseline_of(compare.output), k_g2) << compare.output;
     EXPECT_EQ(compare.status, 1) << compare.output;
-    EXPECT_EQ(verdict_of(table_row(compare.output, "spin", "-", "wall_ms")), "regressed")
-        << compare.output;
-    EXPECT_EQ(verdict_of(table_row(compare.output, "spin", "-", "user_ms")), "improved (info)")
-        << compare.output;
+    const JsonReport report(json_file);
+    EXPECT_EQ(report.verdict("spin", "", "wall_ms"), "regressed") << compare.output;
+    EXPECT_TRUE(report.gated("spin", "", "wall_ms"));
+    EXPECT_EQ(report.verdict("spin", "", "user_ms"), "improved") << compare.output;
+    EXPECT_FALSE(report.gated("spin", "", "user_ms")) << "informational";
 }
 
 } // namespace
