@@ -4,7 +4,8 @@
 //
 // Top level (format "abtool-report-1"):
 //   format          "abtool-report-1"
-//   run_id          string, the run directory's name (.abtool/runs/<run_id>; "" for compare)
+//   run_id          string, the run directory's name (.abtool/runs/<run_id>); compare:
+//                   "compare-<a new id>", naming no directory
 //   timestamp       string, ISO 8601 UTC of the run's start
 //   target_id       string, where the workloads ran ("local")
 //   ref_a, ref_b    string, the refs as given (A is the baseline, B the candidate)
@@ -70,7 +71,19 @@ nlohmann::json number(double value) {
     return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
 }
 
+// A side without samples has no numbers: null, not the struct's zeros (a 0 median reads as one).
 nlohmann::json side(const stats::Descriptives& d) {
+    if (d.n == 0) {
+        return {{"n", 0},
+                {"min", nullptr},
+                {"max", nullptr},
+                {"mean", nullptr},
+                {"median", nullptr},
+                {"stddev", nullptr},
+                {"cv_pct", nullptr},
+                {"p95", nullptr},
+                {"outliers", nlohmann::json::array()}};
+    }
     return {{"n", d.n},
             {"min", number(d.min)},
             {"max", number(d.max)},
@@ -109,6 +122,8 @@ std::string JsonExporter::serialize(const Report& report) const {
     for (const Row* row : worst_first(report)) {
         const stats::Comparison& c = row->comparison;
         const bool tested = c.interval != stats::IntervalMethod::none;
+        // A change needs a value on both sides: null when one has none (not the struct's 0).
+        const bool both = c.a.n > 0 && c.b.n > 0;
         nlohmann::json order = nlohmann::json::array();
         for (stats::Order o : row->order) {
             order.push_back(o == stats::Order::ab ? "AB" : "BA");
@@ -128,8 +143,8 @@ std::string JsonExporter::serialize(const Report& report) const {
              {"n", c.n},
              {"a", side(c.a)},
              {"b", side(c.b)},
-             {"delta_pct", number(c.delta_pct)},
-             {"hl_delta_pct", number(c.hl_delta_pct)},
+             {"delta_pct", both ? number(c.delta_pct) : nlohmann::json(nullptr)},
+             {"hl_delta_pct", both ? number(c.hl_delta_pct) : nlohmann::json(nullptr)},
              // No interval: null, not the struct's 0 (a "[0, 0]" would read as certainty).
              {"ci_low_pct", tested ? number(c.ci_low_pct) : nlohmann::json(nullptr)},
              {"ci_high_pct", tested ? number(c.ci_high_pct) : nlohmann::json(nullptr)},

@@ -578,6 +578,35 @@ TEST(Report, Html_NoNanOrInfInSvgAttributes_NoIntervalDrawnWithoutOne) {
     }
 }
 
+// A side without samples (a workload that reported nothing on B): its numbers and the change are
+// null in --json, not the zeros of an empty Descriptives, which a script would read as a median
+// of 0 and "no change".
+TEST(Report, Json_SideWithoutSamples_IsNullNotZero) {
+    Report report = make_report();
+    Row& row = report.rows.front();
+    row.b_values.clear();
+    row.comparison.b = stats::Descriptives{};
+    row.comparison.n = 0;
+    row.comparison.delta_pct = 0;
+    row.comparison.hl_delta_pct = 0;
+    row.comparison.interval = stats::IntervalMethod::none;
+    const nlohmann::json json = nlohmann::json::parse(JsonExporter().serialize(report));
+    const nlohmann::json* empty = nullptr;
+    for (const auto& each : json.at("rows")) {
+        if (each.at("case") == row.case_name) {
+            empty = &each;
+        }
+    }
+    ASSERT_NE(empty, nullptr) << json.dump(2);
+    EXPECT_EQ(empty->at("b").at("n"), 0);
+    for (const char* field : {"min", "max", "mean", "median", "stddev", "cv_pct", "p95"}) {
+        EXPECT_TRUE(empty->at("b").at(field).is_null()) << field << ": " << empty->dump(2);
+    }
+    EXPECT_FALSE(empty->at("a").at("median").is_null()) << "A has its samples";
+    EXPECT_TRUE(empty->at("delta_pct").is_null()) << empty->dump(2);
+    EXPECT_TRUE(empty->at("hl_delta_pct").is_null()) << empty->dump(2);
+}
+
 TEST(Report, Describe_RepeatShownOnlyAboveOne) {
     DesignReport design;
     EXPECT_EQ(describe(design), "alternate");
