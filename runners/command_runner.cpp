@@ -10,14 +10,8 @@ RunResult run_command(const CommandWorkload& workload, const RunContext& context
     const RunOutput output(context);
     const ProcessResult process = run_process(process_spec_for(workload, context, output));
 
-    RunResult result;
-    result.start_unix_ns = process.start_unix_ns;
-    result.wall_ms = process.wall_ms;
-    result.interrupted = process.interrupted;
-    result.strays = process.strays;
-    result.pending_sweep = process.pending_sweep;
-    if (!process.ok()) {
-        result.error = process.describe_failure();
+    RunResult result = result_of(process);
+    if (result.error) {
         return result;
     }
     result.samples = {

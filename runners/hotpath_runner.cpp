@@ -92,14 +92,8 @@ RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
     }
     const ProcessResult process = run_process(spec);
 
-    RunResult result;
-    result.start_unix_ns = process.start_unix_ns;
-    result.wall_ms = process.wall_ms;
-    result.interrupted = process.interrupted;
-    result.strays = process.strays;
-    result.pending_sweep = process.pending_sweep;
-    if (!process.ok()) {
-        result.error = process.describe_failure();
+    RunResult result = result_of(process);
+    if (result.error) {
         return result;
     }
     // Read as a stream from the file the program wrote (its stdout is one too): the output may

@@ -94,6 +94,19 @@ std::string_view kind_name(const Workload& workload) {
         workload.spec);
 }
 
+RunResult result_of(const ProcessResult& process) {
+    RunResult result;
+    result.start_unix_ns = process.start_unix_ns;
+    result.wall_ms = process.wall_ms;
+    result.interrupted = process.interrupted;
+    result.strays = process.strays;
+    result.pending_sweep = process.pending_sweep;
+    if (!process.ok()) {
+        result.error = process.describe_failure();
+    }
+    return result;
+}
+
 RunOutput::RunOutput(const RunContext& context)
     : m_path(context.stdout_file), m_temporary(context.stdout_file.empty()) {
     if (!m_temporary) {

@@ -59,4 +59,8 @@ ProcessSpec process_spec_for(const ProcessWorkload& workload, const RunContext& 
     return spec;
 }
 
+// A command or hotpath run's result as far as its process tells it: when it started, its wall
+// time, its strays, and its failure (error set) when it did not exit 0.
+RunResult result_of(const ProcessResult& process);
+
 } // namespace abtool::runners

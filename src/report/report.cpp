@@ -8,19 +8,17 @@
 namespace abtool::report {
 
 std::string to_string(Verdict verdict) {
-    switch (verdict) {
-    case Verdict::regressed:
-        return "regressed";
-    case Verdict::improved:
-        return "improved";
-    case Verdict::unchanged:
-        return "unchanged";
-    case Verdict::slo_violated:
+    // The statistics' words, and the one verdict they have no word for.
+    if (verdict == Verdict::slo_violated) {
         return "slo-violated";
-    case Verdict::inconclusive:
-        break;
     }
-    return "inconclusive";
+    for (const stats::Verdict word :
+         {stats::Verdict::regressed, stats::Verdict::improved, stats::Verdict::unchanged}) {
+        if (to_report(word) == verdict) {
+            return stats::to_string(word);
+        }
+    }
+    return stats::to_string(stats::Verdict::inconclusive);
 }
 
 bool fails_gate(Verdict verdict, bool gated, bool strict) {

@@ -1,5 +1,6 @@
-// analyze_records: the run's [run] settings reach the statistics. Here, the multiplicity
-// correction: Holm by default, Benjamini-Hochberg when the config asks for "bh".
+// analyze_records on synthetic records: the run's [run] settings reach the statistics (the
+// multiplicity correction: Holm by default, Benjamini-Hochberg when the config asks for "bh"),
+// pairing by round, failed runs, thin evidence and the SLO limits on B.
 #include "src/core/config.hpp"
 #include "src/experiment/analysis.hpp"
 
@@ -7,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -50,6 +52,56 @@ report::Report analysed(const std::string& run_section) {
     AnalysisSettings settings;
     settings.multiplicity = config.run.multiplicity;
     return analyze_records(plan, config, records, settings);
+}
+
+// A plan of `rounds` alternate rounds of `workloads` under the config `text`.
+Plan plan_of(const std::string& text, std::size_t rounds,
+             const std::vector<std::string>& workloads) {
+    Plan plan;
+    plan.run_id = "run";
+    plan.seed = 5;
+    plan.config_text = text;
+    plan.workloads = workloads;
+    plan.rounds = rounds;
+    plan.max_rounds = rounds;
+    plan.schedule = make_schedule(rounds, workloads, plan.seed);
+    return plan;
+}
+
+SampleRecord sample(std::size_t round, Side side, const std::string& workload,
+                    const std::string& metric, double value, const std::string& unit = "ms") {
+    SampleRecord record;
+    record.round = round;
+    record.side = side;
+    record.workload = workload;
+    record.metric = metric;
+    record.value = value;
+    record.unit = unit;
+    record.gate = runners::Gate::yes;
+    return record;
+}
+
+// A run that reported an error instead of samples.
+SampleRecord failure(std::size_t round, Side side, const std::string& workload,
+                     const std::string& error) {
+    SampleRecord record;
+    record.round = round;
+    record.side = side;
+    record.workload = workload;
+    record.error = error;
+    return record;
+}
+
+const std::string k_jsonl_workload =
+    "[[workload]]\nname=\"h\"\nkind=\"hotpath\"\ncommand=[\"./b\"]\nformat=\"jsonl\"\n";
+
+const report::Row& only_row(const report::Report& report, const std::string& metric) {
+    const auto it = std::find_if(report.rows.begin(), report.rows.end(),
+                                 [&](const report::Row& row) { return row.metric == metric; });
+    if (it == report.rows.end()) {
+        throw std::runtime_error("no row " + metric);
+    }
+    return *it;
 }
 
 std::vector<double> adjusted(const report::Report& report) {
@@ -157,6 +209,127 @@ TEST(Analysis, Repeats_EachSideRoundIsSummarised_PilotRecordsNeverCount) {
     EXPECT_NE(median.rows[0].b_values, std::vector<double>(6, 110)) << "--summary median differs";
     ASSERT_EQ(report.designs.size(), 1u);
     EXPECT_EQ(report.designs[0].repeat, 2u);
+}
+
+// A and B pair by round, whatever order the records come in; a round whose B run failed has no
+// pair (A's value of that round is left out too) and counts as B's failed run, which leads the
+// warnings. 7 pairs of a clear +10% are below the 8 planned, but a regression stands as evidence.
+TEST(Analysis, Pairing_ByRound_AFailedRunLeavesItsRoundUnpairedAndLeadsTheWarnings) {
+    const Config config = parse_config(k_jsonl_workload, "/repo/abtool.toml");
+    const Plan plan = plan_of(k_jsonl_workload, 8, {"h"});
+    std::vector<SampleRecord> records;
+    for (std::size_t round = 1; round <= 8; ++round) {
+        const double a = 100 + static_cast<double>(round);
+        records.push_back(sample(round, Side::a, "h", "t", a));
+        records.push_back(round == 3 ? failure(round, Side::b, "h", "exit status 1\nstderr: boom")
+                                     : sample(round, Side::b, "h", "t", a * 1.1));
+    }
+    std::reverse(records.begin(), records.end());
+    const report::Report report = analyze_records(plan, config, records, AnalysisSettings{});
+    EXPECT_EQ(report.rounds, 8u) << "a failed run still completes its round";
+    const report::Row& row = only_row(report, "t");
+    EXPECT_EQ(row.comparison.n, 7u);
+    ASSERT_EQ(row.a_values.size(), 7u);
+    ASSERT_EQ(row.b_values.size(), 7u);
+    EXPECT_EQ(std::count(row.a_values.begin(), row.a_values.end(), 103.0), 0)
+        << "round 3 has no B: its A value is not paired";
+    for (std::size_t i = 0; i < row.a_values.size(); ++i) {
+        EXPECT_DOUBLE_EQ(row.b_values[i] / row.a_values[i], 1.1) << "pair " << i;
+    }
+    EXPECT_NEAR(row.comparison.delta_pct, 10, 1e-9);
+    EXPECT_EQ(row.errors_a, 0);
+    EXPECT_EQ(row.errors_b, 1);
+    EXPECT_EQ(row.verdict, report::Verdict::regressed);
+    EXPECT_TRUE(report.unmeasured.empty()) << report.unmeasured.front();
+    ASSERT_FALSE(report.warnings.empty());
+    EXPECT_EQ(report.warnings.front().rfind("B FAILED 1 of 8 measured run(s) of workload 'h' "
+                                            "(A failed 0)",
+                                            0),
+              0u)
+        << report.warnings.front();
+    EXPECT_NE(report.warnings.front().find("the last: exit status 1 stderr: boom"),
+              std::string::npos)
+        << "the reason on one line: " << report.warnings.front();
+}
+
+// Failures on both sides alike are a plain warning per side, not B's finding; and an unchanged
+// metric over fewer valid pairs than planned is not the evidence the gate promised (unmeasured:
+// exit 3), where a regression on the same pairs would stand.
+TEST(Analysis, FailedRunsOnBothSides_ThinEvidenceForAnUnchangedMetricIsUnmeasured) {
+    const Config config = parse_config(k_jsonl_workload, "/repo/abtool.toml");
+    const Plan plan = plan_of(k_jsonl_workload, 8, {"h"});
+    std::vector<SampleRecord> records;
+    for (std::size_t round = 1; round <= 8; ++round) {
+        const double value = 100 + static_cast<double>(round % 3);
+        records.push_back(round == 2 ? failure(round, Side::a, "h", "a broke")
+                                     : sample(round, Side::a, "h", "t", value));
+        records.push_back(round == 5 ? failure(round, Side::b, "h", "b broke")
+                                     : sample(round, Side::b, "h", "t", value));
+    }
+    const report::Report report = analyze_records(plan, config, records, AnalysisSettings{});
+    const report::Row& row = only_row(report, "t");
+    EXPECT_EQ(row.comparison.n, 6u);
+    EXPECT_EQ(row.verdict, report::Verdict::unchanged);
+    EXPECT_EQ(row.errors_a, 1);
+    EXPECT_EQ(row.errors_b, 1);
+    EXPECT_NE(std::find(report.warnings.begin(), report.warnings.end(),
+                        "workload 'h' failed 1 measured run(s) on A; the last: a broke"),
+              report.warnings.end());
+    EXPECT_NE(std::find(report.warnings.begin(), report.warnings.end(),
+                        "workload 'h' failed 1 measured run(s) on B; the last: b broke"),
+              report.warnings.end());
+    for (const std::string& warning : report.warnings) {
+        EXPECT_EQ(warning.find("B FAILED"), std::string::npos) << warning;
+    }
+    ASSERT_EQ(report.unmeasured.size(), 1u);
+    EXPECT_EQ(report.unmeasured.front().rfind("no gated metric was compared over at least 8 "
+                                              "valid pairs ('h' t: 6 pair(s), failed runs A 1 B 1",
+                                              0),
+              0u)
+        << report.unmeasured.front();
+}
+
+// The SLO limits judge B's median over the measured rounds (not A's), and error_rate_max counts
+// each failed run of B as `count` failed messages: a server that crashes must not pass on the
+// runs that survived. A limit whose metric B never reported is a warning.
+TEST(Analysis, Slo_JudgesBsMedian_ErrorRateCountsAFailedRunAsItsWholeLoad) {
+    const std::string text = "[[workload]]\nname=\"p\"\nkind=\"publish\"\n"
+                             "server=[\"./s\", \"--port\", \"{port}\"]\ncount=100\n"
+                             "[workload.slo]\np99_ms=5.0\np95_ms=10.0\nerror_rate_max=0.05\n";
+    const Config config = parse_config(text, "/repo/abtool.toml");
+    const Plan plan = plan_of(text, 6, {"p"});
+    std::vector<SampleRecord> records;
+    for (std::size_t round = 1; round <= 6; ++round) {
+        for (const Side side : {Side::a, Side::b}) {
+            if (side == Side::b && round == 6) {
+                records.push_back(failure(round, side, "p", "the server exited with status 1"));
+                continue;
+            }
+            // A's p99 is above the limit, B's below then above: only B's median counts.
+            const double p99 = side == Side::a ? 9 : 4 + static_cast<double>(round);
+            records.push_back(sample(round, side, "p", "latency_p99_ms", p99));
+            records.push_back(sample(round, side, "p", "errors", 0, "count"));
+            records.push_back(sample(round, side, "p", "success", 100, "count"));
+        }
+    }
+    const report::Report report = analyze_records(plan, config, records, AnalysisSettings{});
+    // B's p99 over its 5 runs: 5, 6, 7, 8, 9 (round 6 failed), median 7.
+    const report::Row& p99 = only_row(report, "latency_p99_ms");
+    EXPECT_EQ(p99.verdict, report::Verdict::slo_violated);
+    ASSERT_TRUE(p99.slo.has_value());
+    EXPECT_EQ(*p99.slo, "p99_ms 7 > 5");
+    // 1 failed run of 100 messages against 500 answered: 100 / 600.
+    const report::Row& errors = only_row(report, "errors");
+    EXPECT_EQ(errors.verdict, report::Verdict::slo_violated);
+    ASSERT_TRUE(errors.slo.has_value());
+    EXPECT_EQ(*errors.slo, "error_rate 0.1667 > 0.05 (1 failed run(s) on B, 100 messages each)");
+    EXPECT_NE(std::find(report.warnings.begin(), report.warnings.end(),
+                        "workload 'p': SLO p95_ms not checked: no latency_p95_ms samples on B"),
+              report.warnings.end());
+    for (const std::string& warning : report.warnings) {
+        EXPECT_EQ(warning.find("B FAILED"), std::string::npos)
+            << "error_rate_max counts B's failures itself: " << warning;
+    }
 }
 
 } // namespace
