@@ -796,4 +796,51 @@ Config load_config(const std::filesystem::path& file) {
     return parse_config(text, file);
 }
 
+void apply_run_flags(const RunOptions& options, Config& config) {
+    // The counts are within the limits of the keys they override: cli.cpp checked them.
+    if (options.rounds) {
+        config.run.rounds = static_cast<std::size_t>(*options.rounds);
+        if (config.run.max_rounds && *config.run.max_rounds < config.run.rounds) {
+            config.run.max_rounds = config.run.rounds;
+        }
+    }
+    if (options.max_rounds) {
+        const auto max_rounds = static_cast<std::size_t>(*options.max_rounds);
+        if (max_rounds < config.run.rounds) {
+            throw Error(ErrorKind::usage,
+                        fmt::format("--max-rounds ({}) must be at least the rounds ({})",
+                                    max_rounds, config.run.rounds));
+        }
+        config.run.max_rounds = max_rounds;
+    }
+    if (options.measurement.seed) {
+        config.run.seed = static_cast<std::uint64_t>(*options.measurement.seed);
+    }
+    if (options.threshold) {
+        config.run.threshold = threshold_from_flag(*options.threshold);
+    }
+    if (options.results) {
+        config.results_file = std::filesystem::absolute(*options.results);
+    }
+    if (!options.workloads.empty()) {
+        std::vector<WorkloadConfig> selected;
+        for (const std::string& name : options.workloads) {
+            auto it =
+                std::find_if(config.workloads.begin(), config.workloads.end(),
+                             [&](const WorkloadConfig& w) { return w.workload.name == name; });
+            if (it == config.workloads.end()) {
+                std::string known;
+                for (const WorkloadConfig& workload : config.workloads) {
+                    known += (known.empty() ? "" : ", ") + workload.workload.name;
+                }
+                throw Error(ErrorKind::usage,
+                            fmt::format("--workload '{}' is not in {}", name, config.file.string()),
+                            "workloads: " + known);
+            }
+            selected.push_back(*it);
+        }
+        config.workloads = std::move(selected);
+    }
+}
+
 } // namespace abtool

@@ -5,6 +5,7 @@
 
 #include "abtool/runners.hpp"
 #include "abtool/stats.hpp"
+#include "src/core/options.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -119,5 +120,9 @@ std::optional<double> parse_threshold(std::string_view text);
 double threshold_from_flag(std::string_view text);
 // "500ms", "60s", "15m", "2h", "14d"; nullopt when malformed.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+// The run's flags over its config: --rounds, --max-rounds, --seed, --threshold, --results and
+// --workload (each selected workload must exist: Error(usage) naming the file and listing them).
+void apply_run_flags(const RunOptions& options, Config& config);
 
 } // namespace abtool

@@ -4,6 +4,7 @@
 #include "abtool/runners.hpp"
 #include "src/core/host.hpp"
 #include "src/experiment/analysis.hpp"
+#include "src/experiment/checkouts.hpp"
 #include "src/experiment/pilot.hpp"
 #include "src/experiment/ref_runner.hpp"
 #include "src/experiment/scheduler.hpp"
@@ -23,59 +24,6 @@ namespace abtool {
 
 namespace {
 
-std::string describe_ref(const worktrees::ResolvedRef& ref) {
-    return describe(PlannedRef{ref.name, ref.commit, ref.content_id,
-                               ref.kind == worktrees::RefKind::snapshot ? "snapshot" : "commit",
-                               ""});
-}
-
-void apply_overrides(const RunOptions& options, Config& config) {
-    // The counts are within the limits of the keys they override: cli.cpp checked them.
-    if (options.rounds) {
-        config.run.rounds = static_cast<std::size_t>(*options.rounds);
-        if (config.run.max_rounds && *config.run.max_rounds < config.run.rounds) {
-            config.run.max_rounds = config.run.rounds;
-        }
-    }
-    if (options.max_rounds) {
-        const auto max_rounds = static_cast<std::size_t>(*options.max_rounds);
-        if (max_rounds < config.run.rounds) {
-            throw Error(ErrorKind::usage,
-                        fmt::format("--max-rounds ({}) must be at least the rounds ({})",
-                                    max_rounds, config.run.rounds));
-        }
-        config.run.max_rounds = max_rounds;
-    }
-    if (options.measurement.seed) {
-        config.run.seed = static_cast<std::uint64_t>(*options.measurement.seed);
-    }
-    if (options.threshold) {
-        config.run.threshold = threshold_from_flag(*options.threshold);
-    }
-    if (options.results) {
-        config.results_file = std::filesystem::absolute(*options.results);
-    }
-    if (!options.workloads.empty()) {
-        std::vector<WorkloadConfig> selected;
-        for (const std::string& name : options.workloads) {
-            auto it =
-                std::find_if(config.workloads.begin(), config.workloads.end(),
-                             [&](const WorkloadConfig& w) { return w.workload.name == name; });
-            if (it == config.workloads.end()) {
-                std::string known;
-                for (const WorkloadConfig& workload : config.workloads) {
-                    known += (known.empty() ? "" : ", ") + workload.workload.name;
-                }
-                throw Error(ErrorKind::usage,
-                            fmt::format("--workload '{}' is not in {}", name, config.file.string()),
-                            "workloads: " + known);
-            }
-            selected.push_back(*it);
-        }
-        config.workloads = std::move(selected);
-    }
-}
-
 // The config a run measures with: abtool.toml at the repository root (or --config), with the
 // flags on top. Everything that can be refused is refused here, before the first checkout.
 Config run_config(const RunOptions& options, const worktrees::Repository& repo,
@@ -84,97 +32,12 @@ Config run_config(const RunOptions& options, const worktrees::Repository& repo,
                                            ? repo.root() / "abtool.toml"
                                            : std::filesystem::absolute(cwd / options.config);
     Config config = load_config(file);
-    apply_overrides(options, config);
+    apply_run_flags(options, config);
     if (!options.calibrate) {
         ResultsStore(config.results_file).check_appendable();
         report::check_output_paths(options.outputs);
     }
     return config;
-}
-
-struct Checkouts {
-    worktrees::Worktree a;
-    std::optional<worktrees::Worktree> b; // empty when B is A's checkout
-    const worktrees::Worktree& checkout_b() const { return b ? *b : a; }
-};
-
-// One checkout per content. Calibrate, and a duet (or a pilot that may choose one) of one
-// content against itself, need a second checkout of it: two runs at once must not share a
-// working directory, and A and B then differ only in where they live.
-Checkouts provision(worktrees::Repository& repo, const worktrees::ResolvedRef& ref_a,
-                    const worktrees::ResolvedRef& ref_b, const Plan& plan, bool calibrate) {
-    const bool same_content = ref_b.content_id == ref_a.content_id;
-    const bool concurrent =
-        std::any_of(plan.designs.begin(), plan.designs.end(),
-                    [](const WorkloadDesign& design) { return !design.duet_cpus.empty(); });
-    Checkouts checkouts{worktrees::provision(repo, ref_a, worktrees::Slot::primary), {}};
-    if (calibrate || !same_content || concurrent) {
-        checkouts.b.emplace(worktrees::provision(
-            repo, ref_b, same_content ? worktrees::Slot::secondary : worktrees::Slot::primary));
-    }
-    for (const worktrees::Worktree* worktree :
-         {&checkouts.a, checkouts.b ? &*checkouts.b : nullptr}) {
-        if (worktree != nullptr) {
-            std::fprintf(stderr, "abtool: checkout %s: %s\n", describe_ref(worktree->ref()).c_str(),
-                         worktree->checked_out_now() ? "checked out" : "reused");
-        }
-    }
-    return checkouts;
-}
-
-PlannedRef planned_ref(const worktrees::ResolvedRef& ref, const worktrees::Worktree& worktree) {
-    return PlannedRef{ref.name, ref.commit, ref.content_id,
-                      ref.kind == worktrees::RefKind::snapshot ? "snapshot" : "commit",
-                      worktree.path().string()};
-}
-
-// Each checkout once: a build stamp that matches skips it.
-void build_refs(const Config& config, const RunOptions& options,
-                std::initializer_list<const RefSide*> sides, const RunDir& run_dir) {
-    if (!config.build.present()) {
-        return;
-    }
-    runners::BuildSpec build;
-    build.argv = config.build.argv;
-    build.shell = config.build.shell;
-    build.env = config.build.env;
-    build.timeout = config.build.timeout;
-    // A build says it is alive (report::BuildProgress): its elapsed time and last output line.
-    report::BuildProgress progress;
-    std::string building; // the label of the build under way
-    build.progress_every = progress.every();
-    build.progress = [&](double elapsed_s, std::string_view last_line) {
-        progress.update(building, elapsed_s, last_line);
-    };
-    std::set<std::string> built;
-    for (const RefSide* side : sides) {
-        if (!built.insert(side->worktree->path().string()).second) {
-            continue;
-        }
-        building = side->label;
-        runners::BuildOutcome outcome;
-        try {
-            outcome = runners::build(
-                build, side->worktree->path(), side->worktree->meta_dir(),
-                side->worktree->ref().content_id, run_dir.build_log(side->side), side->label,
-                options.rebuild == RebuildRefs::yes ? runners::Rebuild::yes : runners::Rebuild::no);
-        } catch (...) {
-            progress.clear(); // the error starts its own line
-            throw;
-        }
-        progress.clear();
-        if (!outcome.stopped.empty()) {
-            std::fprintf(stderr,
-                         "abtool: warning: an earlier build of %s was still running in %s (its "
-                         "abtool was killed): stopped %zu process(es) before building (the first: "
-                         "%s)\n",
-                         side->label.c_str(), side->worktree->path().c_str(),
-                         outcome.stopped.size(), outcome.stopped.front().c_str());
-        }
-        std::fprintf(stderr, "abtool: build %s: %s\n", side->label.c_str(),
-                     outcome.skipped ? "up to date"
-                                     : fmt::format("{:.1f} s", outcome.wall_s).c_str());
-    }
 }
 
 // The gated series the records show (warm-up and pilot runs report them before round 1).
@@ -282,14 +145,7 @@ Experiment run_experiment(const RunOptions& options) {
     for (const std::filesystem::path& path : report::output_files(options.outputs)) {
         own_outputs.push_back(path);
     }
-    const worktrees::ResolvedRef ref_a = repo.resolve(options.ref_a, own_outputs);
-    const worktrees::ResolvedRef ref_b = repo.resolve(options.ref_b, own_outputs);
-    // (Both refs may be CURRENT: each warning once.)
-    std::set<std::string> ref_warnings(ref_a.warnings.begin(), ref_a.warnings.end());
-    ref_warnings.insert(ref_b.warnings.begin(), ref_b.warnings.end());
-    for (const std::string& warning : ref_warnings) {
-        std::fprintf(stderr, "abtool: warning: %s\n", warning.c_str());
-    }
+    const auto [ref_a, ref_b] = resolve_refs(repo, options.ref_a, options.ref_b, own_outputs);
 
     experiment.run_dir = RunDir::create(repo.state_dir(), plan.run_id);
     const RunDir& run_dir = experiment.run_dir;
