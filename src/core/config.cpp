@@ -8,12 +8,14 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cmath>
 #include <fstream>
 #include <initializer_list>
 #include <iterator>
 #include <set>
+#include <span>
 #include <sstream>
 #include <type_traits>
 #include <utility>
@@ -195,6 +197,14 @@ public:
     std::optional<Enum>
     choice(const toml::table& table, std::string_view key, const std::string& context,
            std::initializer_list<std::pair<std::string_view, Enum>> choices) const {
+        return choice(
+            table, key, context,
+            std::span<const std::pair<std::string_view, Enum>>(choices.begin(), choices.size()));
+    }
+    template <typename Enum>
+    std::optional<Enum> choice(const toml::table& table, std::string_view key,
+                               const std::string& context,
+                               std::span<const std::pair<std::string_view, Enum>> choices) const {
         const std::optional<std::string> text = string(table, key, context);
         if (!text) {
             return std::nullopt;
@@ -247,6 +257,35 @@ BuildConfig read_build(const Reader& reader, const toml::table& table) {
         reader.fail(table.source(), "[build] needs 'command' (argv) or 'shell' (a string)");
     }
     return build;
+}
+
+template <typename Enum, std::size_t N>
+using Names = std::array<std::pair<std::string_view, Enum>, N>;
+
+// The words of the runners' choices, for reading them and for the primary key's parameters.
+constexpr Names<runners::HotpathFormat, 3> k_hotpath_formats{{
+    {"gbench", runners::HotpathFormat::gbench},
+    {"hyperfine", runners::HotpathFormat::hyperfine},
+    {"jsonl", runners::HotpathFormat::jsonl},
+}};
+constexpr Names<runners::Protocol, 3> k_protocols{{
+    {"http", runners::Protocol::http},
+    {"http-keepalive", runners::Protocol::http_keepalive},
+    {"tcp", runners::Protocol::tcp},
+}};
+constexpr Names<runners::PublishMode, 2> k_publish_modes{{
+    {"burst", runners::PublishMode::burst},
+    {"paced", runners::PublishMode::paced},
+}};
+
+template <typename Enum, std::size_t N>
+std::string_view name_in(const Names<Enum, N>& names, Enum value) {
+    for (const auto& [name, each] : names) {
+        if (each == value) {
+            return name;
+        }
+    }
+    return "?";
 }
 
 // schedule, repeat and summary: in [run] for every workload, in a [[workload]] for itself.
@@ -412,46 +451,35 @@ Keys workload_keys(std::initializer_list<const char*> own) {
     return with_design_keys(std::move(keys));
 }
 
-// What a command and a hotpath workload share: argv or shell, env and timeout, and the first into
-// the primary key's parameters.
+// What a command and a hotpath workload share: argv or shell, env and timeout.
 template <typename Spec>
 void read_process_workload(const Reader& reader, const toml::table& table,
-                           const std::string& context, const runners::Env& env, Spec& spec,
-                           nlohmann::json& params) {
+                           const std::string& context, const runners::Env& env, Spec& spec) {
     read_process(reader, table, context, spec.argv, spec.shell);
     spec.env = env;
     if (auto timeout = reader.duration<std::chrono::milliseconds>(table, "timeout", context)) {
         spec.timeout = *timeout;
     }
-    params["command"] = spec.argv;
-    if (spec.shell) {
-        params["shell"] = *spec.shell;
-    }
 }
 
 runners::CommandWorkload read_command(const Reader& reader, const toml::table& table,
-                                      const std::string& context, const runners::Env& env,
-                                      nlohmann::json& params) {
+                                      const std::string& context, const runners::Env& env) {
     reader.check_keys(table, workload_keys({"command", "shell"}), context);
     runners::CommandWorkload spec;
-    read_process_workload(reader, table, context, env, spec, params);
+    read_process_workload(reader, table, context, env, spec);
     return spec;
 }
 
 runners::HotpathWorkload read_hotpath(const Reader& reader, const toml::table& table,
-                                      const std::string& context, const runners::Env& env,
-                                      nlohmann::json& params) {
+                                      const std::string& context, const runners::Env& env) {
     reader.check_keys(
         table, workload_keys({"command", "shell", "format", "metric", "metrics", "output_file"}),
         context);
     runners::HotpathWorkload spec;
-    read_process_workload(reader, table, context, env, spec, params);
+    read_process_workload(reader, table, context, env, spec);
     spec.format =
         reader
-            .choice<runners::HotpathFormat>(table, "format", context,
-                                            {{"gbench", runners::HotpathFormat::gbench},
-                                             {"hyperfine", runners::HotpathFormat::hyperfine},
-                                             {"jsonl", runners::HotpathFormat::jsonl}})
+            .choice<runners::HotpathFormat>(table, "format", context, std::span(k_hotpath_formats))
             .value_or(runners::HotpathFormat::gbench);
     if (auto metric = reader.string(table, "metric", context)) {
         spec.metrics.push_back(*metric);
@@ -463,13 +491,11 @@ runners::HotpathWorkload read_hotpath(const Reader& reader, const toml::table& t
         spec.metrics = std::move(*metrics);
     }
     spec.output_file = reader.string(table, "output_file", context);
-    params["format"] = reader.string(table, "format", context).value_or("gbench");
     return spec;
 }
 
 runners::PublishWorkload read_publish(const Reader& reader, const toml::table& table,
-                                      const std::string& context, const runners::Env& env,
-                                      nlohmann::json& params) {
+                                      const std::string& context, const runners::Env& env) {
     reader.check_keys(
         table,
         workload_keys({"server", "protocol", "path", "payload", "mode", "count", "concurrency",
@@ -483,19 +509,13 @@ runners::PublishWorkload read_publish(const Reader& reader, const toml::table& t
     spec.server = std::move(*server);
     spec.env = env;
     spec.protocol =
-        reader
-            .choice<runners::Protocol>(table, "protocol", context,
-                                       {{"http", runners::Protocol::http},
-                                        {"http-keepalive", runners::Protocol::http_keepalive},
-                                        {"tcp", runners::Protocol::tcp}})
+        reader.choice<runners::Protocol>(table, "protocol", context, std::span(k_protocols))
             .value_or(runners::Protocol::http);
     spec.path = reader.string(table, "path", context).value_or(spec.path);
     spec.payload = reader.string(table, "payload", context).value_or(spec.payload);
-    spec.mode = reader
-                    .choice<runners::PublishMode>(table, "mode", context,
-                                                  {{"burst", runners::PublishMode::burst},
-                                                   {"paced", runners::PublishMode::paced}})
-                    .value_or(runners::PublishMode::burst);
+    spec.mode =
+        reader.choice<runners::PublishMode>(table, "mode", context, std::span(k_publish_modes))
+            .value_or(runners::PublishMode::burst);
     if (auto count = reader.integer(table, "count", context, 1, 100000000)) {
         spec.count = static_cast<std::size_t>(*count);
     }
@@ -517,16 +537,6 @@ runners::PublishWorkload read_publish(const Reader& reader, const toml::table& t
     }
     if (auto t = reader.duration<std::chrono::milliseconds>(table, "timeout", context)) {
         spec.timeout = *t;
-    }
-    params["server"] = spec.server;
-    params["protocol"] = reader.string(table, "protocol", context).value_or("http");
-    params["path"] = spec.path;
-    params["payload"] = spec.payload;
-    params["mode"] = reader.string(table, "mode", context).value_or("burst");
-    params["count"] = spec.count;
-    params["concurrency"] = spec.concurrency;
-    if (spec.mode == runners::PublishMode::paced) {
-        params["rate"] = spec.rate;
     }
     return spec;
 }
@@ -563,24 +573,20 @@ WorkloadConfig read_workload(const Reader& reader, const toml::table& table, std
         reader.fail(table.source(), context + "missing 'kind' (command, hotpath or publish)");
     }
     config.line = static_cast<int>(table.source().begin.line);
-    nlohmann::json& params = config.parameters;
     const runners::Env env = reader.env(table, context);
-    if (!env.empty()) {
-        params["env"] = env;
-    }
     if (const toml::node* slo = table.get("slo");
         slo != nullptr && *kind != WorkloadKind::publish) {
         reader.fail(slo->source(), context + "'slo' applies to publish workloads only");
     }
     switch (*kind) {
     case WorkloadKind::command:
-        config.workload.spec = read_command(reader, table, context, env, params);
+        config.workload.spec = read_command(reader, table, context, env);
         break;
     case WorkloadKind::hotpath:
-        config.workload.spec = read_hotpath(reader, table, context, env, params);
+        config.workload.spec = read_hotpath(reader, table, context, env);
         break;
     case WorkloadKind::publish:
-        config.workload.spec = read_publish(reader, table, context, env, params);
+        config.workload.spec = read_publish(reader, table, context, env);
         config.slo = read_slo(reader, table, context);
         break;
     }
@@ -594,6 +600,18 @@ const WorkloadConfig* Config::workload(std::string_view name) const {
     const auto it = std::find_if(workloads.begin(), workloads.end(),
                                  [&](const WorkloadConfig& w) { return w.workload.name == name; });
     return it == workloads.end() ? nullptr : &*it;
+}
+
+std::string_view to_string(runners::HotpathFormat format) {
+    return name_in(k_hotpath_formats, format);
+}
+
+std::string_view to_string(runners::Protocol protocol) {
+    return name_in(k_protocols, protocol);
+}
+
+std::string_view to_string(runners::PublishMode mode) {
+    return name_in(k_publish_modes, mode);
 }
 
 std::string to_string(Schedule schedule) {

@@ -44,7 +44,11 @@ struct SloConfig {
 enum class Schedule { alternate, duet, automatic };
 enum class Summary { min, median };
 std::string to_string(Schedule schedule); // "alternate" | "duet" | "auto"
-std::string to_string(Summary summary);   // "min" | "median"
+// The config's words for the runners' choices: format = "gbench", protocol, mode.
+std::string_view to_string(runners::HotpathFormat format);
+std::string_view to_string(runners::Protocol protocol);
+std::string_view to_string(runners::PublishMode mode);
+std::string to_string(Summary summary); // "min" | "median"
 std::optional<Schedule> parse_schedule(std::string_view text);
 std::optional<Summary> parse_summary(std::string_view text);
 
@@ -76,8 +80,6 @@ struct WorkloadConfig {
     // "command" | "hotpath" | "publish": results.csv's and the reports' word for its kind.
     std::string_view kind() const { return runners::kind_name(workload); }
     SloConfig slo;
-    nlohmann::json parameters; // what defines the benchmark, for its primary key (not how
-                               // its rounds run: a design change keeps the history's key)
     DesignConfig design;
     int line = 0; // where the [[workload]] table starts
 };

@@ -327,7 +327,8 @@ report::Row row_of(const Key& key, const Series& series, const WorkloadConfig* c
     BenchmarkIdentity identity;
     identity.workload = workload;
     identity.kind = row.kind;
-    identity.parameters = config != nullptr ? config->parameters : nlohmann::json::object();
+    identity.parameters =
+        config != nullptr ? identity_parameters(*config) : nlohmann::json::object();
     identity.case_name = case_name;
     identity.metric = metric;
     row.primary_key = primary_key(identity);

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <cstdint>
+#include <string>
+#include <type_traits>
+#include <variant>
 
 namespace abtool {
 
@@ -24,6 +27,39 @@ std::string primary_key(const BenchmarkIdentity& identity) {
         hash *= 0x100000001b3ULL;
     }
     return fmt::format("pk_{:016x}", hash);
+}
+
+nlohmann::json identity_parameters(const WorkloadConfig& workload) {
+    nlohmann::json params = nlohmann::json::object();
+    std::visit(
+        [&](const auto& spec) {
+            using Spec = std::decay_t<decltype(spec)>;
+            if (!spec.env.empty()) {
+                params["env"] = spec.env;
+            }
+            if constexpr (std::is_same_v<Spec, runners::PublishWorkload>) {
+                params["server"] = spec.server;
+                params["protocol"] = std::string(to_string(spec.protocol));
+                params["path"] = spec.path;
+                params["payload"] = spec.payload;
+                params["mode"] = std::string(to_string(spec.mode));
+                params["count"] = spec.count;
+                params["concurrency"] = spec.concurrency;
+                if (spec.mode == runners::PublishMode::paced) {
+                    params["rate"] = spec.rate;
+                }
+            } else {
+                params["command"] = spec.argv;
+                if (spec.shell) {
+                    params["shell"] = *spec.shell;
+                }
+                if constexpr (std::is_same_v<Spec, runners::HotpathWorkload>) {
+                    params["format"] = std::string(to_string(spec.format));
+                }
+            }
+        },
+        workload.workload.spec);
+    return params;
 }
 
 } // namespace abtool

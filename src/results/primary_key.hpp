@@ -14,6 +14,8 @@
 //   4. written as "pk_" and 16 lower-case hex digits.
 #pragma once
 
+#include "src/core/config.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <string>
@@ -30,5 +32,10 @@ struct BenchmarkIdentity {
 };
 
 std::string primary_key(const BenchmarkIdentity& identity);
+
+// What a configured workload is identified by: its env; argv and shell (command, hotpath); the
+// hotpath format; the publish server, protocol, path, payload, mode, count, concurrency and a
+// paced rate. Never timeouts or the round design: changing those keeps the history's key.
+nlohmann::json identity_parameters(const WorkloadConfig& workload);
 
 } // namespace abtool

@@ -2,6 +2,7 @@
 
 #include "abtool/atomic_file.hpp"
 #include "abtool/error.hpp"
+#include "abtool/unique_fd.hpp"
 #include "src/results/csv.hpp"
 
 #include <fmt/format.h>
@@ -286,12 +287,14 @@ void ResultsStore::check_appendable() const {
 void ResultsStore::append(const std::vector<ResultRow>& rows) const {
     check_not_directory(m_file);
     const bool existed = std::filesystem::exists(m_file);
-    const int fd = open(m_file.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) {
+    const UniqueFd file(open(m_file.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+    if (!file) {
         throw Error(ErrorKind::io,
                     fmt::format("cannot open {}: {}", m_file.string(), std::strerror(errno)));
     }
-    // One lock for the whole check-and-append, so two abtool processes never interleave rows.
+    const int fd = file.get();
+    // One lock for the whole check-and-append (held until the descriptor closes), so two abtool
+    // processes never interleave rows.
     while (flock(fd, LOCK_EX) != 0 && errno == EINTR) {
     }
     struct stat info {};
@@ -303,7 +306,6 @@ void ResultsStore::append(const std::vector<ResultRow>& rows) const {
     } else {
         const std::string existing = read_text(m_file);
         if (first_line(existing) != results_header()) {
-            close(fd);
             throw Error(ErrorKind::config,
                         fmt::format("{} has an unknown header; nothing appended", m_file.string()));
         }
@@ -325,7 +327,6 @@ void ResultsStore::append(const std::vector<ResultRow>& rows) const {
         const bool restored = ftruncate(fd, size_before) == 0;
         const bool removed =
             restored && !existed && size_before == 0 && unlink(m_file.c_str()) == 0;
-        close(fd);
         throw Error(ErrorKind::storage,
                     fmt::format("cannot append to {}: {}: {}{}", m_file.string(), what,
                                 std::strerror(error),
@@ -341,7 +342,6 @@ void ResultsStore::append(const std::vector<ResultRow>& rows) const {
     if (fsync(fd) != 0) {
         fail("fsync", errno);
     }
-    close(fd);
 }
 
 ResultsStore::ReadResult ResultsStore::read() const {

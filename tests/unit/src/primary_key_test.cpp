@@ -49,7 +49,7 @@ TEST(PrimaryKey, ConfigKeyOrderAndTimeouts_DoNotChangeTheKey) {
         BenchmarkIdentity id;
         id.workload = "p";
         id.kind = "publish";
-        id.parameters = config.workloads[0].parameters;
+        id.parameters = identity_parameters(config.workloads[0]);
         id.metric = "latency_p50_ms";
         return primary_key(id);
     };
@@ -136,6 +136,36 @@ TEST(PrimaryKey, RefsTimesHostsSeedsAndVersions_DoNotChangeTheKey_RowsGroup) {
                                             "main", "ci-runner-1", 1, 6);
     ASSERT_EQ(hotpath.rows.size(), 1u);
     EXPECT_NE(hotpath.rows[0].primary_key, rows_1[0].primary_key);
+}
+
+// The keys of configured workloads, pinned: results.csv's history joins on them, so the
+// parameters a workload is identified by (argv, shell, env, format, the publish settings; not
+// timeouts or the design) must give these values in every version.
+TEST(PrimaryKey, ConfiguredWorkloads_KeysArePinned) {
+    const Config config = parse_config(
+        "[[workload]]\nname=\"c\"\nkind=\"command\"\ncommand=[\"./app\", \"-n\"]\n"
+        "env={ K = \"v\" }\ntimeout=\"9s\"\n"
+        "[[workload]]\nname=\"s\"\nkind=\"command\"\nshell=\"./app | wc\"\n"
+        "[[workload]]\nname=\"h\"\nkind=\"hotpath\"\ncommand=[\"./b\"]\n"
+        "[[workload]]\nname=\"j\"\nkind=\"hotpath\"\ncommand=[\"./b\"]\nformat=\"jsonl\"\n"
+        "metric=\"us\"\n"
+        "[[workload]]\nname=\"p\"\nkind=\"publish\"\nserver=[\"./s\", \"{port}\"]\n"
+        "[[workload]]\nname=\"q\"\nkind=\"publish\"\nserver=[\"./s\", \"{port}\"]\n"
+        "protocol=\"http-keepalive\"\npath=\"/p\"\npayload=\"x{seq}\"\nmode=\"paced\"\n"
+        "rate=250.5\ncount=10\nconcurrency=3\n",
+        "/r/abtool.toml");
+    std::vector<std::string> keys;
+    for (const WorkloadConfig& workload : config.workloads) {
+        BenchmarkIdentity id;
+        id.workload = workload.workload.name;
+        id.kind = std::string(workload.kind());
+        id.parameters = identity_parameters(workload);
+        id.metric = "m";
+        keys.push_back(primary_key(id));
+    }
+    EXPECT_EQ(keys, (std::vector<std::string>{"pk_ce4cc0225d25651c", "pk_5e8a6b4804cefcb9",
+                                              "pk_fe39d7f59686e556", "pk_cc848e09fccffa33",
+                                              "pk_dd304270ba56ea85", "pk_39ee05e7ca6a60c2"}));
 }
 
 } // namespace
