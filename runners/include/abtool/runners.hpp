@@ -6,6 +6,7 @@
 
 #include "abtool/direction.hpp"
 
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -15,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -63,6 +65,60 @@ private:
     int m_write_fd = -1;
 };
 
+// ---- counters ----------------------------------------------------------------------------
+
+// Deterministic counts of what a run executed (DESIGN.md: `counters = [...]`), recorded as
+// metrics of those names and gateable like any other. Wall time moves by tens of percent on a
+// shared machine; the instructions a CPU-bound program executes barely move.
+enum class Counter { instructions, cycles, branch_misses, cache_misses, page_faults };
+inline constexpr std::array<std::pair<std::string_view, Counter>, 5> k_counters{{
+    {"instructions", Counter::instructions},
+    {"cycles", Counter::cycles},
+    {"branch_misses", Counter::branch_misses},
+    {"cache_misses", Counter::cache_misses},
+    {"page_faults", Counter::page_faults},
+}};
+std::string_view to_string(Counter counter); // its metric's name, as in k_counters
+
+// Who counts. perf: perf_event_open on the child, from its exec, inherited by its threads and
+// children, read once it has ended: no extra process, no slowdown; needs a hardware PMU for all
+// but page_faults (a software event), and perf_event_paranoid's leave (or CAP_PERFMON).
+// cachegrind: the child runs under `valgrind --tool=cachegrind --trace-children=yes`, and its
+// instructions are the Ir of every process it ran: any machine, instructions only, many times
+// slower, so the run's times are not comparable with a native run's (informational only).
+// automatic: perf when it can count every requested counter here, else cachegrind.
+enum class CounterBackend { automatic, perf, cachegrind };
+inline constexpr std::array<std::pair<std::string_view, CounterBackend>, 3> k_counter_backends{{
+    {"auto", CounterBackend::automatic},
+    {"perf", CounterBackend::perf},
+    {"cachegrind", CounterBackend::cachegrind},
+}};
+std::string_view to_string(CounterBackend backend); // as in k_counter_backends
+
+// What a command or hotpath workload counts, and how.
+struct Counting {
+    std::vector<Counter> counters;                      // none: nothing is counted
+    CounterBackend backend = CounterBackend::automatic; // before any run: perf or cachegrind
+    bool include_kernel = false; // perf: also what the kernel does on the child's behalf
+    bool active() const { return !counters.empty(); }
+};
+
+// perf: why `counter` cannot be counted for a child of this process (no PMU, forbidden by
+// perf_event_paranoid), or nullopt when it can. Probes with a disabled counter on this process.
+std::optional<std::string> perf_unavailable(Counter counter, bool include_kernel);
+// cachegrind: the valgrind it would run (found on PATH), or nullopt.
+std::optional<std::filesystem::path> find_valgrind();
+
+struct CounterChoice {
+    CounterBackend backend = CounterBackend::perf; // perf or cachegrind, never automatic
+    std::string reason; // why this one, in a line ("no hardware PMU here: ...; cachegrind")
+};
+// The backend that counts `counting` on this machine: the requested one when it can, else
+// automatic's choice. Throws Error(config) naming what is missing (`what`, e.g. "workload
+// 'loop' (abtool.toml:12)", leads the message): a counter perf cannot count here, cachegrind
+// asked for a counter other than instructions, valgrind not installed (naming the package).
+CounterChoice choose_counter_backend(const Counting& counting, std::string_view what);
+
 // ---- processes ---------------------------------------------------------------------------
 
 struct ProcessSpec {
@@ -99,6 +155,10 @@ struct ProcessSpec {
     // ABTOOL_RUN_TOKEN for this process tree when not empty (a build's, so that a later abtool
     // can find what an earlier, killed one left running); sweep_strays makes its own.
     std::string token;
+    // perf: count these for the child, from its exec until it and everything it started have
+    // ended (inherited by threads and children); the counts are in ProcessResult::counts.
+    std::vector<Counter> perf_counters;
+    bool perf_include_kernel = false;
 };
 
 struct ProcessResult {
@@ -121,6 +181,11 @@ struct ProcessResult {
     // other side's run, still being measured. Its token waits here for sweep_strays() once both
     // runs are done.
     std::string pending_sweep;
+    // ProcessSpec::perf_counters, in their order, once the child has ended. A counter the kernel
+    // multiplexed (it ran for part of the time) is scaled to the whole and named in
+    // counts_note.
+    std::vector<std::pair<Counter, double>> counts;
+    std::string counts_note;
 
     bool ok() const { return exit_code == 0 && signal == 0 && !timed_out && !interrupted; }
     // "exit code 3", "killed by signal 9", "timed out after 60 s", with the stderr tail.
@@ -207,8 +272,11 @@ struct CommandWorkload {
     std::optional<std::string> shell;
     Env env;
     std::chrono::milliseconds timeout{std::chrono::seconds(60)};
+    std::vector<std::string> metrics; // gated metrics; empty: wall_ms
+    Counting counting;
 };
-// Samples per run: wall_ms (gated), user_ms, sys_ms, max_rss_kb.
+// Samples per run: wall_ms (gated unless `metrics` says otherwise), user_ms, sys_ms, max_rss_kb,
+// and each counter (unit "count").
 
 enum class HotpathFormat { gbench, hyperfine, jsonl };
 
@@ -221,6 +289,8 @@ struct HotpathWorkload {
     std::vector<std::string> metrics; // gated metrics; empty: the format's default (real_time,
                                       // mean, every jsonl metric)
     std::optional<std::string> output_file; // read this file instead of stdout (--benchmark_out)
+    // The whole program's counts, as samples of case "" (a process cannot be counted per case).
+    Counting counting;
 };
 // Samples per run: every repetition the program reports, one Sample each.
 
