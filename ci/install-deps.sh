@@ -8,6 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git meson
   libgit2-dev libboost-dev libboost-filesystem-dev nlohmann-json3-dev libeigen3-dev
   libfmt-dev libcli11-dev libtomlplusplus-dev libgtest-dev libbenchmark-dev
+  valgrind  # counts instructions (cachegrind) where the CPU's own counters are not available
 )
 if [[ "${1:-}" == "--tests" ]]; then
   # hyperfine: its JSON is a hotpath input format; chromium: renders the HTML report in a test;

@@ -62,7 +62,8 @@ std::optional<std::string> control_character_in(const Sample& sample) {
 } // namespace
 
 Gate gate_of(const HotpathWorkload& workload, std::string_view metric) {
-    if (!workload.metrics.empty()) {
+    const bool counter = counter_named(metric).has_value() || metric == "iterations";
+    if (!workload.metrics.empty() || counter) {
         return std::find(workload.metrics.begin(), workload.metrics.end(), metric) !=
                        workload.metrics.end()
                    ? Gate::yes
@@ -82,7 +83,9 @@ Gate gate_of(const HotpathWorkload& workload, std::string_view metric) {
 RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
                       const RunContext& context) {
     const RunOutput output(context);
-    const ProcessSpec spec = process_spec_for(workload, context, output);
+    const CountedRun counted(workload.counting, output);
+    ProcessSpec spec = process_spec_for(workload, context, output);
+    counted.prepare(spec);
     std::filesystem::path output_file;
     if (workload.output_file) {
         output_file = std::filesystem::path(*workload.output_file).is_absolute()
@@ -134,6 +137,15 @@ RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
     if (result.samples.empty() && !result.error) {
         result.error = fmt::format("{} printed no samples in its {} on {}",
                                    format_name(workload.format), source, context.label);
+        return result;
+    }
+    const auto gate = [&](std::string_view metric) { return gate_of(workload, metric); };
+    counted.collect(process, result, gate);
+    if (workload.counting.active() && workload.format == HotpathFormat::gbench) {
+        // Beside the whole program's counts: whether they can be compared at all (analysis warns
+        // when this moves between runs).
+        result.samples.push_back(
+            {"", "iterations", samples.iterations, "count", Direction::lower, gate("iterations")});
     }
     return result;
 }

@@ -10,13 +10,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 #include <unistd.h>
 
 namespace abtool::runners {
 
 std::vector<std::string> gated_metrics(const Workload& workload) {
-    if (std::holds_alternative<CommandWorkload>(workload.spec)) {
-        return {"wall_ms"};
+    if (const auto* command = std::get_if<CommandWorkload>(&workload.spec)) {
+        return command->metrics.empty() ? std::vector<std::string>{"wall_ms"} : command->metrics;
     }
     if (std::holds_alternative<PublishWorkload>(workload.spec)) {
         return {"latency_p50_ms", "throughput_rps"};
@@ -34,6 +35,20 @@ std::vector<std::string> gated_metrics(const Workload& workload) {
         break;
     }
     return {};
+}
+
+const Counting* counting_of(const Workload& workload) {
+    if (const auto* command = std::get_if<CommandWorkload>(&workload.spec)) {
+        return &command->counting;
+    }
+    if (const auto* hotpath = std::get_if<HotpathWorkload>(&workload.spec)) {
+        return &hotpath->counting;
+    }
+    return nullptr;
+}
+
+Counting* counting_of(Workload& workload) {
+    return const_cast<Counting*>(counting_of(std::as_const(workload)));
 }
 
 std::string display_command(const std::vector<std::string>& argv,

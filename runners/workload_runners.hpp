@@ -4,6 +4,8 @@
 
 #include "abtool/runners.hpp"
 
+#include <functional>
+
 namespace abtool::runners {
 
 RunResult run_command(const CommandWorkload& workload, const RunContext& context);
@@ -38,6 +40,7 @@ public:
     RunOutput& operator=(const RunOutput&) = delete;
 
     const std::filesystem::path& path() const { return m_path; }
+    bool temporary() const { return m_temporary; } // not kept: no run directory
 
 private:
     std::filesystem::path m_path;
@@ -58,6 +61,28 @@ ProcessSpec process_spec_for(const ProcessWorkload& workload, const RunContext& 
     spec.sweep_strays = true;
     return spec;
 }
+
+// What a command or hotpath run counts (Counting), around its process: prepare() sets up the
+// process spec (perf: its counters; cachegrind: the command under valgrind, its files beside the
+// kept stdout, or in a temporary directory removed afterwards), collect() appends the counts as
+// samples of case "" (unit "count", lower is better), or sets the run's error when a count is
+// missing.
+class CountedRun {
+public:
+    CountedRun(const Counting& counting, const RunOutput& output);
+    ~CountedRun();
+    CountedRun(const CountedRun&) = delete;
+    CountedRun& operator=(const CountedRun&) = delete;
+
+    void prepare(ProcessSpec& spec) const;
+    void collect(const ProcessResult& process, RunResult& result,
+                 const std::function<Gate(std::string_view)>& gate) const;
+
+private:
+    const Counting& m_counting;
+    std::filesystem::path m_cachegrind_dir;
+    bool m_temporary = false;
+};
 
 // A command or hotpath run's result as far as its process tells it: when it started, its wall
 // time, its strays, and its failure (error set) when it did not exit 0.

@@ -161,6 +161,9 @@ ParseResult parse_gbench(std::istream& in) {
             const std::string name = run_name(row);
             if (row.value("run_type", std::string("iteration")) == "iteration") {
                 has_iterations.insert(name);
+                if (const auto it = row.find("iterations"); it != row.end() && it->is_number()) {
+                    parsed.iterations += it->get<double>();
+                }
                 failed = add_row(row, name, at, parsed);
                 return !failed;
             }

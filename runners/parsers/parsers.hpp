@@ -18,6 +18,10 @@ namespace abtool::runners::parsers {
 struct Parsed {
     std::vector<Sample> samples;
     std::vector<std::string> errors; // rows the program itself reported as failed
+    // Google Benchmark: the iterations of every iteration row, summed. It picks them from the
+    // time a case takes, so a whole-process count of a run follows the machine's speed unless
+    // this stays the same from run to run.
+    double iterations = 0;
 };
 
 // A parse failure: what and where. `offset` is a byte offset into the original text when the

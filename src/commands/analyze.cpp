@@ -24,6 +24,7 @@ int run_analyze(const AnalyzeOptions& options) {
     report::check_output_paths(options.outputs);
     const Plan plan = run_dir.read_plan();
     Config config = parse_config(plan.config_text, plan.config_file);
+    apply_counting(plan, config);
     // The run measured the plan's workloads only (--workload selects some): SLOs and rows of the
     // others would judge workloads that never ran.
     std::erase_if(config.workloads, [&](const WorkloadConfig& workload) {

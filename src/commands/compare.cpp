@@ -101,6 +101,7 @@ StoredRun load_run(const ResultsLocation& location, const std::vector<ResultRow>
         try {
             const Plan plan = dir.read_plan();
             run.config = parse_config(plan.config_text, plan.config_file);
+            apply_counting(plan, *run.config);
         } catch (const Error& error) {
             warnings.push_back(fmt::format("run {}: plan.json unreadable ({}): gated metrics "
                                            "taken from the default rule",

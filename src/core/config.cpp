@@ -288,6 +288,28 @@ std::string_view name_in(const Names<Enum, N>& names, Enum value) {
     return "?";
 }
 
+// `threshold`: in [run] for the run, in a [[workload]] for its own cases (a deterministic
+// counter gates a far smaller change than wall time).
+std::optional<double> read_threshold(const Reader& reader, const toml::table& table,
+                                     const std::string& context) {
+    const toml::node* node = table.get("threshold");
+    if (node == nullptr) {
+        return std::nullopt;
+    }
+    std::optional<double> threshold;
+    if (node->is_string()) {
+        threshold = parse_threshold(node->as_string()->get());
+    } else if (node->is_floating_point()) {
+        const double value = node->as_floating_point()->get();
+        threshold = value > 0 && value < 1 ? std::optional<double>(value) : std::nullopt;
+    }
+    if (!threshold) {
+        reader.fail(node->source(), context + "'threshold' must be a percentage like \"2%\" or "
+                                              "a fraction like \"0.02\" (between 0 and 100%)");
+    }
+    return threshold;
+}
+
 // schedule, repeat and summary: in [run] for every workload, in a [[workload]] for itself.
 DesignConfig read_design(const Reader& reader, const toml::table& table,
                          const std::string& context) {
@@ -331,18 +353,7 @@ RunConfig read_run(const Reader& reader, const toml::table& table) {
     if (auto seed = reader.integer(table, k_seed_limit, context)) {
         run.seed = static_cast<std::uint64_t>(*seed);
     }
-    if (const toml::node* node = table.get("threshold")) {
-        std::optional<double> threshold;
-        if (node->is_string()) {
-            threshold = parse_threshold(node->as_string()->get());
-        } else if (node->is_floating_point()) {
-            const double value = node->as_floating_point()->get();
-            threshold = value > 0 && value < 1 ? std::optional<double>(value) : std::nullopt;
-        }
-        if (!threshold) {
-            reader.fail(node->source(), "[run] 'threshold' must be a percentage like \"2%\" or a "
-                                        "fraction like \"0.02\" (between 0 and 100%)");
-        }
+    if (auto threshold = read_threshold(reader, table, "[run] ")) {
         run.threshold = *threshold;
     }
     if (auto confidence = reader.number(table, "confidence", context)) {
@@ -443,7 +454,7 @@ void reject_nul(const Reader& reader, const toml::node& node, const std::string&
 }
 
 // The keys every workload kind takes, besides its own and the design's.
-const Keys k_common_workload_keys{"name", "kind", "env", "timeout"};
+const Keys k_common_workload_keys{"name", "kind", "env", "timeout", "threshold"};
 
 Keys workload_keys(std::initializer_list<const char*> own) {
     Keys keys = k_common_workload_keys;
@@ -462,34 +473,121 @@ void read_process_workload(const Reader& reader, const toml::table& table,
     }
 }
 
+// `metric` or `metrics`: the gated metrics of a command or hotpath workload (none: the kind's
+// default).
+std::vector<std::string> read_metrics(const Reader& reader, const toml::table& table,
+                                      const std::string& context) {
+    std::vector<std::string> metrics;
+    if (auto metric = reader.string(table, "metric", context)) {
+        metrics.push_back(*metric);
+    }
+    if (auto list = reader.argv(table, "metrics", context)) {
+        if (!metrics.empty()) {
+            reader.fail(table.source(), context + "has both 'metric' and 'metrics'");
+        }
+        metrics = std::move(*list);
+    }
+    return metrics;
+}
+
+const Keys k_counting_keys{"counters", "counter_backend", "counter_kernel"};
+
+std::string counter_names() {
+    std::string names;
+    for (const auto& [word, counter] : runners::k_counters) {
+        names += fmt::format("{}{}", names.empty() ? "" : ", ", word);
+    }
+    return names;
+}
+
+// counters, counter_backend and counter_kernel; a gated metric that names a counter is counted
+// even when `counters` leaves it out.
+runners::Counting read_counting(const Reader& reader, const toml::table& table,
+                                const std::string& context,
+                                const std::vector<std::string>& metrics) {
+    runners::Counting counting;
+    const auto add = [&](runners::Counter counter) {
+        if (std::find(counting.counters.begin(), counting.counters.end(), counter) ==
+            counting.counters.end()) {
+            counting.counters.push_back(counter);
+        }
+    };
+    if (const toml::node* node = table.get("counters")) {
+        const toml::array* array = node->as_array();
+        if (array == nullptr || array->empty()) {
+            reader.fail(node->source(), fmt::format("{}'counters' must be a non-empty array of "
+                                                    "counter names ({})",
+                                                    context, counter_names()));
+        }
+        for (const toml::node& element : *array) {
+            const auto* name = element.as_string();
+            const auto counter = name != nullptr ? runners::counter_named(name->get()) : std::nullopt;
+            if (!counter) {
+                reader.fail(element.source(),
+                            fmt::format("{}'counters' takes {}, not {}", context, counter_names(),
+                                        name != nullptr ? "'" + name->get() + "'" : "a non-string"));
+            }
+            add(*counter);
+        }
+    }
+    for (const std::string& metric : metrics) {
+        if (const auto counter = runners::counter_named(metric)) {
+            add(*counter);
+        }
+    }
+    counting.backend = reader
+                           .choice<runners::CounterBackend>(table, "counter_backend", context,
+                                                            std::span(runners::k_counter_backends))
+                           .value_or(runners::CounterBackend::automatic);
+    if (const toml::node* node = table.get("counter_kernel")) {
+        if (!node->is_boolean()) {
+            reader.fail(node->source(), context + "'counter_kernel' must be true or false");
+        }
+        counting.include_kernel = node->as_boolean()->get();
+    }
+    for (const char* key : {"counter_backend", "counter_kernel"}) {
+        if (!counting.active() && table.contains(key)) {
+            reader.fail(table.get(key)->source(),
+                        fmt::format("{}'{}' without 'counters': nothing to count", context, key));
+        }
+    }
+    return counting;
+}
+
 runners::CommandWorkload read_command(const Reader& reader, const toml::table& table,
                                       const std::string& context, const runners::Env& env) {
-    reader.check_keys(table, workload_keys({"command", "shell"}), context);
+    Keys keys = workload_keys({"command", "shell", "metric", "metrics"});
+    keys.insert(k_counting_keys.begin(), k_counting_keys.end());
+    reader.check_keys(table, keys, context);
     runners::CommandWorkload spec;
     read_process_workload(reader, table, context, env, spec);
+    spec.metrics = read_metrics(reader, table, context);
+    spec.counting = read_counting(reader, table, context, spec.metrics);
+    for (const std::string& metric : spec.metrics) {
+        if (metric != "wall_ms" && metric != "user_ms" && metric != "sys_ms" &&
+            metric != "max_rss_kb" && !runners::counter_named(metric)) {
+            reader.fail(table.get(table.contains("metric") ? "metric" : "metrics")->source(),
+                        fmt::format("{}a command workload measures wall_ms, user_ms, sys_ms, "
+                                    "max_rss_kb and the counters ({}), not '{}'",
+                                    context, counter_names(), metric));
+        }
+    }
     return spec;
 }
 
 runners::HotpathWorkload read_hotpath(const Reader& reader, const toml::table& table,
                                       const std::string& context, const runners::Env& env) {
-    reader.check_keys(
-        table, workload_keys({"command", "shell", "format", "metric", "metrics", "output_file"}),
-        context);
+    Keys keys = workload_keys({"command", "shell", "format", "metric", "metrics", "output_file"});
+    keys.insert(k_counting_keys.begin(), k_counting_keys.end());
+    reader.check_keys(table, keys, context);
     runners::HotpathWorkload spec;
     read_process_workload(reader, table, context, env, spec);
     spec.format =
         reader
             .choice<runners::HotpathFormat>(table, "format", context, std::span(k_hotpath_formats))
             .value_or(runners::HotpathFormat::gbench);
-    if (auto metric = reader.string(table, "metric", context)) {
-        spec.metrics.push_back(*metric);
-    }
-    if (auto metrics = reader.argv(table, "metrics", context)) {
-        if (!spec.metrics.empty()) {
-            reader.fail(table.source(), context + "has both 'metric' and 'metrics'");
-        }
-        spec.metrics = std::move(*metrics);
-    }
+    spec.metrics = read_metrics(reader, table, context);
+    spec.counting = read_counting(reader, table, context, spec.metrics);
     spec.output_file = reader.string(table, "output_file", context);
     return spec;
 }
@@ -591,6 +689,7 @@ WorkloadConfig read_workload(const Reader& reader, const toml::table& table, std
         break;
     }
     config.design = read_design(reader, table, context);
+    config.threshold = read_threshold(reader, table, context);
     return config;
 }
 
@@ -600,6 +699,10 @@ const WorkloadConfig* Config::workload(std::string_view name) const {
     const auto it = std::find_if(workloads.begin(), workloads.end(),
                                  [&](const WorkloadConfig& w) { return w.workload.name == name; });
     return it == workloads.end() ? nullptr : &*it;
+}
+
+std::string WorkloadConfig::describe(const std::filesystem::path& file) const {
+    return fmt::format("workload '{}' ({}:{})", workload.name, file.string(), line);
 }
 
 std::string_view to_string(runners::HotpathFormat format) {

@@ -81,7 +81,15 @@ struct WorkloadConfig {
     std::string_view kind() const { return runners::kind_name(workload); }
     SloConfig slo;
     DesignConfig design;
+    // The smallest change that counts for this workload's cases, over [run]'s and --threshold
+    // (which set the run's): instructions gate a far smaller change than wall time.
+    std::optional<double> threshold;
     int line = 0; // where the [[workload]] table starts
+    // Why its counters' backend is what it is: set at the start of a run, when the backend is
+    // resolved on this machine (runners::choose_counter_backend); empty before.
+    std::string counter_reason;
+    // "workload 'loop' (abtool.toml:12)": how messages name it.
+    std::string describe(const std::filesystem::path& file) const;
 };
 
 struct RunConfig {

@@ -87,7 +87,7 @@ PlannedRef ref_from_json(const nlohmann::json& json) {
 }
 
 nlohmann::json design_json(const WorkloadDesign& design) {
-    return {{"workload", design.workload},
+    nlohmann::json json{{"workload", design.workload},
             {"schedule", to_string(design.schedule)},
             {"repeat", design.repeat},
             {"summary",
@@ -96,6 +96,11 @@ nlohmann::json design_json(const WorkloadDesign& design) {
             {"reason", design.reason},
             {"evidence", design.evidence},
             {"duet_cpus", design.duet_cpus}};
+    if (!design.counter_backend.empty()) {
+        json["counter_backend"] = design.counter_backend;
+        json["counter_reason"] = design.counter_reason;
+    }
+    return json;
 }
 
 WorkloadDesign design_from_json(const nlohmann::json& json, const std::string& source) {
@@ -117,6 +122,8 @@ WorkloadDesign design_from_json(const nlohmann::json& json, const std::string& s
     design.reason = json.value("reason", std::string());
     design.evidence = json.value("evidence", std::vector<std::string>{});
     design.duet_cpus = json.value("duet_cpus", std::vector<std::vector<int>>{});
+    design.counter_backend = json.value("counter_backend", std::string());
+    design.counter_reason = json.value("counter_reason", std::string());
     return design;
 }
 
@@ -236,6 +243,26 @@ Plan plan_from_json(const nlohmann::json& json, const std::string& source) {
 
 namespace {
 
+// A counting workload's backend in its design; and a workload gated on counters alone needs no
+// pilot: a count does not depend on how the rounds run, so auto is plain alternate rounds.
+void design_counting(const WorkloadConfig& workload, WorkloadDesign& design) {
+    const runners::Counting* counting = runners::counting_of(workload.workload);
+    if (counting == nullptr || !counting->active()) {
+        return;
+    }
+    design.counter_backend = runners::to_string(counting->backend);
+    design.counter_reason = workload.counter_reason;
+    const std::vector<std::string> gated = runners::gated_metrics(workload.workload);
+    if (design.schedule == Schedule::automatic &&
+        std::all_of(gated.begin(), gated.end(), [](const std::string& metric) {
+            return runners::counter_named(metric).has_value();
+        })) {
+        design.schedule = Schedule::alternate;
+        design.chosen_by = "counters";
+        design.reason = "gated on counters only, which no design changes: no pilot";
+    }
+}
+
 // The CPUs a duet splits between its sides: --cpus, else every CPU abtool may use. A command or
 // hotpath side needs one CPU, a publish side two (its server and its load generator).
 std::vector<std::vector<int>> duet_cpu_sets(const WorkloadConfig& workload,
@@ -282,6 +309,7 @@ std::vector<WorkloadDesign> configured_designs(const RunOptions& options, const 
             design.chosen_by = schedule ? "config" : "default";
         }
         design.schedule = schedule.value_or(Schedule::automatic);
+        design_counting(workload, design);
         if (design.schedule != Schedule::alternate) {
             design.duet_cpus = duet_cpu_sets(workload, allowed);
         }
@@ -305,6 +333,22 @@ std::vector<WorkloadDesign> configured_designs(const RunOptions& options, const 
 }
 
 } // namespace
+
+void apply_counting(const Plan& plan, Config& config) {
+    for (WorkloadConfig& workload : config.workloads) {
+        runners::Counting* counting = runners::counting_of(workload.workload);
+        if (counting == nullptr || !counting->active()) {
+            continue;
+        }
+        const WorkloadDesign design = plan.design_of(workload.workload.name);
+        for (const auto& [name, backend] : runners::k_counter_backends) {
+            if (name == design.counter_backend) {
+                counting->backend = backend;
+            }
+        }
+        workload.counter_reason = design.counter_reason;
+    }
+}
 
 std::size_t expected_gated(const Config& config) {
     std::size_t gated = 0;

@@ -64,6 +64,10 @@ struct WorkloadDesign {
     // Duet: the two CPU sets the sides take in turn. A publish workload has four: server and
     // load generator of the first side, then of the second.
     std::vector<std::vector<int>> duet_cpus;
+    // A command or hotpath workload's `counters`: the backend that counts them ("perf" or
+    // "cachegrind") and why (WorkloadConfig::counter_reason); empty when it counts nothing.
+    std::string counter_backend;
+    std::string counter_reason;
 };
 
 struct PlannedRef {
@@ -131,6 +135,11 @@ std::size_t expected_gated(const Config& config);
 // with Error(usage) under --strict.
 void plan_reachable_rounds(Plan& plan, const Config& config, std::size_t gated, Strict strict,
                            const char* basis);
+
+// The counters' backends the run's plan records, onto `config` parsed from its config_text (the
+// text says "auto"; the plan says what counted): analyze and compare key and label its rows as
+// the run did.
+void apply_counting(const Plan& plan, Config& config);
 
 nlohmann::json to_json(const Plan& plan);
 // Throws Error(usage) naming `source` when a field is missing or malformed.

@@ -458,6 +458,29 @@ void add_failure_warnings(const Measured& measured, const Plan& plan, const Conf
     warnings.insert(warnings.begin(), b_failures.begin(), b_failures.end());
 }
 
+// A workload counted under cachegrind: its measured runs' median wall time over that of its native
+// runs (Scheduler::run_native_reference); unset without both.
+std::optional<double> slowdown_under_cachegrind(const std::vector<SampleRecord>& records,
+                                                const std::string& workload,
+                                                std::size_t rounds_done) {
+    std::vector<double> native;
+    std::vector<double> counted;
+    for (const SampleRecord& record : records) {
+        if (record.error || record.workload != workload || record.metric != "wall_ms") {
+            continue;
+        }
+        if (record.pilot == std::optional<std::string>(k_native_pilot)) {
+            native.push_back(record.value);
+        } else if (!record.pilot && record.round > 0 && record.round <= rounds_done) {
+            counted.push_back(record.value);
+        }
+    }
+    if (native.empty() || counted.empty() || stats::median(native) <= 0) {
+        return std::nullopt;
+    }
+    return stats::median(counted) / stats::median(native);
+}
+
 // Each workload's design as it ran: schedule, repeat, summary, who chose it and why, and for a
 // duet how far apart the two sides started.
 std::vector<report::DesignReport> design_reports(const Plan& plan, const AnalysisSettings& settings,
@@ -476,6 +499,11 @@ std::vector<report::DesignReport> design_reports(const Plan& plan, const Analysi
                                             : "";
         entry.chosen_by = design.chosen_by;
         entry.reason = design.reason;
+        entry.counter_backend = design.counter_backend;
+        entry.counter_reason = design.counter_reason;
+        if (design.counter_backend == runners::to_string(runners::CounterBackend::cachegrind)) {
+            entry.counter_slowdown = slowdown_under_cachegrind(records, name, rounds_done);
+        }
         entry.evidence = design.evidence;
         if (design.schedule == Schedule::duet) {
             add_launch_skew(records, rounds_done, entry);
@@ -531,6 +559,39 @@ std::size_t completed_rounds(const Plan& plan, const std::vector<SampleRecord>& 
     return done;
 }
 
+// A Google Benchmark program's whole-process counts follow the machine's speed when it picks its
+// iterations from elapsed time: say so when they moved between runs.
+void add_counting_warnings(const Config& config, const Measured& measured,
+                           std::vector<std::string>& warnings) {
+    for (const WorkloadConfig& workload : config.workloads) {
+        const runners::Counting* counting = runners::counting_of(workload.workload);
+        const auto series = measured.series.find({workload.workload.name, "", "iterations"});
+        if (counting == nullptr || !counting->active() || series == measured.series.end()) {
+            continue;
+        }
+        double low = INFINITY;
+        double high = -INFINITY;
+        for (const auto* side : {&series->second.a, &series->second.b}) {
+            for (const auto& [round, reps] : *side) {
+                for (const auto& [rep, values] : reps) {
+                    for (const double value : values) {
+                        low = std::min(low, value);
+                        high = std::max(high, value);
+                    }
+                }
+            }
+        }
+        if (low < high) {
+            warnings.push_back(fmt::format(
+                "workload '{}' counts a Google Benchmark program whose iterations varied between "
+                "runs ({:.0f} to {:.0f}): it picks them from elapsed time, so its counts follow "
+                "the machine's speed, not the code; fix the iterations (->Iterations(n)) or gate "
+                "a per-iteration counter the program reports (--benchmark_perf_counters)",
+                workload.workload.name, low, high));
+        }
+    }
+}
+
 AnalysisSettings settings_for(const Plan& plan, const Config& config) {
     AnalysisSettings settings;
     settings.threshold = plan.threshold;
@@ -568,6 +629,7 @@ report::Report analyze_records(const Plan& plan, const Config& config,
     report.min_pairs = std::max(plan.rounds, stats::rounds_for_significance(1, options));
     check_gated_evidence(plan, config, records, made.seen_values, made.rows, report);
     add_failure_warnings(measured, plan, config, rounds_done, report.warnings);
+    add_counting_warnings(config, measured, report.warnings);
     report.designs = design_reports(plan, settings, records, rounds_done);
     report.rows = std::move(made.rows);
     return report;

@@ -117,12 +117,24 @@ RunRequest Scheduler::request(const WorkloadConfig& workload, const WorkloadDesi
     return request;
 }
 
+namespace {
+
+// What counts the workload's counters, for their samples' records ("" when it counts nothing).
+std::string counter_backend(const WorkloadConfig& workload) {
+    const runners::Counting* counting = runners::counting_of(workload.workload);
+    return counting != nullptr && counting->active()
+               ? std::string(runners::to_string(counting->backend))
+               : std::string();
+}
+
+} // namespace
+
 void Scheduler::run_round(const WorkloadConfig& workload, const WorkloadDesign& design,
                           const PlannedRound& round, const std::optional<std::string>& pilot,
                           ScheduleObserver* observer) {
     const std::string& name = workload.workload.name;
     const auto key = [&](Side side, std::size_t rep, const RunRequest& request) {
-        return RunKey{round.index, side, name, rep, pilot, request.cpus};
+        return RunKey{round.index, side, name, rep, pilot, request.cpus, counter_backend(workload)};
     };
     for (std::size_t rep = 0; rep < design.repeat; ++rep) {
         if (design.schedule == Schedule::duet) {
@@ -180,7 +192,9 @@ void Scheduler::warm_up() {
                 RunRequest run = request(workload, alone, side, false);
                 run.output_name = fmt::format("warmup-{}-{}", i + 1, to_string(side));
                 const runners::RunResult result = m_runner.run(run);
-                keep(RunKey{0, side, workload.workload.name, 0, std::nullopt, run.cpus}, result);
+                keep(RunKey{0, side, workload.workload.name, 0, std::nullopt, run.cpus,
+                            counter_backend(workload)},
+                     result);
                 if (result.interrupted || runners::stop_requested()) {
                     interrupted();
                 }
@@ -211,6 +225,19 @@ void Scheduler::run_pilot(const WorkloadConfig& workload,
         for (const WorkloadDesign& candidate : candidates) {
             run_round(workload, candidate, round, pilot_label(candidate), nullptr);
         }
+    }
+}
+
+void Scheduler::run_native_reference(const WorkloadConfig& workload, std::size_t rounds) {
+    WorkloadConfig native = workload;
+    if (runners::Counting* counting = runners::counting_of(native.workload)) {
+        counting->counters.clear();
+    }
+    WorkloadDesign design;
+    design.workload = workload.workload.name;
+    for (const PlannedRound& round : make_schedule(rounds, {workload.workload.name},
+                                                   m_plan.seed ^ k_pilot_stream)) {
+        run_round(native, design, round, std::string(k_native_pilot), nullptr);
     }
 }
 

@@ -65,6 +65,10 @@ public:
     // candidate's label (pilot_label) and never enter a verdict.
     void run_pilot(const WorkloadConfig& workload, const std::vector<WorkloadDesign>& candidates,
                    std::size_t rounds);
+    // A workload counted under cachegrind: `rounds` alternate rounds of it run natively (nothing
+    // counted), recorded as pilot k_native_pilot (never part of a verdict), so that a report can
+    // say how many times slower valgrind made it.
+    void run_native_reference(const WorkloadConfig& workload, std::size_t rounds);
     // The measured rounds; returns how many ran. Throws Error(interrupted) on a stop request
     // (the runs that finished are kept) and Error(workload) when a workload failed every
     // measured run on a side.

@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <set>
 #include <tuple>
@@ -23,6 +24,48 @@
 namespace abtool {
 
 namespace {
+
+// Each counting workload's backend, resolved on this machine (auto: perf where it can count every
+// counter, else cachegrind) and said on stderr. Refused with Error(config) when nothing here can
+// count it, and when cachegrind would slow a workload whose times gate: valgrind's run says
+// nothing of the native one.
+void resolve_counting(Config& config) {
+    for (WorkloadConfig& workload : config.workloads) {
+        runners::Counting* counting = runners::counting_of(workload.workload);
+        if (counting == nullptr || !counting->active()) {
+            continue;
+        }
+        const std::string what = workload.describe(config.file);
+        const runners::CounterChoice choice = runners::choose_counter_backend(*counting, what);
+        counting->backend = choice.backend;
+        workload.counter_reason = choice.reason;
+        const std::vector<std::string> gated = runners::gated_metrics(workload.workload);
+        const auto time = std::find_if(gated.begin(), gated.end(), [](const std::string& metric) {
+            return !runners::counter_named(metric);
+        });
+        if (choice.backend == runners::CounterBackend::cachegrind &&
+            (gated.empty() || time != gated.end())) {
+            throw Error(
+                ErrorKind::config,
+                fmt::format("{}: cachegrind would count it ({}), running it under valgrind many "
+                            "times slower, yet {} gates: a measure taken under valgrind says "
+                            "nothing of the native run",
+                            what, choice.reason,
+                            gated.empty() ? std::string("every metric it reports")
+                                          : "'" + *time + "'"),
+                "gate on the count (metric = \"instructions\"), or count with perf on a machine "
+                "with a hardware PMU (counter_backend = \"perf\")");
+        }
+        std::string names;
+        for (const runners::Counter counter : counting->counters) {
+            names += (names.empty() ? "" : ", ") + std::string(runners::to_string(counter));
+        }
+        std::fprintf(stderr, "abtool: workload '%s' counts %s with %s: %s\n",
+                     workload.workload.name.c_str(), names.c_str(),
+                     std::string(runners::to_string(choice.backend)).c_str(),
+                     choice.reason.c_str());
+    }
+}
 
 // The config a run measures with: abtool.toml at the repository root (or --config), with the
 // flags on top. Everything that can be refused is refused here, before the first checkout.
@@ -33,6 +76,7 @@ Config run_config(const RunOptions& options, const worktrees::Repository& repo,
                                            : std::filesystem::absolute(cwd / options.config);
     Config config = load_config(file);
     apply_run_flags(options, config);
+    resolve_counting(config);
     if (!options.calibrate) {
         ResultsStore(config.results_file).check_appendable();
         report::check_output_paths(options.outputs);
@@ -168,6 +212,13 @@ Experiment run_experiment(const RunOptions& options) {
     settings = settings_for(plan, config);
     try {
         scheduler.warm_up();
+        for (const WorkloadConfig& workload : config.workloads) {
+            const runners::Counting* counting = runners::counting_of(workload.workload);
+            if (counting != nullptr && counting->active() &&
+                counting->backend == runners::CounterBackend::cachegrind) {
+                scheduler.run_native_reference(workload, options.calibrate ? plan.rounds : 2);
+            }
+        }
         if (options.calibrate) {
             experiment.calibrations = calibrate_designs(plan, config, scheduler);
         } else {

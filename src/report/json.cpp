@@ -56,6 +56,9 @@
 //   evidence        [string], one line per candidate the pilot ran ([] without a pilot)
 //   launch_skew_median_us, launch_skew_max_us   number|null, duet: how far apart A's and B's
 //                   children started, over the measured rounds (null when not measured)
+//   counter_backend "perf"|"cachegrind"|null, what counted the workload's counters
+//   counter_reason  string, why that backend ("" when it counts nothing)
+//   counter_slowdown number|null, cachegrind: measured wall time over a native run's
 #include "src/report/exporters.hpp"
 
 #include <nlohmann/json.hpp>
@@ -110,7 +113,12 @@ nlohmann::json designs(const Report& report) {
                        {"reason", design.reason},
                        {"evidence", design.evidence},
                        {"launch_skew_median_us", optional_number(design.launch_skew_median_us)},
-                       {"launch_skew_max_us", optional_number(design.launch_skew_max_us)}});
+                       {"launch_skew_max_us", optional_number(design.launch_skew_max_us)},
+                       {"counter_backend", design.counter_backend.empty()
+                                               ? nlohmann::json(nullptr)
+                                               : nlohmann::json(design.counter_backend)},
+                       {"counter_reason", design.counter_reason},
+                       {"counter_slowdown", optional_number(design.counter_slowdown)}});
     }
     return out;
 }

@@ -56,6 +56,13 @@ struct DesignReport {
     std::vector<std::string> evidence;
     // Duet: how far apart A's and B's children started (exec to exec), over the measured rounds.
     std::optional<double> launch_skew_median_us, launch_skew_max_us;
+    // What counted the workload's counters ("perf" | "cachegrind") and why; empty when it
+    // counts nothing.
+    std::string counter_backend;
+    std::string counter_reason;
+    // cachegrind: the measured runs' median wall time over that of the workload's native runs
+    // (k_native_pilot), "38x slower"; unset without them.
+    std::optional<double> counter_slowdown;
 };
 // "duet", "alternate", "alternate x3 (min)": the design in a few words.
 std::string describe(const DesignReport& design);

@@ -80,6 +80,17 @@ std::string design_summary(const DesignReport& design) {
             text += format_us(*design.launch_skew_max_us) + " us";
         }
     }
+    if (!design.counter_backend.empty()) {
+        text += "; counted by ";
+        text += design.counter_backend;
+        if (!design.counter_reason.empty()) {
+            text += " (" + design.counter_reason + ")";
+        }
+        if (measured(design.counter_slowdown)) {
+            text += fmt::format(", {:.3g}x slower than a native run: its times are informational",
+                                *design.counter_slowdown);
+        }
+    }
     return text;
 }
 

@@ -56,6 +56,19 @@ nlohmann::json identity_parameters(const WorkloadConfig& workload) {
                 if constexpr (std::is_same_v<Spec, runners::HotpathWorkload>) {
                     params["format"] = std::string(to_string(spec.format));
                 }
+                // Counts by perf and by cachegrind differ (the helper process, the kernel's
+                // share): two runs compare only when one backend counted both.
+                if (spec.counting.active()) {
+                    std::vector<std::string> counters;
+                    for (const runners::Counter counter : spec.counting.counters) {
+                        counters.emplace_back(runners::to_string(counter));
+                    }
+                    params["counters"] = counters;
+                    params["counter_backend"] = std::string(runners::to_string(spec.counting.backend));
+                    if (spec.counting.include_kernel) {
+                        params["counter_kernel"] = true;
+                    }
+                }
             }
         },
         workload.workload.spec);

@@ -54,6 +54,9 @@ std::vector<SampleRecord> records_of(const RunKey& key, const runners::RunResult
         record.unit = sample.unit;
         record.direction = sample.direction;
         record.gate = sample.gate;
+        if (runners::counter_named(sample.metric)) {
+            record.counter_backend = key.counter_backend;
+        }
         records.push_back(std::move(record));
     }
     if (result.error) {
@@ -91,6 +94,9 @@ void SamplesWriter::append(const std::vector<SampleRecord>& records) {
             line["unit"] = record.unit;
             line["direction"] = to_string(record.direction);
             line["gate"] = record.gate == runners::Gate::yes;
+            if (!record.counter_backend.empty()) {
+                line["counter_backend"] = record.counter_backend;
+            }
         }
         lines += line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     }
@@ -181,6 +187,7 @@ SampleRecord record_from(const nlohmann::json& json) {
         record.metric = json.at("metric").get<std::string>();
         record.value = json.at("value").is_null() ? std::nan("") : json.at("value").get<double>();
         record.unit = json.at("unit").get<std::string>();
+        record.counter_backend = json.value("counter_backend", std::string());
         record.direction = one_of(json, "direction", "lower", "higher")
                                ? runners::Direction::lower
                                : runners::Direction::higher;

@@ -19,6 +19,9 @@ namespace abtool {
 enum class Side { a, b };
 std::string to_string(Side side); // "a" | "b"
 
+// RunKey::pilot of a workload's native runs when cachegrind counts it (its slowdown's reference).
+inline constexpr const char* k_native_pilot = "native";
+
 // Which run of an experiment a record came from.
 struct RunKey {
     std::size_t round = 0; // 0 for warm-up runs; a pilot's own round number for pilot runs
@@ -29,6 +32,9 @@ struct RunKey {
     // part of a verdict.
     std::optional<std::string> pilot;
     std::vector<int> cpus; // where the run was pinned (duet, --cpus); empty when not pinned
+    // The workload's counters' backend ("perf" | "cachegrind"), recorded on each counter's
+    // sample; empty when it counts nothing.
+    std::string counter_backend;
 };
 
 // One line of samples.jsonl: a sample, or (error set) a failed run.
@@ -48,6 +54,7 @@ struct SampleRecord {
     runners::Gate gate = runners::Gate::no;
     std::int64_t start_unix_ns = 0;
     std::optional<std::string> error;
+    std::string counter_backend; // a counter's sample: what counted it (RunKey)
 };
 
 // The records of one run: a line per sample, and one more when the run failed.

@@ -79,6 +79,7 @@ inline constexpr std::array<std::pair<std::string_view, Counter>, 5> k_counters{
     {"page_faults", Counter::page_faults},
 }};
 std::string_view to_string(Counter counter); // its metric's name, as in k_counters
+std::optional<Counter> counter_named(std::string_view metric); // nullopt: not a counter
 
 // Who counts. perf: perf_event_open on the child, from its exec, inherited by its threads and
 // children, read once it has ended: no extra process, no slowdown; needs a hardware PMU for all
@@ -341,6 +342,9 @@ Gate gate_of(const Workload& workload, std::string_view metric); // by its kind
 // latency_p50_ms and throughput_rps, hotpath its `metrics` or its format's default. Empty for JSON
 // lines without `metrics`, where every metric the program reports gates (then at least one must).
 std::vector<std::string> gated_metrics(const Workload& workload);
+// What a command or hotpath workload counts; null for a publish workload.
+const Counting* counting_of(const Workload& workload);
+Counting* counting_of(Workload& workload);
 
 struct RunContext {
     std::filesystem::path worktree; // cwd of the run; {worktree} in argv

@@ -1,0 +1,160 @@
+// Counting instructions with cachegrind, for real: a C program compiled here runs under valgrind
+// through run_workload. Its count is the same from run to run; a thread's work and a forked
+// child's work are counted with the main program's; a crash is a failed run that shows the
+// program's own output. Needs valgrind (ci/install-deps.sh installs it); skipped, saying so,
+// without it.
+#include "abtool/runners.hpp"
+#include "tests/support/shell.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace abtool::runners {
+namespace {
+
+using abtool::testing::must;
+using abtool::testing::quote;
+using abtool::testing::TempDir;
+
+// `spin N plain|thread|fork|crash`: N steps of a loop the compiler keeps; `thread` runs N more
+// in a second thread, `fork` N more in a child it waits for, `crash` says so and dies of SIGSEGV.
+constexpr const char* k_program = R"(#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static long steps;
+static void* spin(void* unused) {
+    volatile unsigned long x = 0;
+    for (long i = 0; i < steps; ++i) { x += (unsigned long)i * 2654435761UL; }
+    (void)unused;
+    return NULL;
+}
+int main(int argc, char** argv) {
+    steps = atol(argv[1]);
+    const char* mode = argv[2];
+    if (strcmp(mode, "crash") == 0) {
+        fprintf(stderr, "about to crash\n");
+        fflush(stderr);
+        raise(SIGSEGV);
+    }
+    if (strcmp(mode, "thread") == 0) {
+        pthread_t thread;
+        pthread_create(&thread, NULL, spin, NULL);
+        spin(NULL);
+        pthread_join(thread, NULL);
+    } else if (strcmp(mode, "fork") == 0) {
+        const pid_t child = fork();
+        spin(NULL);
+        if (child == 0) { _exit(0); }
+        waitpid(child, NULL, 0);
+    } else {
+        spin(NULL);
+    }
+    return 0;
+}
+)";
+
+class Cachegrind : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (!find_valgrind()) {
+            GTEST_SKIP() << "valgrind is not installed (apt-get install valgrind): the cachegrind "
+                            "backend cannot run here";
+        }
+        abtool::testing::write_file(m_dir.path() / "spin.c", k_program);
+        must("cc -O1 -pthread -o " + quote((m_dir.path() / "spin").string()) + " " +
+             quote((m_dir.path() / "spin.c").string()));
+    }
+
+    RunResult run(long steps, const std::string& mode, const std::string& stdout_name = "") {
+        CommandWorkload spec;
+        spec.argv = {(m_dir.path() / "spin").string(), std::to_string(steps), mode};
+        spec.timeout = std::chrono::seconds(120);
+        spec.metrics = {"instructions"};
+        spec.counting.counters = {Counter::instructions};
+        spec.counting.backend = CounterBackend::cachegrind;
+        RunContext context;
+        context.worktree = m_dir.path();
+        context.label = "ref 'test'";
+        if (!stdout_name.empty()) {
+            context.stdout_file = m_dir.path() / "output" / stdout_name;
+        }
+        return run_workload({"spin", spec}, context);
+    }
+
+    static double instructions(const RunResult& result) {
+        const auto it = std::find_if(result.samples.begin(), result.samples.end(),
+                                     [](const Sample& s) { return s.metric == "instructions"; });
+        EXPECT_NE(it, result.samples.end()) << "no instructions sample";
+        if (it == result.samples.end()) {
+            return std::nan("");
+        }
+        EXPECT_EQ(it->unit, "count");
+        EXPECT_EQ(it->direction, Direction::lower);
+        return it->value;
+    }
+
+    TempDir m_dir;
+};
+
+TEST_F(Cachegrind, FixedLoop_SameCountEveryRun_GatedOnInstructions) {
+    std::vector<double> counts;
+    for (int i = 0; i < 3; ++i) {
+        const RunResult result = run(2'000'000, "plain");
+        ASSERT_FALSE(result.error) << *result.error;
+        counts.push_back(instructions(result));
+        for (const Sample& sample : result.samples) {
+            EXPECT_EQ(sample.gate, sample.metric == "instructions" ? Gate::yes : Gate::no)
+                << sample.metric;
+        }
+    }
+    // At least the loop's steps, and the same count each time (cachegrind simulates the CPU:
+    // nothing of the machine's load reaches it; the environment and ASLR move a few instructions).
+    EXPECT_GT(counts[0], 2'000'000.0 * 3);
+    const auto [low, high] = std::minmax_element(counts.begin(), counts.end());
+    EXPECT_LT((*high - *low) / *low, 1e-4) << *low << " .. " << *high;
+}
+
+TEST_F(Cachegrind, ThreadsAndForkedChildren_AreCountedWhole) {
+    const double plain = instructions(run(4'000'000, "plain"));
+    const double thread = instructions(run(4'000'000, "thread"));
+    const double forked = instructions(run(4'000'000, "fork"));
+    // The loop dominates (start-up is about 10^5 instructions): twice the loop, nearly twice the
+    // count. A count that missed the thread or the child would stay near `plain`.
+    EXPECT_GT(thread / plain, 1.9) << plain << " vs " << thread;
+    EXPECT_LT(thread / plain, 2.1) << plain << " vs " << thread;
+    EXPECT_GT(forked / plain, 1.9) << plain << " vs " << forked;
+    EXPECT_LT(forked / plain, 2.1) << plain << " vs " << forked;
+}
+
+TEST_F(Cachegrind, CrashingChild_IsAFailedRun_ShowingItsOutput) {
+    const RunResult result = run(1000, "crash");
+    ASSERT_TRUE(result.error);
+    EXPECT_NE(result.error->find("signal 11"), std::string::npos) << *result.error;
+    EXPECT_NE(result.error->find("about to crash"), std::string::npos) << *result.error;
+    EXPECT_TRUE(result.samples.empty());
+}
+
+TEST_F(Cachegrind, FilesKeptBesideTheRunsOutput_OnePerProcess) {
+    const RunResult result = run(100'000, "fork", "r1-a.stdout");
+    ASSERT_FALSE(result.error) << *result.error;
+    const std::filesystem::path dir = m_dir.path() / "output" / "r1-a.cachegrind";
+    ASSERT_TRUE(std::filesystem::is_directory(dir));
+    std::size_t files = 0;
+    for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir)) {
+        ++files;
+    }
+    EXPECT_EQ(files, 2u) << "the program and its forked child";
+    // A temporary run (no kept output) leaves nothing behind in the temporary directory.
+    const RunResult temporary = run(1000, "plain");
+    ASSERT_FALSE(temporary.error) << *temporary.error;
+}
+
+} // namespace
+} // namespace abtool::runners
