@@ -1,5 +1,6 @@
 #include "runners/process.hpp"
 
+#include "runners/counters.hpp"
 #include "runners/exec_helper.hpp"
 
 #include "abtool/error.hpp"
@@ -224,6 +225,11 @@ private:
 //
 // A plan with a gate: the child waits for the gate's release after it is pinned and before it
 // execs; `ticket` arrives right after the fork (spawn never blocks on the gate itself).
+//
+// A plan with perf_counters, given `counters`: they are opened on the child while it waits (on
+// its attach pipe, before the gate), and only then does it go on, so that they count from its
+// exec; before the ticket arrives, so that a duet's other side is not released while this one
+// is still being attached.
 
 // A pipe as two owning ends; throws Error(workload) naming the call that failed.
 std::pair<UniqueFd, UniqueFd> make_pipe() {
@@ -242,8 +248,10 @@ struct ChildArgs {
     std::vector<char*> helper_argv;       // abtool-exec's, then the workload's argv
     cpu_set_t cpus{};
     const char* cwd = nullptr;
+    int attach_read = -1, attach_write = -1; // perf: the pipe to wait on for the counters
 
-    ChildArgs(const ExecPlan& plan, int status_write) {
+    ChildArgs(const ExecPlan& plan, int status_write, int attach_read_fd, int attach_write_fd)
+        : attach_read(attach_read_fd), attach_write(attach_write_fd) {
         for (const std::string& arg : plan.argv) {
             argv.push_back(const_cast<char*>(arg.c_str()));
         }
@@ -267,6 +275,15 @@ struct ChildArgs {
         }
     }
 };
+
+// In a forked child: holds no write end of the pipe itself (closes `write_fd`, its copy of the
+// parent's), then blocks until the parent closes its own. Async-signal-safe.
+void wait_for_eof(int read_fd, int write_fd) {
+    close(write_fd);
+    char byte = 0;
+    while (read(read_fd, &byte, 1) < 0 && errno == EINTR) {
+    }
+}
 
 // The child's side of spawn, from fork to exec: its own group, death with its parent, a clean
 // signal state, stdin from /dev/null, its outputs, cwd, CPUs and niceness, the start gate, then
@@ -305,12 +322,13 @@ struct ChildArgs {
             error = errno;
         }
     }
+    if (args.attach_read >= 0) {
+        // EOF: the parent has opened the counters on us, and they start at the exec below.
+        wait_for_eof(args.attach_read, args.attach_write);
+    }
     if (plan.gate) {
-        // Hold no write end ourselves, then wait for EOF: the last participant's arrival.
-        close(plan.gate->parent_fd());
-        char byte = 0;
-        while (read(plan.gate->child_fd(), &byte, 1) < 0 && errno == EINTR) {
-        }
+        // EOF: the last participant's arrival.
+        wait_for_eof(plan.gate->child_fd(), plan.gate->parent_fd());
     }
     if (error == 0 && !args.helper_argv.empty()) {
         // abtool-exec sends the workload's own exec time and keeps both pipes from it.
@@ -365,11 +383,29 @@ struct ExecStatus {
     }
 };
 
+// Opens `plan`'s counters on `pid`, a child waiting on its attach pipe. One that cannot be
+// opened is an Error(workload); the child, which never exec'd, is killed and reaped first.
+void attach_counters(pid_t pid, const ExecPlan& plan, PerfCounters& counters) {
+    try {
+        counters.attach(pid, plan.perf_counters, plan.perf_include_kernel,
+                        display_command(plan.argv));
+    } catch (...) {
+        ::kill(-pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+        unregister_group(pid);
+        throw;
+    }
+}
+
 pid_t spawn(const ExecPlan& plan, int out_fd, int err_fd,
             std::chrono::steady_clock::time_point* exec_time = nullptr,
-            GateTicket* ticket = nullptr) {
+            GateTicket* ticket = nullptr, PerfCounters* counters = nullptr) {
     auto [status_read, status_write] = make_pipe();
-    const ChildArgs args(plan, status_write.get());
+    UniqueFd attach_read, attach_write;
+    if (counters != nullptr && !plan.perf_counters.empty()) {
+        std::tie(attach_read, attach_write) = make_pipe();
+    }
+    const ChildArgs args(plan, status_write.get(), attach_read.get(), attach_write.get());
     const pid_t parent = getpid();
     const pid_t pid = fork();
     if (pid < 0) {
@@ -381,6 +417,10 @@ pid_t spawn(const ExecPlan& plan, int out_fd, int err_fd,
     setpgid(pid, pid); // also from the parent, so killpg works even before the child runs
     register_group(pid);
     status_write.reset();
+    if (attach_write) {
+        attach_counters(pid, plan, *counters);
+        attach_write.reset(); // the child goes on to its gate and exec
+    }
     if (ticket != nullptr) {
         ticket->arrive(); // before the status read: that read returns only after the exec
     }
@@ -530,6 +570,8 @@ ExecPlan make_exec_plan(const ProcessSpec& spec) {
     plan.cpus = spec.cpus;
     plan.nice = spec.nice;
     plan.gate = spec.start_gate;
+    plan.perf_counters = spec.perf_counters;
+    plan.perf_include_kernel = spec.perf_include_kernel;
     return plan;
 }
 
@@ -841,10 +883,14 @@ ProcessResult run_process(const ProcessSpec& spec) {
         plan.report_fd = report_write.get();
     }
 
+    // Counted through abtool-exec, the counters are the helper's, inherited by its child, the
+    // workload: what the helper does itself (a small static program's start-up, one fork, one
+    // wait) is counted too, a constant on both sides of a comparison.
+    PerfCounters counters;
     std::chrono::steady_clock::time_point start;
     const pid_t pid = spawn(plan, outputs.child_out.get(),
                             outputs.child_err ? outputs.child_err.get() : outputs.child_out.get(),
-                            &start, &ticket);
+                            &start, &ticket, &counters);
     report_write.reset();
     result.start_unix_ns = unix_ns_of(start);
     GroupRegistration registration(pid);
@@ -857,6 +903,10 @@ ProcessResult run_process(const ProcessSpec& spec) {
     if (report_read) {
         apply_helper_report(report_read, ended);
     }
+    // The child is reaped, so its threads and the children it waited for have ended and added
+    // theirs in. A process it left running (killed with its group, or by the sweep below) adds
+    // its part when it ends: maybe after this read.
+    result.counts = counters.read(result.counts_note);
     if (!plan.token.empty() && spec.start_gate) {
         result.pending_sweep = plan.token;
     } else if (!plan.token.empty()) {

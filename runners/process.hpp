@@ -36,6 +36,10 @@ struct ExecPlan {
     // own and writes a HelperReport to report_fd (runners/exec_helper.hpp) once it has ended.
     std::string helper;
     int report_fd = -1;
+    // perf (ProcessSpec::perf_counters): the child waits on an attach pipe after its fork until
+    // run_process has opened these counters on it, so that they count from its exec.
+    std::vector<Counter> perf_counters;
+    bool perf_include_kernel = false;
 };
 ExecPlan make_exec_plan(const ProcessSpec& spec);
 

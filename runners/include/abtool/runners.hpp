@@ -112,7 +112,8 @@ std::optional<std::filesystem::path> find_valgrind();
 
 struct CounterChoice {
     CounterBackend backend = CounterBackend::perf; // perf or cachegrind, never automatic
-    std::string reason; // why this one, in a line ("no hardware PMU here: ...; cachegrind")
+    // Why this one, in a line: "no hardware PMU here (...); cachegrind instead".
+    std::string reason;
 };
 // The backend that counts `counting` on this machine: the requested one when it can, else
 // automatic's choice. Throws Error(config) naming what is missing (`what`, e.g. "workload

@@ -2,6 +2,7 @@
 // log with the log's last lines, and a failed build leaves no stamp.
 #include "abtool/error.hpp"
 #include "abtool/runners.hpp"
+#include "tests/support/scoped_env.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -17,6 +18,7 @@ namespace abtool::runners {
 namespace {
 
 using abtool::testing::read_file;
+using abtool::testing::ScopedEnv;
 using abtool::testing::TempDir;
 
 TEST(Build, SecondBuildIsSkipped_RebuildForcesIt_ChangedCommandRebuilds) {
@@ -64,30 +66,6 @@ TEST(Build, Progress_ReportsElapsedTimeAndTheLastLineAsTheBuildGoes) {
     EXPECT_TRUE(linking) << "the line after the first, its carriage return dropped";
     EXPECT_LT(calls.back().first, 5.0);
 }
-
-// Sets an inherited variable for the scope, as the user's shell would have.
-class ScopedEnv {
-public:
-    ScopedEnv(const char* name, const char* value) : m_name(name) {
-        if (const char* old = std::getenv(name)) {
-            m_old = old;
-        }
-        setenv(name, value, 1);
-    }
-    ScopedEnv(const ScopedEnv&) = delete;
-    ScopedEnv& operator=(const ScopedEnv&) = delete;
-    ~ScopedEnv() {
-        if (m_old) {
-            setenv(m_name.c_str(), m_old->c_str(), 1);
-        } else {
-            unsetenv(m_name.c_str());
-        }
-    }
-
-private:
-    std::string m_name;
-    std::optional<std::string> m_old;
-};
 
 TEST(Build, ChangedInheritedToolchainVariablesRebuild_SameEnvironmentSkips) {
     TempDir dir;
