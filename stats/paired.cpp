@@ -139,13 +139,15 @@ Comparison compare_paired(const PairedInput& input, const Options& options) {
     // coverage at every n from 6 to 200 in the calibration test (0.935-0.980), where the BCa
     // bootstrap interval of the median under-covers at small n (down to 0.895).
     const double level = 1 - detail::alpha_per_look(options);
-    const bool constant = std::all_of(c.log_ratios.begin(), c.log_ratios.end(),
-                                      [&](double d) { return d == c.log_ratios.front(); });
-    if (constant) {
+    if (detail::no_variation(c.log_ratios)) {
         // Every round gave the same ratio (a deterministic metric: bytes, counts): every Walsh
-        // average is that ratio, so the interval is the point at any n and the threshold rule
-        // decides, rather than leaving such a metric inconclusive forever.
-        c.ci_low_pct = c.ci_high_pct = to_pct(c.log_ratios.front());
+        // average is that ratio, so the interval is the point (the ratios' min and max, a few
+        // ulps apart at most) at any n and the threshold rule decides, rather than leaving such
+        // a metric inconclusive forever.
+        const auto [lowest, highest] =
+            std::minmax_element(c.log_ratios.begin(), c.log_ratios.end());
+        c.ci_low_pct = to_pct(*lowest);
+        c.ci_high_pct = to_pct(*highest);
         c.interval = IntervalMethod::wilcoxon_exact;
     } else if (const auto interval = detail::wilcoxon_interval(c.log_ratios, level)) {
         c.ci_low_pct = to_pct(interval->low);
