@@ -78,12 +78,13 @@ void decide(Comparison& c, Direction direction, const Options& options) {
                    "%] within +-" + format(t) + "%";
     } else {
         c.verdict = Verdict::inconclusive;
-        c.reason = significant ? "significant but within the threshold's reach: interval [" +
-                                     format(c.ci_low_pct) + "%, " + format(c.ci_high_pct) +
-                                     "%] crosses +-" + format(t) + "%"
-                               : "not significant (p = " + format(c.p_adjusted) +
-                                     ") and the interval is wider than +-" + format(t) +
-                                     "%: more rounds would tell";
+        c.reason = significant
+                       ? "significant but within the threshold's reach: interval [" +
+                             format(c.ci_low_pct) + "%, " + format(c.ci_high_pct) +
+                             "%] crosses +-" + format(t) + "%"
+                       : "not significant (p = " + format(c.p_adjusted) + ") and the interval [" +
+                             format(c.ci_low_pct) + "%, " + format(c.ci_high_pct) +
+                             "%] is not within +-" + format(t) + "%: more rounds would tell";
     }
     if (no_variation(c.log_ratios)) {
         // Said so that a reader of a zero-width interval knows it is not a tight estimate but a
