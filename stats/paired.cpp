@@ -141,9 +141,17 @@ void add_diagnostics(Comparison& c, const PairedInput& input, const Options& opt
     }
 }
 
+// The run's options with the case's own threshold, when it has one.
+template <typename Input>
+Options for_case(const Input& input, Options options) {
+    options.threshold = input.threshold.value_or(options.threshold);
+    return options;
+}
+
 } // namespace
 
-Comparison compare_paired(const PairedInput& input, const Options& options) {
+Comparison compare_paired(const PairedInput& input, const Options& run_options) {
+    const Options options = for_case(input, run_options);
     Comparison c;
     c.n = std::min(input.a.size(), input.b.size());
     // Validate before anything sorts: NaN in a sort is undefined behaviour.
@@ -222,7 +230,8 @@ void adjust_across_cases(std::vector<Comparison>& comparisons, std::span<const I
     for (std::size_t j = 0; j < tested.size(); ++j) {
         Comparison& c = comparisons[tested[j]];
         c.p_adjusted = adjusted[j];
-        detail::decide(c, inputs[tested[j]].direction, options);
+        const Input& input = inputs[tested[j]];
+        detail::decide(c, input.direction, for_case(input, options));
     }
 }
 
@@ -292,7 +301,8 @@ std::vector<Comparison> compare_unpaired_all(std::span<const UnpairedInput> inpu
                                              const Options& options) {
     std::vector<Comparison> comparisons;
     for (const UnpairedInput& input : inputs) {
-        comparisons.push_back(compare_unpaired(input.a, input.b, input.direction, options));
+        comparisons.push_back(
+            compare_unpaired(input.a, input.b, input.direction, for_case(input, options)));
     }
     adjust_across_cases(comparisons, inputs, options);
     return comparisons;
