@@ -49,51 +49,90 @@ std::optional<std::string> degenerate(std::span<const double> a, std::span<const
     return std::nullopt;
 }
 
-void add_diagnostics(Comparison& c, const PairedInput& input, const Options& options) {
+// The smallest pattern in the paired deltas worth a warning: half the threshold, in the log
+// domain. Ranks and MAD-based scores are blind to size, and a deterministic counter's rounds
+// differ by a few instructions in 1e9: enough for a perfect rank trend, or for an "outlier"
+// when MAD is 0 and one round is one instruction off. Such patterns cannot change what a verdict
+// means, so they are not warned about.
+double material(const Options& options) {
+    return std::log1p(options.threshold / 2);
+}
+
+void warn_trend(Comparison& c, const Options& options) {
+    const std::span<const double> d = c.log_ratios;
+    if (d.size() < 6) {
+        return;
+    }
+    // Deltas spread over less than the material size cannot have drifted by more.
+    const auto [lowest, highest] = std::minmax_element(d.begin(), d.end());
+    if (*highest - *lowest <= material(options)) {
+        return;
+    }
+    std::vector<double> rounds(d.size());
+    for (std::size_t k = 0; k < d.size(); ++k) {
+        rounds[k] = static_cast<double>(k + 1);
+    }
+    const double rho = detail::spearman_rho(rounds, d);
+    const double p = detail::spearman_p(rho, d.size());
+    // The paired deltas drift with time (the machine changed during the run, and the median
+    // over rounds hides it) when the rank correlation is both significant and not small:
+    // p < 0.05 alone would warn about negligible trends at 200 rounds, |rho| alone about noise
+    // at 6 rounds (where |rho| > 0.5 happens one run in three).
+    if (p < 0.05 && std::abs(rho) >= 0.3) {
+        c.warnings.push_back("trend: the paired delta drifts with the round number (Spearman "
+                             "rho " +
+                             figure(rho) + ", p " + figure(p) + ")");
+    }
+}
+
+void warn_order_effect(Comparison& c, const PairedInput& input, const Options& options) {
     const std::size_t n = c.log_ratios.size();
-    if (n >= 6) {
-        std::vector<double> rounds(n);
-        for (std::size_t k = 0; k < n; ++k) {
-            rounds[k] = static_cast<double>(k + 1);
-        }
-        const double rho = detail::spearman_rho(rounds, c.log_ratios);
-        const double p = detail::spearman_p(rho, n);
-        // The paired deltas drift with time (the machine changed during the run, and the
-        // median over rounds hides it) when the rank correlation is both significant and not
-        // small: p < 0.05 alone would warn about negligible trends at 200 rounds, |rho| alone
-        // about noise at 6 rounds (where |rho| > 0.5 happens one run in three).
-        if (p < 0.05 && std::abs(rho) >= 0.3) {
-            c.warnings.push_back("trend: the paired delta drifts with the round number (Spearman "
-                                 "rho " +
-                                 figure(rho) + ", p " + figure(p) + ")");
+    if (input.order.size() != n || n < 6) {
+        return;
+    }
+    std::vector<double> ab, ba;
+    for (std::size_t k = 0; k < n; ++k) {
+        (input.order[k] == Order::ab ? ab : ba).push_back(c.log_ratios[k]);
+    }
+    if (ab.size() < 3 || ba.size() < 3) {
+        return;
+    }
+    // Whichever runs second gains or loses from the first (caches, heat). The orders disagree
+    // when their deltas differ by more than the material size (in the log domain, so a large
+    // change does not make a large gap by itself) and a rank test says the two groups differ:
+    // noise alone then rarely raises the warning.
+    const double gap = detail::median(ab) - detail::median(ba);
+    const double p = detail::mann_whitney_p(ab, ba);
+    if (std::abs(gap) > material(options) && p < 0.05) {
+        c.warnings.push_back("order effect: the delta is " + figure(to_pct(detail::median(ab))) +
+                             "% in AB rounds and " + figure(to_pct(detail::median(ba))) +
+                             "% in BA rounds (Mann-Whitney p " + figure(p) + ")");
+    }
+}
+
+void warn_outliers(Comparison& c, const Options& options) {
+    const Descriptives described = describe(c.log_ratios);
+    std::string rounds;
+    std::size_t count = 0;
+    for (const std::size_t k : described.outliers) {
+        const double d = c.log_ratios[k];
+        if (std::abs(d - described.median) > material(options)) {
+            rounds += count++ == 0 ? "" : ", ";
+            rounds += "round " + std::to_string(k + 1) + " (" + figure(to_pct(d)) + "%)";
         }
     }
-    if (input.order.size() == n && n >= 6) {
-        std::vector<double> ab, ba;
-        for (std::size_t k = 0; k < n; ++k) {
-            (input.order[k] == Order::ab ? ab : ba).push_back(c.log_ratios[k]);
-        }
-        if (ab.size() >= 3 && ba.size() >= 3) {
-            // Whichever runs second gains or loses from the first (caches, heat). The orders
-            // disagree when their deltas differ by more than half the threshold (in the log
-            // domain, so a large change does not make a large gap by itself) and a rank test
-            // says the two groups differ: noise alone then rarely raises the warning.
-            const double gap = detail::median(ab) - detail::median(ba);
-            const double p = detail::mann_whitney_p(ab, ba);
-            if (std::abs(gap) > std::log1p(options.threshold / 2) && p < 0.05) {
-                c.warnings.push_back("order effect: the delta is " +
-                                     figure(to_pct(detail::median(ab))) + "% in AB rounds and " +
-                                     figure(to_pct(detail::median(ba))) +
-                                     "% in BA rounds (Mann-Whitney p " + figure(p) + ")");
-            }
-        }
-    }
-    const Descriptives d = describe(c.log_ratios);
-    if (!d.outliers.empty()) {
-        c.warnings.push_back(std::to_string(d.outliers.size()) +
+    if (count > 0) {
+        c.warnings.push_back(std::to_string(count) +
                              " outlier round(s) in the paired deltas (modified z-score > 3.5), "
-                             "kept");
+                             "kept: " +
+                             rounds);
     }
+}
+
+void add_diagnostics(Comparison& c, const PairedInput& input, const Options& options) {
+    warn_trend(c, options);
+    warn_order_effect(c, input, options);
+    warn_outliers(c, options);
     for (const auto& [side, stats] : {std::pair{"A", &c.a}, std::pair{"B", &c.b}}) {
         if (stats->cv_pct > 10) {
             c.warnings.push_back(std::string("high CV on ") + side + ": " + figure(stats->cv_pct) +
@@ -102,9 +141,17 @@ void add_diagnostics(Comparison& c, const PairedInput& input, const Options& opt
     }
 }
 
+// The run's options with the case's own threshold, when it has one.
+template <typename Input>
+Options for_case(const Input& input, Options options) {
+    options.threshold = input.threshold.value_or(options.threshold);
+    return options;
+}
+
 } // namespace
 
-Comparison compare_paired(const PairedInput& input, const Options& options) {
+Comparison compare_paired(const PairedInput& input, const Options& run_options) {
+    const Options options = for_case(input, run_options);
     Comparison c;
     c.n = std::min(input.a.size(), input.b.size());
     // Validate before anything sorts: NaN in a sort is undefined behaviour.
@@ -139,13 +186,15 @@ Comparison compare_paired(const PairedInput& input, const Options& options) {
     // coverage at every n from 6 to 200 in the calibration test (0.935-0.980), where the BCa
     // bootstrap interval of the median under-covers at small n (down to 0.895).
     const double level = 1 - detail::alpha_per_look(options);
-    const bool constant = std::all_of(c.log_ratios.begin(), c.log_ratios.end(),
-                                      [&](double d) { return d == c.log_ratios.front(); });
-    if (constant) {
+    if (detail::no_variation(c.log_ratios)) {
         // Every round gave the same ratio (a deterministic metric: bytes, counts): every Walsh
-        // average is that ratio, so the interval is the point at any n and the threshold rule
-        // decides, rather than leaving such a metric inconclusive forever.
-        c.ci_low_pct = c.ci_high_pct = to_pct(c.log_ratios.front());
+        // average is that ratio, so the interval is the point (the ratios' min and max, a few
+        // ulps apart at most) at any n and the threshold rule decides, rather than leaving such
+        // a metric inconclusive forever.
+        const auto [lowest, highest] =
+            std::minmax_element(c.log_ratios.begin(), c.log_ratios.end());
+        c.ci_low_pct = to_pct(*lowest);
+        c.ci_high_pct = to_pct(*highest);
         c.interval = IntervalMethod::wilcoxon_exact;
     } else if (const auto interval = detail::wilcoxon_interval(c.log_ratios, level)) {
         c.ci_low_pct = to_pct(interval->low);
@@ -181,7 +230,8 @@ void adjust_across_cases(std::vector<Comparison>& comparisons, std::span<const I
     for (std::size_t j = 0; j < tested.size(); ++j) {
         Comparison& c = comparisons[tested[j]];
         c.p_adjusted = adjusted[j];
-        detail::decide(c, inputs[tested[j]].direction, options);
+        const Input& input = inputs[tested[j]];
+        detail::decide(c, input.direction, for_case(input, options));
     }
 }
 
@@ -251,7 +301,8 @@ std::vector<Comparison> compare_unpaired_all(std::span<const UnpairedInput> inpu
                                              const Options& options) {
     std::vector<Comparison> comparisons;
     for (const UnpairedInput& input : inputs) {
-        comparisons.push_back(compare_unpaired(input.a, input.b, input.direction, options));
+        comparisons.push_back(
+            compare_unpaired(input.a, input.b, input.direction, for_case(input, options)));
     }
     adjust_across_cases(comparisons, inputs, options);
     return comparisons;

@@ -1,11 +1,12 @@
 // Rank tests: Wilcoxon signed-rank (p-value, Hodges-Lehmann estimate and its interval),
-// Mann-Whitney U and Spearman's rho. Conventions follow SciPy 1.10 so that reference values
+// Mann-Whitney U and Spearman's rho. Conventions follow SciPy so that reference values
 // generated there match: zero_method="wilcox" (SciPy's default: zero differences are dropped
 // before ranking, so a round where A and B measured the same says nothing either way; Pratt's
 // variant, which ranks the zeros and then drops them, differs only when zeros are common, i.e.
 // for quantised metrics, where the no-variation rule of compare_paired decides anyway), no
-// continuity correction, exact null distribution for n <= 50 without zeros or ties, normal
-// approximation with the tie correction otherwise.
+// continuity correction, exact null distribution for n <= 50 without zeros or ties, the exact
+// distribution given the ties (SciPy 1.15's permutation test) for n <= 13 with zeros or ties,
+// normal approximation with the tie correction otherwise.
 #pragma once
 
 #include <cstddef>

@@ -43,6 +43,14 @@ double alpha_per_look(const Options& options) {
     return (1 - options.confidence) / std::max(1, options.looks);
 }
 
+bool no_variation(std::span<const double> log_ratios) {
+    if (log_ratios.empty()) {
+        return false;
+    }
+    const auto [lowest, highest] = std::minmax_element(log_ratios.begin(), log_ratios.end());
+    return *highest - *lowest <= 1e-12;
+}
+
 void decide(Comparison& c, Direction direction, const Options& options) {
     const double t = options.threshold * 100;
     const double alpha = alpha_per_look(options);
@@ -70,15 +78,15 @@ void decide(Comparison& c, Direction direction, const Options& options) {
                    "%] within +-" + format(t) + "%";
     } else {
         c.verdict = Verdict::inconclusive;
-        c.reason = significant ? "significant but within the threshold's reach: interval [" +
-                                     format(c.ci_low_pct) + "%, " + format(c.ci_high_pct) +
-                                     "%] crosses +-" + format(t) + "%"
-                               : "not significant (p = " + format(c.p_adjusted) +
-                                     ") and the interval is wider than +-" + format(t) +
-                                     "%: more rounds would tell";
+        c.reason = significant
+                       ? "significant but within the threshold's reach: interval [" +
+                             format(c.ci_low_pct) + "%, " + format(c.ci_high_pct) +
+                             "%] crosses +-" + format(t) + "%"
+                       : "not significant (p = " + format(c.p_adjusted) + ") and the interval [" +
+                             format(c.ci_low_pct) + "%, " + format(c.ci_high_pct) +
+                             "%] is not within +-" + format(t) + "%: more rounds would tell";
     }
-    if (!c.log_ratios.empty() && std::all_of(c.log_ratios.begin(), c.log_ratios.end(),
-                                             [&](double d) { return d == c.log_ratios.front(); })) {
+    if (no_variation(c.log_ratios)) {
         // Said so that a reader of a zero-width interval knows it is not a tight estimate but a
         // deterministic metric (or a quantised one that never moved).
         c.reason += "; no variation across rounds";

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -61,6 +62,11 @@ struct PairedInput {
     std::vector<double> a, b; // a[k], b[k]: the values of round k
     std::vector<Order> order; // order[k]: which ran first in round k (may be empty)
     Direction direction = Direction::lower;
+    // This case's threshold, as a fraction, in place of Options::threshold for its verdict and
+    // warnings (compare_paired and compare_paired_all): a deterministic counter (instructions)
+    // is gated at 0.05% while wall times in the same run keep 2%. The multiplicity correction
+    // is the run's either way: every gated case counts once, whatever its threshold.
+    std::optional<double> threshold;
 };
 
 struct Comparison {
@@ -96,6 +102,7 @@ Comparison compare_unpaired(std::span<const double> a, std::span<const double> b
 struct UnpairedInput {
     std::vector<double> a, b;
     Direction direction = Direction::lower;
+    std::optional<double> threshold; // as PairedInput::threshold, for compare_unpaired_all
 };
 // All cases of one post-mortem comparison, with options.multiplicity applied across them.
 std::vector<Comparison> compare_unpaired_all(std::span<const UnpairedInput> inputs,

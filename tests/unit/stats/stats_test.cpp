@@ -165,6 +165,35 @@ TEST(Reference, BcaBootstrap_WithinMonteCarloErrorOfScipy) {
     }
 }
 
+TEST(SignedRank, TiesAndZerosAtSmallN_ExactGivenTheTies_NotTheNormalApproximation) {
+    // A change that is the same in every round (b = a x 1.005 for a deterministic counter) gives
+    // six bit-identical d_k for one A count and d_k a few ulps apart for another: the same data,
+    // so the same p. Six equal |d_k| are tied ranks; every sign pattern stays equally likely
+    // under the null, so "all six on one side" still has probability 2/64 (SciPy >= 1.15's
+    // permutation test). The normal approximation gave the tied series 0.014, below anything
+    // six rounds can show, and Holm over two cases then called it significant or not depending
+    // on how B / A rounded.
+    std::vector<double> tied(6, std::log(1.005)), untied;
+    for (std::size_t k = 0; k < tied.size(); ++k) {
+        untied.push_back(tied[k] + 1e-15 * static_cast<double>(k));
+    }
+    EXPECT_DOUBLE_EQ(detail::wilcoxon_signed_rank(tied).p_value, smallest_p_value(6));
+    EXPECT_DOUBLE_EQ(detail::wilcoxon_signed_rank(untied).p_value, smallest_p_value(6));
+    // Zeros are dropped (zero_method "wilcox"): one nonzero difference has two equally likely
+    // signs, p = 1; two tied ones put T+ (in half-ranks) at 0, 3 or 6 with probabilities 1/4,
+    // 1/2, 1/4, so both positive is p = 2 x 1/4.
+    const double x = std::log(1.005);
+    EXPECT_DOUBLE_EQ(detail::wilcoxon_signed_rank(std::vector<double>{0, 0, 0, 0, 0, x}).p_value,
+                     1.0);
+    EXPECT_DOUBLE_EQ(detail::wilcoxon_signed_rank(std::vector<double>{0, 0, x, 0, 0, x}).p_value,
+                     0.5);
+    // Above 13 rounds the tie-corrected normal approximation stays (SciPy's "auto" too): 14
+    // equal differences, z = -52.5 / sqrt((14 x 15 x 29 - 14 x 195 / 2) / 24) = -3.74.
+    const double z = -52.5 / std::sqrt((14.0 * 15 * 29 - 14.0 * 195 / 2) / 24);
+    EXPECT_NEAR(detail::wilcoxon_signed_rank(std::vector<double>(14, x)).p_value,
+                std::erfc(-z / std::sqrt(2.0)), 1e-15);
+}
+
 TEST(Bootstrap, SameSeedSameInterval) {
     const std::vector<double> d{0.01, 0.03, -0.02, 0.05, 0.0, 0.02, 0.04, -0.01};
     const auto a = detail::bootstrap_median(d, 0.95, 2000, 3);
@@ -336,8 +365,10 @@ TEST(Verdict, TooFewRoundsForTheConfidence_IsInconclusiveWithoutAnInterval) {
 
 TEST(Verdict, ZeroSpread_DecidedByThresholdWithNoVariationReason) {
     // A deterministic metric (bytes, counts) gives the same ratio every round: all-equal
-    // ratios must not stay inconclusive forever. Zero change is unchanged; a constant change
-    // is judged by the threshold, even at 4 rounds; the reason says there was no variation.
+    // ratios must not stay inconclusive forever. Zero change is unchanged at any n; a constant
+    // change is judged by the threshold once all rounds on one side can be significant: 2/2^n
+    // < 0.05 from 6 rounds. At 4 rounds that is 2/16 = 0.125 (tied or not), so +25% is
+    // inconclusive there, as it would be for any data. The reason says there was no variation.
     const auto constant = [](std::size_t n, double factor, Direction direction) {
         PairedInput input;
         input.a = std::vector<double>(n, 4096);
@@ -354,7 +385,10 @@ TEST(Verdict, ZeroSpread_DecidedByThresholdWithNoVariationReason) {
     check(constant(10, 0.75, Direction::lower), Verdict::improved);
     check(constant(10, 1.25, Direction::higher), Verdict::improved);
     check(constant(10, 1.01, Direction::lower), Verdict::unchanged);
-    check(constant(4, 1.25, Direction::lower), Verdict::regressed);
+    check(constant(4, 1.0, Direction::lower), Verdict::unchanged);
+    check(constant(4, 1.25, Direction::lower), Verdict::inconclusive);
+    EXPECT_DOUBLE_EQ(constant(4, 1.25, Direction::lower).p_value, 2.0 / 16);
+    check(constant(6, 1.25, Direction::lower), Verdict::regressed);
     EXPECT_EQ(constant(10, 1.0, Direction::lower).p_value, 1);
     // The reason survives the run-wide multiplicity pass, which decides again.
     PairedInput same;
