@@ -238,9 +238,11 @@ stats::Comparison untested(const ResultRow& base, const ResultRow& row) {
 
 // One row per primary key the two runs share, compared unpaired; rows with raw samples on both
 // sides are tested per family (gated, informational), multiplicity-corrected within it as a
-// run's analysis does. Returns whether any row was tested.
+// run's analysis does, each at the threshold its run judged it by (a workload's own, or the
+// run's) unless `one_threshold` (--threshold). Returns whether any row was tested.
 bool add_compared_rows(const StoredRun& baseline, const StoredRun& candidate,
-                       const stats::Options& options, report::Report& report) {
+                       const stats::Options& options, bool one_threshold,
+                       report::Report& report) {
     std::map<std::string, const ResultRow*> base_rows;
     for (const ResultRow* row : baseline.rows) {
         base_rows[row->primary_key] = row;
@@ -268,7 +270,12 @@ bool add_compared_rows(const StoredRun& baseline, const StoredRun& candidate,
             out.a_values = base_series->second;
             out.b_values = cand_series->second;
             const std::size_t family = out.gated ? 0 : 1;
-            inputs.at(family).push_back({out.a_values, out.b_values, out.direction});
+            stats::UnpairedInput input{out.a_values, out.b_values, out.direction, std::nullopt};
+            if (!one_threshold) {
+                input.threshold = row->threshold_pct / 100;
+                out.threshold_pct = row->threshold_pct;
+            }
+            inputs.at(family).push_back(std::move(input));
             row_index.at(family).push_back(report.rows.size());
         } else {
             out.comparison = untested(*base->second, *row);
@@ -333,7 +340,8 @@ int run_compare(const CompareOptions& options) {
     }
     warnings.push_back("unpaired comparison of two stored runs: drift between them is not "
                        "cancelled as in a paired run");
-    const bool any_tested = add_compared_rows(*baseline, candidate, stats_options, report);
+    const bool any_tested = add_compared_rows(*baseline, candidate, stats_options,
+                                              options.threshold.has_value(), report);
     if (report.rows.empty()) {
         throw Error(ErrorKind::usage,
                     fmt::format("runs {} and {} share no primary key", baseline->id, candidate.id));

@@ -392,6 +392,12 @@ RowInputs make_rows(const Plan& plan, const Config& config, const AnalysisSettin
                                             series.unit, series.direction);
         stats::PairedInput input = pair_series(series, plan, rounds_done, summary, row.direction,
                                                made.seen_values[made.rows.size()]);
+        if (const WorkloadConfig* workload_config = config.workload(workload)) {
+            input.threshold = workload_config->threshold;
+            if (input.threshold) {
+                row.threshold_pct = *input.threshold * 100;
+            }
+        }
         row.a_values = input.a;
         row.b_values = input.b;
         row.order = input.order;

@@ -20,6 +20,11 @@ Table verdict_table(const Report& report);
 
 std::string format_number(double value);  // 4 significant digits, no exponent for usual sizes
 std::string format_percent(double value); // +12.3%
+// A value with its unit as a table shows it: "1.82 ms"; a count (unit "count") whole, its
+// thousands grouped: "12,132,049".
+std::string format_value(double value, const std::string& unit);
+// The report's threshold, and each workload's own where one sets it: "5% (loop: 0.2%)".
+std::string threshold_text(const Report& report);
 std::string row_name(const Row& row);     // workload[/case]/metric
 std::string escape_xml(const std::string& text); // & < > " as entities (HTML and XML)
 

@@ -149,10 +149,10 @@ table{border-collapse:collapse}td,th{padding:3px 8px;border-bottom:1px solid #dd
     html += fmt::format("<h1 class=\"gate {}\">abtool: {}</h1>\n",
                         gate.failed ? "failed" : "passed", escape_xml(gate_outcome(gate)));
     html += fmt::format("<p>A = <code>{}</code> ({}), B = <code>{}</code> ({}); {} rounds; "
-                        "threshold {:.3g}%{}; seed {}; host {}; run {}</p>\n",
+                        "threshold {}{}; seed {}; host {}; run {}</p>\n",
                         escape_xml(report.ref_a), escape_xml(short_commit(report.commit_a)),
                         escape_xml(report.ref_b), escape_xml(short_commit(report.commit_b)),
-                        report.rounds, report.threshold_pct,
+                        report.rounds, escape_xml(threshold_text(report)),
                         report.strict ? " (--strict: an inconclusive gated metric fails)" : "",
                         report.seed, escape_xml(report.host), escape_xml(report.run_id));
     const Table table = verdict_table(report);
@@ -193,7 +193,7 @@ table{border-collapse:collapse}td,th{padding:3px 8px;border-bottom:1px solid #dd
         html += fmt::format("<div class=\"case\"><h3>{} <span class=\"{}\">{}</span></h3><p>{}</p>",
                             escape_xml(row_name(*row)), to_string(row->verdict),
                             to_string(row->verdict), escape_xml(row->comparison.reason));
-        html += strip_plot(*row) + " " + delta_plot(*row, report.threshold_pct) + "</div>\n";
+        html += strip_plot(*row) + " " + delta_plot(*row, row->threshold_pct.value_or(report.threshold_pct)) + "</div>\n";
     }
     if (!report.warnings.empty()) {
         html += "<h2>Warnings</h2><ul>";

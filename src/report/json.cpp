@@ -44,6 +44,8 @@
 //                             `multiplicity` above (Holm, or Benjamini-Hochberg)
 //   warnings        [string], per-row (order effect, trend, outliers, high CV)
 //   errors_a, errors_b        integer, failed runs per side
+//   threshold_pct   number|null, the workload's own threshold when it sets one (else the
+//                   report's threshold_pct applies)
 //   a_values, b_values        [number|null], per round in round order (a run's median)
 //   order           ["AB"|"BA"], which side ran first in each round
 // Each design (DESIGN.md "Rounds"):
@@ -145,6 +147,7 @@ std::string JsonExporter::serialize(const Report& report) const {
              {"unit", row->unit},
              {"direction", to_string(row->direction)},
              {"gated", row->gated},
+             {"threshold_pct", optional_number(row->threshold_pct)},
              {"verdict", to_string(row->verdict)},
              {"reason", c.reason},
              {"slo", row->slo ? nlohmann::json(*row->slo) : nlohmann::json(nullptr)},

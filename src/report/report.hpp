@@ -32,6 +32,8 @@ struct Row {
     std::string unit;
     stats::Direction direction = stats::Direction::lower;
     bool gated = true; // a regression here fails the gate
+    // Its workload's own `threshold` (in %), when it sets one: over the report's threshold_pct.
+    std::optional<double> threshold_pct;
     stats::Comparison comparison;
     Verdict verdict = Verdict::inconclusive;
     std::optional<std::string> slo;         // the limit B broke: "p99_ms 7.21 > 5"

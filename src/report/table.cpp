@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 namespace abtool::report {
 
@@ -18,6 +19,34 @@ std::string format_number(double value) {
         return fmt::format("{:.3e}", value);
     }
     return fmt::format("{:.4g}", value);
+}
+
+std::string format_value(double value, const std::string& unit) {
+    if (unit != "count" || !std::isfinite(value) || std::abs(value) >= 1e18) {
+        return format_number(value) + " " + unit;
+    }
+    const std::string digits = fmt::format("{:.0f}", std::abs(value));
+    std::string grouped;
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0) {
+            grouped += ',';
+        }
+        grouped += digits[i];
+    }
+    return (value < 0 ? "-" : "") + grouped;
+}
+
+std::string threshold_text(const Report& report) {
+    std::string text = fmt::format("{:.3g}%", report.threshold_pct);
+    std::string own;
+    std::set<std::string> named;
+    for (const Row& row : report.rows) {
+        if (row.threshold_pct && named.insert(row.workload).second) {
+            own += fmt::format("{}{}: {:.3g}%", own.empty() ? "" : ", ", row.workload,
+                               *row.threshold_pct);
+        }
+    }
+    return own.empty() ? text : text + " (" + own + ")";
 }
 
 std::string format_percent(double value) {
@@ -128,8 +157,8 @@ Table verdict_table(const Report& report) {
         };
         table.cells.push_back({row->workload, row->case_name.empty() ? "-" : row->case_name,
                                row->metric,
-                               c.a.n > 0 ? format_number(c.a.median) + " " + row->unit : "-",
-                               c.b.n > 0 ? format_number(c.b.median) + " " + row->unit : "-",
+                               c.a.n > 0 ? format_value(c.a.median, row->unit) : "-",
+                               c.b.n > 0 ? format_value(c.b.median, row->unit) : "-",
                                tested ? format_percent(c.delta_pct) : "-",
                                tested ? fmt::format("[{}, {}]", format_percent(c.ci_low_pct),
                                                     format_percent(c.ci_high_pct))
@@ -210,9 +239,9 @@ std::string terminal_table(const Report& report, Color color) {
         }
     }
     std::string out =
-        fmt::format("\nA = {} ({}), B = {} ({}), {} rounds, threshold {:.3g}%\n\n", report.ref_a,
+        fmt::format("\nA = {} ({}), B = {} ({}), {} rounds, threshold {}\n\n", report.ref_a,
                     short_commit(report.commit_a), report.ref_b, short_commit(report.commit_b),
-                    report.rounds, report.threshold_pct);
+                    report.rounds, threshold_text(report));
     const auto line = [&](const std::vector<std::string>& cells, const Row* row) {
         std::string text;
         for (std::size_t i = 0; i < cells.size(); ++i) {

@@ -246,7 +246,7 @@ std::vector<ResultRow> rows_from_report(const report::Report& report) {
         row.p_value = tested ? r.comparison.p_adjusted : std::nan("");
         row.cv_a_pct = r.comparison.a.cv_pct;
         row.cv_b_pct = r.comparison.b.cv_pct;
-        row.threshold_pct = report.threshold_pct;
+        row.threshold_pct = r.threshold_pct.value_or(report.threshold_pct);
         row.verdict = report::to_string(r.verdict);
         row.errors_a = r.errors_a;
         row.errors_b = r.errors_b;

@@ -118,7 +118,8 @@ TEST_F(Counters, SameCode_IsUnchanged_TheCountsAlmostEqual_Exit0) {
 
     const ShellResult result = abtool("--ref-a v1 --ref-b v1-docs" + json_flag());
     EXPECT_EQ(result.status, 0) << result.output;
-    const nlohmann::json& row = JsonReport(report_file()).row("loop", "", "instructions");
+    const JsonReport report(report_file());
+    const nlohmann::json& row = report.row("loop", "", "instructions");
     EXPECT_EQ(row.at("verdict"), "unchanged") << result.output;
     // Across all twelve runs the count moves by a few instructions at most (the environment's
     // padding differs from run to run), never by the load on the machine.

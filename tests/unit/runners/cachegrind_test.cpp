@@ -4,6 +4,7 @@
 // program's own output. Needs valgrind (ci/install-deps.sh installs it); skipped, saying so,
 // without it.
 #include "abtool/runners.hpp"
+#include "tests/support/scoped_env.hpp"
 #include "tests/support/shell.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -151,9 +152,13 @@ TEST_F(Cachegrind, FilesKeptBesideTheRunsOutput_OnePerProcess) {
         ++files;
     }
     EXPECT_EQ(files, 2u) << "the program and its forked child";
-    // A temporary run (no kept output) leaves nothing behind in the temporary directory.
+    // A run without a kept output counts in a temporary directory, removed afterwards.
+    const std::filesystem::path tmp = m_dir.path() / "tmp";
+    std::filesystem::create_directories(tmp);
+    const abtool::testing::ScopedEnv tmpdir("TMPDIR", tmp.c_str());
     const RunResult temporary = run(1000, "plain");
     ASSERT_FALSE(temporary.error) << *temporary.error;
+    EXPECT_TRUE(std::filesystem::is_empty(tmp));
 }
 
 } // namespace

@@ -627,6 +627,9 @@ TEST(Report, Describe_RepeatShownOnlyAboveOne) {
 TEST(Report, Designs_JsonCarriesEveryField_NullSkewWhenNotMeasured) {
     Report report = make_report();
     report.designs = make_designs();
+    report.designs[1].counter_backend = "cachegrind";
+    report.designs[1].counter_reason = "no hardware PMU here";
+    report.designs[1].counter_slowdown = 38.0;
     const nlohmann::json json = nlohmann::json::parse(JsonExporter().serialize(report));
     const nlohmann::json expected = nlohmann::json::parse(R"json([
       {"workload": "hotpath", "schedule": "duet", "repeat": 1, "summary": "",
@@ -634,13 +637,19 @@ TEST(Report, Designs_JsonCarriesEveryField_NullSkewWhenNotMeasured) {
        "reason": "narrowest interval per machine second (score 3.2e-06 < 1.0e-05)",
        "evidence": ["alternate: spread 0.41%, 0.62 s/round, score 1.0e-05",
                     "duet: spread 0.30%, 0.35 s/round, score 3.2e-06"],
-       "launch_skew_median_us": 12.0, "launch_skew_max_us": 80.0
+       "launch_skew_median_us": 12.0, "launch_skew_max_us": 80.0,
+       "counter_backend": null, "counter_reason": "", "counter_slowdown": null
 },
       {"workload": "startup", "schedule": "alternate", "repeat": 3, "summary": "min",
        "chosen_by": "config", "reason": "[run] repeat = 3", "evidence": [],
-       "launch_skew_median_us": null, "launch_skew_max_us": null}
+       "launch_skew_median_us": null, "launch_skew_max_us": null,
+       "counter_backend": "cachegrind", "counter_reason": "no hardware PMU here",
+       "counter_slowdown": 38.0}
     ])json");
     EXPECT_EQ(json.at("designs"), expected) << json.at("designs").dump(2);
+    EXPECT_EQ(design_summary(report.designs[1]),
+              "alternate x3 (min) (config): [run] repeat = 3; counted by cachegrind (no hardware "
+              "PMU here), 38x slower than a native run: its times are informational");
     EXPECT_EQ(json.at("rows").size(), 4u) << "the rows are unchanged beside them";
 }
 
@@ -765,6 +774,35 @@ TEST(Golden, GhaBenchmarkBothDirections) {
                   GhaBenchmarkExporter(stats::Direction::lower).serialize(golden_report()));
     expect_golden("report.gha-bigger.json",
                   GhaBenchmarkExporter(stats::Direction::higher).serialize(golden_report()));
+}
+
+} // namespace
+} // namespace abtool::report
+
+namespace abtool::report {
+namespace {
+
+TEST(Report, Counts_ShownWhole_ThousandsGrouped) {
+    EXPECT_EQ(format_value(12132049, "count"), "12,132,049");
+    EXPECT_EQ(format_value(999, "count"), "999");
+    EXPECT_EQ(format_value(1000, "count"), "1,000");
+    EXPECT_EQ(format_value(1.5, "ms"), "1.5 ms");
+}
+
+TEST(Report, WorkloadThresholds_NamedBesideTheRunsThreshold) {
+    Report report = make_report();
+    report.threshold_pct = 5;
+    EXPECT_EQ(threshold_text(report), "5%");
+    report.rows[0].threshold_pct = 0.2;
+    report.rows[1].threshold_pct = 0.2; // the same workload: named once
+    EXPECT_EQ(threshold_text(report), "5% (" + report.rows[0].workload + ": 0.2%)");
+    const nlohmann::json json = nlohmann::json::parse(JsonExporter().serialize(report));
+    for (const nlohmann::json& row : json.at("rows")) {
+        const bool own = row.at("primary_key") == report.rows[0].primary_key ||
+                         row.at("primary_key") == report.rows[1].primary_key;
+        EXPECT_EQ(row.at("threshold_pct"), own ? nlohmann::json(0.2) : nlohmann::json(nullptr))
+            << row.dump();
+    }
 }
 
 } // namespace
