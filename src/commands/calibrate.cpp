@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <map>
+#include <optional>
 #include <cstdio>
 
 namespace abtool {
@@ -59,6 +61,35 @@ nlohmann::json design_row(const std::string& workload, const DesignRounds& desig
     return entry;
 }
 
+// A workload counted under cachegrind also ran natively (Scheduler::run_native_reference), pilot
+// k_native_pilot: its wall time's A/A figures, beside the counts' and valgrind's, show which of
+// them a team can gate on. Nullopt when it has no native runs.
+std::optional<DesignRounds> native_rounds(const std::string& workload,
+                                          const std::vector<SampleRecord>& records) {
+    std::map<std::size_t, std::pair<std::optional<double>, std::optional<double>>> wall;
+    double seconds = 0;
+    for (const SampleRecord& record : records) {
+        if (record.error || record.workload != workload || record.metric != "wall_ms" ||
+            record.pilot != std::optional<std::string>(k_native_pilot)) {
+            continue;
+        }
+        auto& pair = wall[record.round];
+        (record.side == Side::a ? pair.first : pair.second) = record.value;
+        seconds += record.run_ms / 1000;
+    }
+    if (wall.empty()) {
+        return std::nullopt;
+    }
+    DesignRounds native{"native", false, seconds / static_cast<double>(wall.size()),
+                        {{"", "wall_ms", {}}}};
+    for (const auto& [round, pair] : wall) {
+        if (pair.first && pair.second && *pair.first > 0 && *pair.second > 0) {
+            native.series.front().log_ratios.push_back(std::log(*pair.second / *pair.first));
+        }
+    }
+    return native;
+}
+
 } // namespace
 
 int run_calibrate(const CalibrateOptions& options) {
@@ -97,6 +128,10 @@ int run_calibrate(const CalibrateOptions& options) {
                 cases.push_back(design_row(workload, design, design.series[i], stats_options));
             }
         }
+        if (const auto native = native_rounds(workload, experiment.records)) {
+            cases.push_back(
+                design_row(workload, *native, native->series.front(), stats_options));
+        }
         const WorkloadDesign best = choose_from_pilot(pilot, experiment.records);
         designs.push_back({{"workload", workload},
                            {"design", pilot_label(best)},
@@ -124,7 +159,9 @@ int run_calibrate(const CalibrateOptions& options) {
                  "as a percent); noise: half-width of the paired interval at this many rounds; "
                  "detectable: the smallest change these rounds find with 80%% power; rounds: "
                  "the rounds that design needs for the configured threshold; time: those rounds' "
-                 "machine time.\ncalibration: %s\n",
+                 "machine time. A workload counted under cachegrind also ran natively (design "
+                 "\"native\"): its wall_ms there is the program's own, where the other designs' "
+                 "is valgrind's.\ncalibration: %s\n",
                  experiment.run_dir.calibration_file().string().c_str());
     // Hygiene and analysis warnings (governor, load, order effects, failed runs) qualify every
     // figure above.
