@@ -140,6 +140,11 @@ std::optional<std::string> cachegrind_refusal(const Counting& counting, bool req
                                to_string(counter));
         }
     }
+    if (counting.include_kernel) {
+        return std::string("cachegrind counts what the program itself executes, never the "
+                           "kernel's work for it: counter_kernel = true needs counter_backend = "
+                           "\"perf\"");
+    }
     if (!find_valgrind()) {
         return fmt::format("{} needs valgrind, which is not on PATH: apt-get install valgrind",
                            requested ? "counter_backend = \"cachegrind\"" : "cachegrind");

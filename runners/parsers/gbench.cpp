@@ -114,6 +114,7 @@ ParseResult with_stand_ins(const Parsed& parsed, const std::set<std::string>& ha
     // Each stand-in goes where its row was: one linear merge (positions never decrease in row
     // order; several at one position keep their rows' order).
     Parsed merged;
+    merged.iterations = parsed.iterations;
     std::size_t sample_from = 0, error_from = 0;
     const auto copy_up_to = [&](std::size_t sample_to, std::size_t error_to) {
         merged.samples.insert(merged.samples.end(),

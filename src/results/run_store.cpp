@@ -54,7 +54,7 @@ std::vector<SampleRecord> records_of(const RunKey& key, const runners::RunResult
         record.unit = sample.unit;
         record.direction = sample.direction;
         record.gate = sample.gate;
-        if (runners::counter_named(sample.metric)) {
+        if (sample.case_name.empty() && runners::counter_named(sample.metric)) {
             record.counter_backend = key.counter_backend;
         }
         records.push_back(std::move(record));

@@ -180,6 +180,8 @@ TEST_F(Counters, BadCounterConfig_Exit2_NamesTheLineAndKey) {
             "cachegrind counts instructions only, not cycles");
     refused("counters = [\"instructions\"]\ncounter_kernel = \"yes\"\n",
             "'counter_kernel' must be true or false");
+    refused("metric = \"instructions\"\ncounter_kernel = true\ncounter_backend = \"cachegrind\"\n",
+            "counter_kernel = true needs counter_backend = \"perf\"");
 }
 
 } // namespace

@@ -22,6 +22,9 @@ TEST(Demo, FindsTheKnownRegressions_Exit0_WritesReportsAndHistory) {
     EXPECT_EQ(report.verdict("hotpath", "BM_RoundTrip/inproc", "real_time"), "regressed");
     EXPECT_EQ(report.verdict("publish", "", "latency_p50_ms"), "regressed");
     EXPECT_EQ(report.verdict("publish", "", "throughput_rps"), "regressed");
+    // The replay's instruction count: the same copy and checksum per message, counted.
+    EXPECT_EQ(report.verdict("replay", "", "instructions"), "regressed");
+    EXPECT_FALSE(report.row("replay", "", "wall_ms").at("gated").get<bool>());
     // Every mandatory publish metric is there.
     for (const char* metric :
          {"latency_min_ms", "latency_p95_ms", "latency_p99_ms", "latency_max_ms", "latency_mean_ms",

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 namespace abtool::runners {
 namespace {
@@ -159,6 +160,37 @@ TEST_F(Cachegrind, FilesKeptBesideTheRunsOutput_OnePerProcess) {
     const RunResult temporary = run(1000, "plain");
     ASSERT_FALSE(temporary.error) << *temporary.error;
     EXPECT_TRUE(std::filesystem::is_empty(tmp));
+}
+
+// A hotpath program counted whole: its own samples stay as it reports them (not gated: the
+// workload gates its instructions), the count is a sample of case "", and a Google Benchmark
+// program's iterations are recorded beside it (analysis warns when they move).
+TEST_F(Cachegrind, HotpathProgram_CountedWhole_ItsIterationsBesideTheCount) {
+    HotpathWorkload spec;
+    spec.shell = "echo '{\"benchmarks\": [{\"name\": \"BM_a\", \"iterations\": 700, "
+                 "\"real_time\": 3, \"time_unit\": \"us\"}, {\"name\": \"BM_b\", "
+                 "\"iterations\": 300, \"real_time\": 5, \"time_unit\": \"us\"}]}'";
+    spec.format = HotpathFormat::gbench;
+    spec.metrics = {"instructions"};
+    spec.counting.counters = {Counter::instructions};
+    spec.counting.backend = CounterBackend::cachegrind;
+    RunContext context;
+    context.worktree = m_dir.path();
+    context.label = "ref 'test'";
+    const RunResult result = run_workload({"gb", spec}, context);
+    ASSERT_FALSE(result.error) << *result.error;
+    std::map<std::string, const Sample*> by_name;
+    for (const Sample& sample : result.samples) {
+        by_name[sample.case_name + "/" + sample.metric] = &sample;
+    }
+    ASSERT_TRUE(by_name.count("BM_a/real_time")) << result.samples.size();
+    EXPECT_EQ(by_name["BM_a/real_time"]->gate, Gate::no);
+    ASSERT_TRUE(by_name.count("/instructions"));
+    EXPECT_EQ(by_name["/instructions"]->gate, Gate::yes);
+    EXPECT_GT(by_name["/instructions"]->value, 1000.0) << "a shell and echo ran";
+    ASSERT_TRUE(by_name.count("/iterations"));
+    EXPECT_EQ(by_name["/iterations"]->value, 1000.0);
+    EXPECT_EQ(by_name["/iterations"]->gate, Gate::no);
 }
 
 } // namespace

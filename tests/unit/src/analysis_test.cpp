@@ -334,3 +334,95 @@ TEST(Analysis, Slo_JudgesBsMedian_ErrorRateCountsAFailedRunAsItsWholeLoad) {
 
 } // namespace
 } // namespace abtool
+
+namespace abtool {
+namespace {
+
+// A command workload counted under cachegrind with its own threshold, and a timed one at the
+// run's: a deterministic +0.5% count is regressed at 0.2% while the same +0.5% of wall time is
+// unchanged at 5%; each row carries the threshold it was judged by; the native runs give the
+// slowdown and never enter a verdict.
+TEST(Analysis, Counters_OwnThreshold_SlowdownFromTheNativeRuns) {
+    const std::string text = "[run]\nthreshold = \"5%\"\n"
+                             "[[workload]]\nname=\"count\"\nkind=\"command\"\ncommand=[\"./l\"]\n"
+                             "metric=\"instructions\"\nthreshold=\"0.2%\"\n"
+                             "[[workload]]\nname=\"time\"\nkind=\"command\"\ncommand=[\"./l\"]\n";
+    Config config = parse_config(text, "/repo/abtool.toml");
+    Plan plan = plan_of(text, 8, {"count", "time"});
+    plan.threshold = config.run.threshold;
+    WorkloadDesign counted;
+    counted.workload = "count";
+    counted.counter_backend = "cachegrind";
+    counted.counter_reason = "no PMU";
+    WorkloadDesign timed;
+    timed.workload = "time";
+    plan.designs = {counted, timed};
+    apply_counting(plan, config);
+    std::vector<SampleRecord> records;
+    // 8 rounds: two gated metrics under Holm need them (2 x 2/2^6 > 0.05).
+    for (std::size_t round = 1; round <= 8; ++round) {
+        for (Side side : {Side::a, Side::b}) {
+            const double factor = side == Side::b ? 1.005 : 1.0;
+            records.push_back(sample(round, side, "count", "instructions", 1e9 * factor, "count"));
+            SampleRecord wall = sample(round, side, "count", "wall_ms", 3000);
+            wall.gate = runners::Gate::no;
+            records.push_back(wall);
+            records.push_back(sample(round, side, "time", "wall_ms", 100 * factor));
+            // The native runs: 100 ms, where valgrind's took 3000 ms.
+            SampleRecord native = sample(round, side, "count", "wall_ms", 100);
+            native.pilot = k_native_pilot;
+            native.gate = runners::Gate::no;
+            records.push_back(native);
+        }
+    }
+    const report::Report report = analyze_records(plan, config, records, settings_for(plan, config));
+    const auto row = [&](const std::string& workload, const std::string& metric) {
+        return *std::find_if(report.rows.begin(), report.rows.end(), [&](const report::Row& r) {
+            return r.workload == workload && r.metric == metric;
+        });
+    };
+    EXPECT_EQ(row("count", "instructions").verdict, report::Verdict::regressed);
+    EXPECT_EQ(row("count", "instructions").threshold_pct, std::optional<double>(0.2));
+    EXPECT_EQ(row("time", "wall_ms").verdict, report::Verdict::unchanged);
+    EXPECT_FALSE(row("time", "wall_ms").threshold_pct);
+    EXPECT_EQ(row("count", "wall_ms").a_values, std::vector<double>(8, 3000))
+        << "the native runs are not part of the comparison";
+    ASSERT_EQ(report.designs.size(), 2u);
+    EXPECT_EQ(report.designs[0].counter_backend, "cachegrind");
+    EXPECT_EQ(report.designs[0].counter_slowdown, std::optional<double>(30));
+    EXPECT_FALSE(report.designs[1].counter_slowdown);
+}
+
+// A counted Google Benchmark program whose iterations moved between runs: its counts follow the
+// machine's speed, and the report says so, naming the workload and the range.
+TEST(Analysis, Counters_GbenchIterationsThatMove_AreWarnedAbout) {
+    const std::string text = "[[workload]]\nname=\"g\"\nkind=\"hotpath\"\ncommand=[\"./b\"]\n"
+                             "metric=\"instructions\"\n";
+    const Config config = parse_config(text, "/repo/abtool.toml");
+    const Plan plan = plan_of(text, 6, {"g"});
+    const auto run = [&](double b_iterations) {
+        std::vector<SampleRecord> records;
+        for (std::size_t round = 1; round <= 6; ++round) {
+            for (Side side : {Side::a, Side::b}) {
+                records.push_back(sample(round, side, "g", "instructions", 5e8, "count"));
+                SampleRecord iterations = sample(
+                    round, side, "g", "iterations",
+                    side == Side::b && round == 3 ? b_iterations : 1000, "count");
+                iterations.gate = runners::Gate::no;
+                records.push_back(iterations);
+            }
+        }
+        return analyze_records(plan, config, records, AnalysisSettings{}).warnings;
+    };
+    const auto mentions = [](const std::vector<std::string>& warnings) {
+        return std::any_of(warnings.begin(), warnings.end(), [](const std::string& w) {
+            return w.find("workload 'g' counts a Google Benchmark program whose iterations "
+                          "varied between runs (1000 to 1400)") != std::string::npos;
+        });
+    };
+    EXPECT_FALSE(mentions(run(1000)));
+    EXPECT_TRUE(mentions(run(1400)));
+}
+
+} // namespace
+} // namespace abtool
