@@ -66,15 +66,6 @@ std::optional<double> instructions_in(const std::filesystem::path& file) {
 
 } // namespace
 
-std::optional<Counter> counter_named(std::string_view metric) {
-    for (const auto& [name, counter] : k_counters) {
-        if (name == metric) {
-            return counter;
-        }
-    }
-    return std::nullopt;
-}
-
 CountedRun::CountedRun(const Counting& counting, const RunOutput& output) : m_counting(counting) {
     if (m_counting.active() && m_counting.backend == CounterBackend::cachegrind) {
         m_temporary = output.temporary();
@@ -146,16 +137,15 @@ void CountedRun::collect(const ProcessResult& process, RunResult& result,
     for (const auto& entry : std::filesystem::directory_iterator(m_cachegrind_dir, error)) {
         const std::optional<double> counted = instructions_in(entry.path());
         if (!counted) {
-            result.error = fmt::format("cachegrind wrote no instruction count in {}",
-                                       entry.path().string());
+            result.error =
+                fmt::format("cachegrind wrote no instruction count in {}", entry.path().string());
             return;
         }
         total += *counted;
         ++files;
     }
     if (files == 0) {
-        result.error =
-            fmt::format("cachegrind wrote no counts in {}", m_cachegrind_dir.string());
+        result.error = fmt::format("cachegrind wrote no counts in {}", m_cachegrind_dir.string());
         return;
     }
     result.samples.push_back(

@@ -139,7 +139,9 @@ RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
                                    format_name(workload.format), source, context.label);
         return result;
     }
-    const auto gate = [&](std::string_view metric) { return gate_of(workload, metric); };
+    const auto gate = [&](std::string_view metric) {
+        return gate_of(workload, metric);
+    };
     counted.collect(process, result, gate);
     if (workload.counting.active() && workload.format == HotpathFormat::gbench) {
         // Beside the whole program's counts: whether they can be compared at all (analysis warns

@@ -10,8 +10,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <type_traits>
-#include <utility>
 #include <unistd.h>
+#include <utility>
 
 namespace abtool::runners {
 

@@ -7,9 +7,9 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <optional>
-#include <cstdio>
 
 namespace abtool {
 
@@ -80,8 +80,8 @@ std::optional<DesignRounds> native_rounds(const std::string& workload,
     if (wall.empty()) {
         return std::nullopt;
     }
-    DesignRounds native{"native", false, seconds / static_cast<double>(wall.size()),
-                        {{"", "wall_ms", {}}}};
+    DesignRounds native{
+        "native", false, seconds / static_cast<double>(wall.size()), {{"", "wall_ms", {}}}};
     for (const auto& [round, pair] : wall) {
         if (pair.first && pair.second && *pair.first > 0 && *pair.second > 0) {
             native.series.front().log_ratios.push_back(std::log(*pair.second / *pair.first));
@@ -129,8 +129,7 @@ int run_calibrate(const CalibrateOptions& options) {
             }
         }
         if (const auto native = native_rounds(workload, experiment.records)) {
-            cases.push_back(
-                design_row(workload, *native, native->series.front(), stats_options));
+            cases.push_back(design_row(workload, *native, native->series.front(), stats_options));
         }
         const WorkloadDesign best = choose_from_pilot(pilot, experiment.records);
         designs.push_back({{"workload", workload},

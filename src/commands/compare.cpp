@@ -241,8 +241,7 @@ stats::Comparison untested(const ResultRow& base, const ResultRow& row) {
 // run's analysis does, each at the threshold its run judged it by (a workload's own, or the
 // run's) unless `one_threshold` (--threshold). Returns whether any row was tested.
 bool add_compared_rows(const StoredRun& baseline, const StoredRun& candidate,
-                       const stats::Options& options, bool one_threshold,
-                       report::Report& report) {
+                       const stats::Options& options, bool one_threshold, report::Report& report) {
     std::map<std::string, const ResultRow*> base_rows;
     for (const ResultRow* row : baseline.rows) {
         base_rows[row->primary_key] = row;

@@ -521,11 +521,13 @@ runners::Counting read_counting(const Reader& reader, const toml::table& table,
         }
         for (const toml::node& element : *array) {
             const auto* name = element.as_string();
-            const auto counter = name != nullptr ? runners::counter_named(name->get()) : std::nullopt;
+            const auto counter =
+                name != nullptr ? runners::counter_named(name->get()) : std::nullopt;
             if (!counter) {
-                reader.fail(element.source(),
-                            fmt::format("{}'counters' takes {}, not {}", context, counter_names(),
-                                        name != nullptr ? "'" + name->get() + "'" : "a non-string"));
+                reader.fail(
+                    element.source(),
+                    fmt::format("{}'counters' takes {}, not {}", context, counter_names(),
+                                name != nullptr ? "'" + name->get() + "'" : "a non-string"));
             }
             add(*counter);
         }

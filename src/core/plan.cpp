@@ -88,14 +88,14 @@ PlannedRef ref_from_json(const nlohmann::json& json) {
 
 nlohmann::json design_json(const WorkloadDesign& design) {
     nlohmann::json json{{"workload", design.workload},
-            {"schedule", to_string(design.schedule)},
-            {"repeat", design.repeat},
-            {"summary",
-             design.summary ? nlohmann::json(to_string(*design.summary)) : nlohmann::json(nullptr)},
-            {"chosen_by", design.chosen_by},
-            {"reason", design.reason},
-            {"evidence", design.evidence},
-            {"duet_cpus", design.duet_cpus}};
+                        {"schedule", to_string(design.schedule)},
+                        {"repeat", design.repeat},
+                        {"summary", design.summary ? nlohmann::json(to_string(*design.summary))
+                                                   : nlohmann::json(nullptr)},
+                        {"chosen_by", design.chosen_by},
+                        {"reason", design.reason},
+                        {"evidence", design.evidence},
+                        {"duet_cpus", design.duet_cpus}};
     if (!design.counter_backend.empty()) {
         json["counter_backend"] = design.counter_backend;
         json["counter_reason"] = design.counter_reason;

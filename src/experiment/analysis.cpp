@@ -565,35 +565,70 @@ std::size_t completed_rounds(const Plan& plan, const std::vector<SampleRecord>& 
     return done;
 }
 
-// A Google Benchmark program's whole-process counts follow the machine's speed when it picks its
-// iterations from elapsed time: say so when they moved between runs.
+// The lowest and highest value a side (or both, `side` unset) had over the measured rounds.
+std::pair<double, double> range_of(const Series& series, std::optional<Side> side = std::nullopt) {
+    double low = INFINITY;
+    double high = -INFINITY;
+    for (const Side each : {Side::a, Side::b}) {
+        if (side && *side != each) {
+            continue;
+        }
+        for (const auto& [round, reps] : each == Side::a ? series.a : series.b) {
+            for (const auto& [rep, values] : reps) {
+                for (const double value : values) {
+                    low = std::min(low, value);
+                    high = std::max(high, value);
+                }
+            }
+        }
+    }
+    return {low, high};
+}
+
+// A count is only as good as it is steady: say so when a workload's counts of the same code moved
+// between runs by more than k_count_tolerance (one side's runs measure the same code, an A/A), and
+// when a Google Benchmark program's iterations moved (it picks them from elapsed time, so its
+// whole-process counts follow the machine's speed).
+constexpr double k_count_tolerance = 0.001;
+
 void add_counting_warnings(const Config& config, const Measured& measured,
                            std::vector<std::string>& warnings) {
     for (const WorkloadConfig& workload : config.workloads) {
         const runners::Counting* counting = runners::counting_of(workload.workload);
-        const auto series = measured.series.find({workload.workload.name, "", "iterations"});
-        if (counting == nullptr || !counting->active() || series == measured.series.end()) {
+        if (counting == nullptr || !counting->active()) {
             continue;
         }
-        double low = INFINITY;
-        double high = -INFINITY;
-        for (const auto* side : {&series->second.a, &series->second.b}) {
-            for (const auto& [round, reps] : *side) {
-                for (const auto& [rep, values] : reps) {
-                    for (const double value : values) {
-                        low = std::min(low, value);
-                        high = std::max(high, value);
-                    }
+        const std::string& name = workload.workload.name;
+        for (const runners::Counter counter : counting->counters) {
+            const auto series = measured.series.find({name, "", std::string(to_string(counter))});
+            for (const Side side : {Side::a, Side::b}) {
+                if (series == measured.series.end()) {
+                    break;
+                }
+                const auto [low, high] = range_of(series->second, side);
+                if (low > 0 && high / low - 1 > k_count_tolerance) {
+                    warnings.push_back(fmt::format(
+                        "workload '{}': {} moved by {:.2f}% between runs of the same code on {} "
+                        "({:.0f} to {:.0f}): the program's work is not deterministic (timing-"
+                        "dependent loops or spin-waits, threads racing, its input or environment "
+                        "changing), so a small change of the count cannot be told from that",
+                        name, to_string(counter), (high / low - 1) * 100,
+                        side == Side::a ? "A" : "B", low, high));
+                    break;
                 }
             }
         }
-        if (low < high) {
+        const auto iterations = measured.series.find({name, "", "iterations"});
+        if (iterations == measured.series.end()) {
+            continue;
+        }
+        if (const auto [low, high] = range_of(iterations->second); low < high) {
             warnings.push_back(fmt::format(
                 "workload '{}' counts a Google Benchmark program whose iterations varied between "
                 "runs ({:.0f} to {:.0f}): it picks them from elapsed time, so its counts follow "
                 "the machine's speed, not the code; fix the iterations (->Iterations(n)) or gate "
                 "a per-iteration counter the program reports (--benchmark_perf_counters)",
-                workload.workload.name, low, high));
+                name, low, high));
         }
     }
 }

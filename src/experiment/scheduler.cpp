@@ -235,8 +235,8 @@ void Scheduler::run_native_reference(const WorkloadConfig& workload, std::size_t
     }
     WorkloadDesign design;
     design.workload = workload.workload.name;
-    for (const PlannedRound& round : make_schedule(rounds, {workload.workload.name},
-                                                   m_plan.seed ^ k_pilot_stream)) {
+    for (const PlannedRound& round :
+         make_schedule(rounds, {workload.workload.name}, m_plan.seed ^ k_pilot_stream)) {
         run_round(native, design, round, std::string(k_native_pilot), nullptr);
     }
 }

@@ -25,7 +25,7 @@ std::string format_percent(double value); // +12.3%
 std::string format_value(double value, const std::string& unit);
 // The report's threshold, and each workload's own where one sets it: "5% (loop: 0.2%)".
 std::string threshold_text(const Report& report);
-std::string row_name(const Row& row);     // workload[/case]/metric
+std::string row_name(const Row& row);            // workload[/case]/metric
 std::string escape_xml(const std::string& text); // & < > " as entities (HTML and XML)
 
 // A workload's design after its name, as the terminal, Markdown and HTML all state it:

@@ -193,7 +193,8 @@ table{border-collapse:collapse}td,th{padding:3px 8px;border-bottom:1px solid #dd
         html += fmt::format("<div class=\"case\"><h3>{} <span class=\"{}\">{}</span></h3><p>{}</p>",
                             escape_xml(row_name(*row)), to_string(row->verdict),
                             to_string(row->verdict), escape_xml(row->comparison.reason));
-        html += strip_plot(*row) + " " + delta_plot(*row, row->threshold_pct.value_or(report.threshold_pct)) + "</div>\n";
+        html += strip_plot(*row) + " " +
+                delta_plot(*row, row->threshold_pct.value_or(report.threshold_pct)) + "</div>\n";
     }
     if (!report.warnings.empty()) {
         html += "<h2>Warnings</h2><ul>";

@@ -125,52 +125,56 @@ nlohmann::json designs(const Report& report) {
     return out;
 }
 
+// One row of the report, as "rows" lists it.
+nlohmann::json row_json(const Row* row) {
+    const stats::Comparison& c = row->comparison;
+    const bool tested = c.interval != stats::IntervalMethod::none;
+    // A change needs a value on both sides: null when one has none (not the struct's 0).
+    const bool both = c.a.n > 0 && c.b.n > 0;
+    nlohmann::json order = nlohmann::json::array();
+    for (stats::Order o : row->order) {
+        order.push_back(o == stats::Order::ab ? "AB" : "BA");
+    }
+    return {{"primary_key", row->primary_key},
+            {"workload", row->workload},
+            {"kind", row->kind},
+            {"case", row->case_name},
+            {"metric", row->metric},
+            {"unit", row->unit},
+            {"direction", to_string(row->direction)},
+            {"gated", row->gated},
+            {"threshold_pct", optional_number(row->threshold_pct)},
+            {"verdict", to_string(row->verdict)},
+            {"reason", c.reason},
+            {"slo", row->slo ? nlohmann::json(*row->slo) : nlohmann::json(nullptr)},
+            {"n", c.n},
+            {"a", side(c.a)},
+            {"b", side(c.b)},
+            {"delta_pct", both ? number(c.delta_pct) : nlohmann::json(nullptr)},
+            {"hl_delta_pct", both ? number(c.hl_delta_pct) : nlohmann::json(nullptr)},
+            // No interval: null, not the struct's 0 (a "[0, 0]" would read as certainty).
+            {"ci_low_pct", tested ? number(c.ci_low_pct) : nlohmann::json(nullptr)},
+            {"ci_high_pct", tested ? number(c.ci_high_pct) : nlohmann::json(nullptr)},
+            {"interval", stats::to_string(c.interval)},
+            {"bootstrap_low_pct", number(c.bootstrap_low_pct)},
+            {"bootstrap_high_pct", number(c.bootstrap_high_pct)},
+            {"bootstrap_is_bca", c.bootstrap_is_bca},
+            {"p_value", number(c.p_value)},
+            {"p_adjusted", number(c.p_adjusted)},
+            {"warnings", c.warnings},
+            {"errors_a", row->errors_a},
+            {"errors_b", row->errors_b},
+            {"a_values", row->a_values},
+            {"b_values", row->b_values},
+            {"order", order}};
+}
+
 } // namespace
 
 std::string JsonExporter::serialize(const Report& report) const {
     nlohmann::json rows = nlohmann::json::array();
     for (const Row* row : worst_first(report)) {
-        const stats::Comparison& c = row->comparison;
-        const bool tested = c.interval != stats::IntervalMethod::none;
-        // A change needs a value on both sides: null when one has none (not the struct's 0).
-        const bool both = c.a.n > 0 && c.b.n > 0;
-        nlohmann::json order = nlohmann::json::array();
-        for (stats::Order o : row->order) {
-            order.push_back(o == stats::Order::ab ? "AB" : "BA");
-        }
-        rows.push_back(
-            {{"primary_key", row->primary_key},
-             {"workload", row->workload},
-             {"kind", row->kind},
-             {"case", row->case_name},
-             {"metric", row->metric},
-             {"unit", row->unit},
-             {"direction", to_string(row->direction)},
-             {"gated", row->gated},
-             {"threshold_pct", optional_number(row->threshold_pct)},
-             {"verdict", to_string(row->verdict)},
-             {"reason", c.reason},
-             {"slo", row->slo ? nlohmann::json(*row->slo) : nlohmann::json(nullptr)},
-             {"n", c.n},
-             {"a", side(c.a)},
-             {"b", side(c.b)},
-             {"delta_pct", both ? number(c.delta_pct) : nlohmann::json(nullptr)},
-             {"hl_delta_pct", both ? number(c.hl_delta_pct) : nlohmann::json(nullptr)},
-             // No interval: null, not the struct's 0 (a "[0, 0]" would read as certainty).
-             {"ci_low_pct", tested ? number(c.ci_low_pct) : nlohmann::json(nullptr)},
-             {"ci_high_pct", tested ? number(c.ci_high_pct) : nlohmann::json(nullptr)},
-             {"interval", stats::to_string(c.interval)},
-             {"bootstrap_low_pct", number(c.bootstrap_low_pct)},
-             {"bootstrap_high_pct", number(c.bootstrap_high_pct)},
-             {"bootstrap_is_bca", c.bootstrap_is_bca},
-             {"p_value", number(c.p_value)},
-             {"p_adjusted", number(c.p_adjusted)},
-             {"warnings", c.warnings},
-             {"errors_a", row->errors_a},
-             {"errors_b", row->errors_b},
-             {"a_values", row->a_values},
-             {"b_values", row->b_values},
-             {"order", order}});
+        rows.push_back(row_json(row));
     }
     const GateSummary gate = summarize(report);
     const nlohmann::json gate_json{{"verdict", gate.failed ? "fail" : "pass"},

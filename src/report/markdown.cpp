@@ -53,11 +53,11 @@ std::string MarkdownExporter::serialize(const Report& report) const {
     std::string out = "<!-- abtool-report -->\n";
     out += fmt::format("## abtool: {} {} — `{}` vs `{}`\n\n", gate.failed ? "❌" : "✅",
                        gate_outcome(gate), report.ref_a, report.ref_b);
-    out += fmt::format("A = `{}` ({}), B = `{}` ({}); {} {} rounds, threshold {}{}.\n\n",
-                       report.ref_a, short_commit(report.commit_a), report.ref_b,
-                       short_commit(report.commit_b), report.rounds,
-                       report.paired ? "paired" : "unpaired", threshold_text(report),
-                       report.strict ? ", --strict (an inconclusive gated metric fails)" : "");
+    out +=
+        fmt::format("A = `{}` ({}), B = `{}` ({}); {} {} rounds, threshold {}{}.\n\n", report.ref_a,
+                    short_commit(report.commit_a), report.ref_b, short_commit(report.commit_b),
+                    report.rounds, report.paired ? "paired" : "unpaired", threshold_text(report),
+                    report.strict ? ", --strict (an inconclusive gated metric fails)" : "");
     for (const std::string& line : report.unmeasured) {
         out += fmt::format("**Not measured:** {}\n\n", escape(line));
     }

@@ -156,8 +156,7 @@ Table verdict_table(const Report& report) {
             return side.n > 0 ? fmt::format("{:.1f}%", side.cv_pct) : std::string("-");
         };
         table.cells.push_back({row->workload, row->case_name.empty() ? "-" : row->case_name,
-                               row->metric,
-                               c.a.n > 0 ? format_value(c.a.median, row->unit) : "-",
+                               row->metric, c.a.n > 0 ? format_value(c.a.median, row->unit) : "-",
                                c.b.n > 0 ? format_value(c.b.median, row->unit) : "-",
                                tested ? format_percent(c.delta_pct) : "-",
                                tested ? fmt::format("[{}, {}]", format_percent(c.ci_low_pct),

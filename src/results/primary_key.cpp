@@ -64,7 +64,8 @@ nlohmann::json identity_parameters(const WorkloadConfig& workload) {
                         counters.emplace_back(runners::to_string(counter));
                     }
                     params["counters"] = counters;
-                    params["counter_backend"] = std::string(runners::to_string(spec.counting.backend));
+                    params["counter_backend"] =
+                        std::string(runners::to_string(spec.counting.backend));
                     if (spec.counting.include_kernel) {
                         params["counter_kernel"] = true;
                     }

@@ -141,13 +141,12 @@ TEST_F(Counters, CachegrindBesideAGatedWallTime_IsRefused_Exit2) {
     m_repo.commit("count, but gate the time");
     const ShellResult result = abtool("--ref-a v1 --ref-b HEAD");
     EXPECT_EQ(result.status, 2) << result.output;
-    EXPECT_NE(result.output.find("workload 'loop' (" + (m_repo.root() / "abtool.toml").string() +
-                                 ":7)"),
-              std::string::npos)
+    EXPECT_NE(
+        result.output.find("workload 'loop' (" + (m_repo.root() / "abtool.toml").string() + ":7)"),
+        std::string::npos)
         << result.output;
     EXPECT_NE(result.output.find("'wall_ms' gates"), std::string::npos) << result.output;
-    EXPECT_NE(result.output.find("metric = \"instructions\""), std::string::npos)
-        << result.output;
+    EXPECT_NE(result.output.find("metric = \"instructions\""), std::string::npos) << result.output;
     EXPECT_FALSE(std::filesystem::exists(m_repo.root() / ".abtool" / "runs"))
         << "refused before anything ran";
 }
@@ -159,8 +158,7 @@ TEST_F(Counters, NoValgrind_Exit2_NamesThePackage) {
     // A PATH without valgrind (abtool needs nothing from PATH before it would start one).
     const ShellResult result = abtool("--ref-a v1 --ref-b HEAD", "PATH=/nonexistent");
     EXPECT_EQ(result.status, 2) << result.output;
-    EXPECT_NE(result.output.find("apt-get install valgrind"), std::string::npos)
-        << result.output;
+    EXPECT_NE(result.output.find("apt-get install valgrind"), std::string::npos) << result.output;
     EXPECT_NE(result.output.find("workload 'loop'"), std::string::npos) << result.output;
 }
 

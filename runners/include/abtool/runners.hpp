@@ -79,7 +79,15 @@ inline constexpr std::array<std::pair<std::string_view, Counter>, 5> k_counters{
     {"page_faults", Counter::page_faults},
 }};
 std::string_view to_string(Counter counter); // its metric's name, as in k_counters
-std::optional<Counter> counter_named(std::string_view metric); // nullopt: not a counter
+// The counter a metric name stands for; nullopt: not a counter.
+constexpr std::optional<Counter> counter_named(std::string_view metric) {
+    for (const auto& [name, counter] : k_counters) {
+        if (name == metric) {
+            return counter;
+        }
+    }
+    return std::nullopt;
+}
 
 // Who counts. perf: perf_event_open on the child, from its exec, inherited by its threads and
 // children, read once it has ended: no extra process, no slowdown; needs a hardware PMU for all

@@ -375,7 +375,8 @@ TEST(Analysis, Counters_OwnThreshold_SlowdownFromTheNativeRuns) {
             records.push_back(native);
         }
     }
-    const report::Report report = analyze_records(plan, config, records, settings_for(plan, config));
+    const report::Report report =
+        analyze_records(plan, config, records, settings_for(plan, config));
     const auto row = [&](const std::string& workload, const std::string& metric) {
         return *std::find_if(report.rows.begin(), report.rows.end(), [&](const report::Row& r) {
             return r.workload == workload && r.metric == metric;
@@ -405,9 +406,9 @@ TEST(Analysis, Counters_GbenchIterationsThatMove_AreWarnedAbout) {
         for (std::size_t round = 1; round <= 6; ++round) {
             for (Side side : {Side::a, Side::b}) {
                 records.push_back(sample(round, side, "g", "instructions", 5e8, "count"));
-                SampleRecord iterations = sample(
-                    round, side, "g", "iterations",
-                    side == Side::b && round == 3 ? b_iterations : 1000, "count");
+                SampleRecord iterations =
+                    sample(round, side, "g", "iterations",
+                           side == Side::b && round == 3 ? b_iterations : 1000, "count");
                 iterations.gate = runners::Gate::no;
                 records.push_back(iterations);
             }
@@ -422,6 +423,38 @@ TEST(Analysis, Counters_GbenchIterationsThatMove_AreWarnedAbout) {
     };
     EXPECT_FALSE(mentions(run(1000)));
     EXPECT_TRUE(mentions(run(1400)));
+}
+
+} // namespace
+} // namespace abtool
+
+namespace abtool {
+namespace {
+
+// A count that moves between runs of the same code (here A's, by 2%) is no count to gate a small
+// change on: the report says so, naming the workload, the counter and the side.
+TEST(Analysis, Counters_UnsteadyCount_IsWarnedAbout) {
+    const std::string text = "[[workload]]\nname=\"c\"\nkind=\"command\"\ncommand=[\"./l\"]\n"
+                             "metric=\"instructions\"\n";
+    const Config config = parse_config(text, "/repo/abtool.toml");
+    const Plan plan = plan_of(text, 6, {"c"});
+    const auto warnings = [&](double jitter) {
+        std::vector<SampleRecord> records;
+        for (std::size_t round = 1; round <= 6; ++round) {
+            const double a = 1e8 * (round % 2 == 0 ? 1 + jitter : 1);
+            records.push_back(sample(round, Side::a, "c", "instructions", a, "count"));
+            records.push_back(sample(round, Side::b, "c", "instructions", 1e8 + 3, "count"));
+        }
+        return analyze_records(plan, config, records, AnalysisSettings{}).warnings;
+    };
+    const auto mentions = [](const std::vector<std::string>& all) {
+        return std::any_of(all.begin(), all.end(), [](const std::string& w) {
+            return w.find("workload 'c': instructions moved by 2.00% between runs of the same "
+                          "code on A") != std::string::npos;
+        });
+    };
+    EXPECT_FALSE(mentions(warnings(0.00001))) << "a few instructions in 10^8: steady";
+    EXPECT_TRUE(mentions(warnings(0.02)));
 }
 
 } // namespace
