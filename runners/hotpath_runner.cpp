@@ -11,6 +11,36 @@
 
 namespace abtool::runners {
 
+namespace parsers {
+
+ParseResult parse(HotpathFormat format, std::istream& in) {
+    switch (format) {
+    case HotpathFormat::gbench:
+        return parse_gbench(in);
+    case HotpathFormat::hyperfine:
+        return parse_hyperfine(in);
+    case HotpathFormat::jsonl:
+        return parse_jsonl(in);
+    case HotpathFormat::catch2:
+        return parse_catch2(in);
+    case HotpathFormat::pytest_benchmark:
+        return parse_pytest_benchmark(in);
+    case HotpathFormat::go:
+        return parse_go(in);
+    case HotpathFormat::criterion:
+        return parse_criterion(in);
+    case HotpathFormat::jmh:
+        return parse_jmh(in);
+    case HotpathFormat::benchmarkdotnet:
+        return parse_benchmarkdotnet(in);
+    case HotpathFormat::bmf:
+        break;
+    }
+    return parse_bmf(in);
+}
+
+} // namespace parsers
+
 namespace {
 
 const char* format_name(HotpathFormat format) {
@@ -20,9 +50,23 @@ const char* format_name(HotpathFormat format) {
     case HotpathFormat::hyperfine:
         return "hyperfine JSON";
     case HotpathFormat::jsonl:
+        return "JSON lines";
+    case HotpathFormat::catch2:
+        return "Catch2 output";
+    case HotpathFormat::pytest_benchmark:
+        return "pytest-benchmark JSON";
+    case HotpathFormat::go:
+        return "go test -bench output";
+    case HotpathFormat::criterion:
+        return "criterion output";
+    case HotpathFormat::jmh:
+        return "JMH JSON";
+    case HotpathFormat::benchmarkdotnet:
+        return "BenchmarkDotNet JSON";
+    case HotpathFormat::bmf:
         break;
     }
-    return "JSON lines";
+    return "Bencher Metric Format JSON";
 }
 
 // Where a parse error is: "at byte 17 of stdout (17 bytes, kept in ...)", or the field it is in.
@@ -69,15 +113,34 @@ Gate gate_of(const HotpathWorkload& workload, std::string_view metric) {
                    ? Gate::yes
                    : Gate::no;
     }
-    switch (workload.format) {
+    const std::optional<std::string> gated = default_gated_metric(workload.format);
+    return !gated || metric == *gated ? Gate::yes : Gate::no;
+}
+
+std::optional<std::string> default_gated_metric(HotpathFormat format) {
+    switch (format) {
     case HotpathFormat::gbench:
-        return metric == "real_time" ? Gate::yes : Gate::no;
+        return "real_time";
     case HotpathFormat::hyperfine:
-        return metric == "wall_ms" ? Gate::yes : Gate::no;
+        return "wall_ms";
     case HotpathFormat::jsonl:
+        return std::nullopt;
+    case HotpathFormat::catch2:
+        return "mean"; // FIXME(issue 16): the catch2 reader's helper decides
+    case HotpathFormat::pytest_benchmark:
+        return "time"; // FIXME(issue 16)
+    case HotpathFormat::go:
+        return "ns_per_op"; // FIXME(issue 16)
+    case HotpathFormat::criterion:
+        return "time"; // FIXME(issue 16)
+    case HotpathFormat::jmh:
+        return "score"; // FIXME(issue 16)
+    case HotpathFormat::benchmarkdotnet:
+        return "time"; // FIXME(issue 16)
+    case HotpathFormat::bmf:
         break;
     }
-    return Gate::yes;
+    return std::nullopt; // FIXME(issue 16)
 }
 
 RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
@@ -108,10 +171,7 @@ RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
         return result;
     }
     const std::string source = workload.output_file ? output_file.string() : std::string("stdout");
-    const parsers::ParseResult parsed =
-        workload.format == HotpathFormat::gbench      ? parsers::parse_gbench(in)
-        : workload.format == HotpathFormat::hyperfine ? parsers::parse_hyperfine(in)
-                                                      : parsers::parse_jsonl(in);
+    const parsers::ParseResult parsed = parsers::parse(workload.format, in);
     const std::string what =
         fmt::format("{} of workload '{}' on {}", format_name(workload.format), name, context.label);
     if (const auto* error = std::get_if<parsers::ParseError>(&parsed)) {

@@ -263,10 +263,17 @@ template <typename Enum, std::size_t N>
 using Names = std::array<std::pair<std::string_view, Enum>, N>;
 
 // The words of the runners' choices, for reading them and for the primary key's parameters.
-constexpr Names<runners::HotpathFormat, 3> k_hotpath_formats{{
+constexpr Names<runners::HotpathFormat, 10> k_hotpath_formats{{
     {"gbench", runners::HotpathFormat::gbench},
     {"hyperfine", runners::HotpathFormat::hyperfine},
     {"jsonl", runners::HotpathFormat::jsonl},
+    {"catch2", runners::HotpathFormat::catch2},
+    {"pytest-benchmark", runners::HotpathFormat::pytest_benchmark},
+    {"go", runners::HotpathFormat::go},
+    {"criterion", runners::HotpathFormat::criterion},
+    {"jmh", runners::HotpathFormat::jmh},
+    {"benchmarkdotnet", runners::HotpathFormat::benchmarkdotnet},
+    {"bmf", runners::HotpathFormat::bmf},
 }};
 constexpr Names<runners::Protocol, 3> k_protocols{{
     {"http", runners::Protocol::http},

@@ -280,7 +280,19 @@ struct CommandWorkload {
 // Samples per run: wall_ms (gated unless `metrics` says otherwise), user_ms, sys_ms, max_rss_kb,
 // and each counter (unit "count").
 
-enum class HotpathFormat { gbench, hyperfine, jsonl };
+// What a hotpath program prints (or writes to its output file): DESIGN.md's `format` values.
+enum class HotpathFormat {
+    gbench,
+    hyperfine,
+    jsonl,
+    catch2,
+    pytest_benchmark,
+    go,
+    criterion,
+    jmh,
+    benchmarkdotnet,
+    bmf
+};
 
 struct HotpathWorkload {
     std::vector<std::string> argv;
