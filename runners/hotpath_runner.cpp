@@ -4,8 +4,13 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "abtool/error.hpp"
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <optional>
 
@@ -103,6 +108,103 @@ std::optional<std::string> control_character_in(const Sample& sample) {
     return std::nullopt;
 }
 
+// The file behind a workload's {output}: beside the kept stdout in the run directory
+// (<run>.output, kept for post-mortems like the stdout), or, when there is no run directory, in a
+// fresh temporary directory removed afterwards. The path never exists before the run: a
+// previous run's numbers are never read as this one's.
+class PlaceholderOutput {
+public:
+    explicit PlaceholderOutput(const RunContext& context) {
+        if (!context.stdout_file.empty()) {
+            m_path = context.stdout_file;
+            m_path.replace_extension(".output");
+            std::filesystem::remove(m_path);
+            return;
+        }
+        std::string dir =
+            (std::filesystem::temp_directory_path() / "abtool-output-XXXXXX").string();
+        if (mkdtemp(dir.data()) == nullptr) {
+            throw Error(ErrorKind::io, fmt::format("cannot create a temporary directory in {}: {}",
+                                                   std::filesystem::temp_directory_path().string(),
+                                                   std::strerror(errno)));
+        }
+        m_temporary_dir = dir;
+        m_path = m_temporary_dir / "output";
+    }
+    ~PlaceholderOutput() {
+        std::error_code error;
+        if (!m_temporary_dir.empty()) {
+            std::filesystem::remove_all(m_temporary_dir, error);
+        } else if (std::filesystem::file_size(m_path, error) == 0 && !error) {
+            std::filesystem::remove(m_path, error);
+        }
+    }
+    PlaceholderOutput(const PlaceholderOutput&) = delete;
+    PlaceholderOutput& operator=(const PlaceholderOutput&) = delete;
+
+    const std::filesystem::path& path() const { return m_path; }
+
+    // {output} in the argv as the path, in a shell string as one quoted word.
+    void substitute_into(ProcessSpec& spec) const {
+        const auto substitute = [](std::string& text, const std::string& value) {
+            for (std::size_t at = text.find(k_placeholder); at != std::string::npos;
+                 at = text.find(k_placeholder, at + value.size())) {
+                text.replace(at, k_placeholder.size(), value);
+            }
+        };
+        for (std::string& arg : spec.argv) {
+            substitute(arg, m_path.string());
+        }
+        if (spec.shell) {
+            substitute(*spec.shell, shell_quote(m_path.string()));
+        }
+    }
+
+private:
+    static constexpr std::string_view k_placeholder = "{output}";
+    std::filesystem::path m_path;
+    std::filesystem::path m_temporary_dir;
+};
+
+// The file a run's numbers are read from: the {output} file, the fixed output_file, or stdout;
+// and how messages name it.
+struct Source {
+    std::filesystem::path file;
+    std::string name;
+    bool is_stdout = false;
+};
+
+Source source_of(const HotpathWorkload& workload, const RunContext& context,
+                 const RunOutput& output, const std::optional<PlaceholderOutput>& placeholder) {
+    if (placeholder) {
+        return {placeholder->path(), placeholder->path().string(), false};
+    }
+    if (workload.output_file) {
+        const std::filesystem::path file =
+            std::filesystem::path(*workload.output_file).is_absolute()
+                ? std::filesystem::path(*workload.output_file)
+                : context.worktree / *workload.output_file;
+        return {file, file.string(), false};
+    }
+    return {output.path(), "stdout", true};
+}
+
+// The run's samples with their gate and the config's directions; an error for a name with a
+// control character.
+std::optional<std::string> stamp(const HotpathWorkload& workload, std::vector<Sample>& samples) {
+    for (Sample& sample : samples) {
+        sample.gate = gate_of(workload, sample.metric);
+        if (const auto it = workload.directions.find(sample.metric);
+            it != workload.directions.end()) {
+            sample.direction = it->second;
+        }
+        if (auto bad = control_character_in(sample)) {
+            return bad;
+        }
+    }
+    return std::nullopt;
+}
+
 } // namespace
 
 Gate gate_of(const HotpathWorkload& workload, std::string_view metric) {
@@ -128,9 +230,9 @@ std::optional<std::string> default_gated_metric(HotpathFormat format) {
     case HotpathFormat::catch2:
         return "mean"; // FIXME(issue 16): the catch2 reader's helper decides
     case HotpathFormat::pytest_benchmark:
-        return "time"; // FIXME(issue 16)
+        return "time"; // each round's time per iteration (or the median), in ns
     case HotpathFormat::go:
-        return "ns_per_op"; // FIXME(issue 16)
+        return "ns_per_op";
     case HotpathFormat::criterion:
         return "time"; // FIXME(issue 16)
     case HotpathFormat::jmh:
@@ -140,7 +242,9 @@ std::optional<std::string> default_gated_metric(HotpathFormat format) {
     case HotpathFormat::bmf:
         break;
     }
-    return std::nullopt; // FIXME(issue 16)
+    // Bencher Metric Format: a file's measures are whatever its author chose to track, as with
+    // JSON lines; every one gates unless `metrics` names some.
+    return std::nullopt;
 }
 
 RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
@@ -148,13 +252,15 @@ RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
     const RunOutput output(context);
     const CountedRun counted(workload.counting, output);
     ProcessSpec spec = process_spec_for(workload, context, output);
+    std::optional<PlaceholderOutput> placeholder;
+    if (workload.output_placeholder) {
+        placeholder.emplace(context);
+        placeholder->substitute_into(spec);
+    }
     counted.prepare(spec);
-    std::filesystem::path output_file;
+    const Source source = source_of(workload, context, output, placeholder);
     if (workload.output_file) {
-        output_file = std::filesystem::path(*workload.output_file).is_absolute()
-                          ? std::filesystem::path(*workload.output_file)
-                          : context.worktree / *workload.output_file;
-        std::filesystem::remove(output_file); // never read a previous run's numbers
+        std::filesystem::remove(source.file); // never read a previous run's numbers
     }
     const ProcessResult process = run_process(spec);
 
@@ -164,20 +270,20 @@ RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
     }
     // Read as a stream from the file the program wrote (its stdout is one too): the output may
     // be far larger than what it reports.
-    const std::filesystem::path& source_file = workload.output_file ? output_file : output.path();
-    std::ifstream in(source_file, std::ios::binary);
-    if (!in) {
-        result.error = fmt::format("{} wrote no {}", context.label, source_file.string());
+    std::error_code size_error;
+    std::ifstream in(source.file, std::ios::binary);
+    if (!in || (placeholder && std::filesystem::file_size(source.file, size_error) == 0)) {
+        result.error = fmt::format("{} wrote no {}{}", context.label, source.file.string(),
+                                   in ? " (the file is empty)" : "");
         return result;
     }
-    const std::string source = workload.output_file ? output_file.string() : std::string("stdout");
     const parsers::ParseResult parsed = parsers::parse(workload.format, in);
     const std::string what =
         fmt::format("{} of workload '{}' on {}", format_name(workload.format), name, context.label);
     if (const auto* error = std::get_if<parsers::ParseError>(&parsed)) {
-        const std::string kept = workload.output_file ? "" : context.stdout_file.string();
+        const std::string kept = source.is_stdout ? context.stdout_file.string() : "";
         result.error = fmt::format("{}: {} {}", what, error->message,
-                                   parse_error_place(*error, source, source_file, kept));
+                                   parse_error_place(*error, source.name, source.file, kept));
         return result;
     }
     const auto& samples = std::get<parsers::Parsed>(parsed);
@@ -186,20 +292,19 @@ RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
                                    fmt::join(samples.errors, "; "));
     }
     result.samples = samples.samples;
-    for (Sample& sample : result.samples) {
-        sample.gate = gate_of(workload, sample.metric);
-        if (const auto bad = control_character_in(sample)) {
-            result.error = fmt::format("{}: {}", what, *bad);
-            result.samples.clear();
-            return result;
-        }
+    if (const auto bad = stamp(workload, result.samples)) {
+        result.error = fmt::format("{}: {}", what, *bad);
+        result.samples.clear();
+        return result;
     }
     if (result.samples.empty() && !result.error) {
         result.error = fmt::format("{} printed no samples in its {} on {}",
-                                   format_name(workload.format), source, context.label);
+                                   format_name(workload.format), source.name, context.label);
         return result;
     }
-    const auto gate = [&](std::string_view metric) { return gate_of(workload, metric); };
+    const auto gate = [&](std::string_view metric) {
+        return gate_of(workload, metric);
+    };
     counted.collect(process, result, gate);
     if (workload.counting.active() && workload.format == HotpathFormat::gbench) {
         // Beside the whole program's counts: whether they can be compared at all (analysis warns
