@@ -189,16 +189,31 @@ void name_cases(Reading& reading) {
 } // namespace
 
 ParseResult parse_go(std::istream& in) {
+    // Line by line, at most k_jsonl_line_max bytes of one held: a line longer than that is an
+    // error at its number, not a line held in memory however long it grows.
     Reading reading;
+    std::streambuf& source = *in.rdbuf();
     std::string line;
     std::size_t number = 0;
-    while (std::getline(in, line)) {
-        ++number;
-        if (line.size() > k_jsonl_line_max) {
-            return line_error("a line longer than 1 MiB", number);
+    for (;;) {
+        line.clear();
+        int c = 0;
+        bool read_any = false;
+        while ((c = source.sbumpc()) != std::char_traits<char>::eof() && c != '\n') {
+            read_any = true;
+            if (line.size() == k_jsonl_line_max) {
+                return line_error("a line longer than 1 MiB", number + 1);
+            }
+            line.push_back(static_cast<char>(c));
         }
-        if (auto error = read_line(line, number, reading)) {
+        if (c == std::char_traits<char>::eof() && !read_any) {
+            break;
+        }
+        if (auto error = read_line(line, ++number, reading)) {
             return *error;
+        }
+        if (c == std::char_traits<char>::eof()) {
+            break;
         }
     }
     name_cases(reading);

@@ -123,6 +123,14 @@ TEST(GoParser, MalformedBenchmarkLine_NamesTheLine) {
     ASSERT_TRUE(std::holds_alternative<ParseError>(word));
 }
 
+TEST(GoParser, LineLongerThanTheLimit_IsAnErrorNamingIt_LastLineWithoutNewlineRead) {
+    const std::string text = "BenchmarkA 10 5 ns/op\n" + std::string(k_jsonl_line_max + 1, 'x');
+    const ParseResult result = parse_go(text);
+    ASSERT_TRUE(std::holds_alternative<ParseError>(result));
+    EXPECT_EQ(std::get<ParseError>(result).field, "line 2");
+    EXPECT_EQ(parsed(parse_go("\nBenchmarkA 10 5 ns/op")).samples.size(), 1u);
+}
+
 TEST(GoParser, LinesThatAreNotBenchmarkLines_AreSkipped) {
     const Parsed result = parsed(parse_go("Benchmarking is fun 1 2\nPASS\nok  \tx\t0.1s\n"
                                           "BenchmarkA 10 5 ns/op\n"));
