@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${1:-10}"
-targets=(config gbench hyperfine jsonl results_csv samples_jsonl)
+targets=(config gbench hyperfine jsonl go pytest_benchmark bmf results_csv samples_jsonl)
 
 # A build directory of its own: the fuzzers need clang, the rest of the project builds with g++.
 # Only the fuzz targets are built, by name (tests/fuzz/CMakeLists.txt compiles just the readers).

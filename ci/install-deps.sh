@@ -14,8 +14,10 @@ if [[ "${1:-}" == "--tests" ]]; then
   # hyperfine: its JSON is a hotpath input format; chromium: renders the HTML report in a test;
   # wrk: the publish benchmark's reference load generator; clang + libclang-rt-14-dev: the
   # fuzz targets (ci/fuzz.sh), whose libFuzzer runtime Debian ships apart from clang, as a
-  # recommendation that --no-install-recommends skips.
-  packages+=(hyperfine chromium wrk clang libclang-rt-14-dev)
+  # recommendation that --no-install-recommends skips. golang-go, python3-pytest and
+  # python3-pytest-benchmark: the go and pytest-benchmark hotpath formats, run for real.
+  packages+=(hyperfine chromium wrk clang libclang-rt-14-dev golang-go python3-pytest
+             python3-pytest-benchmark)
 fi
 
 missing=()

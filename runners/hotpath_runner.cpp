@@ -4,12 +4,47 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "abtool/error.hpp"
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <optional>
 
 namespace abtool::runners {
+
+namespace parsers {
+
+ParseResult parse(HotpathFormat format, std::istream& in) {
+    switch (format) {
+    case HotpathFormat::gbench:
+        return parse_gbench(in);
+    case HotpathFormat::hyperfine:
+        return parse_hyperfine(in);
+    case HotpathFormat::jsonl:
+        return parse_jsonl(in);
+    case HotpathFormat::catch2:
+        return parse_catch2(in);
+    case HotpathFormat::pytest_benchmark:
+        return parse_pytest_benchmark(in);
+    case HotpathFormat::go:
+        return parse_go(in);
+    case HotpathFormat::criterion:
+        return parse_criterion(in);
+    case HotpathFormat::jmh:
+        return parse_jmh(in);
+    case HotpathFormat::benchmarkdotnet:
+        return parse_benchmarkdotnet(in);
+    case HotpathFormat::bmf:
+        break;
+    }
+    return parse_bmf(in);
+}
+
+} // namespace parsers
 
 namespace {
 
@@ -20,9 +55,23 @@ const char* format_name(HotpathFormat format) {
     case HotpathFormat::hyperfine:
         return "hyperfine JSON";
     case HotpathFormat::jsonl:
+        return "JSON lines";
+    case HotpathFormat::catch2:
+        return "Catch2 output";
+    case HotpathFormat::pytest_benchmark:
+        return "pytest-benchmark JSON";
+    case HotpathFormat::go:
+        return "go test -bench output";
+    case HotpathFormat::criterion:
+        return "criterion output";
+    case HotpathFormat::jmh:
+        return "JMH JSON";
+    case HotpathFormat::benchmarkdotnet:
+        return "BenchmarkDotNet JSON";
+    case HotpathFormat::bmf:
         break;
     }
-    return "JSON lines";
+    return "Bencher Metric Format JSON";
 }
 
 // Where a parse error is: "at byte 17 of stdout (17 bytes, kept in ...)", or the field it is in.
@@ -59,6 +108,103 @@ std::optional<std::string> control_character_in(const Sample& sample) {
     return std::nullopt;
 }
 
+// The file behind a workload's {output}: beside the kept stdout in the run directory
+// (<run>.output, kept for post-mortems like the stdout), or, when there is no run directory, in a
+// fresh temporary directory removed afterwards. The path never exists before the run: a
+// previous run's numbers are never read as this one's.
+class PlaceholderOutput {
+public:
+    explicit PlaceholderOutput(const RunContext& context) {
+        if (!context.stdout_file.empty()) {
+            m_path = context.stdout_file;
+            m_path.replace_extension(".output");
+            std::filesystem::remove(m_path);
+            return;
+        }
+        std::string dir =
+            (std::filesystem::temp_directory_path() / "abtool-output-XXXXXX").string();
+        if (mkdtemp(dir.data()) == nullptr) {
+            throw Error(ErrorKind::io, fmt::format("cannot create a temporary directory in {}: {}",
+                                                   std::filesystem::temp_directory_path().string(),
+                                                   std::strerror(errno)));
+        }
+        m_temporary_dir = dir;
+        m_path = m_temporary_dir / "output";
+    }
+    ~PlaceholderOutput() {
+        std::error_code error;
+        if (!m_temporary_dir.empty()) {
+            std::filesystem::remove_all(m_temporary_dir, error);
+        } else if (std::filesystem::file_size(m_path, error) == 0 && !error) {
+            std::filesystem::remove(m_path, error);
+        }
+    }
+    PlaceholderOutput(const PlaceholderOutput&) = delete;
+    PlaceholderOutput& operator=(const PlaceholderOutput&) = delete;
+
+    const std::filesystem::path& path() const { return m_path; }
+
+    // {output} in the argv as the path, in a shell string as one quoted word.
+    void substitute_into(ProcessSpec& spec) const {
+        const auto substitute = [](std::string& text, const std::string& value) {
+            for (std::size_t at = text.find(k_placeholder); at != std::string::npos;
+                 at = text.find(k_placeholder, at + value.size())) {
+                text.replace(at, k_placeholder.size(), value);
+            }
+        };
+        for (std::string& arg : spec.argv) {
+            substitute(arg, m_path.string());
+        }
+        if (spec.shell) {
+            substitute(*spec.shell, shell_quote(m_path.string()));
+        }
+    }
+
+private:
+    static constexpr std::string_view k_placeholder = "{output}";
+    std::filesystem::path m_path;
+    std::filesystem::path m_temporary_dir;
+};
+
+// The file a run's numbers are read from: the {output} file, the fixed output_file, or stdout;
+// and how messages name it.
+struct Source {
+    std::filesystem::path file;
+    std::string name;
+    bool is_stdout = false;
+};
+
+Source source_of(const HotpathWorkload& workload, const RunContext& context,
+                 const RunOutput& output, const std::optional<PlaceholderOutput>& placeholder) {
+    if (placeholder) {
+        return {placeholder->path(), placeholder->path().string(), false};
+    }
+    if (workload.output_file) {
+        const std::filesystem::path file =
+            std::filesystem::path(*workload.output_file).is_absolute()
+                ? std::filesystem::path(*workload.output_file)
+                : context.worktree / *workload.output_file;
+        return {file, file.string(), false};
+    }
+    return {output.path(), "stdout", true};
+}
+
+// The run's samples with their gate and the config's directions; an error for a name with a
+// control character.
+std::optional<std::string> stamp(const HotpathWorkload& workload, std::vector<Sample>& samples) {
+    for (Sample& sample : samples) {
+        sample.gate = gate_of(workload, sample.metric);
+        if (const auto it = workload.directions.find(sample.metric);
+            it != workload.directions.end()) {
+            sample.direction = it->second;
+        }
+        if (auto bad = control_character_in(sample)) {
+            return bad;
+        }
+    }
+    return std::nullopt;
+}
+
 } // namespace
 
 Gate gate_of(const HotpathWorkload& workload, std::string_view metric) {
@@ -69,15 +215,36 @@ Gate gate_of(const HotpathWorkload& workload, std::string_view metric) {
                    ? Gate::yes
                    : Gate::no;
     }
-    switch (workload.format) {
+    const std::optional<std::string> gated = default_gated_metric(workload.format);
+    return !gated || metric == *gated ? Gate::yes : Gate::no;
+}
+
+std::optional<std::string> default_gated_metric(HotpathFormat format) {
+    switch (format) {
     case HotpathFormat::gbench:
-        return metric == "real_time" ? Gate::yes : Gate::no;
+        return "real_time";
     case HotpathFormat::hyperfine:
-        return metric == "wall_ms" ? Gate::yes : Gate::no;
+        return "wall_ms";
     case HotpathFormat::jsonl:
+        return std::nullopt;
+    case HotpathFormat::catch2:
+        return "mean"; // FIXME(issue 16): the catch2 reader's helper decides
+    case HotpathFormat::pytest_benchmark:
+        return "time"; // each round's time per iteration (or the median), in ns
+    case HotpathFormat::go:
+        return "ns_per_op";
+    case HotpathFormat::criterion:
+        return "time"; // FIXME(issue 16)
+    case HotpathFormat::jmh:
+        return "score"; // FIXME(issue 16)
+    case HotpathFormat::benchmarkdotnet:
+        return "time"; // FIXME(issue 16)
+    case HotpathFormat::bmf:
         break;
     }
-    return Gate::yes;
+    // Bencher Metric Format: a file's measures are whatever its author chose to track, as with
+    // JSON lines; every one gates unless `metrics` names some.
+    return std::nullopt;
 }
 
 RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
@@ -85,13 +252,15 @@ RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
     const RunOutput output(context);
     const CountedRun counted(workload.counting, output);
     ProcessSpec spec = process_spec_for(workload, context, output);
+    std::optional<PlaceholderOutput> placeholder;
+    if (workload.output_placeholder) {
+        placeholder.emplace(context);
+        placeholder->substitute_into(spec);
+    }
     counted.prepare(spec);
-    std::filesystem::path output_file;
+    const Source source = source_of(workload, context, output, placeholder);
     if (workload.output_file) {
-        output_file = std::filesystem::path(*workload.output_file).is_absolute()
-                          ? std::filesystem::path(*workload.output_file)
-                          : context.worktree / *workload.output_file;
-        std::filesystem::remove(output_file); // never read a previous run's numbers
+        std::filesystem::remove(source.file); // never read a previous run's numbers
     }
     const ProcessResult process = run_process(spec);
 
@@ -101,23 +270,20 @@ RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
     }
     // Read as a stream from the file the program wrote (its stdout is one too): the output may
     // be far larger than what it reports.
-    const std::filesystem::path& source_file = workload.output_file ? output_file : output.path();
-    std::ifstream in(source_file, std::ios::binary);
-    if (!in) {
-        result.error = fmt::format("{} wrote no {}", context.label, source_file.string());
+    std::error_code size_error;
+    std::ifstream in(source.file, std::ios::binary);
+    if (!in || (placeholder && std::filesystem::file_size(source.file, size_error) == 0)) {
+        result.error = fmt::format("{} wrote no {}{}", context.label, source.file.string(),
+                                   in ? " (the file is empty)" : "");
         return result;
     }
-    const std::string source = workload.output_file ? output_file.string() : std::string("stdout");
-    const parsers::ParseResult parsed =
-        workload.format == HotpathFormat::gbench      ? parsers::parse_gbench(in)
-        : workload.format == HotpathFormat::hyperfine ? parsers::parse_hyperfine(in)
-                                                      : parsers::parse_jsonl(in);
+    const parsers::ParseResult parsed = parsers::parse(workload.format, in);
     const std::string what =
         fmt::format("{} of workload '{}' on {}", format_name(workload.format), name, context.label);
     if (const auto* error = std::get_if<parsers::ParseError>(&parsed)) {
-        const std::string kept = workload.output_file ? "" : context.stdout_file.string();
+        const std::string kept = source.is_stdout ? context.stdout_file.string() : "";
         result.error = fmt::format("{}: {} {}", what, error->message,
-                                   parse_error_place(*error, source, source_file, kept));
+                                   parse_error_place(*error, source.name, source.file, kept));
         return result;
     }
     const auto& samples = std::get<parsers::Parsed>(parsed);
@@ -126,17 +292,14 @@ RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
                                    fmt::join(samples.errors, "; "));
     }
     result.samples = samples.samples;
-    for (Sample& sample : result.samples) {
-        sample.gate = gate_of(workload, sample.metric);
-        if (const auto bad = control_character_in(sample)) {
-            result.error = fmt::format("{}: {}", what, *bad);
-            result.samples.clear();
-            return result;
-        }
+    if (const auto bad = stamp(workload, result.samples)) {
+        result.error = fmt::format("{}: {}", what, *bad);
+        result.samples.clear();
+        return result;
     }
     if (result.samples.empty() && !result.error) {
         result.error = fmt::format("{} printed no samples in its {} on {}",
-                                   format_name(workload.format), source, context.label);
+                                   format_name(workload.format), source.name, context.label);
         return result;
     }
     const auto gate = [&](std::string_view metric) {

@@ -26,13 +26,8 @@ std::vector<std::string> gated_metrics(const Workload& workload) {
     if (!hotpath.metrics.empty()) {
         return hotpath.metrics;
     }
-    switch (hotpath.format) {
-    case HotpathFormat::gbench:
-        return {"real_time"};
-    case HotpathFormat::hyperfine:
-        return {"wall_ms"};
-    case HotpathFormat::jsonl:
-        break;
+    if (auto metric = default_gated_metric(hotpath.format)) {
+        return {*metric};
     }
     return {};
 }

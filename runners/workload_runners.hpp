@@ -29,6 +29,10 @@ inline ProcessSpec spec_in_context(const Env& workload_env, const RunContext& co
     return spec;
 }
 
+// The metric a hotpath format gates when the workload names none; nullopt: every metric the
+// program reports (JSON lines, Bencher Metric Format).
+std::optional<std::string> default_gated_metric(HotpathFormat format);
+
 // Where one command or hotpath run's stdout goes (RunContext::stdout_file, or a temporary file
 // when the context names none), and what becomes of it when the run is done: a temporary file is
 // removed, a kept one trimmed (removed when empty, cut to k_kept_output_max with a note).

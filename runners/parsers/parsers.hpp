@@ -45,10 +45,26 @@ using ParseResult = std::variant<Parsed, ParseError>;
 ParseResult parse_gbench(std::istream& in);
 ParseResult parse_hyperfine(std::istream& in);
 ParseResult parse_jsonl(std::istream& in);
+ParseResult parse_catch2(std::istream& in);
+ParseResult parse_pytest_benchmark(std::istream& in);
+ParseResult parse_go(std::istream& in);
+ParseResult parse_criterion(std::istream& in);
+ParseResult parse_jmh(std::istream& in);
+ParseResult parse_benchmarkdotnet(std::istream& in);
+ParseResult parse_bmf(std::istream& in);
 // The same, on a text in memory (tests, fuzzing).
 ParseResult parse_gbench(std::string_view text);
 ParseResult parse_hyperfine(std::string_view text);
 ParseResult parse_jsonl(std::string_view text);
+ParseResult parse_catch2(std::string_view text);
+ParseResult parse_pytest_benchmark(std::string_view text);
+ParseResult parse_go(std::string_view text);
+ParseResult parse_criterion(std::string_view text);
+ParseResult parse_jmh(std::string_view text);
+ParseResult parse_benchmarkdotnet(std::string_view text);
+ParseResult parse_bmf(std::string_view text);
+// The parser of `format`.
+ParseResult parse(HotpathFormat format, std::istream& in);
 
 // The longest JSON line parse_jsonl accepts: 1 MiB, where a sample's line is under 1 KiB; a longer
 // one is an error at its first byte, not a line held in memory however long it grows.

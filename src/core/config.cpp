@@ -14,6 +14,7 @@
 #include <fstream>
 #include <initializer_list>
 #include <iterator>
+#include <map>
 #include <set>
 #include <span>
 #include <sstream>
@@ -263,10 +264,17 @@ template <typename Enum, std::size_t N>
 using Names = std::array<std::pair<std::string_view, Enum>, N>;
 
 // The words of the runners' choices, for reading them and for the primary key's parameters.
-constexpr Names<runners::HotpathFormat, 3> k_hotpath_formats{{
+constexpr Names<runners::HotpathFormat, 10> k_hotpath_formats{{
     {"gbench", runners::HotpathFormat::gbench},
     {"hyperfine", runners::HotpathFormat::hyperfine},
     {"jsonl", runners::HotpathFormat::jsonl},
+    {"catch2", runners::HotpathFormat::catch2},
+    {"pytest-benchmark", runners::HotpathFormat::pytest_benchmark},
+    {"go", runners::HotpathFormat::go},
+    {"criterion", runners::HotpathFormat::criterion},
+    {"jmh", runners::HotpathFormat::jmh},
+    {"benchmarkdotnet", runners::HotpathFormat::benchmarkdotnet},
+    {"bmf", runners::HotpathFormat::bmf},
 }};
 constexpr Names<runners::Protocol, 3> k_protocols{{
     {"http", runners::Protocol::http},
@@ -577,9 +585,72 @@ runners::CommandWorkload read_command(const Reader& reader, const toml::table& t
     return spec;
 }
 
+// directions = { metric = "higher" }: a metric's direction over the reader's.
+std::map<std::string, Direction, std::less<>>
+read_directions(const Reader& reader, const toml::table& table, const std::string& context) {
+    std::map<std::string, Direction, std::less<>> directions;
+    const toml::node* node = table.get("directions");
+    if (node == nullptr) {
+        return directions;
+    }
+    const toml::table* entries = node->as_table();
+    if (entries == nullptr) {
+        reader.fail(node->source(), context + "'directions' must be a table of metric names, "
+                                              "e.g. directions = { my_counter = \"higher\" }");
+    }
+    for (auto&& [metric, value] : *entries) {
+        const auto* word = value.as_string();
+        const auto direction = word != nullptr ? direction_from_string(word->get()) : std::nullopt;
+        if (!direction) {
+            reader.fail(value.source(),
+                        fmt::format("{}'directions.{}' must be \"lower\" or \"higher\"", context,
+                                    metric.str()));
+        }
+        directions[std::string(metric.str())] = *direction;
+    }
+    return directions;
+}
+
+// output = "{output}" and the {output} placeholder in the command: both or neither. Not with
+// output_file, which names a file of the program's own choosing instead.
+bool read_output_placeholder(const Reader& reader, const toml::table& table,
+                             const std::string& context, const runners::HotpathWorkload& spec) {
+    const std::optional<std::string> output = reader.string(table, "output", context);
+    if (output && *output != "{output}") {
+        reader.fail(table.get("output")->source(),
+                    fmt::format("{}'output' must be \"{{output}}\" (a per-run path abtool passes "
+                                "as {{output}} in the command), not '{}'",
+                                context, *output));
+    }
+    const bool in_command =
+        (spec.shell && spec.shell->find("{output}") != std::string::npos) ||
+        std::any_of(spec.argv.begin(), spec.argv.end(), [](const std::string& arg) {
+            return arg.find("{output}") != std::string::npos;
+        });
+    const char* command_key = spec.shell ? "shell" : "command";
+    if (output && !in_command) {
+        reader.fail(table.get("output")->source(),
+                    fmt::format("{}'output' = \"{{output}}\" but '{}' has no {{output}}: the "
+                                "program would not know where to write",
+                                context, command_key));
+    }
+    if (!output && in_command) {
+        reader.fail(table.get(command_key)->source(),
+                    fmt::format("{}'{}' has {{output}} but the workload has no output = "
+                                "\"{{output}}\" to read that file",
+                                context, command_key));
+    }
+    if (output && spec.output_file) {
+        reader.fail(table.get("output")->source(),
+                    context + "has both 'output' and 'output_file': keep one");
+    }
+    return output.has_value();
+}
+
 runners::HotpathWorkload read_hotpath(const Reader& reader, const toml::table& table,
                                       const std::string& context, const runners::Env& env) {
-    Keys keys = workload_keys({"command", "shell", "format", "metric", "metrics", "output_file"});
+    Keys keys = workload_keys(
+        {"command", "shell", "format", "metric", "metrics", "output_file", "output", "directions"});
     keys.insert(k_counting_keys.begin(), k_counting_keys.end());
     reader.check_keys(table, keys, context);
     runners::HotpathWorkload spec;
@@ -591,6 +662,8 @@ runners::HotpathWorkload read_hotpath(const Reader& reader, const toml::table& t
     spec.metrics = read_metrics(reader, table, context);
     spec.counting = read_counting(reader, table, context, spec.metrics);
     spec.output_file = reader.string(table, "output_file", context);
+    spec.output_placeholder = read_output_placeholder(reader, table, context, spec);
+    spec.directions = read_directions(reader, table, context);
     return spec;
 }
 

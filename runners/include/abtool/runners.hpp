@@ -288,7 +288,19 @@ struct CommandWorkload {
 // Samples per run: wall_ms (gated unless `metrics` says otherwise), user_ms, sys_ms, max_rss_kb,
 // and each counter (unit "count").
 
-enum class HotpathFormat { gbench, hyperfine, jsonl };
+// What a hotpath program prints (or writes to its output file): DESIGN.md's `format` values.
+enum class HotpathFormat {
+    gbench,
+    hyperfine,
+    jsonl,
+    catch2,
+    pytest_benchmark,
+    go,
+    criterion,
+    jmh,
+    benchmarkdotnet,
+    bmf
+};
 
 struct HotpathWorkload {
     std::vector<std::string> argv;
@@ -299,6 +311,13 @@ struct HotpathWorkload {
     std::vector<std::string> metrics; // gated metrics; empty: the format's default (real_time,
                                       // mean, every jsonl metric)
     std::optional<std::string> output_file; // read this file instead of stdout (--benchmark_out)
+    // output = "{output}": abtool passes a fresh per-run path as {output} in the command (the
+    // argv, or the shell string as one quoted word) and reads the file the program writes there
+    // (pytest-benchmark's --benchmark-json={output}). A missing or empty file fails the run.
+    bool output_placeholder = false;
+    // directions = { metric = "higher" }: the direction of every sample of these metrics, over
+    // what the reader decided (a user counter that is a rate, a custom Go or BMF unit).
+    std::map<std::string, Direction, std::less<>> directions;
     // The whole program's counts, as samples of case "" (a process cannot be counted per case).
     Counting counting;
 };

@@ -329,5 +329,56 @@ TEST(Config, DesignKeys_DoNotChangeThePrimaryKeyParameters) {
         << "how rounds run is not what is measured: the history must not split";
 }
 
+// output = "{output}" and the placeholder in the command come together; `directions` takes
+// "lower" or "higher" (issue 16). Each error names the file, the line and the key.
+TEST(Config, OutputPlaceholder_BothOrNeither_NotWithOutputFile) {
+    const std::string head = "name=\"p\"\nkind=\"hotpath\"\nformat=\"pytest-benchmark\"\n";
+    const Config config = parse_config(
+        with_workload("", head + "command=[\"pytest\", \"--benchmark-json={output}\"]\n"
+                                 "output=\"{output}\"\n"),
+        k_file);
+    const auto& spec = std::get<runners::HotpathWorkload>(config.workloads[0].workload.spec);
+    EXPECT_TRUE(spec.output_placeholder);
+    EXPECT_EQ(spec.format, runners::HotpathFormat::pytest_benchmark);
+
+    const Error no_placeholder =
+        error_of(with_workload("", head + "command=[\"pytest\"]\noutput=\"{output}\"\n"));
+    EXPECT_NE(std::string(no_placeholder.what()).find("abtool.toml:7: [[workload]] 'p': 'output'"),
+              std::string::npos)
+        << no_placeholder.what();
+    const Error no_output =
+        error_of(with_workload("", head + "shell=\"pytest --benchmark-json={output}\"\n"));
+    EXPECT_NE(std::string(no_output.what()).find(":6: [[workload]] 'p': 'shell' has {output}"),
+              std::string::npos)
+        << no_output.what();
+    const Error other_value =
+        error_of(with_workload("", head + "command=[\"a\", \"{output}\"]\noutput=\"out.json\"\n"));
+    EXPECT_NE(std::string(other_value.what()).find("'output' must be \"{output}\""),
+              std::string::npos)
+        << other_value.what();
+    const Error both = error_of(with_workload(
+        "", head + "command=[\"a\", \"{output}\"]\noutput=\"{output}\"\noutput_file=\"x\"\n"));
+    EXPECT_NE(std::string(both.what()).find("both 'output' and 'output_file'"), std::string::npos)
+        << both.what();
+}
+
+TEST(Config, Directions_LowerOrHigher_NamesLineAndKey) {
+    const std::string head = "name=\"g\"\nkind=\"hotpath\"\ncommand=[\"./b\"]\n";
+    const Config config = parse_config(
+        with_workload("", head + "directions = { hits = \"higher\", misses = \"lower\" }\n"),
+        k_file);
+    const auto& spec = std::get<runners::HotpathWorkload>(config.workloads[0].workload.spec);
+    ASSERT_EQ(spec.directions.size(), 2u);
+    EXPECT_EQ(spec.directions.at("hits"), Direction::higher);
+    EXPECT_EQ(spec.directions.at("misses"), Direction::lower);
+    const Error bad = error_of(with_workload("", head + "directions = { hits = \"up\" }\n"));
+    EXPECT_NE(std::string(bad.what()).find(":6: [[workload]] 'g': 'directions.hits' must be"),
+              std::string::npos)
+        << bad.what();
+    const Error not_table = error_of(with_workload("", head + "directions = \"higher\"\n"));
+    EXPECT_NE(std::string(not_table.what()).find("'directions' must be a table"), std::string::npos)
+        << not_table.what();
+}
+
 } // namespace
 } // namespace abtool
