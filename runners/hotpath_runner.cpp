@@ -134,9 +134,9 @@ std::optional<std::string> default_gated_metric(HotpathFormat format) {
     case HotpathFormat::criterion:
         return "time"; // FIXME(issue 16)
     case HotpathFormat::jmh:
-        return "score"; // FIXME(issue 16)
+        return "score"; // the primary metric; secondary (profiler) metrics are informational
     case HotpathFormat::benchmarkdotnet:
-        return "time"; // FIXME(issue 16)
+        return "time"; // per-operation time; bytes_per_op is informational
     case HotpathFormat::bmf:
         break;
     }
@@ -199,7 +199,9 @@ RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
                                    format_name(workload.format), source, context.label);
         return result;
     }
-    const auto gate = [&](std::string_view metric) { return gate_of(workload, metric); };
+    const auto gate = [&](std::string_view metric) {
+        return gate_of(workload, metric);
+    };
     counted.collect(process, result, gate);
     if (workload.counting.active() && workload.format == HotpathFormat::gbench) {
         // Beside the whole program's counts: whether they can be compared at all (analysis warns
