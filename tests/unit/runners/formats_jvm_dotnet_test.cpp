@@ -147,20 +147,29 @@ TEST(JmhParser, SecondaryMetricOfAnotherUnit_KeptAsGivenAndLowerIsBetter) {
 }
 
 TEST(JmhParser, SampleMode_EachIterationsHistogramMeanIsASample) {
-    const std::string text = changed("jmh_avgt.json", [](nlohmann::json& d) {
-        d[0]["mode"] = "sample";
-        d[0]["primaryMetric"].erase("rawData");
-        d[0]["primaryMetric"]["rawDataHistogram"] =
-            nlohmann::json::parse("[[[[10.0, 3], [20.0, 1]], [[30.0, 2]]]]");
-    });
-    const Parsed result = parsed(parse_jmh(text));
-    const auto get = of(result,
-                        "com.twineworks.collections.constshapemap.BigMapReadBenchmark."
-                        "const_shape_map__get",
-                        "score");
-    ASSERT_EQ(get.size(), 2u);
-    EXPECT_DOUBLE_EQ(get[0].value, 12.5); // (3 x 10 + 20) / 4
-    EXPECT_DOUBLE_EQ(get[1].value, 30);
+    const Parsed result = parsed(parse_jmh(fixture("jmh_sample_mode.json")));
+    const std::string name = "com.raiser.benchmark.client.ClientBenchmark.createUser";
+    const auto score = of(result, name, "score");
+    ASSERT_EQ(score.size(), 3u); // 1 fork x 3 iterations, ~420,000 timings each
+    // sum(value x count) / sum(count) of iteration 1's histogram (Python over the fixture),
+    // ms/op in ns; the three means average to JMH's score, 0.7576 ms/op.
+    EXPECT_NEAR(score[0].value, 0.7553258652957453 * 1e6, 1e-6);
+    EXPECT_NEAR(score[2].value, 0.7596787891986357 * 1e6, 1e-6);
+    EXPECT_EQ(score[0].unit, "ns");
+    EXPECT_EQ(score[0].direction, Direction::lower);
+    // JMH reports sample mode's percentiles as secondary metrics, one value per iteration.
+    const auto median = of(result, name, "createUser\u00b7p0.50");
+    ASSERT_EQ(median.size(), 3u);
+    EXPECT_NEAR(median[0].value, 0.7004159999999999 * 1e6, 1e-6);
+    EXPECT_EQ(median[0].unit, "ns");
+    EXPECT_EQ(result.samples.size(), 27u); // 3 scores + 8 percentiles x 3
+}
+
+TEST(JmhParser, OneBenchmarkInTwoModes_IsRefusedNamingTheSecond) {
+    // @BenchmarkMode(Mode.All) or -bm thrpt,avgt: one case would hold two units.
+    const ParseError error = error_of(parse_jmh(fixture("jmh_two_modes.json")));
+    EXPECT_EQ(error.field, "[1].mode");
+    EXPECT_NE(error.message.find("modes thrpt and avgt"), std::string::npos) << error.message;
 }
 
 struct Malformed {
