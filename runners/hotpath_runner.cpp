@@ -236,9 +236,9 @@ std::optional<std::string> default_gated_metric(HotpathFormat format) {
     case HotpathFormat::criterion:
         return "time"; // FIXME(issue 16)
     case HotpathFormat::jmh:
-        return "score"; // FIXME(issue 16)
+        return "score"; // the primary metric; secondary (profiler) metrics are informational
     case HotpathFormat::benchmarkdotnet:
-        return "time"; // FIXME(issue 16)
+        return "time"; // per-operation time; bytes_per_op is informational
     case HotpathFormat::bmf:
         break;
     }

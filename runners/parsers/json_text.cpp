@@ -11,10 +11,14 @@ namespace {
 // The SAX handler behind read_rows and parse_json_text. It follows the path of keys and indexes
 // (to name the field of a number that overflowed a double, which nlohmann reports only here, with
 // the position just past the number and the number's text) and builds a DOM only for a row: an
-// element of the top-level object's array at `key`, or with an empty key the whole document.
+// element of the top-level object's array at `key`, of the top-level array itself (Rows::array),
+// or with an empty key the whole document.
 class RowReader final : public nlohmann::json_sax<nlohmann::json> {
 public:
-    RowReader(std::string_view key, const RowHandler& on_row) : m_key(key), m_on_row(on_row) {}
+    enum class Rows { at_key, array };
+
+    RowReader(std::string_view key, const RowHandler& on_row, Rows rows = Rows::at_key)
+        : m_key(key), m_on_row(on_row), m_top_array(rows == Rows::array) {}
 
     bool null() override { return value(nullptr); }
     bool boolean(bool b) override { return value(b); }
@@ -31,15 +35,16 @@ public:
     }
     bool end_object() override { return close(); }
     bool start_array(std::size_t) override {
-        if (m_path.size() == 1 && !m_key.empty() && !m_path.front().array &&
-            m_path.front().key == m_key && m_building.empty()) {
+        if (m_top_array ? m_path.empty()
+                        : m_path.size() == 1 && !m_key.empty() && !m_path.front().array &&
+                              m_path.front().key == m_key && m_building.empty()) {
             m_in_rows = true;
             m_found = true;
         }
         return open(nlohmann::json::array(), true);
     }
     bool end_array() override {
-        if (m_path.size() == 2 && m_in_rows) {
+        if (m_path.size() == (m_top_array ? 1u : 2u) && m_in_rows) {
             m_in_rows = false;
         }
         return close();
@@ -71,6 +76,9 @@ private:
 
     // A row starts here: an element of the rows array, or (no key) the document itself.
     bool at_row_start() const {
+        if (m_top_array) {
+            return m_building.empty() && m_in_rows && m_path.size() == 1;
+        }
         return m_building.empty() &&
                (m_key.empty() ? m_path.empty() : m_in_rows && m_path.size() == 2);
     }
@@ -157,6 +165,7 @@ private:
 
     std::string m_key;
     const RowHandler& m_on_row;
+    bool m_top_array = false;
     std::vector<Frame> m_path;
     bool m_in_rows = false, m_found = false;
     nlohmann::json m_row;
@@ -166,8 +175,9 @@ private:
 
 template <typename Input>
 std::variant<RowsRead, JsonTextError> read_with(Input&& input, std::string_view key,
-                                                const RowHandler& on_row) {
-    RowReader reader(key, on_row);
+                                                const RowHandler& on_row,
+                                                RowReader::Rows rows = RowReader::Rows::at_key) {
+    RowReader reader(key, on_row, rows);
     nlohmann::json::sax_parse(std::forward<Input>(input), &reader);
     if (reader.error()) {
         return *reader.error();
@@ -180,6 +190,10 @@ std::variant<RowsRead, JsonTextError> read_with(Input&& input, std::string_view 
 std::variant<RowsRead, JsonTextError> read_rows(std::istream& in, std::string_view key,
                                                 const RowHandler& on_row) {
     return read_with(in, key, on_row);
+}
+
+std::variant<RowsRead, JsonTextError> read_array_rows(std::istream& in, const RowHandler& on_row) {
+    return read_with(in, {}, on_row, RowReader::Rows::array);
 }
 
 std::variant<nlohmann::json, JsonTextError> parse_json_text(std::string_view text) {

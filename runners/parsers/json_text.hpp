@@ -41,6 +41,10 @@ struct RowsRead {
 std::variant<RowsRead, JsonTextError> read_rows(std::istream& in, std::string_view key,
                                                 const RowHandler& on_row);
 
+// The same for a document that is itself the array of rows (JMH's -rf json): `found` says the
+// document is an array.
+std::variant<RowsRead, JsonTextError> read_array_rows(std::istream& in, const RowHandler& on_row);
+
 // One whole document, as a DOM (a JSON line).
 std::variant<nlohmann::json, JsonTextError> parse_json_text(std::string_view text);
 

@@ -40,6 +40,13 @@ using ParseResult = std::variant<Parsed, ParseError>;
 // --benchmark_display_aggregates_only contributes one sample instead: its median aggregate, or
 // its mean when there is no median (each a summary of that run's repetitions).
 //
+// JMH (-rf json): one "score" sample per measurement iteration per fork, time per op in ns
+// (lower) or throughput in ops/s (higher); mode "sample" gives each iteration's histogram mean;
+// secondary metrics under JMH's names. Cases: "benchmark(param=value,...)".
+// BenchmarkDotNet (full JSON export): one "time" sample in ns per Workload/Result measurement
+// (Statistics.OriginalValues when measurements are left out), "bytes_per_op" from the
+// MemoryDiagnoser; a benchmark without Statistics is a reported failure. Cases: FullName.
+//
 // Each reads its input as a stream, holding one row (or line) at a time and the samples: a
 // program's output of any size costs only what it reports.
 ParseResult parse_gbench(std::istream& in);
