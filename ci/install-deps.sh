@@ -14,8 +14,9 @@ if [[ "${1:-}" == "--tests" ]]; then
   # hyperfine: its JSON is a hotpath input format; chromium: renders the HTML report in a test;
   # wrk: the publish benchmark's reference load generator; clang + libclang-rt-14-dev: the
   # fuzz targets (ci/fuzz.sh), whose libFuzzer runtime Debian ships apart from clang, as a
-  # recommendation that --no-install-recommends skips.
-  packages+=(hyperfine chromium wrk clang libclang-rt-14-dev)
+  # recommendation that --no-install-recommends skips; catch2: the header-only Catch2 v2 that
+  # tests/integration/formats_catch2_test.cpp builds a benchmark with.
+  packages+=(hyperfine chromium wrk clang libclang-rt-14-dev catch2)
 fi
 
 missing=()

@@ -103,6 +103,34 @@ std::optional<std::string> control_character_in(const Sample& sample) {
     return std::nullopt;
 }
 
+// What the program wrote, parsed: its stdout, the file at output_file or, for criterion, its
+// results below the directory at output_file written since `started`. nullopt, with
+// result.error set, when there is nothing to read.
+std::optional<parsers::ParseResult> read_output(const HotpathWorkload& workload,
+                                                const std::filesystem::path& source_file,
+                                                std::filesystem::file_time_type started,
+                                                const RunContext& context, RunResult& result) {
+    std::error_code error;
+    if (workload.output_file && std::filesystem::is_directory(source_file, error)) {
+        if (workload.format != HotpathFormat::criterion) {
+            result.error = fmt::format("output_file {} is a directory: only format = "
+                                       "\"criterion\" reads one (target/criterion)",
+                                       source_file.string());
+            return std::nullopt;
+        }
+        // A file's time comes from the kernel's coarse clock, up to a tick (a few ms) behind the
+        // one `started` was read from; a previous run's files are a whole criterion run older.
+        return parsers::parse_criterion_directory(source_file,
+                                                  started - std::chrono::milliseconds(100));
+    }
+    std::ifstream in(source_file, std::ios::binary);
+    if (!in) {
+        result.error = fmt::format("{} wrote no {}", context.label, source_file.string());
+        return std::nullopt;
+    }
+    return parsers::parse(workload.format, in);
+}
+
 } // namespace
 
 Gate gate_of(const HotpathWorkload& workload, std::string_view metric) {
@@ -126,13 +154,13 @@ std::optional<std::string> default_gated_metric(HotpathFormat format) {
     case HotpathFormat::jsonl:
         return std::nullopt;
     case HotpathFormat::catch2:
-        return "mean"; // FIXME(issue 16): the catch2 reader's helper decides
+        return "mean"; // the one summary both reporters print (catch2.cpp: no per-sample times)
     case HotpathFormat::pytest_benchmark:
         return "time"; // FIXME(issue 16)
     case HotpathFormat::go:
         return "ns_per_op"; // FIXME(issue 16)
     case HotpathFormat::criterion:
-        return "time"; // FIXME(issue 16)
+        return "time"; // ns per iteration, from the text's lines or sample.json
     case HotpathFormat::jmh:
         return "score"; // FIXME(issue 16)
     case HotpathFormat::benchmarkdotnet:
@@ -154,8 +182,13 @@ RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
         output_file = std::filesystem::path(*workload.output_file).is_absolute()
                           ? std::filesystem::path(*workload.output_file)
                           : context.worktree / *workload.output_file;
-        std::filesystem::remove(output_file); // never read a previous run's numbers
+        // Never read a previous run's numbers. A directory (criterion's) is not emptied: only its
+        // files written from now on are read.
+        if (!std::filesystem::is_directory(output_file)) {
+            std::filesystem::remove(output_file);
+        }
     }
+    const auto started = std::filesystem::file_time_type::clock::now();
     const ProcessResult process = run_process(spec);
 
     RunResult result = result_of(process);
@@ -165,13 +198,13 @@ RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
     // Read as a stream from the file the program wrote (its stdout is one too): the output may
     // be far larger than what it reports.
     const std::filesystem::path& source_file = workload.output_file ? output_file : output.path();
-    std::ifstream in(source_file, std::ios::binary);
-    if (!in) {
-        result.error = fmt::format("{} wrote no {}", context.label, source_file.string());
+    const std::string source = workload.output_file ? output_file.string() : std::string("stdout");
+    std::optional<parsers::ParseResult> read =
+        read_output(workload, source_file, started, context, result);
+    if (!read) {
         return result;
     }
-    const std::string source = workload.output_file ? output_file.string() : std::string("stdout");
-    const parsers::ParseResult parsed = parsers::parse(workload.format, in);
+    const parsers::ParseResult& parsed = *read;
     const std::string what =
         fmt::format("{} of workload '{}' on {}", format_name(workload.format), name, context.label);
     if (const auto* error = std::get_if<parsers::ParseError>(&parsed)) {
@@ -199,7 +232,9 @@ RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
                                    format_name(workload.format), source, context.label);
         return result;
     }
-    const auto gate = [&](std::string_view metric) { return gate_of(workload, metric); };
+    const auto gate = [&](std::string_view metric) {
+        return gate_of(workload, metric);
+    };
     counted.collect(process, result, gate);
     if (workload.counting.active() && workload.format == HotpathFormat::gbench) {
         // Beside the whole program's counts: whether they can be compared at all (analysis warns
