@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fuzzes every reader of untrusted text (issue 18): abtool.toml, Google Benchmark / hyperfine /
-# JSON-lines / JMH / BenchmarkDotNet output, results.csv and samples.jsonl, each with its libFuzzer
-# target in tests/fuzz/ for a fixed time, under AddressSanitizer and UndefinedBehaviorSanitizer.
-# Fails on any crash, sanitizer report, undocumented exception, >2 GB of memory or a 10 s input.
+# JSON-lines / Catch2 / criterion / JMH / BenchmarkDotNet / go / pytest-benchmark / BMF output,
+# results.csv and samples.jsonl, each with its libFuzzer target in tests/fuzz/ for a fixed time,
+# under AddressSanitizer and UndefinedBehaviorSanitizer. Fails on any crash, sanitizer report,
+# undocumented exception, >2 GB of memory or a 10 s input.
 #   bash ci/fuzz.sh [seconds per target, default 10]
 # Needs clang and libFuzzer's runtime (bash ci/install-deps.sh --tests). The targets run on a
 # copy of tests/fuzz/corpus, which CI never grows; a failing input is kept in
@@ -11,7 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${1:-10}"
-targets=(config gbench hyperfine jsonl go pytest_benchmark bmf jmh benchmarkdotnet results_csv samples_jsonl)
+targets=(config gbench hyperfine jsonl go pytest_benchmark bmf jmh benchmarkdotnet catch2 criterion
+  results_csv samples_jsonl)
 
 # A build directory of its own: the fuzzers need clang, the rest of the project builds with g++.
 # Only the fuzz targets are built, by name (tests/fuzz/CMakeLists.txt compiles just the readers).

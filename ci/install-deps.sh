@@ -15,9 +15,11 @@ if [[ "${1:-}" == "--tests" ]]; then
   # wrk: the publish benchmark's reference load generator; clang + libclang-rt-14-dev: the
   # fuzz targets (ci/fuzz.sh), whose libFuzzer runtime Debian ships apart from clang, as a
   # recommendation that --no-install-recommends skips. golang-go, python3-pytest and
-  # python3-pytest-benchmark: the go and pytest-benchmark hotpath formats, run for real.
+  # python3-pytest-benchmark: the go and pytest-benchmark hotpath formats, run for real; catch2:
+  # the header-only Catch2 v2 that tests/integration/formats_catch2_test.cpp builds a benchmark
+  # with.
   packages+=(hyperfine chromium wrk clang libclang-rt-14-dev golang-go python3-pytest
-             python3-pytest-benchmark)
+             python3-pytest-benchmark catch2)
 fi
 
 missing=()

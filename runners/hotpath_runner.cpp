@@ -205,6 +205,36 @@ std::optional<std::string> stamp(const HotpathWorkload& workload, std::vector<Sa
     return std::nullopt;
 }
 
+// What the program wrote, parsed: its stdout, the {output} file, the file at output_file or, for
+// criterion, its results below the directory at output_file written since `started`. nullopt,
+// with result.error set, when there is nothing to read (no file, or an empty {output} file).
+std::optional<parsers::ParseResult> read_output(const HotpathWorkload& workload,
+                                                const Source& source,
+                                                std::filesystem::file_time_type started,
+                                                const RunContext& context, RunResult& result) {
+    std::error_code error;
+    if (workload.output_file && std::filesystem::is_directory(source.file, error)) {
+        if (workload.format != HotpathFormat::criterion) {
+            result.error = fmt::format("output_file {} is a directory: only format = "
+                                       "\"criterion\" reads one (target/criterion)",
+                                       source.file.string());
+            return std::nullopt;
+        }
+        // A file's time comes from the kernel's coarse clock, up to a tick (a few ms) behind the
+        // one `started` was read from; a previous run's files are a whole criterion run older.
+        return parsers::parse_criterion_directory(source.file,
+                                                  started - std::chrono::milliseconds(100));
+    }
+    std::ifstream in(source.file, std::ios::binary);
+    if (!in || (workload.output_placeholder &&
+                std::filesystem::file_size(source.file, error) == 0)) {
+        result.error = fmt::format("{} wrote no {}{}", context.label, source.file.string(),
+                                   in ? " (the file is empty)" : "");
+        return std::nullopt;
+    }
+    return parsers::parse(workload.format, in);
+}
+
 } // namespace
 
 Gate gate_of(const HotpathWorkload& workload, std::string_view metric) {
@@ -228,13 +258,13 @@ std::optional<std::string> default_gated_metric(HotpathFormat format) {
     case HotpathFormat::jsonl:
         return std::nullopt;
     case HotpathFormat::catch2:
-        return "mean"; // FIXME(issue 16): the catch2 reader's helper decides
+        return "mean"; // the one summary both reporters print (catch2.cpp: no per-sample times)
     case HotpathFormat::pytest_benchmark:
         return "time"; // each round's time per iteration (or the median), in ns
     case HotpathFormat::go:
         return "ns_per_op";
     case HotpathFormat::criterion:
-        return "time"; // FIXME(issue 16)
+        return "time"; // ns per iteration, from the text's lines or sample.json
     case HotpathFormat::jmh:
         return "score"; // the primary metric; secondary (profiler) metrics are informational
     case HotpathFormat::benchmarkdotnet:
@@ -260,8 +290,13 @@ RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
     counted.prepare(spec);
     const Source source = source_of(workload, context, output, placeholder);
     if (workload.output_file) {
-        std::filesystem::remove(source.file); // never read a previous run's numbers
+        // Never read a previous run's numbers. A directory (criterion's) is not emptied: only its
+        // files written from now on are read.
+        if (!std::filesystem::is_directory(source.file)) {
+            std::filesystem::remove(source.file);
+        }
     }
+    const auto started = std::filesystem::file_time_type::clock::now();
     const ProcessResult process = run_process(spec);
 
     RunResult result = result_of(process);
@@ -270,14 +305,11 @@ RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
     }
     // Read as a stream from the file the program wrote (its stdout is one too): the output may
     // be far larger than what it reports.
-    std::error_code size_error;
-    std::ifstream in(source.file, std::ios::binary);
-    if (!in || (placeholder && std::filesystem::file_size(source.file, size_error) == 0)) {
-        result.error = fmt::format("{} wrote no {}{}", context.label, source.file.string(),
-                                   in ? " (the file is empty)" : "");
+    std::optional<parsers::ParseResult> read = read_output(workload, source, started, context, result);
+    if (!read) {
         return result;
     }
-    const parsers::ParseResult parsed = parsers::parse(workload.format, in);
+    const parsers::ParseResult& parsed = *read;
     const std::string what =
         fmt::format("{} of workload '{}' on {}", format_name(workload.format), name, context.label);
     if (const auto* error = std::get_if<parsers::ParseError>(&parsed)) {

@@ -1,6 +1,7 @@
 #include "runners/parsers/json_text.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <optional>
 #include <utility>
 
@@ -309,6 +310,30 @@ NonFiniteFilter::int_type NonFiniteFilter::underflow() {
     }
     setg(m_out.data(), m_out.data(), m_out.data() + m_out.size());
     return traits_type::to_int_type(*gptr());
+}
+
+bool read_whole(std::istream& in, std::size_t max, std::string& out) {
+    out.clear();
+    std::array<char, 65536> chunk{};
+    std::streamsize got = 0;
+    while ((got = in.rdbuf()->sgetn(chunk.data(), chunk.size())) > 0) {
+        const auto n = static_cast<std::size_t>(got);
+        if (out.size() + n > max) {
+            out.append(chunk.data(), max - out.size());
+            return false;
+        }
+        out.append(chunk.data(), n);
+    }
+    return true;
+}
+
+std::optional<double> to_double(std::string_view text) {
+    double value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || error != std::errc() || end != text.data() + text.size()) {
+        return std::nullopt;
+    }
+    return value;
 }
 
 ViewStream::ViewStream(std::string_view text) : std::istream(this) {

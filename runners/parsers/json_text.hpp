@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <functional>
 #include <istream>
+#include <optional>
 #include <streambuf>
 #include <string>
 #include <string_view>
@@ -81,6 +82,14 @@ private:
     std::vector<std::size_t> m_grown, m_grown_before;
     std::size_t m_grown_earlier = 0;
 };
+
+// The whole of `in` into `out`, for the readers of formats that are small documents (Catch2's
+// XML and console text, criterion's files): false, with `out` holding the first `max` bytes, when
+// there is more than that.
+bool read_whole(std::istream& in, std::size_t max, std::string& out);
+
+// `text` as a double when all of it is one (from_chars: "nan" and "inf" included), else nullopt.
+std::optional<double> to_double(std::string_view text);
 
 // A text in memory as a std::istream, without a copy (the readers' string_view entry points).
 class ViewStream : private std::streambuf, public std::istream {

@@ -1,11 +1,13 @@
-// Parsers for what hotpath programs print: Google Benchmark JSON, hyperfine's --export-json and
-// abtool's JSON lines. Each returns samples, or an error naming the byte offset or the field of
-// the problem.
+// Parsers for what hotpath programs print: Google Benchmark JSON, hyperfine's --export-json,
+// abtool's JSON lines, Catch2's XML or console output, criterion's bencher text or files, and the
+// other formats of issue 16. Each returns samples, or an error naming the byte offset or the field
+// of the problem.
 #pragma once
 
 #include "abtool/runners.hpp"
 
 #include <cstddef>
+#include <filesystem>
 #include <istream>
 #include <optional>
 #include <string>
@@ -70,11 +72,19 @@ ParseResult parse_criterion(std::string_view text);
 ParseResult parse_jmh(std::string_view text);
 ParseResult parse_benchmarkdotnet(std::string_view text);
 ParseResult parse_bmf(std::string_view text);
+// criterion's files below a target/criterion directory (criterion.cpp says which): the
+// <id>/new/ results written at or after `not_before` (this run's), cases named by their id.
+ParseResult parse_criterion_directory(const std::filesystem::path& root,
+                                      std::filesystem::file_time_type not_before);
 // The parser of `format`.
 ParseResult parse(HotpathFormat format, std::istream& in);
 
 // The longest JSON line parse_jsonl accepts: 1 MiB, where a sample's line is under 1 KiB; a longer
 // one is an error at its first byte, not a line held in memory however long it grows.
 inline constexpr std::size_t k_jsonl_line_max = std::size_t{1} << 20;
+
+// The most of a Catch2 or criterion output the readers hold: 64 MiB, where a run of a thousand
+// benchmarks writes about 1 MiB; a longer one is an error at that byte.
+inline constexpr std::size_t k_document_max = std::size_t{64} << 20;
 
 } // namespace abtool::runners::parsers
