@@ -55,6 +55,10 @@ nlohmann::json identity_parameters(const WorkloadConfig& workload) {
                 }
                 if constexpr (std::is_same_v<Spec, runners::HotpathWorkload>) {
                     params["format"] = std::string(to_string(spec.format));
+                    // A direction turned around changes what "regressed" means.
+                    for (const auto& [metric, direction] : spec.directions) {
+                        params["directions"][metric] = std::string(to_string(direction));
+                    }
                 }
                 // Counts by perf and by cachegrind differ (the helper process, the kernel's
                 // share): two runs compare only when one backend counted both.
