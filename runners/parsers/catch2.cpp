@@ -277,12 +277,15 @@ std::optional<ParseError> ConsoleReader::table_row(std::string_view line, std::s
         if (n < 4 || !is_count(words[n - 4]) || !is_count(words[n - 3]) ||
             !durations(words, n - 2, 1)) {
             // A wrapped name's first part, alone on its row.
-            m_name += (m_name.empty() ? "" : " ") + trimmed(line);
+            // Appended piecewise: GCC 12 at -O3 misreads `" " + std::string` (-Wrestrict).
+            m_name += m_name.empty() ? "" : " ";
+            m_name += trimmed(line);
             return std::nullopt;
         }
         const std::size_t name_end = static_cast<std::size_t>(words[n - 4].data() - line.data());
         const std::string last = trimmed(line.substr(0, name_end));
-        m_name += (m_name.empty() || last.empty() ? "" : " ") + last;
+        m_name += m_name.empty() || last.empty() ? "" : " ";
+        m_name += last;
         if (!m_analysis) {
             add_sample(m_parsed, case_name(m_test_case, m_name), "mean",
                        (*durations(words, n - 2, 1))[0]);

@@ -13,6 +13,8 @@
 #include "runners/parsers/json_text.hpp"
 #include "runners/parsers/parsers.hpp"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -136,7 +138,7 @@ std::optional<ParseError> add_result(const std::vector<std::string_view>& fields
     for (std::size_t at = 2; at < fields.size(); at += 2) {
         const std::optional<double> value = number_of(fields[at]);
         if (!value) {
-            return line_error("\"" + std::string(fields[at]) + "\" is not a number", line);
+            return line_error(fmt::format("\"{}\" is not a number", fields[at]), line);
         }
         if (!std::isfinite(*value)) {
             continue; // b.ReportMetric(NaN): no measurement, as a JSON null is none

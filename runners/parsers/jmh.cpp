@@ -6,6 +6,8 @@
 #include "runners/parsers/json_text.hpp"
 #include "runners/parsers/parsers.hpp"
 
+#include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -243,7 +245,7 @@ void add_secondaries(const nlohmann::json& result, const std::string& name, cons
 // the same name (JMH run with several modes, -bm thrpt,avgt: their scores cannot be one series).
 void add_result(const nlohmann::json& result, std::size_t index,
                 std::map<std::string, std::string>& modes, Parsed& parsed) {
-    const std::string at = "[" + std::to_string(index) + "]";
+    const std::string at = fmt::format("[{}]", index);
     if (!result.is_object()) {
         throw Bad{at, "a result is not an object"};
     }

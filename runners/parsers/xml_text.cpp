@@ -1,5 +1,7 @@
 #include "runners/parsers/xml_text.hpp"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cstdint>
 
@@ -204,9 +206,9 @@ private:
         }
         ++m_at;
         if (m_open.empty() || m_open.back() != tag.name) {
-            return XmlError{"</" + std::string(tag.name) + "> closes " +
-                                (m_open.empty() ? std::string("no element")
-                                                : "<" + std::string(m_open.back()) + ">"),
+            return XmlError{fmt::format("</{}> closes {}", tag.name,
+                                        m_open.empty() ? std::string("no element")
+                                                       : fmt::format("<{}>", m_open.back())),
                             tag.offset};
         }
         m_open.pop_back();
