@@ -4,6 +4,7 @@
 // element, field or line.
 #include "runners/parsers/parsers.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/unit/runners/parse_result.hpp"
 
 #include <gtest/gtest.h>
 
@@ -17,23 +18,6 @@ namespace {
 
 std::string fixture(const std::string& name) {
     return abtool::testing::read_file(std::string(ABTOOL_FIXTURES_DIR) + "/runners/" + name);
-}
-
-Parsed parsed(const ParseResult& result) {
-    if (const auto* error = std::get_if<ParseError>(&result)) {
-        ADD_FAILURE() << "parse error at " << error->offset.value_or(0) << " " << error->field
-                      << ": " << error->message;
-        return {};
-    }
-    return std::get<Parsed>(result);
-}
-
-ParseError error_of(const ParseResult& result) {
-    if (!std::holds_alternative<ParseError>(result)) {
-        ADD_FAILURE() << "parsed, where an error was expected";
-        return {};
-    }
-    return std::get<ParseError>(result);
 }
 
 // (case, metric) -> value; every pair appears once in these outputs.

@@ -6,6 +6,7 @@
 #include "runners/parsers/parsers.hpp"
 #include "tests/support/shell.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/unit/runners/parse_result.hpp"
 
 #include <gtest/gtest.h>
 
@@ -24,23 +25,6 @@ const std::filesystem::path k_fixtures = std::filesystem::path(ABTOOL_FIXTURES_D
 
 std::string fixture(const std::string& name) {
     return abtool::testing::read_file(k_fixtures / name);
-}
-
-Parsed parsed(const ParseResult& result) {
-    if (const auto* error = std::get_if<ParseError>(&result)) {
-        ADD_FAILURE() << "parse error at " << error->offset.value_or(0) << " " << error->field
-                      << ": " << error->message;
-        return {};
-    }
-    return std::get<Parsed>(result);
-}
-
-ParseError error_of(const ParseResult& result) {
-    if (!std::holds_alternative<ParseError>(result)) {
-        ADD_FAILURE() << "parsed, where an error was expected";
-        return {};
-    }
-    return std::get<ParseError>(result);
 }
 
 std::map<std::string, std::vector<double>> times(const Parsed& result) {

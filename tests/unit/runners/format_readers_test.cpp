@@ -5,6 +5,7 @@
 #include "runners/parsers/parsers.hpp"
 #include "tests/support/shell.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/unit/runners/parse_result.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,15 +15,6 @@
 
 namespace abtool::runners::parsers {
 namespace {
-
-Parsed parsed(const ParseResult& result) {
-    if (const auto* error = std::get_if<ParseError>(&result)) {
-        ADD_FAILURE() << "parse error at " << error->offset.value_or(0) << " " << error->field
-                      << ": " << error->message;
-        return {};
-    }
-    return std::get<Parsed>(result);
-}
 
 std::string fixture(const std::string& name) {
     return abtool::testing::read_file(std::string(ABTOOL_FIXTURES_DIR) + "/runners/" + name);

@@ -6,6 +6,7 @@
 #include "abtool/runners.hpp"
 #include "runners/parsers/parsers.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/unit/runners/parse_result.hpp"
 
 #include <gtest/gtest.h>
 
@@ -25,23 +26,6 @@ std::string fixture_path(const std::string& name) {
 
 std::string fixture(const std::string& name) {
     return abtool::testing::read_file(fixture_path(name));
-}
-
-Parsed parsed(const ParseResult& result) {
-    if (const auto* error = std::get_if<ParseError>(&result)) {
-        ADD_FAILURE() << "parse error at " << error->offset.value_or(0) << " " << error->field
-                      << ": " << error->message;
-        return {};
-    }
-    return std::get<Parsed>(result);
-}
-
-ParseError error_of(const ParseResult& result) {
-    if (const auto* error = std::get_if<ParseError>(&result)) {
-        return *error;
-    }
-    ADD_FAILURE() << "parsed without an error";
-    return {};
 }
 
 // The samples of one case and metric.
