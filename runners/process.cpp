@@ -80,6 +80,9 @@ std::vector<std::string> kill_strays_with(const std::string& token) {
     // finds nothing new.
     for (int pass = 0; pass < 8; ++pass) {
         std::size_t found = 0;
+        // A child of abtool whose environment reads empty is between fork and exec (or inside
+        // execve): it may be a stray whose token cannot be seen yet, so look again shortly.
+        bool unreadable_child = false;
         std::error_code ec;
         for (const auto& dir : std::filesystem::directory_iterator("/proc", ec)) {
             const std::string name = dir.path().filename().string();
@@ -91,6 +94,12 @@ std::vector<std::string> kill_strays_with(const std::string& token) {
                 continue;
             }
             const std::string environment = read_small_file("/proc/" + name + "/environ");
+            if (environment.empty()) {
+                const auto stat = parent_and_state(pid);
+                unreadable_child =
+                    unreadable_child || (stat && stat->first == self && stat->second != 'Z');
+                continue;
+            }
             const auto at = environment.find(entry);
             if (at == std::string::npos || (at > 0 && environment[at - 1] != '\0') ||
                 (at + entry.size() < environment.size() &&
@@ -110,8 +119,11 @@ std::vector<std::string> kill_strays_with(const std::string& token) {
             killed.push_back(fmt::format("pid {} `{}`", pid, command));
             ++found;
         }
-        if (found == 0) {
+        if (found == 0 && !unreadable_child) {
             break;
+        }
+        if (found == 0) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
         }
     }
     // Reap the ones that are (or, their parent killed too, become) abtool's children. They carry

@@ -41,6 +41,19 @@ std::string step_text(const BisectLog& log, const bisect::Step& step) {
                        step.own.run_dir.empty() ? "" : "\n  run " + step.own.run_dir);
 }
 
+// A commit subject inside a Markdown table cell.
+std::string cell(const std::string& text) {
+    std::string out;
+    for (const char c : text) {
+        if (c == '|') {
+            out += "\\|";
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
 std::string markdown(const BisectLog& log) {
     std::string out =
         fmt::format("## abtool bisect: {}\n\nFrom {} to {}: {}\n\n", describe(log.selection),
@@ -51,7 +64,7 @@ std::string markdown(const BisectLog& log) {
     for (const bisect::Probe& probe : log.search.probes) {
         const worktrees::CommitInfo& commit = log.commits[probe.index];
         out += fmt::format("| {} | `{}` | {} | {} | {} | {} |\n", ++number,
-                           commit.commit.substr(0, 12), commit.subject, share_text(probe),
+                           commit.commit.substr(0, 12), cell(commit.subject), share_text(probe),
                            probe.from_low.rounds + probe.to_high.rounds,
                            bisect::to_string(probe.verdict));
     }
