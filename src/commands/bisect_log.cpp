@@ -211,9 +211,10 @@ json BisectLog::to_json() const {
              {"delta_pct", confirmation.ran ? number(confirmation.delta_pct) : json(nullptr)},
              {"confirmation", outcome_json(confirmation)},
              {"rule", "each probe runs low->commit and commit->high, both judged at a third of "
-                      "the range's delta D: unchanged then regressed = good, regressed then "
-                      "unchanged = bad, regressed both = between (a step each side), else unsure "
-                      "(left out, as a build or workload failure is)"}};
+                      "the range's delta D; the commit's share of D = x / (x + y), its interval "
+                      "from both comparisons: regressed both = between (a step each side), else "
+                      "share interval below 1/2 = good, above 1/2 = bad, else unsure (left out, "
+                      "as a build or workload failure is)"}};
     for (const worktrees::CommitInfo& commit : commits) {
         out["commits"].push_back({{"commit", commit.commit},
                                   {"subject", commit.subject},

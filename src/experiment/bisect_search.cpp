@@ -4,6 +4,7 @@
 #include <cmath>
 #include <optional>
 #include <set>
+#include <utility>
 
 namespace abtool::bisect {
 
@@ -13,36 +14,32 @@ double log_ratio(double pct) {
     return std::log1p(pct / 100);
 }
 
-// The share of the range's delta the commit holds: x = ln(commit / low), y = ln(high / commit),
-// share = x / (x + y), oriented so that the range's delta is positive. The interval is the least
-// and most the share can be with x and y anywhere in their intervals (undefined where x + y can
-// reach 0 or less: the probe then says nothing of the range).
+// The share of the range's delta the commit holds, from its two comparisons: x = ln(commit / low)
+// and y = ln(high / commit), share = x / (x + y) = 1/2 + p / (x + y) with p = (x - y) / 2, which
+// says on which side of the middle the commit lies. The two comparisons are separate runs, so p's
+// interval is p ± sqrt(hx² + hy²) / 2 from their intervals' half-widths (in logs): both
+// comparisons count, and their noise averages. Undefined when x + y is not in the range's
+// direction (the probe then says nothing of the range).
 void set_share(Probe& probe, double range_delta) {
     if (!probe.from_low.ran || !probe.to_high.ran) {
         return;
     }
     const double sign = range_delta < 0 ? -1.0 : 1.0;
-    const auto share = [](double x, double y) {
-        return x + y > 0 ? x / (x + y) : k_undefined;
+    const auto oriented = [sign](const PairOutcome& outcome) {
+        const double low = log_ratio(outcome.ci_low_pct), high = log_ratio(outcome.ci_high_pct);
+        return std::pair{sign * log_ratio(outcome.delta_pct), std::abs(high - low) / 2};
     };
-    const double x = sign * log_ratio(probe.from_low.delta_pct);
-    const double y = sign * log_ratio(probe.to_high.delta_pct);
-    probe.share = share(x, y);
-    double low = 1e300, high = -1e300;
-    for (const double xi :
-         {log_ratio(probe.from_low.ci_low_pct), log_ratio(probe.from_low.ci_high_pct)}) {
-        for (const double yi :
-             {log_ratio(probe.to_high.ci_low_pct), log_ratio(probe.to_high.ci_high_pct)}) {
-            const double corner = share(sign * xi, sign * yi);
-            if (std::isnan(corner)) {
-                return;
-            }
-            low = std::min(low, corner);
-            high = std::max(high, corner);
-        }
+    const auto [x, hx] = oriented(probe.from_low);
+    const auto [y, hy] = oriented(probe.to_high);
+    const double total = x + y;
+    if (!(total > 0) || !std::isfinite(hx) || !std::isfinite(hy)) {
+        return;
     }
-    probe.share_low = low;
-    probe.share_high = high;
+    const double p = (x - y) / 2;
+    const double h = std::sqrt(hx * hx + hy * hy) / 2;
+    probe.share = x / total;
+    probe.share_low = 0.5 + (p - h) / total;
+    probe.share_high = 0.5 + (p + h) / total;
 }
 
 // The commit left in (low, high) closest to the middle (the lower one on a tie), if any.
@@ -95,8 +92,8 @@ void search_range(std::size_t low, std::size_t high, double range_delta, Context
         probe.to_high = probe.from_low.ran ? context.prober.compare(commits[*index], commits[high],
                                                                     probe.threshold)
                                            : PairOutcome{};
-        probe.verdict = classify(probe.from_low, probe.to_high);
         set_share(probe, range_delta);
+        probe.verdict = classify(probe);
         context.search.probes.push_back(probe);
         switch (probe.verdict) {
         case ProbeVerdict::good:
@@ -144,22 +141,23 @@ std::string_view to_string(ProbeVerdict verdict) {
     return "unsure";
 }
 
-ProbeVerdict classify(const PairOutcome& from_low, const PairOutcome& to_high) {
+ProbeVerdict classify(const Probe& probe) {
+    const PairOutcome& from_low = probe.from_low;
+    const PairOutcome& to_high = probe.to_high;
     if (!from_low.ran || !to_high.ran) {
         return ProbeVerdict::skipped;
     }
     using stats::Verdict;
-    const Verdict low = from_low.verdict, high = to_high.verdict;
-    if (low == Verdict::unchanged && high == Verdict::regressed) {
-        return ProbeVerdict::good;
-    }
-    if (low == Verdict::regressed && high == Verdict::unchanged) {
-        return ProbeVerdict::bad;
-    }
-    if (low == Verdict::regressed && high == Verdict::regressed) {
+    if (from_low.verdict == Verdict::regressed && to_high.verdict == Verdict::regressed) {
         return ProbeVerdict::between;
     }
-    return ProbeVerdict::unsure;
+    if (probe.share_high < 0.5) {
+        return ProbeVerdict::good;
+    }
+    if (probe.share_low > 0.5) {
+        return ProbeVerdict::bad;
+    }
+    return ProbeVerdict::unsure; // also an undefined share: NaN compares false
 }
 
 void run_search(const std::vector<std::string>& commits, double delta, double threshold,

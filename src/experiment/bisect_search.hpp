@@ -1,11 +1,12 @@
 // The search of `abtool bisect` (issue 14): which first-parent commit between a good and a bad
 // one made a case slower, under noise. Each probe of a commit runs two paired comparisons, from
-// the range's known good end to the commit and from the commit to its known bad end, both judged
-// at a third of the range's delta D: the commit is like the good end when the first is
-// `unchanged` (all of its interval within ±D/3) and the second `regressed`, like the bad end in
-// the mirror case, and holds part of D ("between": a step on each side, both halves searched)
-// when both regressed. Anything else is unsure (after the comparisons' own adaptive rounds) and,
-// like a commit whose build or workload failed, left out as `git bisect skip` leaves it.
+// the range's known good end ("low") to the commit and from the commit to its known bad end
+// ("high"), both judged at a third of the range's delta D. From them, the commit's share of D
+// (0: like low, 1: like high) with an interval that both comparisons narrow. The commit is
+// "between" (part of D on each side: both halves are searched) when both comparisons are
+// `regressed`; otherwise "good" when the share's whole interval is below 1/2, "bad" when it is
+// above 1/2, else unsure (after the comparisons' own adaptive rounds). An unsure commit, like one
+// whose build or workload failed, is left out as `git bisect skip` leaves it.
 //
 // It starts no process itself: every comparison goes through an injected Prober, so the search
 // (two steps, skips, unsure commits) is unit-tested in milliseconds with a fake one.
@@ -73,8 +74,8 @@ struct Search {
     std::size_t low = 0, high = 0; // the range being searched (where an interrupt left it)
 };
 
-// The verdict of a probe from its two comparisons (the rule above).
-ProbeVerdict classify(const PairOutcome& from_low, const PairOutcome& to_high);
+// The verdict of a probe from its two comparisons and its share (the rule above).
+ProbeVerdict classify(const Probe& probe);
 
 // commits[0] is good, commits.back() bad; `delta` = ln(bad / good) from the confirming run;
 // `threshold` (a fraction) judges each culprit against its parent. Results go to `search` as they

@@ -162,18 +162,37 @@ TEST(BisectSearch, TheCulpritsNeighboursDoNotBuild_ARangeIsReported) {
     }
 }
 
+TEST(BisectSearch, IntervalsWiderThanAThirdOfD_StillPlaceEveryCommit) {
+    // ±3% on a 5% step: no comparison is `unchanged` at D/3 (1.6%), yet the two comparisons of a
+    // probe together place each commit on its side of the middle.
+    for (const std::size_t culprit : {1u, 8u, 9u, 16u}) {
+        const std::vector<double> values = one_step(culprit, 0.05);
+        FakeProber prober(values, {}, 3.0);
+        const Search search = searched(prober, values);
+        ASSERT_EQ(search.steps.size(), 1u);
+        EXPECT_EQ(search.steps[0].high, culprit);
+        EXPECT_TRUE(search.steps[0].exact());
+        EXPECT_LE(search.probes.size(), 4u);
+        for (const Probe& probe : search.probes) {
+            EXPECT_LT(probe.share_low, probe.share);
+            EXPECT_GT(probe.share_high, probe.share);
+        }
+    }
+}
+
 TEST(BisectSearch, ANoisyProbe_IsUnsureAndLeftOut) {
-    // An interval wider than a third of D: no comparison can be unchanged at D/3.
+    // ±6% on a 5% step: a probe cannot tell its side; every commit is left out, and the step is
+    // known only to lie somewhere in the whole range.
     const std::vector<double> values = one_step(3, 0.05);
-    FakeProber prober(values, {}, 3.0);
+    FakeProber prober(values, {}, 6.0);
     const Search search = searched(prober, values);
-    ASSERT_FALSE(search.probes.empty());
+    EXPECT_EQ(search.probes.size(), 15u);
     for (const Probe& probe : search.probes) {
         EXPECT_EQ(probe.verdict, ProbeVerdict::unsure);
     }
     ASSERT_EQ(search.steps.size(), 1u);
     EXPECT_EQ(search.steps[0].low, 0u);
-    EXPECT_EQ(search.steps[0].high, 16u); // nothing was learnt: the whole range
+    EXPECT_EQ(search.steps[0].high, 16u);
 }
 
 TEST(BisectSearch, AMetricThatFalls_IsBisectedLikeOneThatRises) {
@@ -196,27 +215,27 @@ TEST(BisectSearch, AMetricThatFalls_IsBisectedLikeOneThatRises) {
 }
 
 TEST(Classify, FollowsTheStatedRule) {
-    const auto outcome = [](stats::Verdict verdict, bool ran = true) {
-        PairOutcome o;
-        o.ran = ran;
-        o.verdict = verdict;
-        return o;
+    const auto probe = [](stats::Verdict low, stats::Verdict high, double share_low,
+                          double share_high, bool ran = true) {
+        Probe p;
+        p.from_low.ran = ran;
+        p.to_high.ran = true;
+        p.from_low.verdict = low;
+        p.to_high.verdict = high;
+        p.share_low = share_low;
+        p.share_high = share_high;
+        return p;
     };
     using stats::Verdict;
-    EXPECT_EQ(classify(outcome(Verdict::unchanged), outcome(Verdict::regressed)),
-              ProbeVerdict::good);
-    EXPECT_EQ(classify(outcome(Verdict::regressed), outcome(Verdict::unchanged)),
-              ProbeVerdict::bad);
-    EXPECT_EQ(classify(outcome(Verdict::regressed), outcome(Verdict::regressed)),
-              ProbeVerdict::between);
-    EXPECT_EQ(classify(outcome(Verdict::unchanged), outcome(Verdict::unchanged)),
-              ProbeVerdict::unsure);
-    EXPECT_EQ(classify(outcome(Verdict::inconclusive), outcome(Verdict::regressed)),
-              ProbeVerdict::unsure);
-    EXPECT_EQ(classify(outcome(Verdict::improved), outcome(Verdict::regressed)),
-              ProbeVerdict::unsure);
-    EXPECT_EQ(classify(outcome(Verdict::unchanged, false), outcome(Verdict::regressed)),
-              ProbeVerdict::skipped);
+    const Verdict r = Verdict::regressed, u = Verdict::unchanged, i = Verdict::inconclusive;
+    EXPECT_EQ(classify(probe(u, r, -0.2, 0.2)), ProbeVerdict::good);
+    EXPECT_EQ(classify(probe(i, i, 0.1, 0.49)), ProbeVerdict::good);
+    EXPECT_EQ(classify(probe(r, u, 0.8, 1.2)), ProbeVerdict::bad);
+    EXPECT_EQ(classify(probe(i, i, 0.51, 0.9)), ProbeVerdict::bad);
+    EXPECT_EQ(classify(probe(r, r, 0.4, 0.6)), ProbeVerdict::between);
+    EXPECT_EQ(classify(probe(u, u, 0.3, 0.7)), ProbeVerdict::unsure);
+    EXPECT_EQ(classify(probe(i, r, k_undefined, k_undefined)), ProbeVerdict::unsure);
+    EXPECT_EQ(classify(probe(u, r, -0.2, 0.2, false)), ProbeVerdict::skipped);
 }
 
 } // namespace
