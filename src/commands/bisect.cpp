@@ -70,8 +70,9 @@ public:
     LiveProber(const RunOptions& base, const BisectOptions& options, BisectLog& log)
         : m_base(base), m_options(options), m_log(log) {}
 
-    PairOutcome compare(const std::string& a, const std::string& b, double threshold) override {
-        if (const PairOutcome* known = m_log.find(a, b, threshold)) {
+    PairOutcome compare(const std::string& a, const std::string& b, double threshold,
+                        bisect::Rounds rounds) override {
+        if (const PairOutcome* known = m_log.find(a, b, threshold, rounds)) {
             std::fprintf(stderr, "abtool: bisect: %s -> %s at %.3g%%: from the log (%s)\n",
                          short_id(a).c_str(), short_id(b).c_str(), threshold * 100,
                          known->run_dir.c_str());
@@ -82,10 +83,12 @@ public:
         options.ref_b = b;
         options.threshold = fmt::format("{:.17g}", threshold);
         options.threshold_everywhere = true;
+        options.adaptive = rounds == bisect::Rounds::adaptive;
         PairOutcome outcome;
         outcome.a = a;
         outcome.b = b;
         outcome.threshold = threshold;
+        outcome.rounds_kind = rounds;
         try {
             const Experiment experiment = run_experiment(options);
             outcome = outcome_of(experiment, m_log.selection, outcome);

@@ -23,17 +23,19 @@ double number_of(const json& value) {
 }
 
 json outcome_json(const PairOutcome& outcome) {
-    return {{"a", outcome.a},
-            {"b", outcome.b},
-            {"threshold", outcome.threshold},
-            {"ran", outcome.ran},
-            {"failure", outcome.failure},
-            {"verdict", stats::to_string(outcome.verdict)},
-            {"delta_pct", outcome.ran ? number(outcome.delta_pct) : json(nullptr)},
-            {"ci_low_pct", outcome.ran ? number(outcome.ci_low_pct) : json(nullptr)},
-            {"ci_high_pct", outcome.ran ? number(outcome.ci_high_pct) : json(nullptr)},
-            {"rounds", outcome.rounds},
-            {"run_dir", outcome.run_dir}};
+    return {
+        {"a", outcome.a},
+        {"b", outcome.b},
+        {"threshold", outcome.threshold},
+        {"rounds_kind", outcome.rounds_kind == bisect::Rounds::planned ? "planned" : "adaptive"},
+        {"ran", outcome.ran},
+        {"failure", outcome.failure},
+        {"verdict", stats::to_string(outcome.verdict)},
+        {"delta_pct", outcome.ran ? number(outcome.delta_pct) : json(nullptr)},
+        {"ci_low_pct", outcome.ran ? number(outcome.ci_low_pct) : json(nullptr)},
+        {"ci_high_pct", outcome.ran ? number(outcome.ci_high_pct) : json(nullptr)},
+        {"rounds", outcome.rounds},
+        {"run_dir", outcome.run_dir}};
 }
 
 stats::Verdict verdict_named(const std::string& name) {
@@ -51,6 +53,8 @@ PairOutcome outcome_from(const json& in) {
     outcome.a = in.at("a").get<std::string>();
     outcome.b = in.at("b").get<std::string>();
     outcome.threshold = in.at("threshold").get<double>();
+    outcome.rounds_kind = in.value("rounds_kind", "") == "planned" ? bisect::Rounds::planned
+                                                                   : bisect::Rounds::adaptive;
     outcome.ran = in.at("ran").get<bool>();
     outcome.failure = in.value("failure", "");
     outcome.verdict = verdict_named(in.value("verdict", ""));
@@ -188,10 +192,10 @@ std::vector<std::string> BisectLog::commit_ids() const {
     return ids;
 }
 
-const PairOutcome* BisectLog::find(const std::string& a, const std::string& b,
-                                   double wanted) const {
+const PairOutcome* BisectLog::find(const std::string& a, const std::string& b, double wanted,
+                                   bisect::Rounds rounds) const {
     for (const PairOutcome& outcome : comparisons) {
-        if (outcome.a == a && outcome.b == b &&
+        if (outcome.a == a && outcome.b == b && outcome.rounds_kind == rounds &&
             std::abs(outcome.threshold - wanted) <= 1e-9 * wanted) {
             return &outcome;
         }

@@ -45,9 +45,9 @@ struct BisectLog {
     bool resumed = false; // read back by --resume: the confirmation is not run again
 
     std::vector<std::string> commit_ids() const;
-    // A comparison already run: the same commits at the same threshold.
-    const bisect::PairOutcome* find(const std::string& a, const std::string& b,
-                                    double threshold) const;
+    // A comparison already run: the same commits at the same threshold, as long.
+    const bisect::PairOutcome* find(const std::string& a, const std::string& b, double threshold,
+                                    bisect::Rounds rounds) const;
     nlohmann::json to_json() const;
     void write() const;
 };

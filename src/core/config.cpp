@@ -1012,6 +1012,9 @@ void apply_run_flags(const RunOptions& options, Config& config) {
     if (!config.run.max_rounds && options.default_max_rounds_factor > 0) {
         config.run.max_rounds = config.run.rounds * options.default_max_rounds_factor;
     }
+    if (!options.adaptive) {
+        config.run.max_rounds.reset();
+    }
     if (options.measurement.seed) {
         config.run.seed = static_cast<std::uint64_t>(*options.measurement.seed);
     }

@@ -54,6 +54,9 @@ struct RunOptions {
     // Set by `abtool bisect`: when neither --max-rounds nor [run] max_rounds says, the run is
     // adaptive up to this many times its rounds (0: not adaptive).
     std::size_t default_max_rounds_factor = 0;
+    // False: the planned rounds only, whatever --max-rounds or [run] max_rounds say (bisect's
+    // first look at a probe).
+    bool adaptive = true;
     std::filesystem::path cwd; // where abtool was started (empty: current dir)
 };
 

@@ -73,6 +73,32 @@ struct Context {
     Search& search;
 };
 
+// Both comparisons for their planned rounds; when that leaves the commit unsure, both again
+// with adaptive rounds (a failed build or workload is not retried).
+Probe run_probe(std::size_t index, std::size_t low, std::size_t high, double range_delta,
+                Context& context) {
+    Probe probe;
+    probe.index = index;
+    probe.low = low;
+    probe.high = high;
+    probe.threshold = probe_threshold(range_delta);
+    const std::vector<std::string>& commits = context.commits;
+    for (const Rounds rounds : {Rounds::planned, Rounds::adaptive}) {
+        probe.share = probe.share_low = probe.share_high = k_undefined;
+        probe.from_low =
+            context.prober.compare(commits[low], commits[index], probe.threshold, rounds);
+        probe.to_high = probe.from_low.ran ? context.prober.compare(commits[index], commits[high],
+                                                                    probe.threshold, rounds)
+                                           : PairOutcome{};
+        set_share(probe, range_delta);
+        probe.verdict = classify(probe);
+        if (probe.verdict != ProbeVerdict::unsure) {
+            break;
+        }
+    }
+    return probe;
+}
+
 void search_range(std::size_t low, std::size_t high, double range_delta, Context& context) {
     std::set<std::size_t> left_out; // skipped or unsure
     while (high - low > 1) {
@@ -82,18 +108,7 @@ void search_range(std::size_t low, std::size_t high, double range_delta, Context
         }
         context.search.low = low;
         context.search.high = high;
-        Probe probe;
-        probe.index = *index;
-        probe.low = low;
-        probe.high = high;
-        probe.threshold = probe_threshold(range_delta);
-        const std::vector<std::string>& commits = context.commits;
-        probe.from_low = context.prober.compare(commits[low], commits[*index], probe.threshold);
-        probe.to_high = probe.from_low.ran ? context.prober.compare(commits[*index], commits[high],
-                                                                    probe.threshold)
-                                           : PairOutcome{};
-        set_share(probe, range_delta);
-        probe.verdict = classify(probe);
+        Probe probe = run_probe(*index, low, high, range_delta, context);
         context.search.probes.push_back(probe);
         switch (probe.verdict) {
         case ProbeVerdict::good:
@@ -117,8 +132,8 @@ void search_range(std::size_t low, std::size_t high, double range_delta, Context
     step.high = high;
     step.range_delta = range_delta;
     if (step.exact()) {
-        step.own =
-            context.prober.compare(context.commits[low], context.commits[high], context.threshold);
+        step.own = context.prober.compare(context.commits[low], context.commits[high],
+                                          context.threshold, Rounds::adaptive);
     }
     context.search.steps.push_back(step);
 }

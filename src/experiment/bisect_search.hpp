@@ -5,8 +5,9 @@
 // (0: like low, 1: like high) with an interval that both comparisons narrow. The commit is
 // "between" (part of D on each side: both halves are searched) when both comparisons are
 // `regressed`; otherwise "good" when the share's whole interval is below 1/2, "bad" when it is
-// above 1/2, else unsure (after the comparisons' own adaptive rounds). An unsure commit, like one
-// whose build or workload failed, is left out as `git bisect skip` leaves it.
+// above 1/2. A probe runs its comparisons for their planned rounds first, and only when that
+// leaves the commit unsure runs them again adaptively; still unsure, it is left out. An unsure
+// commit, like one whose build or workload failed, is left out as `git bisect skip` leaves it.
 //
 // It starts no process itself: every comparison goes through an injected Prober, so the search
 // (two steps, skips, unsure commits) is unit-tested in milliseconds with a fake one.
@@ -22,11 +23,16 @@
 
 namespace abtool::bisect {
 
+// How long a comparison may run: its planned rounds, or adaptive (more rounds while inconclusive,
+// up to the maximum).
+enum class Rounds { planned, adaptive };
+
 // One paired comparison: A = `a`, B = `b`, of the bisected workload, case and metric.
 struct PairOutcome {
     std::string a, b;
     double threshold = 0; // a fraction: what its verdict was judged at
-    bool ran = false;     // false: a build or the workload failed, `failure` says which
+    Rounds rounds_kind = Rounds::adaptive;
+    bool ran = false; // false: a build or the workload failed, `failure` says which
     std::string failure;
     stats::Verdict verdict = stats::Verdict::inconclusive;
     double delta_pct = 0, ci_low_pct = 0, ci_high_pct = 0;
@@ -39,7 +45,8 @@ public:
     virtual ~Prober() = default;
     // Commit `a` against commit `b`, every verdict judged at `threshold` (a fraction). A build or
     // workload failure is an outcome (ran = false), not an exception; an interrupt throws.
-    virtual PairOutcome compare(const std::string& a, const std::string& b, double threshold) = 0;
+    virtual PairOutcome compare(const std::string& a, const std::string& b, double threshold,
+                                Rounds rounds) = 0;
 };
 
 enum class ProbeVerdict { good, bad, between, unsure, skipped };

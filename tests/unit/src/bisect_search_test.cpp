@@ -24,13 +24,18 @@ public:
         : m_values(std::move(values)), m_failing(std::move(failing)), m_half_width(half_width_pct),
           m_sign(higher_is_better ? -1 : 1) {}
 
-    PairOutcome compare(const std::string& a, const std::string& b, double threshold) override {
+    PairOutcome compare(const std::string& a, const std::string& b, double threshold,
+                        Rounds rounds) override {
         ++calls;
         compared.emplace_back(a, b);
+        if (rounds == Rounds::adaptive) {
+            ++adaptive_calls;
+        }
         PairOutcome outcome;
         outcome.a = a;
         outcome.b = b;
         outcome.threshold = threshold;
+        outcome.rounds_kind = rounds;
         const std::size_t ia = std::stoul(a), ib = std::stoul(b);
         if (m_failing.count(ia) != 0 || m_failing.count(ib) != 0) {
             outcome.failure = "build failed";
@@ -39,8 +44,11 @@ public:
         outcome.ran = true;
         outcome.rounds = 20;
         outcome.delta_pct = (m_values[ib] / m_values[ia] - 1) * 100;
-        outcome.ci_low_pct = outcome.delta_pct - m_half_width;
-        outcome.ci_high_pct = outcome.delta_pct + m_half_width;
+        // Adaptive rounds narrow the interval as far as `adaptive_half_width` says.
+        const double half =
+            rounds == Rounds::adaptive ? std::min(m_half_width, adaptive_half_width) : m_half_width;
+        outcome.ci_low_pct = outcome.delta_pct - half;
+        outcome.ci_high_pct = outcome.delta_pct + half;
         const double t = threshold * 100;
         const double worse_by = m_sign * outcome.delta_pct;
         const double worse_low =
@@ -56,6 +64,8 @@ public:
     }
 
     std::size_t calls = 0;
+    std::size_t adaptive_calls = 0;
+    double adaptive_half_width = 1e9; // no narrower than the planned rounds' by default
     std::vector<std::pair<std::string, std::string>> compared;
 
 private:
@@ -193,6 +203,31 @@ TEST(BisectSearch, ANoisyProbe_IsUnsureAndLeftOut) {
     ASSERT_EQ(search.steps.size(), 1u);
     EXPECT_EQ(search.steps[0].low, 0u);
     EXPECT_EQ(search.steps[0].high, 16u);
+}
+
+TEST(BisectSearch, AProbeThePlannedRoundsLeaveUnsure_IsRunAgainAdaptively) {
+    const std::vector<double> values = one_step(9, 0.05);
+    FakeProber prober(values, {}, 6.0); // unsure on the planned rounds (see above)
+    prober.adaptive_half_width = 1.0;   // placed once the rounds are added
+    const Search search = searched(prober, values);
+    ASSERT_EQ(search.steps.size(), 1u);
+    EXPECT_EQ(search.steps[0].high, 9u);
+    EXPECT_LE(search.probes.size(), 4u);
+    for (const Probe& probe : search.probes) {
+        EXPECT_EQ(probe.from_low.rounds_kind, Rounds::adaptive);
+        EXPECT_EQ(probe.to_high.rounds_kind, Rounds::adaptive);
+    }
+    // Each probe: two planned and two adaptive comparisons; then the culprit's own (adaptive).
+    EXPECT_EQ(prober.calls, 4 * search.probes.size() + 1);
+    EXPECT_EQ(prober.adaptive_calls, 2 * search.probes.size() + 1);
+}
+
+TEST(BisectSearch, AProbeThePlannedRoundsPlace_IsNotRunAgain) {
+    const std::vector<double> values = one_step(9, 0.05);
+    FakeProber prober(values);
+    const Search search = searched(prober, values);
+    EXPECT_EQ(prober.calls, 2 * search.probes.size() + 1);
+    EXPECT_EQ(prober.adaptive_calls, 1u); // the culprit's own comparison
 }
 
 TEST(BisectSearch, AMetricThatFalls_IsBisectedLikeOneThatRises) {
