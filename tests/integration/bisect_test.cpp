@@ -177,9 +177,13 @@ std::set<std::string> culprits(const nlohmann::json& log) {
     return commits;
 }
 
-// The run directories the log's comparisons name.
+// The run directories the log's comparisons name (and the confirming run's, where the log keeps
+// it apart from the search's comparisons).
 std::set<std::filesystem::path> compared_dirs(const nlohmann::json& log) {
     std::set<std::filesystem::path> dirs;
+    if (log.contains("confirmation") && log.at("confirmation").value("ran", false)) {
+        dirs.insert(log.at("confirmation").at("run_dir").get<std::string>());
+    }
     for (const nlohmann::json& comparison : log.at("comparisons")) {
         if (comparison.at("ran").get<bool>()) {
             dirs.insert(comparison.at("run_dir").get<std::string>());
@@ -299,6 +303,8 @@ TEST_F(Bisect, TwoSteps_BothFound_TheLargerNamed_Exit0) {
         between = between || probe.at("verdict") == "between";
     }
     EXPECT_TRUE(between) << log.at("probes").dump(2);
+    EXPECT_NE(result.output.find("not explained by one commit"), std::string::npos)
+        << result.output;
     EXPECT_NE(result.output.find(short_id(ids[5])), std::string::npos) << result.output;
     EXPECT_NE(result.output.find(short_id(ids[12])), std::string::npos) << result.output;
 }
@@ -440,8 +446,13 @@ TEST_F(Bisect, GoodNotAnAncestorOfBad_Exit2_NamesBoth) {
 
     const ShellResult result = abtool("bisect --good release-4 --bad release-1");
     EXPECT_EQ(result.status, 2) << result.output;
-    EXPECT_NE(result.output.find("release-4"), std::string::npos) << result.output;
-    EXPECT_NE(result.output.find("release-1"), std::string::npos) << result.output;
+    // Each end named, by the ref given or by its commit.
+    const auto names = [&](const std::string& ref, const std::string& commit) {
+        return result.output.find(ref) != std::string::npos ||
+               result.output.find(short_id(commit)) != std::string::npos;
+    };
+    EXPECT_TRUE(names("release-4", ids.back())) << result.output;
+    EXPECT_TRUE(names("release-1", ids.front())) << result.output;
     EXPECT_NE(result.output.find("ancestor"), std::string::npos) << result.output;
     EXPECT_TRUE(run_dirs().empty()) << "refused before measuring anything";
 }
