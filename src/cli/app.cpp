@@ -54,8 +54,10 @@ int dispatch(const Command& command) {
                 return run_calibrate(options);
             } else if constexpr (std::is_same_v<Options, DemoOptions>) {
                 return run_demo(options);
-            } else {
+            } else if constexpr (std::is_same_v<Options, GcCommandOptions>) {
                 return run_gc(options);
+            } else {
+                return run_bisect(options);
             }
         },
         command);

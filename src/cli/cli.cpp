@@ -216,6 +216,44 @@ struct GcCommand {
     GcCommandOptions finish() const { return options; }
 };
 
+struct BisectCommand {
+    BisectOptions options;
+    bool no_padding = false, rebuild = false;
+
+    void add_to(CLI::App* app) {
+        app->add_option("--good", options.good, "A ref without the regression")->required();
+        app->add_option("--bad", options.bad, "A later ref with it (on --good's history)")
+            ->required();
+        app->add_option("--workload", options.workload,
+                        "Bisect this workload (default: the worst regressed gated case's)");
+        app->add_option("--case", options.case_name, "Bisect this case");
+        app->add_option("--metric", options.metric, "Bisect this metric");
+        app->add_option("--config", options.config,
+                        "Config file (default: abtool.toml at the root)");
+        app->add_option("--rounds", options.rounds, "Paired rounds of each comparison")
+            ->check(within(k_rounds_limit));
+        app->add_option("--max-rounds", options.max_rounds,
+                        "Add rounds up to this many while a comparison is inconclusive "
+                        "(default: 3 times the rounds)")
+            ->check(within(k_max_rounds_limit));
+        app->add_option("--threshold", options.threshold,
+                        "Smallest change that counts between the endpoints: 2% or 0.02");
+        add_measurement_options(app, options.measurement, no_padding);
+        app->add_option("--json", options.json, "Write the bisect log as JSON to FILE");
+        app->add_option("--markdown", options.markdown, "Write a Markdown summary to FILE");
+        app->add_flag("--record", options.record,
+                      "Append every comparison's rows to results.csv (default: none)");
+        app->add_flag("--resume", options.resume,
+                      "Continue an interrupted bisect of the same endpoints from its log");
+        app->add_flag("--rebuild", rebuild, "Build every ref even when a build stamp matches");
+    }
+    BisectOptions finish() {
+        options.rebuild = rebuild ? RebuildRefs::yes : RebuildRefs::no;
+        check_measurement_options(options.measurement, no_padding);
+        return options;
+    }
+};
+
 // CLI11's parse error as abtool's: a misspelt command ("analize") reaches CLI11 as an unexpected
 // argument, so name the command it was meant to be, as config keys do.
 [[noreturn]] void usage_error(const CLI::App& app, const CLI::ParseError& error, int argc,
@@ -249,6 +287,7 @@ Command parse_command_line(int argc, const char* const* argv) {
     CalibrateCommand calibrate;
     DemoCommand demo;
     GcCommand gc;
+    BisectCommand bisect;
     top.add_to(&app);
     const auto add = [&](auto& command, const char* name, const char* description) {
         CLI::App* sub = app.add_subcommand(name, description);
@@ -268,6 +307,10 @@ Command parse_command_line(int argc, const char* const* argv) {
     const CLI::App* demo_app =
         add(demo, "demo", "The whole pipeline on the bundled example with a known regression");
     const CLI::App* gc_app = add(gc, "gc", "Remove worktrees and builds not used lately");
+    const CLI::App* bisect_app =
+        add(bisect, "bisect",
+            "The first-parent commit that made a case slower, each probe paired against both "
+            "ends");
 
     try {
         app.parse(argc, argv);
@@ -300,6 +343,9 @@ Command parse_command_line(int argc, const char* const* argv) {
     }
     if (gc_app->parsed()) {
         return gc.finish();
+    }
+    if (bisect_app->parsed()) {
+        return bisect.finish();
     }
     return top.finish();
 }

@@ -11,7 +11,7 @@ namespace abtool {
 struct ShowedHelp {}; // --help or --version was printed: exit 0
 
 using Command = std::variant<ShowedHelp, RunOptions, AnalyzeOptions, CompareOptions, HistoryOptions,
-                             CalibrateOptions, DemoOptions, GcCommandOptions>;
+                             CalibrateOptions, DemoOptions, GcCommandOptions, BisectOptions>;
 
 // Throws Error(usage) naming the flag on bad input.
 Command parse_command_line(int argc, const char* const* argv);

@@ -13,5 +13,6 @@ int run_history(const HistoryOptions& options);     // abtool history    command
 int run_calibrate(const CalibrateOptions& options); // abtool calibrate  commands/calibrate.cpp
 int run_demo(const DemoOptions& options);           // abtool demo       commands/demo.cpp
 int run_gc(const GcCommandOptions& options);        // abtool gc         commands/gc.cpp
+int run_bisect(const BisectOptions& options);       // abtool bisect     commands/bisect.cpp
 
 } // namespace abtool

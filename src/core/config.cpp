@@ -1009,11 +1009,19 @@ void apply_run_flags(const RunOptions& options, Config& config) {
         }
         config.run.max_rounds = max_rounds;
     }
+    if (!config.run.max_rounds && options.default_max_rounds_factor > 0) {
+        config.run.max_rounds = config.run.rounds * options.default_max_rounds_factor;
+    }
     if (options.measurement.seed) {
         config.run.seed = static_cast<std::uint64_t>(*options.measurement.seed);
     }
     if (options.threshold) {
         config.run.threshold = threshold_from_flag(*options.threshold);
+        if (options.threshold_everywhere) {
+            for (WorkloadConfig& workload : config.workloads) {
+                workload.threshold.reset();
+            }
+        }
     }
     if (options.results) {
         config.results_file = std::filesystem::absolute(*options.results);

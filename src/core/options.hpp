@@ -47,7 +47,13 @@ struct RunOptions {
     OutputOptions outputs;
     Strict strict = Strict::no;
     RebuildRefs rebuild = RebuildRefs::no;
-    bool calibrate = false;    // set by `abtool calibrate`: A/A on two checkouts
+    bool calibrate = false; // set by `abtool calibrate`: A/A on two checkouts
+    // Set by `abtool bisect` for its probes: `threshold` over the workloads' own thresholds too,
+    // since a probe's verdicts are judged against a share of the bisected delta.
+    bool threshold_everywhere = false;
+    // Set by `abtool bisect`: when neither --max-rounds nor [run] max_rounds says, the run is
+    // adaptive up to this many times its rounds (0: not adaptive).
+    std::size_t default_max_rounds_factor = 0;
     std::filesystem::path cwd; // where abtool was started (empty: current dir)
 };
 
@@ -84,6 +90,24 @@ struct CalibrateOptions {
     std::vector<std::string> workloads;
     std::filesystem::path config;
     MeasurementOptions measurement; // as for run: measured exactly like a comparison
+};
+
+struct BisectOptions {
+    std::string good;
+    std::string bad;
+    std::optional<std::string> workload;
+    std::optional<std::string> case_name;
+    std::optional<std::string> metric;
+    std::filesystem::path config;
+    std::optional<std::int64_t> rounds;
+    std::optional<std::int64_t> max_rounds;
+    std::optional<std::string> threshold; // of the confirming run and of the culprit's own delta
+    MeasurementOptions measurement;
+    std::optional<std::filesystem::path> json;
+    std::optional<std::filesystem::path> markdown;
+    bool record = false; // append every comparison's rows to results.csv
+    bool resume = false; // reuse the comparisons already in the bisect log
+    RebuildRefs rebuild = RebuildRefs::no;
 };
 
 struct DemoOptions {

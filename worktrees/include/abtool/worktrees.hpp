@@ -33,6 +33,14 @@ struct ResolvedRef {
     std::vector<std::string> warnings;
 };
 
+// A commit as `abtool bisect` lists it.
+struct CommitInfo {
+    std::string commit;  // full hex id
+    std::string subject; // the message's first line
+    std::string author;  // the author's name
+    std::string date;    // the author date in its own zone: "2026-11-30 14:02:11 +0100"
+};
+
 class Repository {
 public:
     // Opens the repository that contains `path` (the top, a subdirectory, or a linked worktree
@@ -63,6 +71,14 @@ public:
     // so is the list for any ref other than CURRENT.
     ResolvedRef resolve(std::string_view ref,
                         const std::vector<std::filesystem::path>& keep_as_in_head = {});
+
+    // `git rev-list --first-parent --reverse good..bad`: the commits on bad's first-parent chain
+    // that good does not reach, oldest first, bad last; a merge in the range is one step (its
+    // side branch is not walked). Both are full commit ids. Throws Error(usage) naming both when
+    // good is not an ancestor of bad, or is bad.
+    std::vector<CommitInfo> first_parent_range(const std::string& good, const std::string& bad);
+    // Throws Error(git) when `commit` is not a commit of this repository.
+    CommitInfo commit_info(const std::string& commit);
 
     struct Impl;
     Impl& impl() { return *m_impl; }
