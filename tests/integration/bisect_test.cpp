@@ -378,7 +378,7 @@ protected:
         for (int i = 0; i <= 2; ++i) {
             m_main.push_back(commit_work("c" + std::to_string(i), 100));
         }
-        m_repo.tag("good");
+        m_repo.tag("good " + m_main.front());
         m_repo.git("checkout -q -b side");
         for (int i = 1; i <= 3; ++i) {
             m_side.push_back(
