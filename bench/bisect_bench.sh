@@ -58,7 +58,7 @@ first=$(git -C "$repo" rev-list --max-parents=0 HEAD)
 last=$(git -C "$repo" rev-parse HEAD)
 culprit=$(git -C "$repo" rev-parse "HEAD~$((15 - culprit_index))")
 echo "16 commits, c$culprit_index ($(git -C "$repo" rev-parse --short=12 "$culprit")) 5% slower;" \
-  "$("$abtool" --version 2>/dev/null | head -1), $(nproc) CPUs"
+  "$("$abtool" --version 2>/dev/null | head -1), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 for seed in ${SEEDS:-1 2}; do
   copy=$work/repo-$seed
@@ -85,6 +85,17 @@ def pct(value):
     return "null" if value is None else f"{value:+.2f}%"
 print(f"state {log['state']}, endpoint delta {pct(log['delta_pct'])} "
       f"({log['workload']}/{log['case'] or '-'}/{log['metric']})")
+# The confirming run's gated rows, from its summary.json (the log names no row when none regressed).
+run_dir = (log.get("confirmation") or {}).get("run_dir", "")
+try:
+    summary = json.load(open(f"{run_dir}/summary.json"))
+    for row in summary.get("rows", []):
+        if row.get("gated", row.get("metric") == "wall_ms"):
+            print(f"  confirming run: {row['workload']}/{row['metric']} {pct(row['delta_pct'])}"
+                  f" [{pct(row['ci_low_pct'])}, {pct(row['ci_high_pct'])}] in {row['n']} rounds"
+                  f" -> {row['verdict']}")
+except (OSError, ValueError, KeyError):
+    pass
 for probe in log["probes"]:
     print(f"  probe c{index[probe['commit']]:<2} {probe['commit'][:12]}  share {pct(probe['share_pct'])}"
           f" [{pct(probe['share_low_pct'])}, {pct(probe['share_high_pct'])}]"

@@ -1,10 +1,12 @@
 // `abtool bisect` through the real binary on real temporary git repositories. Each commit's
 // benchmark prints the number its work.txt holds (a jsonl hot path), so that every comparison's
 // values are exact: equal values give an all-zero paired log ratio (unchanged), unequal ones a
-// constant one (regressed, exact Wilcoxon p = 2/64 in 6 rounds). The search's path is then fixed
-// by the history alone, and the tests can say which commit is the culprit, which commits were
-// probed and with what verdict, and what was written: the bisect log, its --json copy, a run
-// directory per comparison, and results.csv rows only with --record.
+// constant one (regressed: bisect's comparisons are adaptive, up to 3x the rounds, so the 6 rounds
+// asked are raised to the 10 whose exact Wilcoxon p, 2/1024, passes the correction for the
+// looks). The search's path (midpoints, lower on a tie) is then fixed by the history alone, and
+// the tests can say which commit is the culprit, which commits were probed and with what verdict,
+// and what was written: the bisect log, its --json copy, a run directory per comparison, and
+// results.csv rows only with --record.
 #include "tests/support/json_report.hpp"
 #include "tests/support/shell.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -33,8 +35,8 @@ const std::string k_bench_script =
     "printf '{\"case\":\"x\",\"metric\":\"work\",\"value\":%s,\"unit\":\"ms\","
     "\"direction\":\"lower\"}\\n' \"$(cat work.txt)\"\n";
 
-// Six paired rounds, no warm-up and no pilot: a comparison of two commits is a dozen runs of a
-// shell printf. The build is build.sh, which a test makes fail in one commit.
+// Few paired rounds, no warm-up and no pilot: a comparison of two commits is 20 runs of a shell
+// printf. The build is build.sh, which a test makes fail in one commit.
 const std::string k_config = "[build]\n"
                              "command = [\"sh\", \"build.sh\"]\n"
                              "[run]\n"
