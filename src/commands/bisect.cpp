@@ -128,8 +128,16 @@ RunOptions base_options(const BisectOptions& options, const std::filesystem::pat
     return base;
 }
 
-// The gated row the bisect follows: the one named, or the worst regressed one.
-const report::Row* choose_row(const report::Report& report, const BisectOptions& options) {
+// How much worse B is than A on a row, as a log ratio (negative: better).
+double worse_by(const report::Row& row) {
+    const double sign = row.direction == stats::Direction::lower ? 1.0 : -1.0;
+    return sign * std::log1p(row.comparison.delta_pct / 100);
+}
+
+// The gated row the bisect follows: the one named, or the worst regressed one (with
+// `regressed_only` false: the worst gated one, to say what the confirming run saw).
+const report::Row* choose_row(const report::Report& report, const BisectOptions& options,
+                              bool regressed_only = true) {
     const report::Row* chosen = nullptr;
     for (const report::Row& row : report.rows) {
         const bool named = (!options.workload || row.workload == *options.workload) &&
@@ -139,12 +147,11 @@ const report::Row* choose_row(const report::Report& report, const BisectOptions&
             continue;
         }
         const bool explicit_choice = options.case_name || options.metric;
-        if (!explicit_choice &&
-            (!row.gated || row.comparison.verdict != stats::Verdict::regressed)) {
+        if (!explicit_choice && (!row.gated || (regressed_only && row.comparison.verdict !=
+                                                                      stats::Verdict::regressed))) {
             continue;
         }
-        if (chosen == nullptr || std::abs(std::log1p(row.comparison.delta_pct / 100)) >
-                                     std::abs(std::log1p(chosen->comparison.delta_pct / 100))) {
+        if (chosen == nullptr || worse_by(row) > worse_by(*chosen)) {
             chosen = &row;
         }
     }
@@ -176,7 +183,10 @@ bool confirm(const BisectOptions& options, const RunOptions& base, BisectLog& lo
         }
         throw_no_row(measured, options);
     }
-    if (row == nullptr) { // nothing gated regressed
+    if (row == nullptr) { // nothing gated regressed: say what the worst gated case did
+        row = choose_row(experiment.report, options, false);
+    }
+    if (row == nullptr) {
         log.state = "no-regression";
         log.confirmation.run_dir = experiment.run_dir.path().string();
         return false;
@@ -195,6 +205,20 @@ bool confirm(const BisectOptions& options, const RunOptions& base, BisectLog& lo
     return true;
 }
 
+void print_no_regression(const BisectLog& log) {
+    const std::string what =
+        log.selection.workload.empty()
+            ? std::string("no gated case regressed")
+            : fmt::format("{} is {}", describe(log.selection), describe(log.confirmation));
+    std::fprintf(stdout, "no regression to bisect: %s from %s to %s (run %s)\n", what.c_str(),
+                 describe(log.good).c_str(), describe(log.bad).c_str(),
+                 log.confirmation.run_dir.c_str());
+    if (log.confirmation.ran && log.confirmation.verdict == stats::Verdict::inconclusive) {
+        std::fprintf(stdout, "bisect: inconclusive is not unchanged: more --rounds or "
+                             "--max-rounds may resolve it\n");
+    }
+}
+
 } // namespace
 
 int run_bisect(const BisectOptions& options) {
@@ -207,14 +231,7 @@ int run_bisect(const BisectOptions& options) {
         if (!confirm(options, base, log)) {
             log.write();
             write_bisect_outputs(log, options);
-            std::fprintf(
-                stdout, "no regression to bisect: %s from %s to %s (run %s)\n",
-                log.selection.workload.empty()
-                    ? "no gated case regressed"
-                    : fmt::format("{} is {}", describe(log.selection), describe(log.confirmation))
-                          .c_str(),
-                describe(log.good).c_str(), describe(log.bad).c_str(),
-                log.confirmation.run_dir.c_str());
+            print_no_regression(log);
             return 0;
         }
         log.write();
@@ -234,6 +251,7 @@ int run_bisect(const BisectOptions& options) {
         if (error.kind() == ErrorKind::interrupted) {
             log.state = "interrupted";
             log.write();
+            write_bisect_outputs(log, options);
             std::fprintf(stderr,
                          "abtool: bisect interrupted: the step lies in %s..%s; the log is %s: "
                          "the same command with --resume continues from it\n",
