@@ -6,7 +6,6 @@
 #include "src/commands/bisect_log.hpp"
 #include "src/commands/commands.hpp"
 
-#include "abtool/atomic_file.hpp"
 #include "abtool/error.hpp"
 #include "abtool/worktrees.hpp"
 #include "src/experiment/bisect_search.hpp"
