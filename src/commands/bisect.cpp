@@ -171,6 +171,16 @@ bool confirm(const BisectOptions& options, const RunOptions& base, BisectLog& lo
                  describe(log.good).c_str(), describe(log.bad).c_str());
     std::fflush(stdout);
     const Experiment experiment = run_experiment(run);
+    if (!experiment.report.unmeasured.empty()) {
+        // As for a run (DESIGN.md exit 3): what is gated was not measured, so "no regression"
+        // would be a claim on nothing.
+        throw Error(ErrorKind::workload,
+                    fmt::format("the confirming run measured no comparable value for {} gated "
+                                "metric(s), first: {}",
+                                experiment.report.unmeasured.size(),
+                                experiment.report.unmeasured.front()),
+                    "samples and errors: " + experiment.run_dir.samples_file().string());
+    }
     if (options.record) {
         record_rows(experiment);
     }
@@ -186,9 +196,12 @@ bool confirm(const BisectOptions& options, const RunOptions& base, BisectLog& lo
         row = choose_row(experiment.report, options, false);
     }
     if (row == nullptr) {
-        log.state = "no-regression";
-        log.confirmation.run_dir = experiment.run_dir.path().string();
-        return false;
+        throw Error(ErrorKind::workload,
+                    fmt::format("the confirming run compared no gated metric, so it cannot say "
+                                "whether anything regressed (run {})",
+                                experiment.run_dir.path().string()),
+                    "gate a metric the workloads report (metric = ...), or name one with "
+                    "--workload/--case/--metric");
     }
     log.selection = BisectSelection{row->workload, row->case_name, row->metric, row->unit};
     PairOutcome outcome;
@@ -205,10 +218,9 @@ bool confirm(const BisectOptions& options, const RunOptions& base, BisectLog& lo
 }
 
 void print_no_regression(const BisectLog& log) {
+    // The worst gated case (confirm() chose it), so that inconclusive is told from unchanged.
     const std::string what =
-        log.selection.workload.empty()
-            ? std::string("no gated case regressed")
-            : fmt::format("{} is {}", describe(log.selection), describe(log.confirmation));
+        fmt::format("{} is {}", describe(log.selection), describe(log.confirmation));
     std::fprintf(stdout, "no regression to bisect: %s from %s to %s (run %s)\n", what.c_str(),
                  describe(log.good).c_str(), describe(log.bad).c_str(),
                  log.confirmation.run_dir.c_str());
