@@ -9,13 +9,15 @@
 # probe's commit, share of the endpoint delta and verdict.
 # Usage: bash bench/bisect_bench.sh [ABTOOL_BINARY]   (default build/src/abtool; use a Release build)
 #        SEEDS="1 2 3" bash bench/bisect_bench.sh
+#        KEEP=1 bash bench/bisect_bench.sh   (keeps the work directory, named on the first line)
 # Like bench/common.sh's set-up, without hyperfine (abtool itself is what is timed here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 abtool=$(realpath "${1:-build/src/abtool}")
 [[ -x "$abtool" ]] || { echo "$(basename "$0"): no abtool binary at $abtool" >&2; exit 1; }
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# KEEP=1 keeps the repositories, run directories and logs for a look afterwards.
+if [[ -n "${KEEP:-}" ]]; then echo "keeping $work"; else trap 'rm -rf "$work"' EXIT; fi
 
 steps=400000000      # about 150 ms at -O1 here (4 ms per 10^7 steps)
 slow_steps=420000000 # +5%

@@ -217,10 +217,10 @@ std::optional<Interval> wilcoxon_interval(std::span<const double> differences, d
 
 namespace {
 
-// P(U >= u) for samples of m and n values without ties: the coefficients of the Gaussian
-// binomial [m + n choose m]_q count the arrangements with U = k (Mann and Whitney 1947), built
-// as prod_{i=1..m} (1 - q^(n+i)) / (1 - q^i). Exact in doubles while C(m + n, m) < 2^53.
-double mann_whitney_exact_sf(std::size_t m, std::size_t n, std::size_t u) {
+// The number of arrangements of samples of m and n values without ties with U = k, for k = 0..mn:
+// the coefficients of the Gaussian binomial [m + n choose m]_q (Mann and Whitney 1947), built as
+// prod_{i=1..m} (1 - q^(n+i)) / (1 - q^i). Exact in doubles while C(m + n, m) < 2^53.
+std::vector<double> mann_whitney_counts(std::size_t m, std::size_t n) {
     std::vector<double> counts(m * n + 1, 0.0);
     counts[0] = 1;
     for (std::size_t i = 1; i <= m; ++i) {
@@ -231,6 +231,12 @@ double mann_whitney_exact_sf(std::size_t m, std::size_t n, std::size_t u) {
             counts[k] += counts[k - i];
         }
     }
+    return counts;
+}
+
+// P(U >= u) for samples of m and n values without ties.
+double mann_whitney_exact_sf(std::size_t m, std::size_t n, std::size_t u) {
+    const std::vector<double> counts = mann_whitney_counts(m, n);
     double total = 0, tail = 0;
     for (std::size_t k = 0; k < counts.size(); ++k) {
         total += counts[k];
@@ -284,6 +290,59 @@ double mann_whitney_p(std::span<const double> a, std::span<const double> b,
     }
     const double z = (u - n1 * n2 / 2 - 0.5) / sigma;
     return std::min(1.0, std::erfc(z / std::sqrt(2.0)));
+}
+
+std::optional<Interval> mann_whitney_interval(std::span<const double> a, std::span<const double> b,
+                                              double confidence) {
+    const std::size_t m = a.size(), n = b.size();
+    if (m == 0 || n == 0) {
+        return std::nullopt;
+    }
+    std::vector<double> differences;
+    differences.reserve(m * n);
+    for (double x : a) {
+        for (double y : b) {
+            differences.push_back(y - x);
+        }
+    }
+    const double alpha = 1 - confidence;
+    // c: the largest count with P(U <= c) <= alpha/2; the interval is the (c+1)-th smallest to
+    // the (c+1)-th largest difference.
+    long c = -1;
+    Interval interval;
+    if (m + n <= 50) {
+        const std::vector<double> counts = mann_whitney_counts(std::min(m, n), std::max(m, n));
+        double all = 0;
+        for (double count : counts) {
+            all += count;
+        }
+        double cumulative = 0;
+        for (std::size_t k = 0; k < counts.size(); ++k) {
+            cumulative += counts[k];
+            if (cumulative / all > alpha / 2) {
+                break;
+            }
+            c = static_cast<long>(k);
+        }
+        interval.exact = true;
+    } else {
+        const double mn = static_cast<double>(m * n);
+        const double z = normal_quantile(1 - alpha / 2);
+        c = static_cast<long>(
+            std::floor(mn / 2 - z * std::sqrt(mn * static_cast<double>(m + n + 1) / 12)));
+    }
+    if (c < 0) {
+        return std::nullopt;
+    }
+    const auto index = std::min(static_cast<std::size_t>(c), differences.size() - 1);
+    const auto at = [&](std::size_t k) {
+        auto position = differences.begin() + static_cast<std::ptrdiff_t>(k);
+        std::nth_element(differences.begin(), position, differences.end());
+        return *position;
+    };
+    interval.low = at(index);
+    interval.high = at(differences.size() - 1 - index);
+    return interval;
 }
 
 double spearman_rho(std::span<const double> x, std::span<const double> y) {

@@ -40,6 +40,13 @@ std::optional<Interval> wilcoxon_interval(std::span<const double> differences, d
 // The two-sample Hodges-Lehmann shift: the median of all differences b_j - a_i.
 double hodges_lehmann_two_sample(std::span<const double> a, std::span<const double> b);
 
+// The distribution-free interval of that shift from the order statistics of the m n differences
+// b_j - a_i (Hollander and Wolfe, Nonparametric Statistical Methods, 4.3): the exact Mann-Whitney
+// null distribution while m + n <= 50 (ties ignored, as wilcoxon_interval does), the normal
+// approximation above. nullopt when even [min, max] would cover less than promised.
+std::optional<Interval> mann_whitney_interval(std::span<const double> a, std::span<const double> b,
+                                              double confidence);
+
 // Two-sided Mann-Whitney U p-value, as SciPy 1.10's method="auto": the exact null distribution
 // when either sample has at most 8 values and there are no ties, else the normal approximation
 // with tie and continuity corrections (method="asymptotic", use_continuity=True).

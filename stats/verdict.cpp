@@ -31,6 +31,10 @@ std::string to_string(IntervalMethod method) {
         return "exact Wilcoxon";
     case IntervalMethod::wilcoxon_normal:
         return "Wilcoxon (normal approximation)";
+    case IntervalMethod::crossover_exact:
+        return "exact Mann-Whitney, crossover";
+    case IntervalMethod::crossover_normal:
+        return "Mann-Whitney (normal approximation), crossover";
     case IntervalMethod::none:
         break;
     }

@@ -337,10 +337,24 @@ report::Row row_of(const Key& key, const Series& series, const WorkloadConfig* c
     return row;
 }
 
+// The position a round's schedule gave B that can shift its delta by itself (stats::PairedInput's
+// `balance`): the CPU in a duet of an odd number of runs per side (an even number takes both
+// CPUs in turn within the round), else whether B ran second. Unset: nothing to balance.
+std::optional<bool> balance_of(const PlannedRound& round, const WorkloadDesign& design) {
+    if (design.schedule == Schedule::duet) {
+        if (design.repeat % 2 == 0) {
+            return std::nullopt;
+        }
+        return round.swap_cpus;
+    }
+    return round.order == stats::Order::ab;
+}
+
 // A series as pairs, round by round in the plan's order: each side's runs of the round summarised
 // to one value, a pair only where both are finite. `seen` counts what each side had.
 stats::PairedInput pair_series(const Series& series, const Plan& plan, std::size_t rounds_done,
-                               Summary summary, stats::Direction direction, SideValues& seen) {
+                               const WorkloadDesign& design, Summary summary,
+                               stats::Direction direction, SideValues& seen) {
     const auto value_of = [&](const std::map<std::size_t, std::vector<double>>& runs) {
         std::vector<std::vector<double>> values;
         for (const auto& [rep, run] : runs) {
@@ -350,6 +364,8 @@ stats::PairedInput pair_series(const Series& series, const Plan& plan, std::size
     };
     stats::PairedInput input;
     input.direction = direction;
+    input.balance_name = design.schedule == Schedule::duet ? "CPU" : "order";
+    bool balanced = true;
     for (const PlannedRound& round : plan.schedule) {
         if (round.index > rounds_done) {
             break;
@@ -367,6 +383,12 @@ stats::PairedInput pair_series(const Series& series, const Plan& plan, std::size
         input.a.push_back(a_value);
         input.b.push_back(b_value);
         input.order.push_back(round.order);
+        const std::optional<bool> balance = balance_of(round, design);
+        balanced = balanced && balance.has_value();
+        input.balance.push_back(balance.value_or(false));
+    }
+    if (!balanced) {
+        input.balance.clear();
     }
     return input;
 }
@@ -390,8 +412,8 @@ RowInputs make_rows(const Plan& plan, const Config& config, const AnalysisSettin
         const WorkloadDesign design = plan.design_of(workload);
         const Summary summary = summary_for(settings.summary ? settings.summary : design.summary,
                                             series.unit, series.direction);
-        stats::PairedInput input = pair_series(series, plan, rounds_done, summary, row.direction,
-                                               made.seen_values[made.rows.size()]);
+        stats::PairedInput input = pair_series(series, plan, rounds_done, design, summary,
+                                               row.direction, made.seen_values[made.rows.size()]);
         if (const WorkloadConfig* workload_config = config.workload(workload)) {
             input.threshold = workload_config->threshold;
             if (input.threshold) {

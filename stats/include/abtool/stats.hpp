@@ -22,6 +22,10 @@ enum class IntervalMethod {
     percentile_bootstrap,
     wilcoxon_exact,
     wilcoxon_normal,
+    // The two-sample (Mann-Whitney) interval of the crossover analysis: a position effect removed
+    // (compare_paired).
+    crossover_exact,
+    crossover_normal,
     none
 };
 enum class Multiplicity { holm, benjamini_hochberg, none };
@@ -61,6 +65,12 @@ struct Options {
 struct PairedInput {
     std::vector<double> a, b; // a[k], b[k]: the values of round k
     std::vector<Order> order; // order[k]: which ran first in round k (may be empty)
+    // The two positions the schedule balances across rounds, one of which can shift a round's
+    // delta by itself: in a duet of one run per side, which CPU B ran on; run in sequence,
+    // whether B ran second. balance[k] is B's in round k (may be empty); `balance_name` names
+    // the factor in messages ("CPU", "order").
+    std::vector<bool> balance;
+    std::string balance_name = "order";
     Direction direction = Direction::lower;
     // This case's threshold, as a fraction, in place of Options::threshold for its verdict and
     // warnings (compare_paired and compare_paired_all): a deterministic counter (instructions)

@@ -906,5 +906,117 @@ TEST(Planning, AdaptiveStopsWhenDecidedOrAtMax) {
     EXPECT_TRUE(should_stop(std::vector<Comparison>{open}, 30, policy));
 }
 
+TEST(RankTests, MannWhitneyInterval_IsTheExactOrderStatisticsOfTheDifferences) {
+    // m = n = 5 at 95%: P(U <= 2) = 0.0159 <= 0.025 < P(U <= 3) = 0.0278 (the Mann-Whitney
+    // tables), so the interval runs from the 3rd smallest to the 3rd largest of the 25
+    // differences b_j - a_i. Here they are 10 + (j - i): 6 once, 7 twice, ..., 14 once.
+    const std::vector<double> a{0, 1, 2, 3, 4}, b{10, 11, 12, 13, 14};
+    const auto interval = detail::mann_whitney_interval(a, b, 0.95);
+    ASSERT_TRUE(interval.has_value());
+    EXPECT_TRUE(interval->exact);
+    EXPECT_DOUBLE_EQ(interval->low, 7);
+    EXPECT_DOUBLE_EQ(interval->high, 13);
+    EXPECT_DOUBLE_EQ(detail::hodges_lehmann_two_sample(a, b), 10);
+    // Two values a side: even [min, max] covers with probability 1 - 2/6 < 95%: no interval.
+    EXPECT_FALSE(
+        detail::mann_whitney_interval(std::vector<double>{0, 1}, std::vector<double>{5, 6}, 0.95));
+    // Above 50 values the normal approximation: c = floor(mn/2 - 1.96 sqrt(mn(m+n+1)/12)).
+    std::vector<double> x(30), y(30);
+    for (std::size_t i = 0; i < 30; ++i) {
+        x[i] = static_cast<double>(i);
+        y[i] = static_cast<double>(i) + 100;
+    }
+    const auto wide = detail::mann_whitney_interval(x, y, 0.95);
+    ASSERT_TRUE(wide.has_value());
+    EXPECT_FALSE(wide->exact);
+    // 900 differences 100 + t, t = j - i, t taken 30 - |t| times; c = floor(450 - 1.96 *
+    // sqrt(900 * 61 / 12)) = 317, and the 318th smallest is t = -5: the counts 1, 2, ..., 24 of
+    // t = -29..-6 sum to 300, and t = -5 takes the next 25.
+    EXPECT_DOUBLE_EQ(wide->low, 95);
+    EXPECT_DOUBLE_EQ(wide->high, 105);
+}
+
+// A duet whose two CPUs differ, as the host's stutter made them here: the second CPU `slow` times
+// slower during the first `slow_rounds` rounds (+25% for 30 s was seen). B takes the second CPU in
+// the rounds `balance` marks, two of every four as the plan's A/B/B/A blocks swap them; each run
+// has its own noise (cv) and a round's machine state is shared.
+PairedInput duet(std::mt19937_64& rng, std::size_t n, double change, double slow,
+                 std::size_t slow_rounds, double cv) {
+    std::normal_distribution<double> run_noise(0, std::sqrt(std::log(1 + cv * cv)));
+    std::normal_distribution<double> machine_noise(0, 0.05);
+    PairedInput input;
+    input.balance_name = "CPU";
+    for (std::size_t k = 0; k < n; ++k) {
+        const bool b_second = k % 4 == 1 || k % 4 == 2;
+        const double second = k < slow_rounds ? slow : 1.0;
+        const double machine = std::exp(machine_noise(rng));
+        input.a.push_back(100 * machine * (b_second ? 1.0 : second) * std::exp(run_noise(rng)));
+        input.b.push_back(100 * change * machine * (b_second ? second : 1.0) *
+                          std::exp(run_noise(rng)));
+        input.order.push_back(k % 2 == 0 ? Order::ab : Order::ba);
+        input.balance.push_back(b_second);
+    }
+    return input;
+}
+
+TEST(Crossover, OneCpuSlowForMostOfTheRun_AFivePercentChangeIsStillResolved) {
+    // 20 rounds, B 5% slower, one CPU 25% slower for 14 of them, 1% noise per run. The paired
+    // deltas are +5% +- 25%: their interval spans both modes. Told which CPU B had, the crossover
+    // analysis takes the 25% out and resolves the 5%.
+    std::mt19937_64 rng(7);
+    Options options = simulation_options();
+    int regressed_paired = 0, regressed_crossover = 0, covered = 0;
+    const int experiments = 200;
+    for (int i = 0; i < experiments; ++i) {
+        PairedInput input = duet(rng, 20, 1.05, 1.25, 14, 0.01);
+        const Comparison with = compare_paired(input, options);
+        regressed_crossover += with.verdict == Verdict::regressed;
+        covered += with.ci_low_pct <= 5 && 5 <= with.ci_high_pct;
+        EXPECT_TRUE(with.interval == IntervalMethod::crossover_exact)
+            << stats::to_string(with.interval);
+        EXPECT_TRUE(std::any_of(with.warnings.begin(), with.warnings.end(), [](const auto& w) {
+            return w.rfind("CPU effect removed: ", 0) == 0;
+        }));
+        input.balance.clear();
+        regressed_paired += compare_paired(input, options).verdict == Verdict::regressed;
+    }
+    std::printf("+5%% with one CPU +25%% for 14 of 20 rounds: regressed %d/%d paired, %d/%d "
+                "crossover (interval covering +5%%: %d)\n",
+                regressed_paired, experiments, regressed_crossover, experiments, covered);
+    EXPECT_GE(regressed_crossover, experiments * 95 / 100);
+    EXPECT_LE(regressed_paired, experiments / 2);
+    EXPECT_GE(covered, experiments * 90 / 100);
+}
+
+TEST(Calibration, AA_ACpuEffect_FalseAlarmsAtMostNominal_WithOrWithoutTheCrossover) {
+    // Identical code in a duet whose CPUs may differ (none, +10% throughout, +25% for half the
+    // run), at 20 and 40 rounds: removing the CPU effect must not raise false alarms above the
+    // nominal 5% (the same one-sided 99% binomial margin as the A/A test above).
+    const std::size_t experiments = 2000;
+    const double margin = 2.33 * std::sqrt(0.05 * 0.95 / static_cast<double>(experiments));
+    std::uint64_t seed = 500;
+    for (const std::size_t n : {20, 40}) {
+        for (const auto& [slow, slow_rounds] :
+             {std::pair{1.0, n}, std::pair{1.10, n}, std::pair{1.25, n / 2}}) {
+            for (const double cv : {0.01, 0.05}) {
+                std::mt19937_64 rng(seed++);
+                int alarms = 0, crossovers = 0;
+                for (std::size_t i = 0; i < experiments; ++i) {
+                    const Comparison c = compare_paired(duet(rng, n, 1.0, slow, slow_rounds, cv),
+                                                        simulation_options());
+                    alarms += c.verdict == Verdict::regressed || c.verdict == Verdict::improved;
+                    crossovers += c.interval == IntervalMethod::crossover_exact ||
+                                  c.interval == IntervalMethod::crossover_normal;
+                }
+                const double rate = alarms / static_cast<double>(experiments);
+                std::printf("A/A duet %zu rounds, CPU x%.2f for %zu rounds, cv %.2f: false alarms "
+                            "%.4f (crossover used in %d)\n",
+                            n, slow, slow_rounds, cv, rate, crossovers);
+                EXPECT_LE(rate, 0.05 + margin) << n << " " << slow << " " << cv;
+            }
+        }
+    }
+}
+
 } // namespace
 } // namespace abtool::stats
