@@ -178,9 +178,14 @@ std::string interval_note_line(const Report& report) {
     if (report.interval_note.empty()) {
         return "";
     }
-    return report.paired ? report.interval_note + "; p: Wilcoxon signed-rank, " +
-                               report.multiplicity + "-adjusted"
-                         : report.interval_note;
+    if (!report.paired) {
+        return report.interval_note;
+    }
+    // A crossover row's p is its Mann-Whitney test (stats::compare_paired).
+    const bool crossover = report.interval_note.find("crossover") != std::string::npos;
+    return report.interval_note + "; p: Wilcoxon signed-rank" +
+           (crossover ? " (Mann-Whitney where crossover)" : "") + ", " + report.multiplicity +
+           "-adjusted";
 }
 
 std::string paired_interval_note(const std::set<std::string>& methods, double confidence) {

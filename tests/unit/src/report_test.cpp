@@ -746,6 +746,16 @@ Report golden_report() {
     return report;
 }
 
+TEST(IntervalNote, ACrossoverRow_SaysItsPIsMannWhitney) {
+    Report report = golden_report();
+    EXPECT_EQ(interval_note_line(report),
+              "95% intervals: exact Wilcoxon; p: Wilcoxon signed-rank, Holm-adjusted");
+    report.interval_note = "95% intervals: exact Mann-Whitney, crossover, exact Wilcoxon";
+    EXPECT_EQ(interval_note_line(report),
+              "95% intervals: exact Mann-Whitney, crossover, exact Wilcoxon; p: Wilcoxon "
+              "signed-rank (Mann-Whitney where crossover), Holm-adjusted");
+}
+
 TEST(Golden, Markdown) {
     expect_golden("report.md", MarkdownExporter().serialize(golden_report()));
 }
