@@ -214,11 +214,12 @@ json BisectLog::to_json() const {
              {"threshold", threshold},
              {"delta_pct", confirmation.ran ? number(confirmation.delta_pct) : json(nullptr)},
              {"confirmation", outcome_json(confirmation)},
-             {"rule", "each probe runs low->commit and commit->high, both judged at a third of "
-                      "the range's delta D; the commit's share of D = x / (x + y), its interval "
-                      "from both comparisons: regressed both = between (a step each side), else "
-                      "share interval below 1/2 = good, above 1/2 = bad, else unsure (left out, "
-                      "as a build or workload failure is)"}};
+             {"rule",
+              "each probe runs low->commit and commit->high, both judged at a third of "
+              "the range's delta D; the commit's share of D = x / (x + y), its interval "
+              "from both comparisons (MOVER): regressed both = between (a step each side), else "
+              "share interval below 1/2 = good, above 1/2 = bad, else unsure (left out, "
+              "as a build or workload failure is)"}};
     for (const worktrees::CommitInfo& commit : commits) {
         out["commits"].push_back({{"commit", commit.commit},
                                   {"subject", commit.subject},

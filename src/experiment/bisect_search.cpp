@@ -14,32 +14,47 @@ double log_ratio(double pct) {
     return std::log1p(pct / 100);
 }
 
+// A comparison in the range's direction (a rise of a lower-is-better metric, a drop of a
+// higher-is-better one, positive): its log ratio and how far its interval reaches below and above
+// it. Intervals are not symmetric: a stutter that slows some runs stretches one side only.
+struct Oriented {
+    double value = 0, below = 0, above = 0;
+};
+
+Oriented oriented(const PairOutcome& outcome, double sign) {
+    const double value = sign * log_ratio(outcome.delta_pct);
+    double low = sign * log_ratio(outcome.ci_low_pct), high = sign * log_ratio(outcome.ci_high_pct);
+    if (low > high) {
+        std::swap(low, high);
+    }
+    return {value, std::max(0.0, value - low), std::max(0.0, high - value)};
+}
+
 // The share of the range's delta the commit holds, from its two comparisons: x = ln(commit / low)
-// and y = ln(high / commit), share = x / (x + y) = 1/2 + p / (x + y) with p = (x - y) / 2, which
-// says on which side of the middle the commit lies. The two comparisons are separate runs, so p's
-// interval is p ± sqrt(hx² + hy²) / 2 from their intervals' half-widths (in logs): both
-// comparisons count, and their noise averages. Undefined when x + y is not in the range's
+// and y = ln(high / commit), share = x / (x + y) = 1/2 + (x - y) / (2 (x + y)), so the side of the
+// middle the commit lies on is the sign of x - y. Its interval is the MOVER interval of a
+// difference of two independent estimates (Zou and Donner 2008), from each comparison's own
+// interval: the upper end x - y + sqrt(above_x^2 + below_y^2), the lower x - y - sqrt(below_x^2
+// + above_y^2). Both comparisons count and their noise averages; with symmetric intervals it is
+// (x - y) +- sqrt(hx^2 + hy^2), and a skewed one counts by the side that matters (a commit is
+// placed as good by x's upper end and y's lower end). Undefined when x + y is not in the range's
 // direction (the probe then says nothing of the range).
 void set_share(Probe& probe, double range_delta) {
     if (!probe.from_low.ran || !probe.to_high.ran) {
         return;
     }
     const double sign = range_delta < 0 ? -1.0 : 1.0;
-    const auto oriented = [sign](const PairOutcome& outcome) {
-        const double low = log_ratio(outcome.ci_low_pct), high = log_ratio(outcome.ci_high_pct);
-        return std::pair{sign * log_ratio(outcome.delta_pct), std::abs(high - low) / 2};
-    };
-    const auto [x, hx] = oriented(probe.from_low);
-    const auto [y, hy] = oriented(probe.to_high);
-    const double total = x + y;
-    if (!(total > 0) || !std::isfinite(hx) || !std::isfinite(hy)) {
+    const Oriented x = oriented(probe.from_low, sign);
+    const Oriented y = oriented(probe.to_high, sign);
+    const double total = x.value + y.value;
+    const double upper = std::hypot(x.above, y.below), lower = std::hypot(x.below, y.above);
+    if (!(total > 0) || !std::isfinite(upper) || !std::isfinite(lower)) {
         return;
     }
-    const double p = (x - y) / 2;
-    const double h = std::sqrt(hx * hx + hy * hy) / 2;
-    probe.share = x / total;
-    probe.share_low = 0.5 + (p - h) / total;
-    probe.share_high = 0.5 + (p + h) / total;
+    const double difference = x.value - y.value;
+    probe.share = x.value / total;
+    probe.share_low = 0.5 + (difference - lower) / (2 * total);
+    probe.share_high = 0.5 + (difference + upper) / (2 * total);
 }
 
 // The commit left in (low, high) closest to the middle (the lower one on a tie), if any.
@@ -73,8 +88,10 @@ struct Context {
     Search& search;
 };
 
-// Both comparisons for their planned rounds; when that leaves the commit unsure, both again
-// with adaptive rounds (a failed build or workload is not retried).
+// Both comparisons for their planned rounds. When that leaves the commit unsure, adaptive rounds:
+// for the comparisons that were inconclusive (one that reached a verdict keeps it, and its
+// machine time goes to the other), or for both when neither was. A failed build or workload is
+// not retried.
 Probe run_probe(std::size_t index, std::size_t low, std::size_t high, double range_delta,
                 Context& context) {
     Probe probe;
@@ -83,19 +100,28 @@ Probe run_probe(std::size_t index, std::size_t low, std::size_t high, double ran
     probe.high = high;
     probe.threshold = probe_threshold(range_delta);
     const std::vector<std::string>& commits = context.commits;
-    for (const Rounds rounds : {Rounds::planned, Rounds::adaptive}) {
-        probe.share = probe.share_low = probe.share_high = k_undefined;
-        probe.from_low =
-            context.prober.compare(commits[low], commits[index], probe.threshold, rounds);
-        probe.to_high = probe.from_low.ran ? context.prober.compare(commits[index], commits[high],
-                                                                    probe.threshold, rounds)
-                                           : PairOutcome{};
-        set_share(probe, range_delta);
-        probe.verdict = classify(probe);
-        if (probe.verdict != ProbeVerdict::unsure) {
-            break;
-        }
+    const auto compare = [&](std::size_t a, std::size_t b, Rounds rounds) {
+        return context.prober.compare(commits[a], commits[b], probe.threshold, rounds);
+    };
+    probe.from_low = compare(low, index, Rounds::planned);
+    probe.to_high = probe.from_low.ran ? compare(index, high, Rounds::planned) : PairOutcome{};
+    set_share(probe, range_delta);
+    probe.verdict = classify(probe);
+    if (probe.verdict != ProbeVerdict::unsure) {
+        return probe;
     }
+    using stats::Verdict;
+    const bool low_open = probe.from_low.verdict == Verdict::inconclusive;
+    const bool high_open = probe.to_high.verdict == Verdict::inconclusive;
+    if (low_open || !high_open) {
+        probe.from_low = compare(low, index, Rounds::adaptive);
+    }
+    if (probe.from_low.ran && (high_open || !low_open)) {
+        probe.to_high = compare(index, high, Rounds::adaptive);
+    }
+    probe.share = probe.share_low = probe.share_high = k_undefined;
+    set_share(probe, range_delta);
+    probe.verdict = classify(probe);
     return probe;
 }
 

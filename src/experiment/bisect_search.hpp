@@ -2,12 +2,14 @@
 // one made a case slower, under noise. Each probe of a commit runs two paired comparisons, from
 // the range's known good end ("low") to the commit and from the commit to its known bad end
 // ("high"), both judged at a third of the range's delta D. From them, the commit's share of D
-// (0: like low, 1: like high) with an interval that both comparisons narrow. The commit is
-// "between" (part of D on each side: both halves are searched) when both comparisons are
-// `regressed`; otherwise "good" when the share's whole interval is below 1/2, "bad" when it is
-// above 1/2. A probe runs its comparisons for their planned rounds first, and only when that
-// leaves the commit unsure runs them again adaptively; still unsure, it is left out. An unsure
-// commit, like one whose build or workload failed, is left out as `git bisect skip` leaves it.
+// (0: like low, 1: like high) with an interval that both comparisons narrow (the MOVER interval
+// of their difference, which takes each comparison's interval by the side that matters). The
+// commit is "between" (part of D on each side: both halves are searched) when both comparisons
+// are `regressed`; otherwise "good" when the share's whole interval is below 1/2, "bad" when it
+// is above 1/2. A probe runs its comparisons for their planned rounds first, and only when that
+// leaves the commit unsure runs the inconclusive ones (both, if neither was) again adaptively;
+// still unsure, it is left out. An unsure commit, like one whose build or workload failed, is
+// left out as `git bisect skip` leaves it.
 //
 // It starts no process itself: every comparison goes through an injected Prober, so the search
 // (two steps, skips, unsure commits) is unit-tested in milliseconds with a fake one.
@@ -60,7 +62,7 @@ struct Probe {
     double threshold = 0;           // a third of the range's delta, as a fraction
     PairOutcome from_low, to_high;  // low -> commit, commit -> high
     double share = k_undefined;     // of the range's delta, 0 = like low, 1 = like high
-    double share_low = k_undefined; // the share at the corners of the two intervals
+    double share_low = k_undefined; // the share's interval (set_share in bisect_search.cpp)
     double share_high = k_undefined;
     ProbeVerdict verdict = ProbeVerdict::unsure;
 };

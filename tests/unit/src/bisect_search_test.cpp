@@ -49,6 +49,11 @@ public:
             rounds == Rounds::adaptive ? std::min(m_half_width, adaptive_half_width) : m_half_width;
         outcome.ci_low_pct = outcome.delta_pct - half;
         outcome.ci_high_pct = outcome.delta_pct + half;
+        if (const auto reach = planned_reach.find({ia, ib});
+            rounds == Rounds::planned && reach != planned_reach.end()) {
+            outcome.ci_low_pct = outcome.delta_pct - reach->second.first;
+            outcome.ci_high_pct = outcome.delta_pct + reach->second.second;
+        }
         const double t = threshold * 100;
         const double worse_by = m_sign * outcome.delta_pct;
         const double worse_low =
@@ -66,6 +71,8 @@ public:
     std::size_t calls = 0;
     std::size_t adaptive_calls = 0;
     double adaptive_half_width = 1e9; // no narrower than the planned rounds' by default
+    // A pair's planned interval, as (below, above) its delta in points: a skewed one.
+    std::map<std::pair<std::size_t, std::size_t>, std::pair<double, double>> planned_reach;
     std::vector<std::pair<std::string, std::string>> compared;
 
 private:
@@ -220,6 +227,42 @@ TEST(BisectSearch, AProbeThePlannedRoundsLeaveUnsure_IsRunAgainAdaptively) {
     // Each probe: two planned and two adaptive comparisons; then the culprit's own (adaptive).
     EXPECT_EQ(prober.calls, 4 * search.probes.size() + 1);
     EXPECT_EQ(prober.adaptive_calls, 2 * search.probes.size() + 1);
+}
+
+TEST(BisectSearch, ASkewedInterval_CountsByTheSideThatMatters) {
+    // The first probe, commit 8 of a step at 9: 0 -> 8 is +0% [-20%, +1.5%] (a stutter slowed some
+    // of 0's runs), 8 -> 16 is +5% [+4.5%, +5.5%]. Half-widths alone (10.75 and 0.5) leave 8
+    // unsure; x's upper end and y's lower end place it as good on the planned rounds.
+    const std::vector<double> values = one_step(9, 0.05);
+    FakeProber prober(values);
+    prober.planned_reach[{0, 8}] = {20.0, 1.5};
+    const Search search = searched(prober, values);
+    ASSERT_FALSE(search.probes.empty());
+    const Probe& first = search.probes.front();
+    EXPECT_EQ(first.index, 8u);
+    EXPECT_EQ(first.verdict, ProbeVerdict::good);
+    EXPECT_LT(first.share_high, 0.5);
+    EXPECT_LT(first.share_low, -1.0) << "the long side still shows, on the side that cannot matter";
+    EXPECT_EQ(prober.adaptive_calls, 1u); // the culprit's own comparison
+    ASSERT_EQ(search.steps.size(), 1u);
+    EXPECT_EQ(search.steps[0].high, 9u);
+}
+
+TEST(BisectSearch, OnlyTheInconclusiveComparison_IsRunAgainAdaptively) {
+    // 0 -> 8 planned is +0% +-20% (inconclusive), 8 -> 16 +5% +-0.5% (regressed): 8 is unsure on
+    // the planned rounds, and only 0 -> 8 runs again; 8 -> 16 keeps its planned verdict.
+    const std::vector<double> values = one_step(9, 0.05);
+    FakeProber prober(values);
+    prober.planned_reach[{0, 8}] = {20.0, 20.0};
+    const Search search = searched(prober, values);
+    ASSERT_FALSE(search.probes.empty());
+    const Probe& first = search.probes.front();
+    EXPECT_EQ(first.index, 8u);
+    EXPECT_EQ(first.verdict, ProbeVerdict::good);
+    EXPECT_EQ(first.from_low.rounds_kind, Rounds::adaptive);
+    EXPECT_EQ(first.to_high.rounds_kind, Rounds::planned);
+    EXPECT_EQ(prober.adaptive_calls, 2u); // 0 -> 8 again, and the culprit's own comparison
+    EXPECT_EQ(prober.calls, 2 * search.probes.size() + 2);
 }
 
 TEST(BisectSearch, AProbeThePlannedRoundsPlace_IsNotRunAgain) {
