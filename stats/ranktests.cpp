@@ -167,52 +167,62 @@ double hodges_lehmann_two_sample(std::span<const double> a, std::span<const doub
     return median(std::move(differences));
 }
 
+namespace {
+
+// The largest c with P(statistic <= c) <= alpha/2, from the counts of arrangements giving each
+// value 0, 1, ... of the statistic (of `total` arrangements in all); -1 when there is none.
+long lower_critical_count(const std::vector<double>& counts, double total, double alpha) {
+    long c = -1;
+    double cumulative = 0;
+    for (std::size_t k = 0; k < counts.size(); ++k) {
+        cumulative += counts[k];
+        if (cumulative / total > alpha / 2) {
+            break;
+        }
+        c = static_cast<long>(k);
+    }
+    return c;
+}
+
+// The (c+1)-th smallest to the (c+1)-th largest of `values`, by two partial sorts rather than a
+// full one: O(n) each, which the calibration simulations and 200-round cases feel. nullopt when
+// c < 0: even [min, max] would cover less than promised.
+std::optional<Interval> order_statistic_interval(std::vector<double>& values, long c, bool exact) {
+    if (c < 0 || values.empty()) {
+        return std::nullopt;
+    }
+    const auto index = std::min(static_cast<std::size_t>(c), values.size() - 1);
+    const auto at = [&](std::size_t k) {
+        auto position = values.begin() + static_cast<std::ptrdiff_t>(k);
+        std::nth_element(values.begin(), position, values.end());
+        return *position;
+    };
+    Interval interval;
+    interval.exact = exact;
+    interval.low = at(index);
+    interval.high = at(values.size() - 1 - index);
+    return interval;
+}
+
+} // namespace
+
 std::optional<Interval> wilcoxon_interval(std::span<const double> differences, double confidence) {
     std::vector<double> averages = walsh_averages(differences);
     const std::size_t n = differences.size();
-    const std::size_t total = averages.size();
-    Interval interval;
-    if (total == 0) {
-        return std::nullopt;
-    }
     const double alpha = 1 - confidence;
     // c: the largest rank count with P(T+ <= c) <= alpha/2; the interval is the (c+1)-th
-    // smallest to the (c+1)-th largest Walsh average.
-    long c = -1;
+    // smallest to the (c+1)-th largest Walsh average. Below c = 0, even [min, max] of the Walsh
+    // averages covers with probability 1 - 2^(1-n) < the confidence: no interval at this n.
     if (n <= 50) {
-        const std::vector<double> counts = signed_rank_counts(n);
-        const double all = std::ldexp(1.0, static_cast<int>(n));
-        double cumulative = 0;
-        for (std::size_t k = 0; k < counts.size(); ++k) {
-            cumulative += counts[k];
-            if (cumulative / all > alpha / 2) {
-                break;
-            }
-            c = static_cast<long>(k);
-        }
-        interval.exact = true;
-    } else {
-        const double count = static_cast<double>(n);
-        const double z = normal_quantile(1 - alpha / 2);
-        c = static_cast<long>(std::floor(
-            count * (count + 1) / 4 - z * std::sqrt(count * (count + 1) * (2 * count + 1) / 24)));
+        const long c = lower_critical_count(signed_rank_counts(n),
+                                            std::ldexp(1.0, static_cast<int>(n)), alpha);
+        return order_statistic_interval(averages, c, true);
     }
-    if (c < 0) {
-        // Even [min, max] of the Walsh averages covers with probability 1 - 2^(1-n) < the
-        // confidence: no interval at this n.
-        return std::nullopt;
-    }
-    // Two order statistics, not a full sort: O(n^2) instead of O(n^2 log n), which the
-    // calibration simulations and 200-round cases feel.
-    const auto index = std::min(static_cast<std::size_t>(c), total - 1);
-    const auto at = [&](std::size_t k) {
-        auto position = averages.begin() + static_cast<std::ptrdiff_t>(k);
-        std::nth_element(averages.begin(), position, averages.end());
-        return *position;
-    };
-    interval.low = at(index);
-    interval.high = at(total - 1 - index);
-    return interval;
+    const double count = static_cast<double>(n);
+    const double z = normal_quantile(1 - alpha / 2);
+    const auto c = static_cast<long>(std::floor(
+        count * (count + 1) / 4 - z * std::sqrt(count * (count + 1) * (2 * count + 1) / 24)));
+    return order_statistic_interval(averages, c, false);
 }
 
 namespace {
@@ -295,9 +305,6 @@ double mann_whitney_p(std::span<const double> a, std::span<const double> b,
 std::optional<Interval> mann_whitney_interval(std::span<const double> a, std::span<const double> b,
                                               double confidence) {
     const std::size_t m = a.size(), n = b.size();
-    if (m == 0 || n == 0) {
-        return std::nullopt;
-    }
     std::vector<double> differences;
     differences.reserve(m * n);
     for (double x : a) {
@@ -308,41 +315,17 @@ std::optional<Interval> mann_whitney_interval(std::span<const double> a, std::sp
     const double alpha = 1 - confidence;
     // c: the largest count with P(U <= c) <= alpha/2; the interval is the (c+1)-th smallest to
     // the (c+1)-th largest difference.
-    long c = -1;
-    Interval interval;
     if (m + n <= 50) {
         const std::vector<double> counts = mann_whitney_counts(std::min(m, n), std::max(m, n));
-        double all = 0;
-        for (double count : counts) {
-            all += count;
-        }
-        double cumulative = 0;
-        for (std::size_t k = 0; k < counts.size(); ++k) {
-            cumulative += counts[k];
-            if (cumulative / all > alpha / 2) {
-                break;
-            }
-            c = static_cast<long>(k);
-        }
-        interval.exact = true;
-    } else {
-        const double mn = static_cast<double>(m * n);
-        const double z = normal_quantile(1 - alpha / 2);
-        c = static_cast<long>(
-            std::floor(mn / 2 - z * std::sqrt(mn * static_cast<double>(m + n + 1) / 12)));
+        const double total = std::accumulate(counts.begin(), counts.end(), 0.0);
+        return order_statistic_interval(differences, lower_critical_count(counts, total, alpha),
+                                        true);
     }
-    if (c < 0) {
-        return std::nullopt;
-    }
-    const auto index = std::min(static_cast<std::size_t>(c), differences.size() - 1);
-    const auto at = [&](std::size_t k) {
-        auto position = differences.begin() + static_cast<std::ptrdiff_t>(k);
-        std::nth_element(differences.begin(), position, differences.end());
-        return *position;
-    };
-    interval.low = at(index);
-    interval.high = at(differences.size() - 1 - index);
-    return interval;
+    const double mn = static_cast<double>(m * n);
+    const double z = normal_quantile(1 - alpha / 2);
+    const auto c = static_cast<long>(
+        std::floor(mn / 2 - z * std::sqrt(mn * static_cast<double>(m + n + 1) / 12)));
+    return order_statistic_interval(differences, c, false);
 }
 
 double spearman_rho(std::span<const double> x, std::span<const double> y) {

@@ -9,11 +9,9 @@
 #include "abtool/error.hpp"
 #include "abtool/worktrees.hpp"
 #include "src/experiment/bisect_search.hpp"
-#include "src/experiment/scheduler.hpp"
 #include "src/experiment/session.hpp"
 #include "src/report/outputs.hpp"
 #include "src/results/results_store.hpp"
-#include "src/results/run_dir.hpp"
 
 #include <fmt/format.h>
 
@@ -219,30 +217,6 @@ bool confirm(const BisectOptions& options, const RunOptions& base, BisectLog& lo
     return true;
 }
 
-// The design the confirming run's pilot chose for the bisected workload (from its plan.json, so a
-// --resume finds it too; a pilot that could not tell fell back to alternate), which every probe
-// then runs instead of a pilot of its own. Unset when no pilot chose it (a flag or the config
-// did: the probes get the same) or the run directory is gone (each probe then pilots).
-std::optional<RunOptions::InheritedDesign> confirmed_design(const BisectLog& log) {
-    const RunDir run_dir(log.confirmation.run_dir);
-    if (log.confirmation.run_dir.empty() || !run_dir.has_plan()) {
-        return std::nullopt;
-    }
-    const WorkloadDesign design = run_dir.read_plan().design_of(log.selection.workload);
-    if (design.chosen_by != "pilot" && design.chosen_by != "fallback") {
-        return std::nullopt;
-    }
-    RunOptions::InheritedDesign inherited;
-    inherited.workload = design.workload;
-    inherited.schedule = to_string(design.schedule);
-    inherited.repeat = design.repeat;
-    inherited.reason = fmt::format("the confirming run's pilot chose it ({}): {}",
-                                   run_dir.path().filename().string(), design.reason);
-    std::fprintf(stdout, "bisect: every probe runs %s, as the confirming run's pilot chose\n",
-                 pilot_label(design).c_str());
-    return inherited;
-}
-
 void print_no_regression(const BisectLog& log) {
     // The worst gated case (confirm() chose it), so that inconclusive is told from unchanged.
     const std::string what =
@@ -279,7 +253,6 @@ int run_bisect(const BisectOptions& options) {
     print_header(log);
     RunOptions probe_base = base;
     probe_base.workloads = {log.selection.workload};
-    probe_base.inherited_design = confirmed_design(log);
     LiveProber prober(probe_base, options, log);
     log.search = bisect::Search{};
     try {

@@ -57,16 +57,6 @@ struct RunOptions {
     // False: the planned rounds only, whatever --max-rounds or [run] max_rounds say (bisect's
     // first look at a probe).
     bool adaptive = true;
-    // Set by `abtool bisect` for its probes: the design the confirming run's pilot chose for the
-    // bisected workload, taken where that workload's design would be "auto", so that no probe
-    // runs a pilot of its own (each would spend more machine time on it than on its rounds).
-    struct InheritedDesign {
-        std::string workload;
-        std::string schedule; // alternate | duet
-        std::size_t repeat = 1;
-        std::string reason;
-    };
-    std::optional<InheritedDesign> inherited_design;
     std::filesystem::path cwd; // where abtool was started (empty: current dir)
 };
 

@@ -281,23 +281,6 @@ std::vector<std::vector<int>> duet_cpu_sets(const WorkloadConfig& workload,
     return result;
 }
 
-// RunOptions::inherited_design, where this workload's design is still "auto".
-void inherit_design(const RunOptions& options, WorkloadDesign& design) {
-    const auto& inherited = options.inherited_design;
-    if (!inherited || inherited->workload != design.workload ||
-        design.schedule != Schedule::automatic) {
-        return;
-    }
-    const std::optional<Schedule> schedule = parse_schedule(inherited->schedule);
-    if (!schedule || *schedule == Schedule::automatic) {
-        return;
-    }
-    design.schedule = *schedule;
-    design.repeat = inherited->repeat;
-    design.chosen_by = "inherited";
-    design.reason = inherited->reason;
-}
-
 // Each workload's design as the flag, its [[workload]] table, [run] or the default say; auto
 // stays auto until the pilot. An explicit duet the CPUs cannot hold is refused here, before
 // anything is checked out.
@@ -326,7 +309,6 @@ std::vector<WorkloadDesign> configured_designs(const RunOptions& options, const 
             design.chosen_by = schedule ? "config" : "default";
         }
         design.schedule = schedule.value_or(Schedule::automatic);
-        inherit_design(options, design);
         design_counting(workload, design);
         if (design.schedule != Schedule::alternate) {
             design.duet_cpus = duet_cpu_sets(workload, allowed);

@@ -88,10 +88,15 @@ struct Context {
     Search& search;
 };
 
-// Both comparisons for their planned rounds. When that leaves the commit unsure, adaptive rounds:
-// for the comparisons that were inconclusive (one that reached a verdict keeps it, and its
-// machine time goes to the other), or for both when neither was. A failed build or workload is
-// not retried.
+// A comparison's interval width, in logs.
+double width(const PairOutcome& outcome) {
+    return std::abs(log_ratio(outcome.ci_high_pct) - log_ratio(outcome.ci_low_pct));
+}
+
+// Both comparisons for their planned rounds. When that leaves the commit unsure, adaptive rounds
+// for the comparisons that were inconclusive (one that reached a verdict keeps it, and the
+// machine time goes to the other), or, when both reached one, for the one with the wider
+// interval. A failed build or workload is not retried.
 Probe run_probe(std::size_t index, std::size_t low, std::size_t high, double range_delta,
                 Context& context) {
     Probe probe;
@@ -111,12 +116,15 @@ Probe run_probe(std::size_t index, std::size_t low, std::size_t high, double ran
         return probe;
     }
     using stats::Verdict;
-    const bool low_open = probe.from_low.verdict == Verdict::inconclusive;
-    const bool high_open = probe.to_high.verdict == Verdict::inconclusive;
-    if (low_open || !high_open) {
+    bool again_low = probe.from_low.verdict == Verdict::inconclusive;
+    bool again_high = probe.to_high.verdict == Verdict::inconclusive;
+    if (!again_low && !again_high) { // both decided, the share still open: the wider is why
+        (width(probe.from_low) >= width(probe.to_high) ? again_low : again_high) = true;
+    }
+    if (again_low) {
         probe.from_low = compare(low, index, Rounds::adaptive);
     }
-    if (probe.from_low.ran && (high_open || !low_open)) {
+    if (again_high && probe.from_low.ran) {
         probe.to_high = compare(index, high, Rounds::adaptive);
     }
     probe.share = probe.share_low = probe.share_high = k_undefined;

@@ -7,7 +7,7 @@
 // commit is "between" (part of D on each side: both halves are searched) when both comparisons
 // are `regressed`; otherwise "good" when the share's whole interval is below 1/2, "bad" when it
 // is above 1/2. A probe runs its comparisons for their planned rounds first, and only when that
-// leaves the commit unsure runs the inconclusive ones (both, if neither was) again adaptively;
+// leaves the commit unsure runs the inconclusive ones (the wider, if neither was) adaptively;
 // still unsure, it is left out. An unsure commit, like one whose build or workload failed, is
 // left out as `git bisect skip` leaves it.
 //

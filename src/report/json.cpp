@@ -53,8 +53,7 @@
 //   schedule        "alternate"|"duet"
 //   repeat          integer, runs per side per round
 //   summary         "min"|"median", how a side's repeats became its round value
-//   chosen_by       "config"|"flag"|"pilot"|"fallback"|"inherited" (a bisect probe: its
-//                   confirming run's pilot chose it)
+//   chosen_by       "config"|"flag"|"pilot"|"fallback"
 //   reason          string, why this design, in one line
 //   evidence        [string], one line per candidate the pilot ran ([] without a pilot)
 //   launch_skew_median_us, launch_skew_max_us   number|null, duet: how far apart A's and B's

@@ -371,40 +371,6 @@ TEST_F(Bisect, EndpointsWithoutARegression_NothingToBisect_Exit0) {
     EXPECT_FALSE(std::filesystem::exists(results())) << read_file(results());
 }
 
-// With schedule "auto" only the confirming run runs a pilot: every probe runs the design it chose
-// (plan.json: chosen_by "inherited", the same schedule and repeat) and records no pilot runs.
-TEST_F(Bisect, AutoSchedule_ProbesRunTheConfirmingRunsDesign_NoPilotOfTheirOwn) {
-    std::string config = k_config;
-    const std::string pinned = "schedule = \"alternate\"\n";
-    config.replace(config.find(pinned), pinned.size(), "pilot_rounds = 4\n");
-    m_repo.write("abtool.toml", config);
-    history(steps_at(4, {{2, 200}}));
-
-    const ShellResult result = abtool("bisect --good good --bad bad" + json_flag());
-    ASSERT_EQ(result.status, 0) << result.output;
-    EXPECT_NE(result.output.find("as the confirming run's pilot chose"), std::string::npos)
-        << result.output;
-    const auto design_of = [](const std::filesystem::path& dir) {
-        return nlohmann::json::parse(read_file(dir / "plan.json")).at("designs").at(0);
-    };
-    const nlohmann::json log = read_log(report_file());
-    const std::filesystem::path confirming =
-        log.at("confirmation").at("run_dir").get<std::string>();
-    const nlohmann::json chosen = design_of(confirming);
-    ASSERT_TRUE(chosen.at("chosen_by") == "pilot" || chosen.at("chosen_by") == "fallback")
-        << chosen.dump(2);
-    EXPECT_NE(read_file(confirming / "samples.jsonl").find("\"pilot\""), std::string::npos);
-    ASSERT_FALSE(log.at("comparisons").empty()) << log.dump(2);
-    for (const nlohmann::json& comparison : log.at("comparisons")) {
-        const std::filesystem::path dir = comparison.at("run_dir").get<std::string>();
-        const nlohmann::json design = design_of(dir);
-        EXPECT_EQ(design.at("chosen_by"), "inherited") << design.dump(2);
-        EXPECT_EQ(design.at("schedule"), chosen.at("schedule")) << design.dump(2);
-        EXPECT_EQ(design.at("repeat"), chosen.at("repeat")) << design.dump(2);
-        EXPECT_EQ(read_file(dir / "samples.jsonl").find("\"pilot\""), std::string::npos) << dir;
-    }
-}
-
 // main: c0 (good) c1 c2 c3 c4 M c5 c6 c7 c8 (bad), with M merging side: s1 s2 s3, forked at c2.
 class BisectMerge : public Bisect {
 protected:

@@ -265,6 +265,24 @@ TEST(BisectSearch, OnlyTheInconclusiveComparison_IsRunAgainAdaptively) {
     EXPECT_EQ(prober.calls, 2 * search.probes.size() + 2);
 }
 
+TEST(BisectSearch, BothComparisonsDecidedButTheShareOpen_OnlyTheWiderRunsAgain) {
+    // 0 -> 8 is +0% [-0.5%, +1.5%] (unchanged at 1.64%), 8 -> 16 +5% [+0.05%, +17%] (regressed):
+    // both decided, yet x's upper end and y's lower end leave 8's share open. Only 8 -> 16, the
+    // wider, runs again; 0 -> 8 keeps its planned verdict.
+    const std::vector<double> values = one_step(9, 0.05);
+    FakeProber prober(values);
+    prober.planned_reach[{0, 8}] = {0.5, 1.5};
+    prober.planned_reach[{8, 16}] = {4.95, 12.0};
+    const Search search = searched(prober, values);
+    ASSERT_FALSE(search.probes.empty());
+    const Probe& first = search.probes.front();
+    EXPECT_EQ(first.index, 8u);
+    EXPECT_EQ(first.verdict, ProbeVerdict::good);
+    EXPECT_EQ(first.from_low.rounds_kind, Rounds::planned);
+    EXPECT_EQ(first.to_high.rounds_kind, Rounds::adaptive);
+    EXPECT_EQ(prober.adaptive_calls, 2u); // 8 -> 16 again, and the culprit's own comparison
+}
+
 TEST(BisectSearch, AProbeThePlannedRoundsPlace_IsNotRunAgain) {
     const std::vector<double> values = one_step(9, 0.05);
     FakeProber prober(values);
