@@ -64,16 +64,21 @@ check "the workflow uses the composite action" \
 check "no \${{ github.action_path }} in the action (host path in a container job)" \
   bash -c "! grep -v '^ *#' '$here/action/action.yml' | grep -q 'github.action_path'"
 
-gate() { # gate NAME REF_A REF_B [ARGS]: the composite action's run: steps, as a runner runs them
-  export GITHUB_ACTIONS=true GITHUB_STEP_SUMMARY=$work/$1-summary.md
+gate() { # gate NAME REF_A REF_B [ARGS [INPUT=VALUE...]]: the composite action's run: steps, as
+  # a runner runs them
+  local name=$1 ref_a=$2 ref_b=$3 args=${4:-} more=()
+  shift $(($# < 4 ? $# : 4))
+  for input in "$@"; do more+=(--input "$input"); done
+  export GITHUB_ACTIONS=true GITHUB_STEP_SUMMARY=$work/$name-summary.md
   unset GITHUB_OUTPUT GITHUB_ENV
   : >"$GITHUB_STEP_SUMMARY"
   set +e
   CI=true python3 "$here/github/run_action_locally.py" "$here/action/action.yml" \
-    --workspace "$work" --runner-temp "$work/$1-temp" --outputs "$work/$1-output.txt" \
-    --input "ref-a=$2" --input "ref-b=$3" --input "args=${4:-}" --input working-directory=repo \
-    --input "abtool=$abtool" >"$work/$1-log.txt" 2>&1
-  echo $? >"$work/$1-code"
+    --workspace "$work" --runner-temp "$work/$name-temp" --outputs "$work/$name-output.txt" \
+    --input "ref-a=$ref_a" --input "ref-b=$ref_b" --input "args=$args" \
+    --input working-directory=repo --input "abtool=$abtool" "${more[@]}" \
+    >"$work/$name-log.txt" 2>&1
+  echo $? >"$work/$name-code"
   set -e
 }
 
@@ -123,6 +128,43 @@ check "--strict: junit counts the failure" \
 gate badref "$base" no-such-ref
 check "an unknown ref exits 2" grep -qx 2 "$work/badref-code"
 check "the comment says the comparison could not run" grep -q 'could not compare' "$work/badref-temp/abtool-out/comment.md"
+
+# The sharded workflow (ci/github/abtool-gate-sharded.yml): three shard jobs, in sequence here,
+# each uploading its run directory; the merge job downloads them (copied here as
+# actions/download-artifact lays them out: one directory per artifact) and gates. Three units:
+# the slower spin, and two cases of a {filter} hotpath printing the same value on both refs.
+check "the sharded workflow's jobs use the composite action" \
+  test "$(grep -Ec '^ +uses: (OWNER/abtool/ci/action@|\./ci/action)' "$here/github/abtool-gate-sharded.yml")" -eq 2
+cat "$repo/abtool.toml" >"$work/shards.toml"
+cat >>"$work/shards.toml" <<'TOML'
+[[workload]]
+name = "fixed"
+kind = "hotpath"
+format = "jsonl"
+shell = "for c in one two; do echo $c | grep -Eq {filter} && printf '{\"case\": \"%s\", \"metric\": \"m\", \"value\": 5}\\n' $c; done; true"
+cases = ["one", "two"]
+TOML
+mkdir -p "$work/downloaded"
+for k in 1 2 3; do
+  gate "shard$k" "$base" "$head" "--config $work/shards.toml" "shard=$k/3"
+  check "shard $k/3 is not a gate: exit 0" grep -qx 0 "$work/shard$k-code"
+  check "shard $k/3 names its artifact" grep -qx "artifact=abtool-shard-$k-of-3" "$work/shard$k-output.txt"
+  check "shard $k/3: its run directory is in the artifact" test -s "$work/shard$k-temp/abtool-out/run/plan.json"
+  check "shard $k/3: no annotation" bash -c "! grep -q '^::error' '$work/shard$k-log.txt'"
+  cp -r "$work/shard$k-temp/abtool-out" "$work/downloaded/abtool-shard-$k-of-3"
+done
+gate merged "" "" "" "merge=$work/downloaded"
+check "merged: the regression fails the action with exit 1" grep -qx 1 "$work/merged-code"
+check "merged: output regressed=1" grep -qx 'regressed=1' "$work/merged-output.txt"
+check "merged: output unchanged=2 (both cases of the split hotpath)" grep -qx 'unchanged=2' "$work/merged-output.txt"
+check "merged: an ::error annotation names the regression" grep -q '^::error title=abtool%3A spin wall_ms regressed::' "$work/merged-log.txt"
+check "merged: the step summary holds every shard's rows" grep -q '| fixed | two | m |' "$work/merged-summary.md"
+check "merged: comment.md carries the sticky-comment marker" grep -q '<!-- abtool-report -->' "$work/merged-temp/abtool-out/comment.md"
+check "merged: the artifact has the merged run" grep -q '"merged_from"' "$work/merged-temp/abtool-out/run/plan.json"
+rm -rf "$work/downloaded/abtool-shard-2-of-3"
+gate incomplete "" "" "" "merge=$work/downloaded"
+check "a missing shard exits 2" grep -qx 2 "$work/incomplete-code"
+check "the comment says the merge could not run" grep -q 'could not merge the shards' "$work/incomplete-temp/abtool-out/comment.md"
 
 if [[ $failed -gt 0 ]]; then
   for log in "$work"/*-log.txt; do

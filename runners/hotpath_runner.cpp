@@ -144,27 +144,27 @@ public:
 
     const std::filesystem::path& path() const { return m_path; }
 
-    // {output} in the argv as the path, in a shell string as one quoted word.
-    void substitute_into(ProcessSpec& spec) const {
-        const auto substitute = [](std::string& text, const std::string& value) {
-            for (std::size_t at = text.find(k_placeholder); at != std::string::npos;
-                 at = text.find(k_placeholder, at + value.size())) {
-                text.replace(at, k_placeholder.size(), value);
-            }
-        };
-        for (std::string& arg : spec.argv) {
-            substitute(arg, m_path.string());
-        }
-        if (spec.shell) {
-            substitute(*spec.shell, shell_quote(m_path.string()));
-        }
-    }
-
 private:
-    static constexpr std::string_view k_placeholder = "{output}";
     std::filesystem::path m_path;
     std::filesystem::path m_temporary_dir;
 };
+
+// Every `placeholder` in the argv replaced by `value`, in a shell string by `value` as one quoted
+// word.
+void substitute(ProcessSpec& spec, std::string_view placeholder, const std::string& value) {
+    const auto replace = [&](std::string& text, const std::string& with) {
+        for (std::size_t at = text.find(placeholder); at != std::string::npos;
+             at = text.find(placeholder, at + with.size())) {
+            text.replace(at, placeholder.size(), with);
+        }
+    };
+    for (std::string& arg : spec.argv) {
+        replace(arg, value);
+    }
+    if (spec.shell) {
+        replace(*spec.shell, shell_quote(value));
+    }
+}
 
 // The file a run's numbers are read from: the {output} file, the fixed output_file, or stdout;
 // and how messages name it.
@@ -226,8 +226,8 @@ std::optional<parsers::ParseResult> read_output(const HotpathWorkload& workload,
                                                   started - std::chrono::milliseconds(100));
     }
     std::ifstream in(source.file, std::ios::binary);
-    if (!in || (workload.output_placeholder &&
-                std::filesystem::file_size(source.file, error) == 0)) {
+    if (!in ||
+        (workload.output_placeholder && std::filesystem::file_size(source.file, error) == 0)) {
         result.error = fmt::format("{} wrote no {}{}", context.label, source.file.string(),
                                    in ? " (the file is empty)" : "");
         return std::nullopt;
@@ -236,6 +236,21 @@ std::optional<parsers::ParseResult> read_output(const HotpathWorkload& workload,
 }
 
 } // namespace
+
+std::string case_filter(const std::vector<std::string>& cases) {
+    static constexpr std::string_view k_special = R"(\^$.|?*+()[]{})";
+    std::string pattern = "^(";
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+        pattern += i == 0 ? "" : "|";
+        for (const char c : cases[i]) {
+            if (k_special.find(c) != std::string_view::npos) {
+                pattern += '\\';
+            }
+            pattern += c;
+        }
+    }
+    return pattern + ")$";
+}
 
 Gate gate_of(const HotpathWorkload& workload, std::string_view metric) {
     const bool counter = counter_named(metric).has_value() || metric == "iterations";
@@ -285,7 +300,10 @@ RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
     std::optional<PlaceholderOutput> placeholder;
     if (workload.output_placeholder) {
         placeholder.emplace(context);
-        placeholder->substitute_into(spec);
+        substitute(spec, "{output}", placeholder->path().string());
+    }
+    if (!workload.cases.empty()) {
+        substitute(spec, "{filter}", case_filter(workload.cases));
     }
     counted.prepare(spec);
     const Source source = source_of(workload, context, output, placeholder);
@@ -305,7 +323,8 @@ RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
     }
     // Read as a stream from the file the program wrote (its stdout is one too): the output may
     // be far larger than what it reports.
-    std::optional<parsers::ParseResult> read = read_output(workload, source, started, context, result);
+    std::optional<parsers::ParseResult> read =
+        read_output(workload, source, started, context, result);
     if (!read) {
         return result;
     }

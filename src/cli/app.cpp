@@ -56,8 +56,10 @@ int dispatch(const Command& command) {
                 return run_demo(options);
             } else if constexpr (std::is_same_v<Options, GcCommandOptions>) {
                 return run_gc(options);
-            } else {
+            } else if constexpr (std::is_same_v<Options, BisectOptions>) {
                 return run_bisect(options);
+            } else {
+                return run_merge(options);
             }
         },
         command);

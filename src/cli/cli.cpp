@@ -12,6 +12,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
+#include <utility>
+#include <vector>
 
 namespace abtool {
 
@@ -101,6 +104,9 @@ struct RunCommand {
         app->add_option("--threshold", options.threshold,
                         "Smallest change that counts: 2% or 0.02");
         app->add_option("--results", options.results, "results.csv to append to");
+        app->add_option("--shard", options.shard,
+                        "K/N: run the K-th of N deterministic shares of the workloads and cases, "
+                        "appending nothing (abtool merge joins the shards)");
         add_measurement_options(app, options.measurement, no_padding);
         app->add_flag("--strict", strict, "Inconclusive verdicts fail the gate");
         app->add_flag("--rebuild", rebuild, "Build both refs even when a build stamp matches");
@@ -137,6 +143,25 @@ struct AnalyzeCommand {
         add_outputs(app, options.outputs);
     }
     AnalyzeOptions finish() {
+        options.strict = strict ? Strict::yes : Strict::no;
+        return options;
+    }
+};
+
+struct MergeCommand {
+    MergeOptions options;
+    bool strict = false;
+
+    void add_to(CLI::App* app) {
+        app->add_option("run_dirs", options.run_dirs,
+                        "Every shard's run directory (abtool run --shard K/N)")
+            ->required();
+        app->add_option("--results", options.results,
+                        "results.csv to append to (default: the config's)");
+        app->add_flag("--strict", strict, "Inconclusive verdicts fail the gate");
+        add_outputs(app, options.outputs);
+    }
+    MergeOptions finish() {
         options.strict = strict ? Strict::yes : Strict::no;
         return options;
     }
@@ -288,29 +313,27 @@ Command parse_command_line(int argc, const char* const* argv) {
     DemoCommand demo;
     GcCommand gc;
     BisectCommand bisect;
+    MergeCommand merge;
     top.add_to(&app);
+    // Each subcommand, and how its options are finished once it is the one parsed.
+    std::vector<std::pair<const CLI::App*, std::function<Command()>>> subcommands;
     const auto add = [&](auto& command, const char* name, const char* description) {
         CLI::App* sub = app.add_subcommand(name, description);
         command.add_to(sub);
-        return sub;
+        subcommands.emplace_back(sub, [&command]() -> Command { return command.finish(); });
     };
-    const CLI::App* run_app = add(run, "run", "Compare two refs (the default command)");
-    const CLI::App* analyze_app =
-        add(analyze, "analyze", "Recompute verdicts from a run directory's samples");
-    const CLI::App* compare_app =
-        add(compare, "compare",
-            "Post-mortem: a run's rows against baseline rows in results.csv (unpaired)");
-    const CLI::App* history_app = add(history, "history", "A benchmark's trend over results.csv");
-    const CLI::App* calibrate_app =
-        add(calibrate, "calibrate",
-            "A/A: the ref against itself; each case's noise floor and rounds needed");
-    const CLI::App* demo_app =
-        add(demo, "demo", "The whole pipeline on the bundled example with a known regression");
-    const CLI::App* gc_app = add(gc, "gc", "Remove worktrees and builds not used lately");
-    const CLI::App* bisect_app =
-        add(bisect, "bisect",
-            "The first-parent commit that made a case slower, each probe paired against both "
-            "ends");
+    add(run, "run", "Compare two refs (the default command)");
+    add(analyze, "analyze", "Recompute verdicts from a run directory's samples");
+    add(compare, "compare",
+        "Post-mortem: a run's rows against baseline rows in results.csv (unpaired)");
+    add(history, "history", "A benchmark's trend over results.csv");
+    add(calibrate, "calibrate",
+        "A/A: the ref against itself; each case's noise floor and rounds needed");
+    add(demo, "demo", "The whole pipeline on the bundled example with a known regression");
+    add(gc, "gc", "Remove worktrees and builds not used lately");
+    add(bisect, "bisect",
+        "The first-parent commit that made a case slower, each probe paired against both ends");
+    add(merge, "merge", "Shards of one comparison (--shard K/N) as one run: one gate, one append");
 
     try {
         app.parse(argc, argv);
@@ -323,29 +346,10 @@ Command parse_command_line(int argc, const char* const* argv) {
     } catch (const CLI::ParseError& error) {
         usage_error(app, error, argc, argv);
     }
-    if (run_app->parsed()) {
-        return run.finish();
-    }
-    if (analyze_app->parsed()) {
-        return analyze.finish();
-    }
-    if (compare_app->parsed()) {
-        return compare.finish();
-    }
-    if (history_app->parsed()) {
-        return history.finish();
-    }
-    if (calibrate_app->parsed()) {
-        return calibrate.finish();
-    }
-    if (demo_app->parsed()) {
-        return demo.finish();
-    }
-    if (gc_app->parsed()) {
-        return gc.finish();
-    }
-    if (bisect_app->parsed()) {
-        return bisect.finish();
+    for (const auto& [sub, finish] : subcommands) {
+        if (sub->parsed()) {
+            return finish();
+        }
     }
     return top.finish();
 }

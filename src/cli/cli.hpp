@@ -10,8 +10,9 @@ namespace abtool {
 
 struct ShowedHelp {}; // --help or --version was printed: exit 0
 
-using Command = std::variant<ShowedHelp, RunOptions, AnalyzeOptions, CompareOptions, HistoryOptions,
-                             CalibrateOptions, DemoOptions, GcCommandOptions, BisectOptions>;
+using Command =
+    std::variant<ShowedHelp, RunOptions, AnalyzeOptions, CompareOptions, HistoryOptions,
+                 CalibrateOptions, DemoOptions, GcCommandOptions, BisectOptions, MergeOptions>;
 
 // Throws Error(usage) naming the flag on bad input.
 Command parse_command_line(int argc, const char* const* argv);

@@ -14,5 +14,6 @@ int run_calibrate(const CalibrateOptions& options); // abtool calibrate  command
 int run_demo(const DemoOptions& options);           // abtool demo       commands/demo.cpp
 int run_gc(const GcCommandOptions& options);        // abtool gc         commands/gc.cpp
 int run_bisect(const BisectOptions& options);       // abtool bisect     commands/bisect.cpp
+int run_merge(const MergeOptions& options);         // abtool merge      commands/merge.cpp
 
 } // namespace abtool

@@ -4,12 +4,26 @@
 #include "src/experiment/session.hpp"
 #include "src/results/results_store.hpp"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 
 namespace abtool {
 
 int run_comparison(const RunOptions& options) {
     const Experiment experiment = run_experiment(options);
+    if (const std::optional<Shard>& shard = experiment.plan.shard) {
+        // A shard's verdicts are corrected over its own cases only: abtool merge of all of them
+        // gives the gate and the results.csv rows.
+        const std::string label = fmt::format("shard {}/{}", shard->index, shard->count);
+        const int code =
+            conclude(experiment.report, options.outputs, options.strict, experiment.run_dir, label);
+        std::fprintf(stdout,
+                     "%s: nothing appended to results.csv; `abtool merge` of all %zu shards' run "
+                     "directories gives the gate\nrun: %s\n",
+                     label.c_str(), shard->count, experiment.run_dir.path().string().c_str());
+        return code;
+    }
     if (!experiment.report.unmeasured.empty()) {
         // A gated metric without a comparable value: the verdict table says why, then exit 3;
         // results.csv gets nothing from a run that did not measure what it gates.

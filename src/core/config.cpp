@@ -647,10 +647,47 @@ bool read_output_placeholder(const Reader& reader, const toml::table& table,
     return output.has_value();
 }
 
+// cases = [...] and the {filter} placeholder in the command: both or neither (the program must be
+// told which cases to run, and abtool must know which ones it can ask for).
+std::vector<std::string> read_cases(const Reader& reader, const toml::table& table,
+                                    const std::string& context,
+                                    const runners::HotpathWorkload& spec) {
+    std::vector<std::string> cases =
+        reader.argv(table, "cases", context).value_or(std::vector<std::string>{});
+    const bool in_command =
+        (spec.shell && spec.shell->find("{filter}") != std::string::npos) ||
+        std::any_of(spec.argv.begin(), spec.argv.end(), [](const std::string& arg) {
+            return arg.find("{filter}") != std::string::npos;
+        });
+    const char* command_key = spec.shell ? "shell" : "command";
+    if (table.contains("cases") && !in_command) {
+        reader.fail(table.get("cases")->source(),
+                    fmt::format("{}'cases' names the cases to pass as {{filter}}, but '{}' has "
+                                "no {{filter}}: the program would run every case anyway",
+                                context, command_key));
+    }
+    if (in_command && cases.empty()) {
+        reader.fail(table.get(table.contains("cases") ? "cases" : command_key)->source(),
+                    fmt::format("{}'{}' has {{filter}} but the workload lists no 'cases' to pass "
+                                "in it, e.g. cases = [\"BM_parse\", \"BM_encode\"]",
+                                context, command_key));
+    }
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+        if (cases[i].empty() ||
+            std::find(cases.begin(), cases.begin() + static_cast<std::ptrdiff_t>(i), cases[i]) !=
+                cases.begin() + static_cast<std::ptrdiff_t>(i)) {
+            reader.fail(table.get("cases")->source(),
+                        fmt::format("{}'cases' has {} case name '{}'", context,
+                                    cases[i].empty() ? "an empty" : "a repeated", cases[i]));
+        }
+    }
+    return cases;
+}
+
 runners::HotpathWorkload read_hotpath(const Reader& reader, const toml::table& table,
                                       const std::string& context, const runners::Env& env) {
-    Keys keys = workload_keys(
-        {"command", "shell", "format", "metric", "metrics", "output_file", "output", "directions"});
+    Keys keys = workload_keys({"command", "shell", "format", "metric", "metrics", "output_file",
+                               "output", "directions", "cases"});
     keys.insert(k_counting_keys.begin(), k_counting_keys.end());
     reader.check_keys(table, keys, context);
     runners::HotpathWorkload spec;
@@ -664,6 +701,7 @@ runners::HotpathWorkload read_hotpath(const Reader& reader, const toml::table& t
     spec.output_file = reader.string(table, "output_file", context);
     spec.output_placeholder = read_output_placeholder(reader, table, context, spec);
     spec.directions = read_directions(reader, table, context);
+    spec.cases = read_cases(reader, table, context, spec);
     return spec;
 }
 
@@ -992,6 +1030,31 @@ Config load_config(const std::filesystem::path& file) {
     return parse_config(text, file);
 }
 
+namespace {
+// --workload: the named workloads only, in the order named.
+void select_workloads(const std::vector<std::string>& names, Config& config) {
+    if (!names.empty()) {
+        std::vector<WorkloadConfig> selected;
+        for (const std::string& name : names) {
+            auto it =
+                std::find_if(config.workloads.begin(), config.workloads.end(),
+                             [&](const WorkloadConfig& w) { return w.workload.name == name; });
+            if (it == config.workloads.end()) {
+                std::string known;
+                for (const WorkloadConfig& workload : config.workloads) {
+                    known += (known.empty() ? "" : ", ") + workload.workload.name;
+                }
+                throw Error(ErrorKind::usage,
+                            fmt::format("--workload '{}' is not in {}", name, config.file.string()),
+                            "workloads: " + known);
+            }
+            selected.push_back(*it);
+        }
+        config.workloads = std::move(selected);
+    }
+}
+} // namespace
+
 void apply_run_flags(const RunOptions& options, Config& config) {
     // The counts are within the limits of the keys they override: cli.cpp checked them.
     if (options.rounds) {
@@ -1029,25 +1092,97 @@ void apply_run_flags(const RunOptions& options, Config& config) {
     if (options.results) {
         config.results_file = std::filesystem::absolute(*options.results);
     }
-    if (!options.workloads.empty()) {
-        std::vector<WorkloadConfig> selected;
-        for (const std::string& name : options.workloads) {
-            auto it =
-                std::find_if(config.workloads.begin(), config.workloads.end(),
-                             [&](const WorkloadConfig& w) { return w.workload.name == name; });
-            if (it == config.workloads.end()) {
-                std::string known;
-                for (const WorkloadConfig& workload : config.workloads) {
-                    known += (known.empty() ? "" : ", ") + workload.workload.name;
-                }
-                throw Error(ErrorKind::usage,
-                            fmt::format("--workload '{}' is not in {}", name, config.file.string()),
-                            "workloads: " + known);
-            }
-            selected.push_back(*it);
-        }
-        config.workloads = std::move(selected);
+    select_workloads(options.workloads, config);
+    if (options.shard) {
+        const auto [index, count] = parse_shard(*options.shard);
+        select_shard(config, index, count);
     }
+}
+
+std::size_t expected_gated(const Config& config) {
+    std::size_t gated = 0;
+    for (const WorkloadConfig& workload : config.workloads) {
+        const std::size_t metrics =
+            std::max<std::size_t>(1, runners::gated_metrics(workload.workload).size());
+        // A {filter} hotpath's listed cases each report them (unless it counts: counters are the
+        // whole program's, one case).
+        const auto* hotpath = std::get_if<runners::HotpathWorkload>(&workload.workload.spec);
+        const bool per_case = hotpath != nullptr && !hotpath->counting.active();
+        gated += metrics * (per_case ? std::max<std::size_t>(1, hotpath->cases.size()) : 1);
+    }
+    return gated;
+}
+
+std::pair<std::size_t, std::size_t> parse_shard(std::string_view text) {
+    std::size_t index = 0;
+    std::size_t count = 0;
+    const std::size_t slash = text.find('/');
+    const auto number = [](std::string_view digits, std::size_t& value) {
+        const auto [end, error] =
+            std::from_chars(digits.data(), digits.data() + digits.size(), value);
+        return error == std::errc() && end == digits.data() + digits.size() && !digits.empty();
+    };
+    if (slash == std::string_view::npos || !number(text.substr(0, slash), index) ||
+        !number(text.substr(slash + 1), count) || count == 0 || count > 1000) {
+        throw Error(ErrorKind::usage, fmt::format("--shard '{}': use K/N, e.g. --shard 2/4 "
+                                                  "(the second of 4 shards, N at most 1000)",
+                                                  text));
+    }
+    if (index < 1 || index > count) {
+        throw Error(
+            ErrorKind::usage,
+            fmt::format("--shard {}: K must be 1 to {} (shards count from 1)", text, count));
+    }
+    return {index, count};
+}
+
+void select_shard(Config& config, std::size_t index, std::size_t count) {
+    Shard shard;
+    shard.index = index;
+    shard.count = count;
+    const std::size_t all_gated = expected_gated(config);
+    std::size_t unit = 0;
+    std::vector<WorkloadConfig> kept;
+    for (WorkloadConfig& workload : config.workloads) {
+        shard.suite.push_back(workload.workload.name);
+        auto* hotpath = std::get_if<runners::HotpathWorkload>(&workload.workload.spec);
+        const bool per_case =
+            hotpath != nullptr && !hotpath->cases.empty() && !hotpath->counting.active();
+        if (!per_case) {
+            if (unit++ % count == index - 1) {
+                shard.units.push_back({workload.workload.name, {}});
+                kept.push_back(workload);
+            }
+            continue;
+        }
+        std::vector<std::string> mine;
+        std::set<std::size_t> shards;
+        for (const std::string& name : hotpath->cases) {
+            shards.insert(unit % count);
+            if (unit++ % count == index - 1) {
+                mine.push_back(name);
+            }
+        }
+        if (shards.size() > 1) {
+            shard.split.push_back(workload.workload.name);
+        }
+        if (!mine.empty()) {
+            hotpath->cases = mine;
+            shard.units.push_back({workload.workload.name, mine});
+            kept.push_back(workload);
+        }
+    }
+    if (shard.units.empty()) {
+        throw Error(ErrorKind::usage,
+                    fmt::format("--shard {}/{}: the run has only {} unit(s) (workloads, and the "
+                                "cases of a hotpath workload that takes {{filter}}), so shard {} "
+                                "would run nothing",
+                                index, count, unit, index),
+                    fmt::format("use at most {} shards", unit));
+    }
+    config.workloads = std::move(kept);
+    shard.other_gated = all_gated - expected_gated(config);
+    config.shard = std::move(shard);
 }
 
 } // namespace abtool

@@ -106,6 +106,31 @@ struct RunConfig {
     std::size_t pilot_rounds = 6; // per candidate design, when a workload's schedule is auto
 };
 
+// A unit of a sharded run: a workload, or some cases of a hotpath workload whose command takes
+// {filter} (each case is a unit; a shard's cases of one workload run together).
+struct ShardUnit {
+    std::string workload;
+    std::vector<std::string> cases; // empty: the whole workload
+};
+
+// --shard K/N: a deterministic 1/N of the run's units. The units are the workloads in config
+// order, a {filter} hotpath's cases one unit each (unless it counts: counters measure the whole
+// program, so it stays one unit); unit i goes to shard i mod N + 1. The seed and plan are the
+// whole run's otherwise: the schedule is the whole suite's, each round keeping this shard's
+// workloads, so that the shards merged (abtool merge) equal one run of them all.
+struct Shard {
+    std::size_t index = 0; // 1-based
+    std::size_t count = 0;
+    std::vector<std::string> suite; // every workload of the whole run, in config order
+    std::vector<ShardUnit> units;   // this shard's, in config order
+    // Workloads whose cases are spread over several shards: their design must not depend on a
+    // pilot that each shard would run for itself.
+    std::vector<std::string> split;
+    // The other shards' gated metrics, counted from the config (a lower bound): the merged run
+    // corrects over all of them, so each shard plans its rounds for the whole suite.
+    std::size_t other_gated = 0;
+};
+
 struct Config {
     std::filesystem::path file;
     std::string text;
@@ -113,6 +138,7 @@ struct Config {
     RunConfig run;
     std::filesystem::path results_file; // absolute
     std::vector<WorkloadConfig> workloads;
+    std::optional<Shard> shard; // --shard: `workloads` hold this shard's units only
 
     // The workload named `name`; null when there is none (a run analysed with a config that no
     // longer has it).
@@ -131,8 +157,19 @@ double threshold_from_flag(std::string_view text);
 // "500ms", "60s", "15m", "2h", "14d"; nullopt when malformed.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 
-// The run's flags over its config: --rounds, --max-rounds, --seed, --threshold, --results and
-// --workload (each selected workload must exist: Error(usage) naming the file and listing them).
+// The run's flags over its config: --rounds, --max-rounds, --seed, --threshold, --results,
+// --workload (each selected workload must exist: Error(usage) naming the file and listing them)
+// and --shard (Error(usage) for a malformed one, or a shard that would get no unit).
 void apply_run_flags(const RunOptions& options, Config& config);
+
+// A lower bound on a config's gated metrics before anything ran: a command gates wall_ms, a
+// publish workload p50 latency and throughput, a hotpath at least one metric per listed name.
+std::size_t expected_gated(const Config& config);
+
+// --shard "K/N": {K, N}, Error(usage) naming the flag unless 1 <= K <= N.
+std::pair<std::size_t, std::size_t> parse_shard(std::string_view text);
+// Keeps shard `index` of `count`'s units of `config` (Shard's rule) and records them in
+// config.shard; Error(usage) when the shard would get none.
+void select_shard(Config& config, std::size_t index, std::size_t count);
 
 } // namespace abtool

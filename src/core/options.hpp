@@ -43,6 +43,7 @@ struct RunOptions {
     std::optional<std::int64_t> max_rounds;
     std::optional<std::string> threshold; // "2%" or "0.02"
     std::optional<std::filesystem::path> results;
+    std::optional<std::string> shard; // "K/N": a 1/N of the units, no results.csv append
     MeasurementOptions measurement;
     OutputOptions outputs;
     Strict strict = Strict::no;
@@ -65,6 +66,13 @@ struct AnalyzeOptions {
     std::optional<std::string> threshold;
     std::optional<double> confidence;
     std::optional<std::string> summary; // min | median: re-summarise the runs' repeats
+    OutputOptions outputs;
+    Strict strict = Strict::no;
+};
+
+struct MergeOptions {
+    std::vector<std::filesystem::path> run_dirs; // every shard's run directory
+    std::optional<std::filesystem::path> results;
     OutputOptions outputs;
     Strict strict = Strict::no;
 };

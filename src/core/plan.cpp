@@ -66,7 +66,48 @@ make_schedule(std::size_t rounds, const std::vector<std::string>& workloads, std
     return schedule;
 }
 
+std::vector<PlannedRound> make_schedule(std::size_t rounds, const std::vector<std::string>& suite,
+                                        const std::vector<std::string>& workloads,
+                                        std::uint64_t seed) {
+    std::vector<PlannedRound> schedule = make_schedule(rounds, suite, seed);
+    for (PlannedRound& round : schedule) {
+        std::erase_if(round.workloads, [&](const std::string& workload) {
+            return std::find(workloads.begin(), workloads.end(), workload) == workloads.end();
+        });
+    }
+    return schedule;
+}
+
 namespace {
+
+// The plan's schedule: the whole suite's when it is a shard.
+std::vector<PlannedRound> plan_schedule(const Plan& plan) {
+    return make_schedule(plan.max_rounds, plan.shard ? plan.shard->suite : plan.workloads,
+                         plan.workloads, plan.seed);
+}
+
+nlohmann::json shard_json(const Shard& shard) {
+    nlohmann::json units = nlohmann::json::array();
+    for (const ShardUnit& unit : shard.units) {
+        units.push_back({{"workload", unit.workload}, {"cases", unit.cases}});
+    }
+    return {{"index", shard.index}, {"count", shard.count}, {"suite", shard.suite},
+            {"units", units},       {"split", shard.split}, {"other_gated", shard.other_gated}};
+}
+
+Shard shard_from_json(const nlohmann::json& json) {
+    Shard shard;
+    shard.index = json.at("index").get<std::size_t>();
+    shard.count = json.at("count").get<std::size_t>();
+    shard.suite = json.at("suite").get<std::vector<std::string>>();
+    for (const nlohmann::json& unit : json.at("units")) {
+        shard.units.push_back({unit.at("workload").get<std::string>(),
+                               unit.at("cases").get<std::vector<std::string>>()});
+    }
+    shard.split = json.at("split").get<std::vector<std::string>>();
+    shard.other_gated = json.at("other_gated").get<std::size_t>();
+    return shard;
+}
 
 nlohmann::json ref_json(const PlannedRef& ref) {
     return {{"name", ref.name},
@@ -160,34 +201,41 @@ nlohmann::json to_json(const Plan& plan) {
     for (const WorkloadDesign& design : plan.designs) {
         designs.push_back(design_json(design));
     }
-    return {{"format", "abtool-plan-1"},
-            {"run_id", plan.run_id},
-            {"timestamp", plan.timestamp},
-            {"abtool_version", plan.abtool_version},
-            {"host", plan.host},
-            {"mode", plan.mode},
-            {"a", ref_json(plan.a)},
-            {"b", ref_json(plan.b)},
-            {"config_file", plan.config_file},
-            {"config_text", plan.config_text},
-            {"workloads", plan.workloads},
-            {"rounds", plan.rounds},
-            {"max_rounds", plan.max_rounds},
-            {"rounds_requested", plan.rounds_requested},
-            {"max_rounds_requested", plan.max_rounds_requested},
-            {"warmup", plan.warmup},
-            {"seed", plan.seed},
-            {"generator", plan.generator},
-            {"threshold", plan.threshold},
-            {"confidence", plan.confidence},
-            {"cpus", plan.cpus},
-            {"nice", plan.nice},
-            {"env_padding", plan.env_padding},
-            {"warnings", plan.warnings},
-            {"notes", plan.notes},
-            {"pilot_rounds", plan.pilot_rounds},
-            {"designs", designs},
-            {"schedule", schedule}};
+    nlohmann::json json{{"format", "abtool-plan-1"},
+                        {"run_id", plan.run_id},
+                        {"timestamp", plan.timestamp},
+                        {"abtool_version", plan.abtool_version},
+                        {"host", plan.host},
+                        {"mode", plan.mode},
+                        {"a", ref_json(plan.a)},
+                        {"b", ref_json(plan.b)},
+                        {"config_file", plan.config_file},
+                        {"config_text", plan.config_text},
+                        {"workloads", plan.workloads},
+                        {"rounds", plan.rounds},
+                        {"max_rounds", plan.max_rounds},
+                        {"rounds_requested", plan.rounds_requested},
+                        {"max_rounds_requested", plan.max_rounds_requested},
+                        {"warmup", plan.warmup},
+                        {"seed", plan.seed},
+                        {"generator", plan.generator},
+                        {"threshold", plan.threshold},
+                        {"confidence", plan.confidence},
+                        {"cpus", plan.cpus},
+                        {"nice", plan.nice},
+                        {"env_padding", plan.env_padding},
+                        {"warnings", plan.warnings},
+                        {"notes", plan.notes},
+                        {"pilot_rounds", plan.pilot_rounds},
+                        {"designs", designs},
+                        {"schedule", schedule}};
+    if (plan.shard) {
+        json["shard"] = shard_json(*plan.shard);
+    }
+    if (!plan.merged_from.empty()) {
+        json["merged_from"] = plan.merged_from;
+    }
+    return json;
 }
 
 Plan plan_from_json(const nlohmann::json& json, const std::string& source) {
@@ -229,6 +277,10 @@ Plan plan_from_json(const nlohmann::json& json, const std::string& source) {
         // Absent from plans written before designs existed: every workload ran alternate rounds.
         plan.notes = json.value("notes", std::vector<std::string>{});
         plan.pilot_rounds = json.value("pilot_rounds", std::size_t{0});
+        if (json.contains("shard")) {
+            plan.shard = shard_from_json(json.at("shard"));
+        }
+        plan.merged_from = json.value("merged_from", std::vector<std::string>{});
         if (json.contains("designs")) {
             for (const nlohmann::json& entry : json.at("designs")) {
                 plan.designs.push_back(design_from_json(entry, source));
@@ -332,6 +384,22 @@ std::vector<WorkloadDesign> configured_designs(const RunOptions& options, const 
     return designs;
 }
 
+// A workload whose cases are spread over several shards runs one design in all of them: auto
+// would run a pilot in each, and each could choose another design for the same workload.
+void fix_split_designs(const Shard& shard, std::vector<WorkloadDesign>& designs) {
+    for (WorkloadDesign& design : designs) {
+        if (design.schedule == Schedule::automatic &&
+            std::find(shard.split.begin(), shard.split.end(), design.workload) !=
+                shard.split.end()) {
+            design.schedule = Schedule::alternate;
+            design.duet_cpus.clear();
+            design.chosen_by = "shard";
+            design.reason = "its cases are split over several shards, and a pilot in each could "
+                            "choose another design: alternate (set schedule to choose)";
+        }
+    }
+}
+
 } // namespace
 
 void apply_counting(const Plan& plan, Config& config) {
@@ -348,14 +416,6 @@ void apply_counting(const Plan& plan, Config& config) {
         }
         workload.counter_reason = design.counter_reason;
     }
-}
-
-std::size_t expected_gated(const Config& config) {
-    std::size_t gated = 0;
-    for (const WorkloadConfig& workload : config.workloads) {
-        gated += std::max<std::size_t>(1, runners::gated_metrics(workload.workload).size());
-    }
-    return gated;
 }
 
 void plan_reachable_rounds(Plan& plan, const Config& config, std::size_t gated, Strict strict,
@@ -397,7 +457,7 @@ void plan_reachable_rounds(Plan& plan, const Config& config, std::size_t gated, 
     plan.notes.push_back(raised);
     plan.rounds = needed;
     plan.max_rounds = std::max(plan.max_rounds, needed);
-    plan.schedule = make_schedule(plan.max_rounds, plan.workloads, plan.seed);
+    plan.schedule = plan_schedule(plan);
 }
 
 Plan make_plan(const RunOptions& options, const Config& config,
@@ -438,13 +498,19 @@ Plan make_plan(const RunOptions& options, const Config& config,
     plan.nice = options.measurement.nice;
     plan.env_padding = options.measurement.env_padding;
     plan.warnings = hygiene_warnings(options.measurement.cpus);
-    plan.schedule = make_schedule(plan.max_rounds, plan.workloads, plan.seed);
+    plan.shard = config.shard;
+    if (plan.shard) {
+        fix_split_designs(*plan.shard, plan.designs);
+    }
+    plan.schedule = plan_schedule(plan);
     plan.pilot_rounds = whole_blocks(config.run.pilot_rounds);
     if (!options.calibrate) { // an A/A calibration reaches no verdict: nothing to raise
         // What the config alone tells (a lower bound on the gated metrics), so that --strict
         // refuses before anything is built.
-        plan_reachable_rounds(plan, config, expected_gated(config), options.strict,
-                              "counted from the config");
+        plan_reachable_rounds(
+            plan, config, expected_gated(config) + (plan.shard ? plan.shard->other_gated : 0),
+            options.strict,
+            plan.shard ? "counted from the config, every shard's" : "counted from the config");
     }
     return plan;
 }

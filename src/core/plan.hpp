@@ -50,6 +50,11 @@ std::size_t whole_blocks(std::size_t rounds);
 // random.
 std::vector<PlannedRound>
 make_schedule(std::size_t rounds, const std::vector<std::string>& workloads, std::uint64_t seed);
+// The schedule of `suite`'s make_schedule with every round keeping `workloads` only (a shard's):
+// the same orders, CPU swaps and relative workload order as the whole run's.
+std::vector<PlannedRound> make_schedule(std::size_t rounds, const std::vector<std::string>& suite,
+                                        const std::vector<std::string>& workloads,
+                                        std::uint64_t seed);
 
 // How one workload's rounds run (DESIGN.md "Rounds"), resolved: never auto once the pilot has
 // chosen (plan.json is rewritten with the choice before round 1).
@@ -104,11 +109,13 @@ struct Plan {
     std::vector<int> cpus;
     int nice = 0;
     bool env_padding = true;
-    std::vector<std::string> warnings;   // measurement hygiene seen before the first run
-    std::vector<PlannedRound> schedule;  // max_rounds rounds
-    std::vector<WorkloadDesign> designs; // one per workload (older plans: none, all alternate)
-    std::size_t pilot_rounds = 0;        // per candidate design, for auto workloads
-    std::vector<std::string> notes;      // planning decisions said on stderr (rounds raised, ...)
+    std::vector<std::string> warnings;    // measurement hygiene seen before the first run
+    std::vector<PlannedRound> schedule;   // max_rounds rounds
+    std::vector<WorkloadDesign> designs;  // one per workload (older plans: none, all alternate)
+    std::size_t pilot_rounds = 0;         // per candidate design, for auto workloads
+    std::vector<std::string> notes;       // planning decisions said on stderr (rounds raised, ...)
+    std::optional<Shard> shard;           // --shard: which units of the suite this run measured
+    std::vector<std::string> merged_from; // abtool merge: the shards' run ids, in shard order
 
     // The design of `workload`: plain alternate rounds when the plan has none for it.
     WorkloadDesign design_of(const std::string& workload) const;
@@ -124,10 +131,6 @@ struct Plan {
 // cannot reach significance (raised otherwise: plan_reachable_rounds).
 Plan make_plan(const RunOptions& options, const Config& config,
                const std::vector<int>& allowed_cpus);
-
-// A lower bound on a config's gated metrics before anything ran: a command gates wall_ms, a
-// publish workload p50 latency and throughput, a hotpath at least one metric per listed name.
-std::size_t expected_gated(const Config& config);
 
 // Honest planning: rounds too few for any verdict to reach significance with `gated` gated
 // metrics under the config's multiplicity correction are raised to the smallest count that can

@@ -78,7 +78,9 @@ Config run_config(const RunOptions& options, const worktrees::Repository& repo,
     apply_run_flags(options, config);
     resolve_counting(config);
     if (!options.calibrate) {
-        ResultsStore(config.results_file).check_appendable();
+        if (!config.shard) { // a shard appends nothing: abtool merge does
+            ResultsStore(config.results_file).check_appendable();
+        }
         report::check_output_paths(options.outputs);
     }
     return config;
@@ -93,6 +95,20 @@ std::size_t gated_series(const std::vector<SampleRecord>& records) {
         }
     }
     return seen.size();
+}
+
+// Now the gated metrics are known (from the warm-up and pilot runs): are the rounds enough? A
+// shard plans for the whole suite, which the merged run corrects over.
+void reach_significance(Plan& plan, const Config& config, const std::vector<SampleRecord>& records,
+                        Strict strict) {
+    const std::size_t gated = gated_series(records);
+    if (gated == 0) {
+        return;
+    }
+    plan_reachable_rounds(plan, config, gated + (plan.shard ? plan.shard->other_gated : 0), strict,
+                          plan.shard ? "seen in the warm-up runs, and the other shards' counted "
+                                       "from the config"
+                                     : "seen in the warm-up runs");
 }
 
 // schedule = "auto": a recorded pilot per workload, then its design is fixed in the plan.
@@ -223,11 +239,7 @@ Experiment run_experiment(const RunOptions& options) {
             experiment.calibrations = calibrate_designs(plan, config, scheduler);
         } else {
             choose_designs(plan, config, scheduler);
-            // Now the gated metrics are known (from the warm-up and pilot runs): check again.
-            if (const std::size_t gated = gated_series(scheduler.records()); gated > 0) {
-                plan_reachable_rounds(plan, config, gated, options.strict,
-                                      "seen in the warm-up runs");
-            }
+            reach_significance(plan, config, scheduler.records(), options.strict);
             run_dir.write_plan(plan);              // the designs, as chosen
             settings = settings_for(plan, config); // and the rounds, as raised
             run_measured_rounds(scheduler, plan, config, settings);

@@ -320,7 +320,13 @@ struct HotpathWorkload {
     std::map<std::string, Direction, std::less<>> directions;
     // The whole program's counts, as samples of case "" (a process cannot be counted per case).
     Counting counting;
+    // cases = [...] with {filter} in the command: the cases this run asks for (every listed one,
+    // or a shard's share, --shard). The program gets them as {filter}: case_filter(cases).
+    std::vector<std::string> cases;
 };
+// {filter}'s value: an anchored regular expression matching exactly `cases`, ^(a|b)$ with every
+// regex metacharacter of a name escaped (Google Benchmark's --benchmark_filter takes it as is).
+std::string case_filter(const std::vector<std::string>& cases);
 // Samples per run: every repetition the program reports, one Sample each.
 
 enum class Protocol { http, http_keepalive, tcp };

@@ -1,12 +1,14 @@
 // A hotpath workload's output = "{output}" (a fresh per-run path substituted into the command,
 // the file read instead of stdout, a missing or empty one a failed run naming it) and its
-// `directions` (applied to every sample of a metric, whatever the format).
+// `directions` (applied to every sample of a metric, whatever the format), and `cases` passed as
+// {filter} (a real Google Benchmark program runs exactly the listed cases).
 #include "abtool/runners.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
 #include <string>
 
 namespace abtool::runners {
@@ -75,6 +77,39 @@ TEST(HotpathOutput, PathWithShellCharacters_StaysOneWord) {
         {"h", jsonl_into_output("printf '{\"metric\":\"m\",\"value\":1}\\n' > {output}")}, context);
     ASSERT_FALSE(result.error) << *result.error;
     EXPECT_EQ(result.samples.size(), 1u);
+}
+
+TEST(HotpathFilter, CaseFilter_IsAnchoredAndEscapesRegexCharacters) {
+    EXPECT_EQ(case_filter({"BM_Sum/64"}), "^(BM_Sum/64)$");
+    EXPECT_EQ(case_filter({"a.b", "c+d", "e(1)", "f|g"}), R"(^(a\.b|c\+d|e\(1\)|f\|g)$)");
+}
+
+TEST(HotpathFilter, GoogleBenchmark_RunsExactlyTheListedCases) {
+    abtool::testing::TempDir dir;
+    HotpathWorkload spec;
+    spec.argv = {GBENCH_FIXTURE, "--benchmark_filter={filter}", "--benchmark_format=json",
+                 "--benchmark_min_time=0.001"};
+    // BM_Sum/64 must not also match BM_Sum/1024 or BM_Sum_ms/64: the filter is anchored.
+    spec.cases = {"BM_Sum/64", "BM_Sum_s/64"};
+    const RunResult result = run_workload({"g", spec}, context_in(dir.path()));
+    ASSERT_FALSE(result.error) << *result.error;
+    std::set<std::string> cases;
+    for (const Sample& sample : result.samples) {
+        cases.insert(sample.case_name);
+    }
+    EXPECT_EQ(cases, (std::set<std::string>{"BM_Sum/64", "BM_Sum_s/64"}));
+}
+
+TEST(HotpathFilter, ShellCommand_GetsTheFilterAsOneWord) {
+    abtool::testing::TempDir dir;
+    HotpathWorkload spec;
+    spec.shell = "printf '{\"case\":\"%s\",\"metric\":\"m\",\"value\":1}\\n' {filter}";
+    spec.format = HotpathFormat::jsonl;
+    spec.cases = {"a b", "c;d"}; // unquoted, the space and the ; would split the command
+    const RunResult result = run_workload({"s", spec}, context_in(dir.path()));
+    ASSERT_FALSE(result.error) << *result.error;
+    ASSERT_EQ(result.samples.size(), 1u);
+    EXPECT_EQ(result.samples[0].case_name, "^(a b|c;d)$");
 }
 
 TEST(HotpathDirections, OverrideTheReadersDirection_GbenchUserCounterToo) {
