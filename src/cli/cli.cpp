@@ -54,6 +54,10 @@ void add_measurement_options(CLI::App* app, MeasurementOptions& options, bool& n
         ->delimiter(',');
     app->add_option("--nice", options.nice, "Niceness added to workload processes (-20 to 19)");
     app->add_flag("--no-env-padding", no_padding, "Do not vary the environment size between runs");
+    app->add_option("--target", options.target,
+                    "Where the workloads run: a target id of targets.json (default: local)");
+    app->add_option("--targets", options.targets,
+                    "The targets registry (default: targets.json beside abtool.toml)");
 }
 
 // Exit 2 naming the flag, before anything is checked out: a CPU abtool may not use, or a

@@ -213,6 +213,7 @@ report::Report compare_report(const StoredRun& baseline, const StoredRun& candid
     report.threshold_pct = options.threshold * 100;
     report.confidence = options.confidence;
     report.host = host_name();
+    report.target_id = first.target_id; // rows pair by primary key, which holds the target
     report.abtool_version = ABTOOL_VERSION;
     return report;
 }

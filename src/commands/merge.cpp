@@ -88,6 +88,10 @@ const std::vector<SharedField>& shared_fields() {
          [](const Plan& p) {
              return p.config_text;
          }},
+        {"the target",
+         [](const Plan& p) {
+             return p.target_id;
+         }},
         {"the seed",
          [](const Plan& p) {
              return std::to_string(p.seed);

@@ -29,7 +29,9 @@ struct MeasurementOptions {
     std::optional<std::int64_t> seed;    // read signed: "-1" is refused by its limit
     std::vector<int> cpus;
     int nice = 0;
-    bool env_padding = true; // random environment padding per run
+    bool env_padding = true;                      // random environment padding per run
+    std::optional<std::string> target;            // --target ID (default: local)
+    std::optional<std::filesystem::path> targets; // --targets FILE (default: beside abtool.toml)
 };
 
 struct RunOptions {

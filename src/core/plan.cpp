@@ -4,6 +4,7 @@
 #include "abtool/short_commit.hpp"
 #include "abtool/splitmix64.hpp"
 #include "src/core/host.hpp"
+#include "src/core/targets.hpp"
 
 #include <fmt/format.h>
 
@@ -229,6 +230,9 @@ nlohmann::json to_json(const Plan& plan) {
                         {"pilot_rounds", plan.pilot_rounds},
                         {"designs", designs},
                         {"schedule", schedule}};
+    if (plan.target_id != "local") {
+        json["target_id"] = plan.target_id;
+    }
     if (plan.shard) {
         json["shard"] = shard_json(*plan.shard);
     }
@@ -277,6 +281,7 @@ Plan plan_from_json(const nlohmann::json& json, const std::string& source) {
         // Absent from plans written before designs existed: every workload ran alternate rounds.
         plan.notes = json.value("notes", std::vector<std::string>{});
         plan.pilot_rounds = json.value("pilot_rounds", std::size_t{0});
+        plan.target_id = json.value("target_id", std::string("local"));
         if (json.contains("shard")) {
             plan.shard = shard_from_json(json.at("shard"));
         }
@@ -468,6 +473,8 @@ Plan make_plan(const RunOptions& options, const Config& config,
     plan.timestamp = utc_timestamp();
     plan.abtool_version = ABTOOL_VERSION;
     plan.host = host_name();
+    plan.target_id =
+        choose_target(options.measurement.target, options.measurement.targets, config.file).id;
     plan.mode = options.calibrate ? "calibrate" : "compare";
     plan.config_file = config.file.string();
     plan.config_text = config.text;

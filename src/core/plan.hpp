@@ -91,7 +91,8 @@ struct Plan {
     std::string timestamp; // ISO 8601 UTC
     std::string abtool_version;
     std::string host;
-    std::string mode = "compare"; // compare | calibrate
+    std::string target_id = "local"; // --target: results.csv's target_id, in every primary key
+    std::string mode = "compare";    // compare | calibrate
     PlannedRef a, b;
     std::string config_file;
     std::string config_text;

@@ -304,6 +304,7 @@ report::Report report_of(const Plan& plan, const AnalysisSettings& settings,
     report.threshold_pct = settings.threshold * 100;
     report.confidence = settings.confidence;
     report.host = plan.host;
+    report.target_id = plan.target_id;
     report.abtool_version = plan.abtool_version;
     report.config_text = plan.config_text;
     report.warnings = plan.warnings;
@@ -314,7 +315,7 @@ report::Report report_of(const Plan& plan, const AnalysisSettings& settings,
 // A row's name, kind, direction, gate and primary key, from its series and its workload's config
 // (null for a workload the config no longer has).
 report::Row row_of(const Key& key, const Series& series, const WorkloadConfig* config,
-                   const Measured& measured) {
+                   const Measured& measured, const std::string& target_id) {
     const auto& [workload, case_name, metric] = key;
     report::Row row;
     row.workload = workload;
@@ -325,6 +326,7 @@ report::Row row_of(const Key& key, const Series& series, const WorkloadConfig* c
     row.gated = series.gate == runners::Gate::yes;
     row.kind = config != nullptr ? std::string(config->kind()) : std::string();
     BenchmarkIdentity identity;
+    identity.target_id = target_id;
     identity.workload = workload;
     identity.kind = row.kind;
     identity.parameters =
@@ -408,7 +410,7 @@ RowInputs make_rows(const Plan& plan, const Config& config, const AnalysisSettin
     RowInputs made;
     for (const auto& [key, series] : measured.series) {
         const std::string& workload = std::get<0>(key);
-        report::Row row = row_of(key, series, config.workload(workload), measured);
+        report::Row row = row_of(key, series, config.workload(workload), measured, plan.target_id);
         const WorkloadDesign design = plan.design_of(workload);
         const Summary summary = summary_for(settings.summary ? settings.summary : design.summary,
                                             series.unit, series.direction);
