@@ -289,8 +289,9 @@ Plan merged_plan(const std::vector<ShardRun>& shards) {
     return plan;
 }
 
-// The config the shards ran, anchored where this repository has it (a CI merge job's checkout),
-// else where the shards read it; --results over its results file.
+// The config the shards ran, anchored where they read it when that path exists here (a CI merge
+// job's checkout sits at the shard jobs' workspace path), else at this repository's root;
+// --results over its results file.
 Config merged_config(const Plan& plan, const worktrees::Repository& repo,
                      const MergeOptions& options) {
     const std::filesystem::path shards_file(plan.config_file);
