@@ -157,19 +157,9 @@ double threshold_from_flag(std::string_view text);
 // "500ms", "60s", "15m", "2h", "14d"; nullopt when malformed.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 
-// The run's flags over its config: --rounds, --max-rounds, --seed, --threshold, --results,
-// --workload (each selected workload must exist: Error(usage) naming the file and listing them)
-// and --shard (Error(usage) for a malformed one, or a shard that would get no unit).
+// The run's flags over its config: --rounds, --max-rounds, --seed, --threshold, --results and
+// --workload (each selected workload must exist: Error(usage) naming the file and listing them).
+// --shard is plan.hpp's select_shard.
 void apply_run_flags(const RunOptions& options, Config& config);
-
-// A lower bound on a config's gated metrics before anything ran: a command gates wall_ms, a
-// publish workload p50 latency and throughput, a hotpath at least one metric per listed name.
-std::size_t expected_gated(const Config& config);
-
-// --shard "K/N": {K, N}, Error(usage) naming the flag unless 1 <= K <= N.
-std::pair<std::size_t, std::size_t> parse_shard(std::string_view text);
-// Keeps shard `index` of `count`'s units of `config` (Shard's rule) and records them in
-// config.shard; Error(usage) when the shard would get none.
-void select_shard(Config& config, std::size_t index, std::size_t count);
 
 } // namespace abtool

@@ -9,7 +9,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
+#include <set>
 #include <utility>
 #include <variant>
 
@@ -421,6 +423,92 @@ void apply_counting(const Plan& plan, Config& config) {
         }
         workload.counter_reason = design.counter_reason;
     }
+}
+
+std::size_t expected_gated(const Config& config) {
+    std::size_t gated = 0;
+    for (const WorkloadConfig& workload : config.workloads) {
+        const std::size_t metrics =
+            std::max<std::size_t>(1, runners::gated_metrics(workload.workload).size());
+        // A {filter} hotpath's listed cases each report them (unless it counts: counters are the
+        // whole program's, one case).
+        const auto* hotpath = std::get_if<runners::HotpathWorkload>(&workload.workload.spec);
+        const bool per_case = hotpath != nullptr && !hotpath->counting.active();
+        gated += metrics * (per_case ? std::max<std::size_t>(1, hotpath->cases.size()) : 1);
+    }
+    return gated;
+}
+
+std::pair<std::size_t, std::size_t> parse_shard(std::string_view text) {
+    std::size_t index = 0;
+    std::size_t count = 0;
+    const std::size_t slash = text.find('/');
+    const auto number = [](std::string_view digits, std::size_t& value) {
+        const auto [end, error] =
+            std::from_chars(digits.data(), digits.data() + digits.size(), value);
+        return error == std::errc() && end == digits.data() + digits.size() && !digits.empty();
+    };
+    if (slash == std::string_view::npos || !number(text.substr(0, slash), index) ||
+        !number(text.substr(slash + 1), count) || count == 0 || count > 1000) {
+        throw Error(ErrorKind::usage, fmt::format("--shard '{}': use K/N, e.g. --shard 2/4 "
+                                                  "(the second of 4 shards, N at most 1000)",
+                                                  text));
+    }
+    if (index < 1 || index > count) {
+        throw Error(
+            ErrorKind::usage,
+            fmt::format("--shard {}: K must be 1 to {} (shards count from 1)", text, count));
+    }
+    return {index, count};
+}
+
+void select_shard(Config& config, std::size_t index, std::size_t count) {
+    Shard shard;
+    shard.index = index;
+    shard.count = count;
+    const std::size_t all_gated = expected_gated(config);
+    std::size_t unit = 0;
+    std::vector<WorkloadConfig> kept;
+    for (WorkloadConfig& workload : config.workloads) {
+        shard.suite.push_back(workload.workload.name);
+        auto* hotpath = std::get_if<runners::HotpathWorkload>(&workload.workload.spec);
+        const bool per_case =
+            hotpath != nullptr && !hotpath->cases.empty() && !hotpath->counting.active();
+        if (!per_case) {
+            if (unit++ % count == index - 1) {
+                shard.units.push_back({workload.workload.name, {}});
+                kept.push_back(workload);
+            }
+            continue;
+        }
+        std::vector<std::string> mine;
+        std::set<std::size_t> shards;
+        for (const std::string& name : hotpath->cases) {
+            shards.insert(unit % count);
+            if (unit++ % count == index - 1) {
+                mine.push_back(name);
+            }
+        }
+        if (shards.size() > 1) {
+            shard.split.push_back(workload.workload.name);
+        }
+        if (!mine.empty()) {
+            hotpath->cases = mine;
+            shard.units.push_back({workload.workload.name, mine});
+            kept.push_back(workload);
+        }
+    }
+    if (shard.units.empty()) {
+        throw Error(ErrorKind::usage,
+                    fmt::format("--shard {}/{}: the run has only {} unit(s) (workloads, and the "
+                                "cases of a hotpath workload that takes {{filter}}), so shard {} "
+                                "would run nothing",
+                                index, count, unit, index),
+                    fmt::format("use at most {} shards", unit));
+    }
+    config.workloads = std::move(kept);
+    shard.other_gated = all_gated - expected_gated(config);
+    config.shard = std::move(shard);
 }
 
 void plan_reachable_rounds(Plan& plan, const Config& config, std::size_t gated, Strict strict,

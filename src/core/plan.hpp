@@ -13,6 +13,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace abtool {
@@ -123,6 +125,17 @@ struct Plan {
 };
 
 // ---- making a plan -------------------------------------------------------------------------
+
+// A lower bound on a config's gated metrics before anything ran: a command gates wall_ms, a
+// publish workload p50 latency and throughput, a hotpath at least one metric per listed name (per
+// listed case, with {filter}).
+std::size_t expected_gated(const Config& config);
+
+// --shard "K/N": {K, N}, Error(usage) naming the flag unless 1 <= K <= N.
+std::pair<std::size_t, std::size_t> parse_shard(std::string_view text);
+// Keeps shard `index` of `count`'s units of `config` (config.hpp's Shard rule) and records them
+// in config.shard; Error(usage) when the shard would get none.
+void select_shard(Config& config, std::size_t index, std::size_t count);
 
 // The plan of a run (or calibration) from its config and flags: ids, host, rounds in whole blocks
 // (odd counts rounded up, said on stderr), the seeded schedule, and each workload's design as

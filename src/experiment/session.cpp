@@ -76,6 +76,10 @@ Config run_config(const RunOptions& options, const worktrees::Repository& repo,
                                            : std::filesystem::absolute(cwd / options.config);
     Config config = load_config(file);
     apply_run_flags(options, config);
+    if (options.shard) {
+        const auto [index, count] = parse_shard(*options.shard);
+        select_shard(config, index, count);
+    }
     resolve_counting(config);
     if (!options.calibrate) {
         if (!config.shard) { // a shard appends nothing: abtool merge does
