@@ -9,8 +9,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
-
 namespace abtool {
 
 int run_analyze(const AnalyzeOptions& options) {
@@ -23,14 +21,7 @@ int run_analyze(const AnalyzeOptions& options) {
     }
     report::check_output_paths(options.outputs);
     const Plan plan = run_dir.read_plan();
-    Config config = parse_config(plan.config_text, plan.config_file);
-    apply_counting(plan, config);
-    // The run measured the plan's workloads only (--workload selects some): SLOs and rows of the
-    // others would judge workloads that never ran.
-    std::erase_if(config.workloads, [&](const WorkloadConfig& workload) {
-        return std::find(plan.workloads.begin(), plan.workloads.end(), workload.workload.name) ==
-               plan.workloads.end();
-    });
+    const Config config = config_of(plan, plan.config_file);
     const SamplesFile samples = read_samples(run_dir.samples_file());
 
     AnalysisSettings settings = settings_for(plan, config);

@@ -297,13 +297,7 @@ Config merged_config(const Plan& plan, const worktrees::Repository& repo,
     const std::filesystem::path shards_file(plan.config_file);
     const std::filesystem::path file =
         std::filesystem::exists(shards_file) ? shards_file : repo.root() / shards_file.filename();
-    Config config = parse_config(plan.config_text, file);
-    apply_counting(plan, config);
-    // The shards ran the plan's workloads only (--workload selects some).
-    std::erase_if(config.workloads, [&](const WorkloadConfig& workload) {
-        return std::find(plan.workloads.begin(), plan.workloads.end(), workload.workload.name) ==
-               plan.workloads.end();
-    });
+    Config config = config_of(plan, file);
     if (options.results) {
         config.results_file = std::filesystem::absolute(*options.results);
     }

@@ -425,6 +425,16 @@ void apply_counting(const Plan& plan, Config& config) {
     }
 }
 
+Config config_of(const Plan& plan, const std::filesystem::path& file) {
+    Config config = parse_config(plan.config_text, file);
+    apply_counting(plan, config);
+    std::erase_if(config.workloads, [&](const WorkloadConfig& workload) {
+        return std::find(plan.workloads.begin(), plan.workloads.end(), workload.workload.name) ==
+               plan.workloads.end();
+    });
+    return config;
+}
+
 std::size_t expected_gated(const Config& config) {
     std::size_t gated = 0;
     for (const WorkloadConfig& workload : config.workloads) {

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -157,6 +158,11 @@ void plan_reachable_rounds(Plan& plan, const Config& config, std::size_t gated, 
 // text says "auto"; the plan says what counted): analyze and compare key and label its rows as
 // the run did.
 void apply_counting(const Plan& plan, Config& config);
+
+// The config a run measured with: the plan's config text, read as `file` (relative paths are
+// anchored there), with the plan's counters' backends (apply_counting) and the plan's workloads
+// only (--workload, --shard): SLOs and rows of the others would judge workloads that never ran.
+Config config_of(const Plan& plan, const std::filesystem::path& file);
 
 nlohmann::json to_json(const Plan& plan);
 // Throws Error(usage) naming `source` when a field is missing or malformed.
