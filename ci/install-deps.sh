@@ -17,9 +17,10 @@ if [[ "${1:-}" == "--tests" ]]; then
   # recommendation that --no-install-recommends skips. golang-go, python3-pytest and
   # python3-pytest-benchmark: the go and pytest-benchmark hotpath formats, run for real; catch2:
   # the header-only Catch2 v2 that tests/integration/formats_catch2_test.cpp builds a benchmark
-  # with.
+  # with. openssh-server and openssh-client: the sshd that tests/integration/ssh_target_test.cpp
+  # starts on 127.0.0.1 as an ssh target.
   packages+=(hyperfine chromium wrk clang libclang-rt-14-dev golang-go python3-pytest
-             python3-pytest-benchmark catch2)
+             python3-pytest-benchmark catch2 openssh-server openssh-client)
 fi
 
 missing=()

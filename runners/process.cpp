@@ -260,6 +260,7 @@ struct ChildArgs {
     std::vector<char*> helper_argv;       // abtool-exec's, then the workload's argv
     cpu_set_t cpus{};
     const char* cwd = nullptr;
+    const char* stdin_path = "/dev/null";
     int attach_read = -1, attach_write = -1; // perf: the pipe to wait on for the counters
 
     ChildArgs(const ExecPlan& plan, int status_write, int attach_read_fd, int attach_write_fd)
@@ -277,6 +278,9 @@ struct ChildArgs {
             CPU_SET(cpu, &cpus);
         }
         cwd = plan.cwd.empty() ? nullptr : plan.cwd.c_str();
+        if (!plan.stdin_path.empty()) {
+            stdin_path = plan.stdin_path.c_str();
+        }
         if (!plan.helper.empty()) {
             helper_args = {plan.helper, std::to_string(status_write),
                            std::to_string(plan.report_fd)};
@@ -298,9 +302,9 @@ void wait_for_eof(int read_fd, int write_fd) {
 }
 
 // The child's side of spawn, from fork to exec: its own group, death with its parent, a clean
-// signal state, stdin from /dev/null, its outputs, cwd, CPUs and niceness, the start gate, then
-// exec (directly or through abtool-exec). Whatever fails goes up the status pipe. Only
-// async-signal-safe calls.
+// signal state, stdin (/dev/null unless ProcessSpec::stdin_file), its outputs, cwd, CPUs and
+// niceness, the start gate, then exec (directly or through abtool-exec). Whatever fails goes up the
+// status pipe. Only async-signal-safe calls.
 [[noreturn]] void exec_child(const ExecPlan& plan, const ChildArgs& args, int out_fd, int err_fd,
                              int status_write, pid_t parent) {
     setpgid(0, 0);
@@ -314,9 +318,9 @@ void wait_for_eof(int read_fd, int write_fd) {
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     signal(SIGPIPE, SIG_DFL);
-    const int null_fd = open("/dev/null", O_RDONLY);
-    if (null_fd >= 0) {
-        dup2(null_fd, STDIN_FILENO);
+    const int in_fd = open(args.stdin_path, O_RDONLY);
+    if (in_fd >= 0) {
+        dup2(in_fd, STDIN_FILENO);
     }
     dup2(out_fd, STDOUT_FILENO);
     dup2(err_fd, STDERR_FILENO);
@@ -579,6 +583,9 @@ ExecPlan make_exec_plan(const ProcessSpec& spec) {
         plan.envp.push_back(key + "=" + value);
     }
     plan.cwd = spec.cwd;
+    if (spec.stdin_file) {
+        plan.stdin_path = spec.stdin_file->string();
+    }
     plan.cpus = spec.cpus;
     plan.nice = spec.nice;
     plan.gate = spec.start_gate;
@@ -659,7 +666,14 @@ struct ChildOutputs {
         } else {
             std::tie(outputs.out_read, outputs.child_out) = make_pipe();
         }
-        std::tie(outputs.err_read, outputs.child_err) = make_pipe();
+        if (spec.stderr_to_ours) {
+            outputs.child_err = UniqueFd(fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3));
+            if (!outputs.child_err) {
+                throw Error(ErrorKind::workload, fmt::format("dup: {}", std::strerror(errno)));
+            }
+        } else {
+            std::tie(outputs.err_read, outputs.child_err) = make_pipe();
+        }
         return outputs;
     }
 };

@@ -25,6 +25,7 @@ struct ExecPlan {
     std::vector<std::string> argv;
     std::vector<std::string> envp;
     std::filesystem::path cwd;
+    std::string stdin_path; // empty: /dev/null
     std::vector<int> cpus;
     int nice = 0;
     std::shared_ptr<StartGate> gate; // duet: wait here between fork and exec

@@ -15,7 +15,7 @@ namespace abtool {
 
 namespace {
 
-// The first SIGINT/SIGTERM asks the running child to stop and the session to end cleanly (exit
+// The first SIGINT/SIGTERM/SIGHUP asks the running child to stop and the session to end cleanly (exit
 // 130, samples kept). A second one means "now": the children lead their own process groups, so
 // the terminal's Ctrl-C never reaches them; kill their groups, then exit 130 at once. GitHub
 // Actions sends SIGINT, then SIGTERM 7.5 s later: the clean stop fits in between.
@@ -34,6 +34,7 @@ void install_signal_handlers() {
     sigemptyset(&action.sa_mask);
     sigaction(SIGINT, &action, nullptr);
     sigaction(SIGTERM, &action, nullptr);
+    sigaction(SIGHUP, &action, nullptr); // the terminal or the ssh session that started us closed
 }
 
 int dispatch(const Command& command) {

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <functional>
 #include <utility>
@@ -115,6 +116,9 @@ struct RunCommand {
         app->add_flag("--strict", strict, "Inconclusive verdicts fail the gate");
         app->add_flag("--rebuild", rebuild, "Build both refs even when a build stamp matches");
         add_outputs(app, options.outputs);
+        // Internal: what the abtool on this side of ssh passes to the target's (remote.hpp).
+        app->add_option("--as-target", options.as_target)->group("");
+        app->add_option("--run-id", options.run_id)->group("");
     }
 
     RunOptions finish() {
@@ -128,6 +132,15 @@ struct RunCommand {
         options.strict = strict ? Strict::yes : Strict::no;
         options.rebuild = rebuild ? RebuildRefs::yes : RebuildRefs::no;
         check_measurement_options(options.measurement, no_padding);
+        if (options.run_id &&
+            (options.run_id->empty() ||
+             !std::all_of(options.run_id->begin(), options.run_id->end(), [](char c) {
+                 return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-';
+             }))) {
+            throw Error(ErrorKind::usage, fmt::format("--run-id '{}': letters, digits and '-' "
+                                                      "only",
+                                                      *options.run_id));
+        }
         return options;
     }
 };

@@ -1,17 +1,30 @@
 #include "src/commands/commands.hpp"
 
 #include "src/commands/conclude.hpp"
+#include "src/experiment/remote.hpp"
 #include "src/experiment/session.hpp"
 #include "src/results/results_store.hpp"
 
 #include <fmt/format.h>
 
+#include <csignal>
 #include <cstdio>
 
 namespace abtool {
 
 int run_comparison(const RunOptions& options) {
-    const Experiment experiment = run_experiment(options);
+    if (options.as_target) {
+        // The caller at the other end of ssh analyses, gates and appends (remote.hpp). A write
+        // to a connection that is gone fails (EPIPE) and stops the run, instead of killing
+        // abtool before it stops its children.
+        std::signal(SIGPIPE, SIG_IGN);
+        const Experiment experiment = run_experiment(options);
+        stream_to_caller("run", experiment.run_dir.path().string());
+        return 0;
+    }
+    const std::optional<Target> target = ssh_target(options);
+    const Experiment experiment =
+        target ? run_on_target(options, *target) : run_experiment(options);
     if (const std::optional<Shard>& shard = experiment.plan.shard) {
         // A shard's verdicts are corrected over its own cases only: abtool merge of all of them
         // gives the gate and the results.csv rows.

@@ -61,6 +61,11 @@ struct RunOptions {
     // first look at a probe).
     bool adaptive = true;
     std::filesystem::path cwd; // where abtool was started (empty: current dir)
+    // Set on an ssh target by the abtool that started the run there (remote.hpp): the target's
+    // id for the plan, the caller's run id, plan and samples streamed on stdout, nothing
+    // appended or gated here.
+    std::optional<std::string> as_target;
+    std::optional<std::string> run_id;
 };
 
 struct AnalyzeOptions {

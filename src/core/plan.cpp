@@ -567,12 +567,24 @@ Plan make_plan(const RunOptions& options, const Config& config,
                const std::vector<int>& allowed_cpus) {
     Plan plan;
     plan.designs = configured_designs(options, config, allowed_cpus);
-    plan.run_id = new_run_id();
+    plan.run_id = options.run_id.value_or(new_run_id());
     plan.timestamp = utc_timestamp();
     plan.abtool_version = ABTOOL_VERSION;
     plan.host = host_name();
-    plan.target_id =
-        choose_target(options.measurement.target, options.measurement.targets, config.file).id;
+    if (options.as_target) {
+        plan.target_id = *options.as_target;
+    } else {
+        const Target target =
+            choose_target(options.measurement.target, options.measurement.targets, config.file);
+        if (target.kind == "ssh") { // `abtool run` goes there before any plan (remote.hpp)
+            throw Error(ErrorKind::usage,
+                        fmt::format("--target '{}' is an ssh target: only `abtool run` runs on "
+                                    "one in this version",
+                                    target.id),
+                        "calibrate and bisect on the target's host itself");
+        }
+        plan.target_id = target.id;
+    }
     plan.mode = options.calibrate ? "calibrate" : "compare";
     plan.config_file = config.file.string();
     plan.config_text = config.text;

@@ -51,6 +51,17 @@ Target target_of(const nlohmann::json& entry, const std::string& where) {
         }
         target.user = text_field(entry, "user", named);
         target.identity_file = text_field(entry, "identity_file", named);
+        target.known_hosts = text_field(entry, "known_hosts", named);
+        for (const auto& [key, value] : {std::pair{"host", &target.host}, {"user", &target.user}}) {
+            // ssh would read a leading '-' as an option, and a space or control character has
+            // no place in a host or user name.
+            if (value->starts_with('-') || std::any_of(value->begin(), value->end(), [](char c) {
+                    return static_cast<unsigned char>(c) <= ' ';
+                })) {
+                throw Error(ErrorKind::usage, fmt::format("{}: '{}' value '{}' is not a {} name",
+                                                          named, key, *value, key));
+            }
+        }
         target.abtool = text_field(entry, "abtool", named, target.abtool);
         if (entry.contains("port")) {
             const nlohmann::json& port = entry.at("port");
@@ -127,13 +138,6 @@ Target choose_target(const std::optional<std::string>& id,
                          : fmt::format("--target '{}': no targets.json beside {} (nor --targets)",
                                        wanted, config_file.string()),
                     "targets: " + ids);
-    }
-    if (it->kind == "ssh") {
-        throw Error(ErrorKind::usage,
-                    fmt::format("--target '{}' ({}): an ssh target, which this version of abtool "
-                                "reads but cannot run on yet",
-                                wanted, file->string()),
-                    "run abtool on that host itself, with --target naming a local entry for it");
     }
     return *it;
 }

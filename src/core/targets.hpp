@@ -21,6 +21,7 @@ struct Target {
     std::string identity_file;
     std::string workdir;
     std::string abtool = "abtool"; // abtool's path on the host
+    std::string known_hosts;       // ssh's UserKnownHostsFile (default: ssh's own)
 };
 
 // Every target of `file`. Error(usage) naming the file, and the entry (its position and id) for
@@ -32,8 +33,7 @@ std::vector<Target> load_targets(const std::filesystem::path& file);
 // The target a run uses: `id` (--target; default "local") in `registry` (--targets), else in
 // targets.json beside `config_file` when there is one. "local" (this machine) needs no registry;
 // a registry may describe it (kind local) or add other local ids, such as one per machine class
-// whose histories must stay apart. Error(usage) for an id no registry has (listing the ids), and
-// for an ssh target, which this version reads but cannot run on.
+// whose histories must stay apart. Error(usage) for an id no registry has (listing the ids).
 Target choose_target(const std::optional<std::string>& id,
                      const std::optional<std::filesystem::path>& registry,
                      const std::filesystem::path& config_file);

@@ -7,6 +7,7 @@
 #include "src/experiment/checkouts.hpp"
 #include "src/experiment/pilot.hpp"
 #include "src/experiment/ref_runner.hpp"
+#include "src/experiment/remote.hpp"
 #include "src/experiment/scheduler.hpp"
 #include "src/report/outputs.hpp"
 #include "src/report/progress.hpp"
@@ -82,7 +83,7 @@ Config run_config(const RunOptions& options, const worktrees::Repository& repo,
     }
     resolve_counting(config);
     if (!options.calibrate) {
-        if (!config.shard) { // a shard appends nothing: abtool merge does
+        if (!config.shard && !options.as_target) { // abtool merge, or the caller, appends
             ResultsStore(config.results_file).check_appendable();
         }
         report::check_output_paths(options.outputs);
@@ -179,6 +180,14 @@ void run_measured_rounds(Scheduler& scheduler, const Plan& plan, const Config& c
         progress);
 }
 
+// plan.json, and for a run on a target (--as-target) the same plan to the caller.
+void publish_plan(const RunDir& run_dir, const Plan& plan, const RunOptions& options) {
+    run_dir.write_plan(plan);
+    if (options.as_target) {
+        stream_to_caller("plan", to_json(plan).dump());
+    }
+}
+
 // An interrupted or failed run's summary.json: the rounds it completed, no verdicts.
 void write_incomplete_summary(const RunDir& run_dir, const Plan& plan,
                               const std::vector<SampleRecord>& records) {
@@ -221,13 +230,19 @@ Experiment run_experiment(const RunOptions& options) {
     const RefSide side_a{Side::a, &checkouts.a, describe_ref(ref_a)};
     const RefSide side_b{Side::b, &checkouts.checkout_b(), describe_ref(ref_b)};
     build_refs(config, options, {&side_a, &side_b}, run_dir);
-    run_dir.write_plan(plan);
+    publish_plan(run_dir, plan, options);
 
     SamplesWriter samples(run_dir.samples_file());
     RefRunner runner(side_a, side_b, options, plan.seed, run_dir);
     Scheduler scheduler(
         plan, config, runner,
-        [&](const std::vector<SampleRecord>& records) { samples.append(records); }, run_dir);
+        [&](const std::vector<SampleRecord>& records) {
+            samples.append(records);
+            if (options.as_target) {
+                stream_to_caller("sample", sample_lines(records));
+            }
+        },
+        run_dir);
     AnalysisSettings& settings = experiment.settings;
     settings = settings_for(plan, config);
     try {
@@ -244,7 +259,7 @@ Experiment run_experiment(const RunOptions& options) {
         } else {
             choose_designs(plan, config, scheduler);
             reach_significance(plan, config, scheduler.records(), options.strict);
-            run_dir.write_plan(plan);              // the designs, as chosen
+            publish_plan(run_dir, plan, options);  // the designs, as chosen
             settings = settings_for(plan, config); // and the rounds, as raised
             run_measured_rounds(scheduler, plan, config, settings);
         }

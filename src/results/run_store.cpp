@@ -67,7 +67,7 @@ std::vector<SampleRecord> records_of(const RunKey& key, const runners::RunResult
     return records;
 }
 
-void SamplesWriter::append(const std::vector<SampleRecord>& records) {
+std::string sample_lines(const std::vector<SampleRecord>& records) {
     std::string lines;
     for (const SampleRecord& record : records) {
         nlohmann::json line{{"round", record.round},
@@ -100,6 +100,11 @@ void SamplesWriter::append(const std::vector<SampleRecord>& records) {
         }
         lines += line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     }
+    return lines;
+}
+
+void SamplesWriter::append(const std::vector<SampleRecord>& records) {
+    const std::string lines = sample_lines(records);
     if (std::fwrite(lines.data(), 1, lines.size(), m_file) != lines.size() ||
         std::fflush(m_file) != 0) {
         throw Error(ErrorKind::io,

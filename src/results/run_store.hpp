@@ -60,6 +60,9 @@ struct SampleRecord {
 // The records of one run: a line per sample, and one more when the run failed.
 std::vector<SampleRecord> records_of(const RunKey& key, const runners::RunResult& result);
 
+// The records as samples.jsonl lines, each ending in a newline.
+std::string sample_lines(const std::vector<SampleRecord>& records);
+
 class SamplesWriter {
 public:
     explicit SamplesWriter(const std::filesystem::path& file);

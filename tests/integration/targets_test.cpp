@@ -1,7 +1,8 @@
 // --target and the targets registry through the real binary: a run on a registered local target
 // records its id in results.csv, the --json report and every primary key (its history stays
-// apart from this machine's default `local` one); an unknown id, a malformed registry and an
-// ssh target are refused with exit 2 before anything runs, naming the file.
+// apart from this machine's default `local` one); an unknown id, a malformed registry, and an ssh
+// target for a command other than run, are refused with exit 2 before anything runs, naming the
+// file. Runs on an ssh target: ssh_target_test.cpp.
 #include "tests/support/json_report.hpp"
 #include "tests/support/shell.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -78,9 +79,12 @@ TEST_F(Targets, UnknownSshAndMalformed_Exit2NamingTheFile_NothingRuns) {
         << unknown.output;
     EXPECT_NE(unknown.output.find("targets: local, quiet-box, far"), std::string::npos)
         << unknown.output;
-    const ShellResult ssh = abtool("--ref-a v1 --ref-b v1 --target far");
+    // Only `abtool run` runs on an ssh target (ssh_target_test.cpp); calibrate says so.
+    const ShellResult ssh = abtool("calibrate --ref v1 --target far");
     EXPECT_EQ(ssh.status, 2) << ssh.output;
-    EXPECT_NE(ssh.output.find("an ssh target"), std::string::npos) << ssh.output;
+    EXPECT_NE(ssh.output.find("--target 'far' is an ssh target: only `abtool run` runs on one"),
+              std::string::npos)
+        << ssh.output;
     write_file(m_dir / "bad.json", R"({"targets": [{"id": "x", "kind": "cloud"}]})");
     const ShellResult bad =
         abtool("--ref-a v1 --ref-b v1 --targets " + quote((m_dir / "bad.json").string()));

@@ -150,6 +150,11 @@ struct ProcessSpec {
     // itself: abtool neither copies nor holds it, whatever its size (a workload's output, parsed
     // from the file afterwards). stderr is still captured.
     std::optional<std::filesystem::path> stdout_file;
+    // The child's stdin: this file (an upload to an ssh target), else /dev/null.
+    std::optional<std::filesystem::path> stdin_file;
+    // The child's stderr is abtool's own, written as it comes (a remote run's progress lines),
+    // not captured: ProcessResult::err stays empty.
+    bool stderr_to_ours = false;
     // Duet: the child waits at this gate, after fork and pinning, until every participant is
     // ready; the wall time starts at its exec, after the release.
     std::shared_ptr<StartGate> start_gate;

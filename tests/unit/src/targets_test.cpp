@@ -64,6 +64,14 @@ TEST(Targets, MalformedRegistries_NameTheFileAndTheEntry) {
     const std::string local =
         refused(R"({"targets": [{"id": "local", "kind": "ssh", "host": "h", "workdir": "/w"}]})");
     EXPECT_NE(local.find("its kind must be local"), std::string::npos) << local;
+    // ssh would take a host or user starting with '-' as an option.
+    const std::string option = refused(
+        R"({"targets": [{"id": "s", "kind": "ssh", "host": "-oProxyCommand=x", "workdir": "/w"}]})");
+    EXPECT_NE(option.find("'host' value '-oProxyCommand=x' is not a host name"), std::string::npos)
+        << option;
+    const std::string user = refused(
+        R"({"targets": [{"id": "s", "kind": "ssh", "host": "h", "user": "a b", "workdir": "/w"}]})");
+    EXPECT_NE(user.find("'user' value 'a b' is not a user name"), std::string::npos) << user;
 }
 
 TEST(Targets, ChooseTarget_FromTheRegistryBesideTheConfigOrTheFlag) {
@@ -84,10 +92,11 @@ TEST(Targets, ChooseTarget_FromTheRegistryBesideTheConfigOrTheFlag) {
     EXPECT_NE(unknown.find("--target 'nope' is not in " + (dir.path() / "targets.json").string()),
               std::string::npos)
         << unknown;
-    const std::string ssh = error_of([&] { choose_target("far", std::nullopt, config); });
-    EXPECT_NE(ssh.find("an ssh target, which this version of abtool reads but cannot run on yet"),
-              std::string::npos)
-        << ssh;
+    const Target far = choose_target("far", std::nullopt, config);
+    EXPECT_EQ(far.kind, "ssh");
+    EXPECT_EQ(far.host, "h");
+    EXPECT_EQ(far.port, 22);
+    EXPECT_EQ(far.abtool, "abtool");
     // --targets over the file beside the config.
     testing::write_file(dir.path() / "other.json", R"({"targets": [{"id": "other"}]})");
     EXPECT_EQ(choose_target("other", dir.path() / "other.json", config).id, "other");

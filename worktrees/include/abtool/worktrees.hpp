@@ -80,6 +80,18 @@ public:
     // Throws Error(git) when `commit` is not a commit of this repository.
     CommitInfo commit_info(const std::string& commit);
 
+    // What an ssh target gets (bundle.cpp): `ref`'s content (its tree) as a parentless commit
+    // with a fixed author and date, written to the object database (not to any ref), so that
+    // the same content always gives the same id and no history travels.
+    std::string transfer_commit(const ResolvedRef& ref);
+    struct BundleRef {
+        std::string name;   // e.g. refs/abtool/<run_id>/a
+        std::string commit; // a transfer_commit
+    };
+    // A git bundle (v2) at `file` holding `refs` and every object they reach, for `git fetch`
+    // on the target. Throws Error(io) or Error(storage) naming the file.
+    void write_bundle(const std::vector<BundleRef>& refs, const std::filesystem::path& file);
+
     struct Impl;
     Impl& impl() { return *m_impl; }
 
