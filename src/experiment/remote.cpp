@@ -286,17 +286,39 @@ Config local_config(const RunOptions& options, const worktrees::Repository& repo
 
 // The local run directory from the stream, then the analysis; a run that did not end is an
 // error after its samples are kept.
+// Whether the run's ssh ended with the target's abtool's own exit status (not ssh's 255 for a
+// lost connection, nor a signal, a timeout or an interrupt here).
+bool target_answered(const runners::ProcessResult& result) {
+    return !result.interrupted && !result.timed_out && result.signal == 0 &&
+           result.exit_code != 255;
+}
+
+// A run on the target that did not end with its stream's last line; `kept` says what of it is
+// here.
+Error run_failure(const Target& target, const runners::ProcessResult& result,
+                  const std::string& kept) {
+    if (result.interrupted || (target_answered(result) && result.exit_code == 130)) {
+        return Error(ErrorKind::interrupted, "interrupted: " + kept);
+    }
+    if (!target_answered(result) || result.exit_code == 0) {
+        return Error(
+            ErrorKind::workload,
+            fmt::format("{}: the connection was lost during the run; {}", where(target), kept),
+            "the target's abtool stops at its next write; run again");
+    }
+    // The target's abtool said why on stderr, which is ours: the exit code keeps its meaning.
+    return Error(result.exit_code == 2 ? ErrorKind::usage : ErrorKind::workload,
+                 fmt::format("{}: its abtool ended with {}, saying why above; {}", where(target),
+                             result.describe_failure(), kept));
+}
+
 void finish_run(Experiment& experiment, const Target& target, const Stream& stream,
                 const runners::ProcessResult& result, const worktrees::ResolvedRef& a,
                 const worktrees::ResolvedRef& b) {
     RunDir& run_dir = experiment.run_dir;
-    if (!stream.plan) {
-        if (result.ok()) {
-            throw Error(ErrorKind::workload,
-                        fmt::format("{}: its abtool ended without a plan", where(target)));
-        }
-        throw result.interrupted ? Error(ErrorKind::interrupted, "interrupted")
-                                 : ssh_failure(target, result, "the run");
+    if (!stream.plan) { // it stopped before its first run: refused, a build failed, no link
+        throw run_failure(target, result,
+                          "no samples were taken; what it left is in " + run_dir.path().string());
     }
     experiment.plan = local_plan(*stream.plan, target, experiment.config, a, b);
     const Plan& plan = experiment.plan;
@@ -312,20 +334,7 @@ void finish_run(Experiment& experiment, const Target& target, const Stream& stre
         run_dir.write_summary(incomplete, false);
         const std::string kept = fmt::format("the samples of {} complete round(s) are in {}",
                                              rounds, run_dir.samples_file().string());
-        if (result.interrupted) {
-            throw Error(ErrorKind::interrupted, "interrupted: " + kept);
-        }
-        if (result.exit_code == 255 || result.signal != 0 || result.exit_code == 0) {
-            throw Error(
-                ErrorKind::workload,
-                fmt::format("{}: the connection was lost during the run; {}", where(target), kept),
-                "the target's abtool stops at its next write; run again");
-        }
-        const ErrorKind kind = result.exit_code == 2     ? ErrorKind::usage
-                               : result.exit_code == 130 ? ErrorKind::interrupted
-                                                         : ErrorKind::workload;
-        throw Error(kind, fmt::format("{}: its abtool failed ({}), as it said above; {}",
-                                      where(target), result.describe_failure(), kept));
+        throw run_failure(target, result, kept);
     }
     const Config measured = [&] {
         Config config = config_of(plan, experiment.config.file);
@@ -450,8 +459,15 @@ Experiment run_on_target(const RunOptions& options, const Target& target) {
                  remote_run(options, target, commit_a, commit_b, run_id)},
                 spec, "the run");
     const Stream stream = read_stream(*spec.stdout_file);
-    if (stream.plan && (result.ok() || result.exit_code == 3)) {
-        copy_back(target, run_id, run_dir); // the logs, for the report's and the error's paths
+    if (target_answered(result) && result.exit_code != 2) {
+        // The build and workload logs, which the report's and an error's paths name. The
+        // samples are here already: a copy that fails costs the logs only.
+        try {
+            copy_back(target, run_id, run_dir);
+        } catch (const Error& error) {
+            std::fprintf(stderr, "abtool: warning: %s: its run directory was not copied back: %s\n",
+                         where(target).c_str(), error.what());
+        }
     }
     finish_run(experiment, target, stream, result, ref_a, ref_b);
     return experiment;

@@ -1,12 +1,16 @@
 // The targets registry: reference/targets.json reads, every malformed entry is refused naming
 // the file and the entry, and --target picks an id from --targets or targets.json beside the
-// config.
+// config. And the ssh command line an ssh target is reached with.
 #include "abtool/error.hpp"
 #include "src/core/targets.hpp"
+#include "src/experiment/remote.hpp"
+#include "tests/support/shell.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <functional>
 #include <string>
 
@@ -104,6 +108,51 @@ TEST(Targets, ChooseTarget_FromTheRegistryBesideTheConfigOrTheFlag) {
                   choose_target("box", dir.path() / "other.json", config);
               }).find("is not in " + (dir.path() / "other.json").string()),
               std::string::npos);
+}
+
+} // namespace
+} // namespace abtool
+
+namespace abtool {
+namespace {
+
+// The ssh command line of a target: every option abtool relies on, the host after "--", and a
+// remote command in which every word stays one word whatever it holds, run here by a real sh as
+// sshd would hand it to the remote user's shell.
+TEST(SshArgv, HostKeysChecked_NoPrompt_EveryWordQuoted) {
+    testing::TempDir dir;
+    Target target;
+    target.kind = "ssh";
+    target.host = "bench.lan";
+    target.user = "ci";
+    target.port = 2222;
+    target.identity_file = "~/.ssh/bench key";
+    target.known_hosts = "/etc/abtool/known_hosts";
+    target.workdir = "~/abtool work";
+    EXPECT_EQ(remote_path(target, "repo"), "abtool work/repo");
+    const std::string odd = (dir.path() / "it's $(touch pwned) `x` a;b").string();
+    const std::vector<std::string> argv =
+        ssh_argv(target, {{"printf", "%s|", odd, "*"}, {"cat", ">", odd}});
+    const auto has = [&](std::initializer_list<const char*> words) {
+        return std::search(argv.begin(), argv.end(), words.begin(), words.end()) != argv.end();
+    };
+    EXPECT_TRUE(has({"-o", "BatchMode=yes"}));
+    EXPECT_TRUE(has({"-o", "StrictHostKeyChecking=yes"}));
+    EXPECT_TRUE(has({"-p", "2222"}));
+    EXPECT_TRUE(has({"-i", "~/.ssh/bench key", "-o", "IdentitiesOnly=yes"}));
+    EXPECT_TRUE(has({"-o", "UserKnownHostsFile=/etc/abtool/known_hosts"}));
+    EXPECT_TRUE(has({"-l", "ci"}));
+    ASSERT_GE(argv.size(), 3u);
+    EXPECT_EQ(argv.front(), "ssh");
+    EXPECT_EQ(argv[argv.size() - 3], "--");
+    EXPECT_EQ(argv[argv.size() - 2], "bench.lan");
+    const testing::ShellResult run =
+        testing::shell("cd " + testing::quote(dir.path().string()) + " && echo input | sh -c " +
+                       testing::quote(argv.back()));
+    EXPECT_EQ(run.status, 0) << run.output;
+    EXPECT_EQ(run.output, odd + "|*|");
+    EXPECT_EQ(testing::read_file(odd), "input\n"); // the one redirection: stdin into the file
+    EXPECT_FALSE(std::filesystem::exists(dir.path() / "pwned"));
 }
 
 } // namespace
