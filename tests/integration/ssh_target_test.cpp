@@ -173,6 +173,22 @@ protected:
     // The target's workdir holds a space, a quote and a $(...): a path, never a command.
     std::filesystem::path workdir() const { return m_dir / "target work 'dir' $(touch pwned)"; }
 
+    // The target's abtool: this build's, through a script that gives it this test's sanitizer
+    // settings, which sshd does not pass on (a real target's come from its login).
+    std::filesystem::path target_abtool() const {
+        const std::filesystem::path script = m_dir / "abtool-on-target";
+        std::string text = "#!/bin/sh\n";
+        for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
+            if (const char* value = std::getenv(name)) {
+                text += "export " + std::string(name) + "=" + quote(value) + "\n";
+            }
+        }
+        write_file(script, text + "exec " + quote(ABTOOL_BINARY) + " \"$@\"\n");
+        std::filesystem::permissions(script, std::filesystem::perms::owner_all,
+                                     std::filesystem::perm_options::add);
+        return script;
+    }
+
     void registry() const {
         const nlohmann::json targets{{"targets",
                                       {{{"id", "box"},
@@ -183,7 +199,7 @@ protected:
                                         {"identity_file", (m_dir / "keys" / "user_key").string()},
                                         {"known_hosts", (m_dir / "keys" / "known_hosts").string()},
                                         {"workdir", workdir().string()},
-                                        {"abtool", ABTOOL_BINARY}}}}};
+                                        {"abtool", target_abtool().string()}}}}};
         write_file(m_dir / "targets.json", targets.dump(2));
     }
 
