@@ -15,10 +15,10 @@ namespace abtool {
 
 namespace {
 
-// The first SIGINT/SIGTERM/SIGHUP asks the running child to stop and the session to end cleanly (exit
-// 130, samples kept). A second one means "now": the children lead their own process groups, so
-// the terminal's Ctrl-C never reaches them; kill their groups, then exit 130 at once. GitHub
-// Actions sends SIGINT, then SIGTERM 7.5 s later: the clean stop fits in between.
+// The first SIGINT/SIGTERM/SIGHUP asks the running child to stop and the session to end cleanly
+// (exit 130, samples kept). A second one means "now": the children lead their own process
+// groups, so the terminal's Ctrl-C never reaches them; kill their groups, then exit 130 at once.
+// GitHub Actions sends SIGINT, then SIGTERM 7.5 s later: the clean stop fits in between.
 // One atomic exchange, not a check and then a set: two signals landing together (on two threads,
 // or one interrupting the handler) must count as two, so exactly one of them takes the first path.
 void on_stop_signal(int) {
