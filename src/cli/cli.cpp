@@ -119,6 +119,8 @@ struct RunCommand {
         // Internal: what the abtool on this side of ssh passes to the target's (remote.hpp).
         app->add_option("--as-target", options.as_target)->group("");
         app->add_option("--run-id", options.run_id)->group("");
+        app->add_option("--ref-a-name", options.as_target_names.first)->group("");
+        app->add_option("--ref-b-name", options.as_target_names.second)->group("");
     }
 
     RunOptions finish() {

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace abtool {
@@ -66,6 +67,7 @@ struct RunOptions {
     // appended or gated here.
     std::optional<std::string> as_target;
     std::optional<std::string> run_id;
+    std::pair<std::string, std::string> as_target_names; // the caller's names of A and B
 };
 
 struct AnalyzeOptions {

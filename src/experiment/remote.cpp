@@ -148,9 +148,14 @@ std::vector<std::string> remote_run(const RunOptions& options, const Target& tar
                                     const std::string& commit_a, const std::string& commit_b,
                                     const std::string& run_id) {
     std::vector<std::string> words{
-        target.abtool, "run",     "--ref-a",  commit_a,
-        "--ref-b",     commit_b,  "--config", "../incoming/" + run_id + ".toml",
-        "--as-target", target.id, "--run-id", run_id};
+        target.abtool,  "run",
+        "--ref-a",      commit_a,
+        "--ref-b",      commit_b,
+        "--config",     "../incoming/" + run_id + ".toml",
+        "--as-target",  target.id,
+        "--run-id",     run_id,
+        "--ref-a-name", options.ref_a,
+        "--ref-b-name", options.ref_b.empty() ? "CURRENT" : options.ref_b};
     for (const std::string& workload : options.workloads) {
         words.insert(words.end(), {"--workload", workload});
     }

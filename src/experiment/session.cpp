@@ -218,7 +218,12 @@ Experiment run_experiment(const RunOptions& options) {
     for (const std::filesystem::path& path : report::output_files(options.outputs)) {
         own_outputs.push_back(path);
     }
-    const auto [ref_a, ref_b] = resolve_refs(repo, options.ref_a, options.ref_b, own_outputs);
+    auto [ref_a, ref_b] = resolve_refs(repo, options.ref_a, options.ref_b, own_outputs);
+    if (options.as_target && !options.as_target_names.first.empty()) {
+        // The sent commits, named in messages as the caller names them.
+        ref_a.name = options.as_target_names.first;
+        ref_b.name = options.as_target_names.second;
+    }
 
     experiment.run_dir = RunDir::create(repo.state_dir(), plan.run_id);
     const RunDir& run_dir = experiment.run_dir;

@@ -2,8 +2,9 @@
 // openssh-server) on 127.0.0.1 with a throwaway host key, user key and known_hosts, and registers
 // it as target "box" whose workdir is a temporary directory of this machine, reached only through
 // ssh. A run there gives the rows a local run gives (CURRENT included, the target's id in
-// results.csv); a host key that does not match is refused with exit 2; sshd killed mid-run gives
-// exit 3, the samples taken so far in the local run directory, and the target's abtool stopped.
+// results.csv); a host key that does not match is refused with exit 2; a build that fails there
+// is exit 3 with its log copied back; sshd killed mid-run gives exit 3, the samples taken so far
+// in the local run directory, and the target's abtool stopped.
 // The workloads print fixed values (B is 30% slower), so nothing depends on the machine's speed.
 #include "tests/support/json_report.hpp"
 #include "tests/support/shell.hpp"
@@ -309,6 +310,21 @@ TEST_F(SshTarget, AHostKeyThatDoesNotMatch_IsRefused_Exit2) {
         << box.output;
     EXPECT_EQ(results(), "");
     EXPECT_FALSE(std::filesystem::exists(workdir())); // nothing reached the target
+}
+
+TEST_F(SshTarget, ABuildThatFailsThere_Exit3_NamedAsHere_ItsLogCopiedBack) {
+    std::string broken = config(6, "");
+    broken.replace(broken.find("echo built here"), 15, "echo broken build; exit 4");
+    m_repo.write("abtool.toml", broken);
+    const ShellResult box = abtool("--ref-a v1 --ref-b CURRENT --target box");
+    EXPECT_EQ(box.status, 3) << box.output;
+    EXPECT_NE(box.output.find("build of ref 'v1' ("), std::string::npos) << box.output;
+    EXPECT_NE(box.output.find("its abtool ended with exit code 3, saying why above"),
+              std::string::npos)
+        << box.output;
+    const std::filesystem::path run = m_repo.only_run_dir();
+    EXPECT_NE(read_file(run / "build-a.log").find("broken build"), std::string::npos);
+    EXPECT_EQ(results(), "");
 }
 
 TEST_F(SshTarget, SshdKilledMidRun_Exit3_PartialSamplesKept_TheTargetsAbtoolStops) {
