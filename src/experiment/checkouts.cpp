@@ -1,6 +1,7 @@
 #include "src/experiment/checkouts.hpp"
 
 #include "abtool/runners.hpp"
+#include "src/report/outputs.hpp"
 #include "src/report/progress.hpp"
 
 #include <fmt/format.h>
@@ -25,10 +26,21 @@ std::string describe_ref(const worktrees::ResolvedRef& ref) {
 }
 
 std::pair<worktrees::ResolvedRef, worktrees::ResolvedRef>
-resolve_refs(worktrees::Repository& repo, const std::string& ref_a, const std::string& ref_b,
-             const std::vector<std::filesystem::path>& own_outputs) {
+resolve_refs(worktrees::Repository& repo, const RunOptions& options, const Config& config) {
+    // abtool's own outputs inside the repository stay as HEAD has them in CURRENT: otherwise the
+    // results.csv this run appends would make the next run's CURRENT new content to check out
+    // and build.
+    std::vector<std::filesystem::path> own_outputs{config.results_file};
+    for (const std::filesystem::path& path : report::output_files(options.outputs)) {
+        own_outputs.push_back(path);
+    }
     std::pair<worktrees::ResolvedRef, worktrees::ResolvedRef> refs{
-        repo.resolve(ref_a, own_outputs), repo.resolve(ref_b, own_outputs)};
+        repo.resolve(options.ref_a, own_outputs), repo.resolve(options.ref_b, own_outputs)};
+    if (options.as_target && !options.as_target_names.first.empty()) {
+        // The sent commits, named in messages as the caller names them.
+        refs.first.name = options.as_target_names.first;
+        refs.second.name = options.as_target_names.second;
+    }
     std::set<std::string> warnings(refs.first.warnings.begin(), refs.first.warnings.end());
     warnings.insert(refs.second.warnings.begin(), refs.second.warnings.end());
     for (const std::string& warning : warnings) {

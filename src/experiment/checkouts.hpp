@@ -22,11 +22,11 @@ namespace abtool {
 // "ref 'dev' (3f2a1c9)", "ref 'CURRENT' (snapshot 1a2b3c4 on 3f2a1c9)".
 std::string describe_ref(const worktrees::ResolvedRef& ref);
 
-// Both refs, `own_outputs` (abtool's files in the repository) kept as HEAD has them in a
-// CURRENT snapshot; their warnings said on stderr, each once (both refs may be CURRENT).
+// Both refs of a run, abtool's own files in the repository (results.csv, the report files) kept
+// as HEAD has them in a CURRENT snapshot; their warnings said on stderr, each once (both refs may
+// be CURRENT). On a target (--as-target), named as the caller names them.
 std::pair<worktrees::ResolvedRef, worktrees::ResolvedRef>
-resolve_refs(worktrees::Repository& repo, const std::string& ref_a, const std::string& ref_b,
-             const std::vector<std::filesystem::path>& own_outputs);
+resolve_refs(worktrees::Repository& repo, const RunOptions& options, const Config& config);
 
 struct Checkouts {
     worktrees::Worktree a;

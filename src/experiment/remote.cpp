@@ -434,11 +434,7 @@ Experiment run_on_target(const RunOptions& options, const Target& target) {
     worktrees::Repository repo = worktrees::Repository::open(cwd);
     Experiment experiment;
     experiment.config = local_config(options, repo, cwd);
-    std::vector<std::filesystem::path> own_outputs{experiment.config.results_file};
-    for (const std::filesystem::path& path : report::output_files(options.outputs)) {
-        own_outputs.push_back(path);
-    }
-    const auto [ref_a, ref_b] = resolve_refs(repo, options.ref_a, options.ref_b, own_outputs);
+    const auto [ref_a, ref_b] = resolve_refs(repo, options, experiment.config);
     check_target(target);
 
     const std::string run_id = new_run_id();

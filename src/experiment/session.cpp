@@ -210,20 +210,7 @@ Experiment run_experiment(const RunOptions& options) {
     Plan& plan = experiment.plan;
     plan = make_plan(options, config,
                      options.measurement.cpus.empty() ? allowed_cpus() : options.measurement.cpus);
-
-    // abtool's own outputs inside the repository stay as HEAD has them in CURRENT: otherwise the
-    // results.csv this run appends would make the next run's CURRENT new content to check out
-    // and build.
-    std::vector<std::filesystem::path> own_outputs{config.results_file};
-    for (const std::filesystem::path& path : report::output_files(options.outputs)) {
-        own_outputs.push_back(path);
-    }
-    auto [ref_a, ref_b] = resolve_refs(repo, options.ref_a, options.ref_b, own_outputs);
-    if (options.as_target && !options.as_target_names.first.empty()) {
-        // The sent commits, named in messages as the caller names them.
-        ref_a.name = options.as_target_names.first;
-        ref_b.name = options.as_target_names.second;
-    }
+    const auto [ref_a, ref_b] = resolve_refs(repo, options, config);
 
     experiment.run_dir = RunDir::create(repo.state_dir(), plan.run_id);
     const RunDir& run_dir = experiment.run_dir;
