@@ -15,6 +15,8 @@ namespace {
 
 using SignaturePtr = GitPtr<git_signature, git_signature_free>;
 using PackbuilderPtr = GitPtr<git_packbuilder, git_packbuilder_free>;
+using RevwalkPtr = GitPtr<git_revwalk, git_revwalk_free>;
+using OdbPtr = GitPtr<git_odb, git_odb_free>;
 
 git_oid parse_id(const std::string& hex, const char* what) {
     git_oid oid{};
@@ -49,18 +51,36 @@ std::string Repository::transfer_commit(const ResolvedRef& ref) {
 }
 
 void Repository::write_bundle(const std::vector<BundleRef>& refs,
+                              const std::vector<std::string>& have,
                               const std::filesystem::path& file) {
+    git_repository* repo = m_impl->repo.get();
     git_packbuilder* raw = nullptr;
-    check(git_packbuilder_new(&raw, m_impl->repo.get()), "starting a pack");
+    check(git_packbuilder_new(&raw, repo), "starting a pack");
     const PackbuilderPtr pack(raw);
+    git_revwalk* raw_walk = nullptr;
+    check(git_revwalk_new(&raw_walk, repo), "starting a walk");
+    const RevwalkPtr walk(raw_walk);
     std::string header = "# v2 git bundle\n";
+    git_odb* odb = nullptr;
+    check(git_repository_odb(&odb, repo), "opening the object database");
+    const OdbPtr objects(odb);
+    for (const std::string& commit : have) {
+        // A commit the target has: its objects stay out of the pack, and the target's git
+        // checks that it has it (a prerequisite line).
+        const git_oid oid = parse_id(commit, "a commit id");
+        if (git_odb_exists(objects.get(), &oid) != 0) {
+            check(git_revwalk_hide(walk.get(), &oid), fmt::format("leaving out {}", commit));
+            header += fmt::format("-{}\n", commit);
+        }
+    }
     for (const BundleRef& ref : refs) {
         const git_oid oid = parse_id(ref.commit, "a commit id");
-        check(git_packbuilder_insert_commit(pack.get(), &oid),
+        check(git_revwalk_push(walk.get(), &oid),
               fmt::format("packing commit {} ({})", ref.commit, ref.name));
         header += fmt::format("{} {}\n", ref.commit, ref.name);
     }
     header += "\n";
+    check(git_packbuilder_insert_walk(pack.get(), walk.get()), "packing the refs' objects");
     const std::unique_ptr<std::FILE, FileCloser> out(std::fopen(file.c_str(), "wbe"));
     if (!out) {
         throw Error(ErrorKind::io,

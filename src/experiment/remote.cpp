@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -93,16 +94,26 @@ runners::ProcessResult run_ssh(const Target& target,
     return result;
 }
 
-// The target's abtool answers, and is this version: a plan and samples written by another
-// version would be analysed here as this one reads them.
-void check_target(const Target& target) {
+// One connection before anything is sent: the target's abtool answers and is this version (a plan
+// and samples written by another version would be analysed here as this one reads them), and its
+// repository (made when missing) lists the contents sent to it before.
+std::vector<std::string> probe_target(const Target& target) {
     runners::ProcessSpec spec;
     spec.timeout = std::chrono::seconds(60);
-    const runners::ProcessResult result =
-        run_ssh(target, {{target.abtool, "--version"}}, spec, "asking its abtool's version");
-    std::string version = result.out;
-    while (!version.empty() && (version.back() == '\n' || version.back() == '\r')) {
-        version.pop_back();
+    const std::string repository = remote_path(target, "repo");
+    const runners::ProcessResult result = run_ssh(
+        target,
+        {{target.abtool, "--version"},
+         {"mkdir", "-p", repository},
+         {"git", "-C", repository, "init", "-q"},
+         {"git", "-C", repository, "for-each-ref", "--format=%(objectname)", "refs/abtool/"}},
+        spec, "checking its abtool and its repository");
+    std::istringstream lines(result.out);
+    std::string version;
+    std::getline(lines, version);
+    std::vector<std::string> have;
+    for (std::string line; std::getline(lines, line);) {
+        have.push_back(line);
     }
     const std::string ours = "abtool " ABTOOL_VERSION;
     if (version != ours) {
@@ -111,30 +122,42 @@ void check_target(const Target& target) {
                                 target.abtool, version, ours),
                     "install the same abtool version on the target");
     }
+    return have;
 }
 
-// Both refs' contents, as parentless commits, fetched into <workdir>/repo on the target.
+// Both refs' contents, as parentless commits, fetched into <workdir>/repo on the target: only
+// those it lacks, and of them only the objects that the contents it has (`have`) do not hold.
 std::pair<std::string, std::string> send_refs(worktrees::Repository& repo, const Target& target,
                                               const worktrees::ResolvedRef& a,
                                               const worktrees::ResolvedRef& b,
+                                              const std::vector<std::string>& have,
                                               const RunDir& run_dir, const std::string& run_id) {
     const std::string commit_a = repo.transfer_commit(a);
     const std::string commit_b = repo.transfer_commit(b);
+    std::vector<worktrees::Repository::BundleRef> missing;
+    for (const std::string& commit : {commit_a, commit_b}) {
+        if (std::find(have.begin(), have.end(), commit) == have.end() &&
+            (missing.empty() || missing.front().commit != commit)) {
+            missing.push_back({"refs/abtool/" + commit, commit});
+        }
+    }
+    if (missing.empty()) {
+        std::fprintf(stderr, "abtool: both contents are on %s already\n", where(target).c_str());
+        return {commit_a, commit_b};
+    }
     const std::filesystem::path bundle = run_dir.path() / "target-refs.bundle";
-    repo.write_bundle(
-        {{"refs/abtool/" + commit_a, commit_a}, {"refs/abtool/" + commit_b, commit_b}}, bundle);
-    std::fprintf(stderr, "abtool: sending both refs to %s (%ju bytes)\n", where(target).c_str(),
+    repo.write_bundle(missing, have, bundle);
+    std::fprintf(stderr, "abtool: sending %zu content(s) to %s: %ju bytes\n", missing.size(),
+                 where(target).c_str(),
                  static_cast<std::uintmax_t>(std::filesystem::file_size(bundle)));
-    const std::string incoming = remote_path(target, "incoming");
     const std::string repository = remote_path(target, "repo");
-    const std::string file = incoming + "/" + run_id + ".bundle";
+    const std::string file = remote_path(target, "incoming/" + run_id + ".bundle");
     runners::ProcessSpec spec;
     spec.stdin_file = bundle;
     spec.timeout = std::chrono::hours(1);
     run_ssh(target,
-            {{"mkdir", "-p", incoming, repository},
+            {{"mkdir", "-p", remote_path(target, "incoming")},
              {"cat", ">", file},
-             {"git", "-C", repository, "init", "-q"},
              {"git", "-C", repository, "fetch", "-q", "../incoming/" + run_id + ".bundle",
               "+refs/abtool/*:refs/abtool/*"},
              {"rm", "-f", file}},
@@ -435,7 +458,7 @@ Experiment run_on_target(const RunOptions& options, const Target& target) {
     Experiment experiment;
     experiment.config = local_config(options, repo, cwd);
     const auto [ref_a, ref_b] = resolve_refs(repo, options, experiment.config);
-    check_target(target);
+    const std::vector<std::string> have = probe_target(target);
 
     const std::string run_id = new_run_id();
     experiment.run_dir = RunDir::create(repo.state_dir(), run_id);
@@ -443,7 +466,7 @@ Experiment run_on_target(const RunOptions& options, const Target& target) {
     std::fprintf(stderr, "abtool: A = %s, B = %s on %s\nabtool: run %s\n",
                  describe_ref(ref_a).c_str(), describe_ref(ref_b).c_str(), where(target).c_str(),
                  run_dir.path().c_str());
-    const auto [commit_a, commit_b] = send_refs(repo, target, ref_a, ref_b, run_dir, run_id);
+    const auto [commit_a, commit_b] = send_refs(repo, target, ref_a, ref_b, have, run_dir, run_id);
     runners::ProcessSpec upload;
     upload.stdin_file = experiment.config.file;
     run_ssh(target,

@@ -289,6 +289,22 @@ TEST_F(SshTarget, ARunThere_GivesALocalRunsRows_WithTheTargetsId_CurrentIncluded
     EXPECT_EQ(lines_of(run / "samples.jsonl"), lines_of(m_dir / "local-run" / "samples.jsonl"));
     EXPECT_NE(read_file(run / "build-b.log").find("built here"), std::string::npos);
 
+    EXPECT_NE(box.output.find("sending 2 content(s) to target 'box'"), std::string::npos)
+        << box.output;
+
+    // Again, with one file changed: only B's content goes, and of it only what A's lacks.
+    m_repo.write("scale.sh", "SCALE=130 # again\n");
+    std::filesystem::rename(run, m_dir / "box-run");
+    const ShellResult again = abtool("--ref-a v1 --ref-b CURRENT --seed 7 --target box");
+    EXPECT_EQ(again.status, 1) << again.output;
+    EXPECT_NE(again.output.find("sending 1 content(s) to target 'box'"), std::string::npos)
+        << again.output;
+    m_repo.write("scale.sh", "SCALE=130\n");
+    const ShellResult same = abtool("--ref-a v1 --ref-b CURRENT --seed 7 --target box");
+    EXPECT_EQ(same.status, 1) << same.output;
+    EXPECT_NE(same.output.find("both contents are on target 'box' ("), std::string::npos)
+        << same.output;
+
     // The working tree untouched; the workdir's odd name taken as a name.
     EXPECT_EQ(m_repo.git("status --porcelain"), status_before);
     EXPECT_TRUE(std::filesystem::is_directory(workdir() / "repo" / ".git"));

@@ -630,3 +630,60 @@ TEST_F(Worktrees, UnbornHead_CurrentIsAClearError) {
 
 } // namespace
 } // namespace abtool::worktrees
+
+namespace abtool::worktrees {
+namespace {
+
+// What an ssh target gets: each content as a parentless commit (the same content the same id,
+// whatever the commit it came from), in a bundle git itself fetches; with `have`, only the objects
+// the target lacks, and git refuses that bundle where the prerequisite is missing.
+TEST(Bundles, TransferCommits_FetchedByGit_OnlyWhatTheTargetLacks) {
+    TempDir dir;
+    TestRepo user(dir.path() / "user");
+    std::string big;
+    for (int i = 0; i < 20000; ++i) {
+        big += std::to_string(i * 2654435761u) + "\n"; // about 200 kB that compress poorly
+    }
+    user.write("big.txt", big);
+    user.write("small.txt", "one\n");
+    user.commit("first");
+    user.write("small.txt", "two\n"); // CURRENT differs from HEAD in one small file
+    Repository repo = Repository::open(user.root());
+    const ResolvedRef head = repo.resolve("HEAD");
+    const ResolvedRef current = repo.resolve("CURRENT");
+    const std::string sent_head = repo.transfer_commit(head);
+    EXPECT_EQ(repo.transfer_commit(repo.resolve("HEAD")), sent_head); // deterministic
+    EXPECT_EQ(trimmed(must("git -C " + quote(user.root().string()) + " rev-parse " + sent_head +
+                           "^{tree}")),
+              head.content_id);
+    const std::string sent_current = repo.transfer_commit(current);
+
+    const std::filesystem::path whole = dir.path() / "whole.bundle";
+    const std::filesystem::path rest = dir.path() / "rest.bundle";
+    repo.write_bundle({{"refs/abtool/" + sent_head, sent_head}}, {}, whole);
+    repo.write_bundle({{"refs/abtool/" + sent_current, sent_current}}, {sent_head}, rest);
+    EXPECT_GT(std::filesystem::file_size(whole), 50000u);
+    EXPECT_LT(std::filesystem::file_size(rest), 2000u); // big.txt stays out
+
+    const std::string target = quote((dir.path() / "target").string());
+    must("git init -q " + target);
+    // Without the prerequisite, git refuses the small bundle.
+    EXPECT_NE(abtool::testing::shell("git -C " + target + " fetch -q " + quote(rest.string()) +
+                                     " 'refs/abtool/*:refs/abtool/*'")
+                  .status,
+              0);
+    must("git -C " + target + " fetch -q " + quote(whole.string()) +
+         " 'refs/abtool/*:refs/abtool/*'");
+    must("git -C " + target + " fetch -q " + quote(rest.string()) +
+         " 'refs/abtool/*:refs/abtool/*'");
+    EXPECT_EQ(
+        trimmed(must("git -C " + target + " show refs/abtool/" + sent_current + ":small.txt")),
+        "two");
+    EXPECT_EQ(
+        trimmed(must("git -C " + target + " rev-parse refs/abtool/" + sent_current + "^{tree}")),
+        current.content_id);
+    must("git -C " + target + " fsck --no-dangling");
+}
+
+} // namespace
+} // namespace abtool::worktrees

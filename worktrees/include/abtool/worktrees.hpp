@@ -88,9 +88,12 @@ public:
         std::string name;   // e.g. refs/abtool/<run_id>/a
         std::string commit; // a transfer_commit
     };
-    // A git bundle (v2) at `file` holding `refs` and every object they reach, for `git fetch`
-    // on the target. Throws Error(io) or Error(storage) naming the file.
-    void write_bundle(const std::vector<BundleRef>& refs, const std::filesystem::path& file);
+    // A git bundle (v2) at `file` holding `refs` and every object they reach but those the
+    // commits of `have` reach (the target has them: they are the bundle's prerequisites; those
+    // not in this repository are ignored), for `git fetch` on the target. Throws Error(io) or
+    // Error(storage) naming the file.
+    void write_bundle(const std::vector<BundleRef>& refs, const std::vector<std::string>& have,
+                      const std::filesystem::path& file);
 
     struct Impl;
     Impl& impl() { return *m_impl; }
