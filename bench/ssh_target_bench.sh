@@ -69,11 +69,13 @@ CONF
 git add -A && git commit -qm base
 program 420000000 > loop.c # CURRENT: 5% more steps
 
-summary() { python3 -c '
+summary() {
+  python3 - "$1" <<'PY'
 import json, sys
 row = json.load(open(sys.argv[1]))["rows"][0]
-print(f"{row[\"verdict\"]:<12} {row[\"delta_pct\"]:+7.2f}% [{row[\"ci_low_pct\"]:+.2f}%, {row[\"ci_high_pct\"]:+.2f}%]")
-' "$1"; }
+print(f"{row['verdict']:<12} {row['delta_pct']:+7.2f}% [{row['ci_low_pct']:+.2f}%, {row['ci_high_pct']:+.2f}%]")
+PY
+}
 printf '%-6s %-5s %8s  %s\n' repeat where wall result
 ratios=()
 for repeat in $(seq 1 "${REPEATS:-3}"); do

@@ -38,7 +38,11 @@ std::string where(const Target& target) {
 std::string quoted_step(const std::vector<std::string>& words) {
     std::string step;
     for (const std::string& word : words) {
-        step += (step.empty() ? "" : " ") + runners::shell_quote(word);
+        // Appended in parts: GCC 12's -O3 warns (-Wrestrict, falsely) on `"" + string`.
+        if (!step.empty()) {
+            step += ' ';
+        }
+        step += runners::shell_quote(word);
     }
     return step;
 }
@@ -433,7 +437,10 @@ std::vector<std::string> ssh_argv(const Target& target,
         const bool upload = step.size() == 3 && step[0] == "cat" && step[1] == ">";
         const std::string text =
             upload ? "cat > " + runners::shell_quote(step[2]) : quoted_step(step);
-        command += (command.empty() ? "" : " && ") + text;
+        if (!command.empty()) {
+            command += " && ";
+        }
+        command += text;
     }
     argv.insert(argv.end(), {"--", target.host, command});
     return argv;
