@@ -56,8 +56,10 @@ Error ssh_failure(const Target& target, const runners::ProcessResult& result,
     }
     const std::string& err = result.err;
     const std::string tail = err.size() > 800 ? err.substr(err.size() - 800) : err;
+    // ssh's own refusals end it with 255; a remote command's "Permission denied" is not a login.
+    const bool by_ssh = !result.timed_out && result.signal == 0 && result.exit_code == 255;
     const auto says = [&](const char* text) {
-        return err.find(text) != std::string::npos;
+        return by_ssh && err.find(text) != std::string::npos;
     };
     if (says("Host key verification failed") || says("HOST IDENTIFICATION HAS CHANGED") ||
         says("host key for") || says("No matching host key")) {
