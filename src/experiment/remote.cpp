@@ -318,8 +318,6 @@ Config local_config(const RunOptions& options, const worktrees::Repository& repo
     return config;
 }
 
-// The local run directory from the stream, then the analysis; a run that did not end is an
-// error after its samples are kept.
 // Whether the run's ssh ended with the target's abtool's own exit status (not ssh's 255 for a
 // lost connection, nor a signal, a timeout or an interrupt here).
 bool target_answered(const runners::ProcessResult& result) {
@@ -346,6 +344,8 @@ Error run_failure(const Target& target, const runners::ProcessResult& result,
                              result.describe_failure(), kept));
 }
 
+// The local run directory from the stream, then the analysis; a run that did not end is an
+// error after its samples are kept.
 void finish_run(Experiment& experiment, const Target& target, const Stream& stream,
                 const runners::ProcessResult& result, const worktrees::ResolvedRef& a,
                 const worktrees::ResolvedRef& b) {

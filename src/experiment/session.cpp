@@ -184,7 +184,8 @@ void run_measured_rounds(Scheduler& scheduler, const Plan& plan, const Config& c
 void publish_plan(const RunDir& run_dir, const Plan& plan, const RunOptions& options) {
     run_dir.write_plan(plan);
     if (options.as_target) {
-        stream_to_caller("plan", to_json(plan).dump());
+        stream_to_caller(
+            "plan", to_json(plan).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
 }
 
