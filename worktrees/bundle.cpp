@@ -1,6 +1,6 @@
-// What abtool sends to an ssh target (DESIGN.md "Targets"): each ref's content as a parentless
-// commit, in a git bundle the target's git fetches. Only the trees travel, not the history: the
-// target checks a content out, it never walks a commit's parents.
+// What abtool sends to an ssh target (README "Running on an ssh target"): each ref's content as
+// a parentless commit, in a git bundle the target's git fetches. Only the trees travel, not the
+// history: the target checks a content out, it never walks a commit's parents.
 #include "worktrees/git.hpp"
 
 #include <fmt/format.h>

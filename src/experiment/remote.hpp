@@ -1,9 +1,10 @@
-// A comparison run on an ssh target (DESIGN.md "Targets", README "Targets"): the two refs'
-// contents go to a repository in the target's workdir as a git bundle, the target's own abtool
-// runs the same plan there (`abtool run --as-target ID`), its progress comes back on stderr and
-// its plan and samples on stdout, into this repository's run directory as they are taken, and
-// the verdicts and the results.csv rows are made here, with the target's id. No daemon: the
-// target is a plain machine with git, tar and abtool, reached with ssh, host keys checked.
+// A comparison run on an ssh target (DESIGN.md --target; README "Running on an ssh target"):
+// the contents of the two refs that the target lacks go to a repository in its workdir as a git
+// bundle, the target's own abtool runs the same plan there (`abtool run --as-target ID`), its
+// progress comes back on stderr and its plan and samples on stdout, into this repository's run
+// directory as they are taken, and the verdicts and the results.csv rows are made here, with the
+// target's id. No daemon: the target is a plain machine with git, tar and abtool, reached with
+// ssh, host keys checked.
 #pragma once
 
 #include "src/core/options.hpp"

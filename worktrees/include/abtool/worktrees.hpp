@@ -85,7 +85,7 @@ public:
     // the same content always gives the same id and no history travels.
     std::string transfer_commit(const ResolvedRef& ref);
     struct BundleRef {
-        std::string name;   // e.g. refs/abtool/<run_id>/a
+        std::string name;   // refs/abtool/<commit>
         std::string commit; // a transfer_commit
     };
     // A git bundle (v2) at `file` holding `refs` and every object they reach but those the
