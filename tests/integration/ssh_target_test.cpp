@@ -3,8 +3,8 @@
 // it as target "box" whose workdir is a temporary directory of this machine, reached only through
 // ssh. A run there gives the rows a local run gives (CURRENT included, the target's id in
 // results.csv); a host key that does not match is refused with exit 2; a build that fails there
-// is exit 3 with its log copied back; sshd killed mid-run gives exit 3, the samples taken so far
-// in the local run directory, and the target's abtool stopped.
+// is exit 3 with its log copied back; sshd killed mid-run gives exit 3 (Ctrl-C here exit 130),
+// the samples taken so far in the local run directory, and the target's abtool stopped.
 // The workloads print fixed values (B is 30% slower), so nothing depends on the machine's speed.
 #include "tests/support/json_report.hpp"
 #include "tests/support/shell.hpp"
@@ -235,6 +235,11 @@ protected:
         return std::filesystem::exists(file) ? read_file(file) : "";
     }
 
+    std::filesystem::path out() const { return m_dir / "out.txt"; }
+    std::filesystem::path start_long_run();
+    int wait_for_exit() const;
+    void expect_partial_run_kept(const std::filesystem::path& run) const;
+
     TempDir m_dir;
     TestRepo m_repo{m_dir / "repo"};
     int m_port = 0;
@@ -343,13 +348,14 @@ TEST_F(SshTarget, ABuildThatFailsThere_Exit3_NamedAsHere_ItsLogCopiedBack) {
     EXPECT_EQ(results(), "");
 }
 
-TEST_F(SshTarget, SshdKilledMidRun_Exit3_PartialSamplesKept_TheTargetsAbtoolStops) {
-    // 0.2 s a run, 40 rounds: sshd is killed after a few rounds, long before the end.
+// A long run (40 rounds of 0.2 s runs) on the target, started in the background, up to the
+// moment round 3's samples are here and the target's abtool runs: its local run directory
+// (empty, and a test failure, when that moment does not come within 2 minutes).
+std::filesystem::path SshTarget::start_long_run() {
     m_repo.write("abtool.toml", config(40, "sleep 0.2; "));
-    const std::filesystem::path out = m_dir / "out.txt";
     must("cd " + quote(m_repo.root().string()) + " && (CI=true " + quote(ABTOOL_BINARY) +
          " --ref-a v1 --ref-b CURRENT --target box --targets " +
-         quote((m_dir / "targets.json").string()) + " > " + quote(out.string()) +
+         quote((m_dir / "targets.json").string()) + " > " + quote(out().string()) +
          " 2>&1; echo $? > " + quote((m_dir / "status").string()) + ") >/dev/null 2>&1 &");
     const std::filesystem::path runs = m_repo.root() / ".abtool" / "runs";
     std::filesystem::path stream;
@@ -362,39 +368,75 @@ TEST_F(SshTarget, SshdKilledMidRun_Exit3_PartialSamplesKept_TheTargetsAbtoolStop
         }
         if (!stream.empty() && std::filesystem::exists(stream) &&
             read_file(stream).find("\"round\":3,\"run_ms\"") != std::string::npos) {
-            break;
+            EXPECT_TRUE(running_with(stream.parent_path().filename().string()));
+            return stream.parent_path();
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    ASSERT_FALSE(stream.empty()) << read_file(out);
-    const std::string run_id = stream.parent_path().filename().string();
-    ASSERT_TRUE(running_with(run_id)) << read_file(out);
-    stop_sshd();
+    ADD_FAILURE() << "round 3 never came back from the target\n" << read_file(out());
+    return {};
+}
 
+// The background run's exit status (-1 when it has not ended within a minute).
+int SshTarget::wait_for_exit() const {
     const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (!std::filesystem::exists(m_dir / "status") && std::chrono::steady_clock::now() < end) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    ASSERT_TRUE(std::filesystem::exists(m_dir / "status")) << read_file(out);
-    const std::string output = read_file(out);
-    EXPECT_EQ(read_file(m_dir / "status"), "3\n") << output;
-    EXPECT_NE(output.find("target 'box' (" + user_name() + "@127.0.0.1:" + std::to_string(m_port) +
-                          "): the connection was lost during the run"),
-              std::string::npos)
-        << output;
-    const std::filesystem::path run = stream.parent_path();
-    EXPECT_GE(lines_of(run / "samples.jsonl"), 6u) << output; // rounds 1-3, both sides
+    return std::filesystem::exists(m_dir / "status") ? std::stoi(read_file(m_dir / "status")) : -1;
+}
+
+// What an unfinished run leaves: its samples so far here, an incomplete summary, no row; and
+// the target's abtool, which notices at its next write, stops its workload and ends.
+void SshTarget::expect_partial_run_kept(const std::filesystem::path& run) const {
+    EXPECT_GE(lines_of(run / "samples.jsonl"), 6u) << read_file(out()); // rounds 1-3, both sides
     const nlohmann::json summary = nlohmann::json::parse(read_file(run / "summary.json"));
     EXPECT_EQ(summary.at("complete"), false);
     EXPECT_GE(summary.at("rounds_completed").get<int>(), 2);
-    EXPECT_EQ(results(), ""); // no partial row
-
-    // The target's abtool notices at its next write, stops its workload and ends.
+    EXPECT_EQ(results(), "");
+    const std::string run_id = run.filename().string();
     const auto gone = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (running_with(run_id) && std::chrono::steady_clock::now() < gone) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     EXPECT_FALSE(running_with(run_id));
+}
+
+TEST_F(SshTarget, SshdKilledMidRun_Exit3_PartialSamplesKept_TheTargetsAbtoolStops) {
+    const std::filesystem::path run = start_long_run();
+    ASSERT_FALSE(run.empty());
+    stop_sshd();
+    EXPECT_EQ(wait_for_exit(), 3) << read_file(out());
+    EXPECT_NE(read_file(out()).find("target 'box' (" + user_name() +
+                                    "@127.0.0.1:" + std::to_string(m_port) +
+                                    "): the connection was lost during the run"),
+              std::string::npos)
+        << read_file(out());
+    expect_partial_run_kept(run);
+}
+
+// Ctrl-C here: the ssh is stopped, and with it the target's run.
+TEST_F(SshTarget, InterruptedHere_Exit130_PartialSamplesKept_TheTargetsAbtoolStops) {
+    const std::filesystem::path run = start_long_run();
+    ASSERT_FALSE(run.empty());
+    // The local abtool: the one whose command line names this test's registry.
+    const std::string registry = (m_dir / "targets.json").string();
+    pid_t local = -1;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        std::ifstream in(entry.path() / "cmdline", std::ios::binary);
+        const std::string line((std::istreambuf_iterator<char>(in)),
+                               std::istreambuf_iterator<char>());
+        if (line.find(registry) != std::string::npos &&
+            line.find(std::string(ABTOOL_BINARY) + '\0') == 0) {
+            local = std::stoi(entry.path().filename().string());
+        }
+    }
+    ASSERT_GT(local, 0);
+    kill(local, SIGINT);
+    EXPECT_EQ(wait_for_exit(), 130) << read_file(out());
+    EXPECT_NE(read_file(out()).find("interrupted: the samples of "), std::string::npos)
+        << read_file(out());
+    expect_partial_run_kept(run);
 }
 
 } // namespace
