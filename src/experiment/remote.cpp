@@ -24,12 +24,6 @@ namespace abtool {
 
 namespace {
 
-std::filesystem::path config_path(const RunOptions& options, const worktrees::Repository& repo,
-                                  const std::filesystem::path& cwd) {
-    return options.config.empty() ? repo.root() / "abtool.toml"
-                                  : std::filesystem::absolute(cwd / options.config);
-}
-
 std::string where(const Target& target) {
     return fmt::format("target '{}' ({}{}:{})", target.id,
                        target.user.empty() ? "" : target.user + "@", target.host, target.port);
@@ -309,7 +303,7 @@ void write_text(const std::filesystem::path& file, const std::string& text) {
 // results.csv this run appends to, the report paths.
 Config local_config(const RunOptions& options, const worktrees::Repository& repo,
                     const std::filesystem::path& cwd) {
-    Config config = load_config(config_path(options, repo, cwd));
+    Config config = load_config(run_config_file(options, repo, cwd));
     apply_run_flags(options, config);
     if (!options.shard) {
         ResultsStore(config.results_file).check_appendable();
@@ -359,13 +353,9 @@ void finish_run(Experiment& experiment, const Target& target, const Stream& stre
     run_dir.write_plan(plan);
     write_text(run_dir.samples_file(), stream.samples);
     experiment.records = read_samples(run_dir.samples_file()).records;
-    const std::size_t rounds = completed_rounds(plan, experiment.records);
     if (!result.ok() || !stream.ended) {
-        report::Report incomplete;
-        incomplete.run_id = plan.run_id;
-        incomplete.rounds = rounds;
-        incomplete.threshold_pct = plan.threshold * 100;
-        run_dir.write_summary(incomplete, false);
+        write_incomplete_summary(run_dir, plan, experiment.records);
+        const std::size_t rounds = completed_rounds(plan, experiment.records);
         const std::string kept = fmt::format("the samples of {} complete round(s) are in {}",
                                              rounds, run_dir.samples_file().string());
         throw run_failure(target, result, kept);
@@ -392,7 +382,7 @@ std::optional<Target> ssh_target(const RunOptions& options) {
         options.cwd.empty() ? std::filesystem::current_path() : options.cwd;
     const worktrees::Repository repo = worktrees::Repository::open(cwd);
     Target target = choose_target(options.measurement.target, options.measurement.targets,
-                                  config_path(options, repo, cwd));
+                                  run_config_file(options, repo, cwd));
     if (target.kind != "ssh") {
         return std::nullopt;
     }

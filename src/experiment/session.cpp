@@ -72,10 +72,7 @@ void resolve_counting(Config& config) {
 // flags on top. Everything that can be refused is refused here, before the first checkout.
 Config run_config(const RunOptions& options, const worktrees::Repository& repo,
                   const std::filesystem::path& cwd) {
-    const std::filesystem::path file = options.config.empty()
-                                           ? repo.root() / "abtool.toml"
-                                           : std::filesystem::absolute(cwd / options.config);
-    Config config = load_config(file);
+    Config config = load_config(run_config_file(options, repo, cwd));
     apply_run_flags(options, config);
     if (options.shard) {
         const auto [index, count] = parse_shard(*options.shard);
@@ -189,7 +186,14 @@ void publish_plan(const RunDir& run_dir, const Plan& plan, const RunOptions& opt
     }
 }
 
-// An interrupted or failed run's summary.json: the rounds it completed, no verdicts.
+} // namespace
+
+std::filesystem::path run_config_file(const RunOptions& options, const worktrees::Repository& repo,
+                                      const std::filesystem::path& cwd) {
+    return options.config.empty() ? repo.root() / "abtool.toml"
+                                  : std::filesystem::absolute(cwd / options.config);
+}
+
 void write_incomplete_summary(const RunDir& run_dir, const Plan& plan,
                               const std::vector<SampleRecord>& records) {
     report::Report incomplete;
@@ -198,8 +202,6 @@ void write_incomplete_summary(const RunDir& run_dir, const Plan& plan,
     incomplete.threshold_pct = plan.threshold * 100;
     run_dir.write_summary(incomplete, false);
 }
-
-} // namespace
 
 Experiment run_experiment(const RunOptions& options) {
     const std::filesystem::path cwd =

@@ -29,6 +29,14 @@ struct Experiment {
     std::vector<SampleRecord> records;
 };
 
+// The config file a run reads: --config (relative to `cwd`), else abtool.toml at the root.
+std::filesystem::path run_config_file(const RunOptions& options, const worktrees::Repository& repo,
+                                      const std::filesystem::path& cwd);
+
+// An interrupted or failed run's summary.json: the rounds it completed, no verdicts.
+void write_incomplete_summary(const RunDir& run_dir, const Plan& plan,
+                              const std::vector<SampleRecord>& records);
+
 // The whole pipeline up to the report: config, refs, worktrees, builds, plan, rounds, analysis
 // (options.calibrate: up to the calibration runs).
 // Writes summary.json. Throws Error(interrupted) after an interrupt (samples kept), Error(build)
