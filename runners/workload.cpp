@@ -22,6 +22,12 @@ std::vector<std::string> gated_metrics(const Workload& workload) {
     if (std::holds_alternative<PublishWorkload>(workload.spec)) {
         return {"latency_p50_ms", "throughput_rps"};
     }
+    if (const auto* stream = std::get_if<StreamWorkload>(&workload.spec)) {
+        if (stream->expect_chunks < 2) {
+            return {"first_chunk_p50_ms"}; // no interval between chunks to gate
+        }
+        return {"first_chunk_p50_ms", "interval_mean_ms"};
+    }
     const auto& hotpath = std::get<HotpathWorkload>(workload.spec);
     if (!hotpath.metrics.empty()) {
         return hotpath.metrics;
@@ -64,7 +70,8 @@ std::string display_command(const Workload& workload) {
     return std::visit(
         [](const auto& spec) {
             using Spec = std::decay_t<decltype(spec)>;
-            if constexpr (std::is_same_v<Spec, PublishWorkload>) {
+            if constexpr (std::is_same_v<Spec, PublishWorkload> ||
+                          std::is_same_v<Spec, StreamWorkload>) {
                 return display_command(spec.server);
             } else {
                 return display_command(spec.argv, spec.shell);
@@ -97,8 +104,10 @@ std::string_view kind_name(const Workload& workload) {
                 return "command";
             } else if constexpr (std::is_same_v<Spec, HotpathWorkload>) {
                 return "hotpath";
-            } else {
+            } else if constexpr (std::is_same_v<Spec, PublishWorkload>) {
                 return "publish";
+            } else {
+                return "stream";
             }
         },
         workload.spec);
@@ -170,10 +179,12 @@ RunResult run_workload(const Workload& workload, const RunContext& context) {
                 return run_command(spec, context);
             } else if constexpr (std::is_same_v<Spec, HotpathWorkload>) {
                 return run_hotpath(spec, workload.name, context);
-            } else {
+            } else if constexpr (std::is_same_v<Spec, PublishWorkload>) {
                 // Sets RunResult::interrupted itself: only it knows whether the load was cut
                 // short or had finished before the stop request.
                 return run_publish(spec, context);
+            } else {
+                return run_stream(spec, context); // the same
             }
         },
         workload.spec);

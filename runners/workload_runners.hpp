@@ -13,6 +13,7 @@ RunResult run_command(const CommandWorkload& workload, const RunContext& context
 RunResult run_hotpath(const HotpathWorkload& workload, std::string_view name,
                       const RunContext& context);
 RunResult run_publish(const PublishWorkload& workload, const RunContext& context);
+RunResult run_stream(const StreamWorkload& workload, const RunContext& context);
 
 // What every process of a run takes from its ref, whatever the workload kind: the ref's worktree
 // as cwd, the workload's env with the context's (identical for A and B) on top, the context's

@@ -8,22 +8,10 @@
 #include <fmt/format.h>
 
 #include <optional>
-#include <pthread.h>
-#include <sched.h>
-#include <thread>
 
 namespace abtool::runners {
 
 namespace {
-
-// How long a run whose load saw refused or reset connections waits for the server's exit.
-constexpr auto k_exit_settle = std::chrono::milliseconds(500);
-
-std::int64_t unix_ns_now() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 std::vector<Sample> samples_of(const PublishWorkload& workload, const publish::LoadResult& load) {
     std::vector<Sample> samples;
@@ -64,34 +52,6 @@ std::vector<Sample> samples_of(const PublishWorkload& workload, const publish::L
     return samples;
 }
 
-// Pins the calling thread (the load generator runs in it) to `cpus` for its lifetime, and puts
-// the thread's former CPUs back after: a duet keeps each side's load off the other side's CPUs.
-class ThreadPin {
-public:
-    explicit ThreadPin(const std::vector<int>& cpus) {
-        if (cpus.empty() || pthread_getaffinity_np(pthread_self(), sizeof m_saved, &m_saved) != 0) {
-            return;
-        }
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        for (int cpu : cpus) {
-            CPU_SET(cpu, &set);
-        }
-        m_pinned = pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
-    }
-    ThreadPin(const ThreadPin&) = delete;
-    ThreadPin& operator=(const ThreadPin&) = delete;
-    ~ThreadPin() {
-        if (m_pinned) {
-            pthread_setaffinity_np(pthread_self(), sizeof m_saved, &m_saved);
-        }
-    }
-
-private:
-    cpu_set_t m_saved{};
-    bool m_pinned = false;
-};
-
 publish::LoadSpec load_spec_of(const PublishWorkload& workload, std::uint16_t port) {
     publish::LoadSpec spec;
     spec.port = port;
@@ -105,20 +65,6 @@ publish::LoadSpec load_spec_of(const PublishWorkload& workload, std::uint16_t po
     spec.request_timeout = workload.request_timeout;
     spec.timeout = workload.timeout;
     return spec;
-}
-
-// How the server ended during the load, if it did. Refused or reset connections usually mean it
-// died: give its exit a moment to show, or a crash that the load outran (it is reaped a few ms
-// after its last connection closed, later on a loaded machine) passes as a run with some refused
-// messages.
-std::optional<std::string> ended_under(publish::Server& server, const publish::LoadResult& load) {
-    std::optional<std::string> died = server.ended();
-    const auto settle = std::chrono::steady_clock::now() + k_exit_settle;
-    while (!died && load.errors_reset > 0 && std::chrono::steady_clock::now() < settle) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        died = server.ended();
-    }
-    return died;
 }
 
 // The run's samples, or why it has none. A failed run reports no samples, as a failed command
@@ -160,40 +106,26 @@ Gate gate_of(const PublishWorkload& /*workload*/, std::string_view metric) {
 
 RunResult run_publish(const PublishWorkload& workload, const RunContext& context) {
     RunResult result;
-    result.start_unix_ns = unix_ns_now();
-    const auto started = std::chrono::steady_clock::now();
+    result.start_unix_ns = publish::unix_ns_now();
+    const auto began = std::chrono::steady_clock::now();
     const auto finish = [&](RunResult&& done) {
         done.wall_ms =
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began)
                 .count();
         return std::move(done);
     };
 
-    std::optional<publish::Server> started_server;
-    try {
-        started_server.emplace(workload, context);
-    } catch (...) {
-        if (context.start_gate) {
-            context.start_gate->arrive(); // never hold the other side of a duet
-        }
-        throw;
-    }
-    publish::Server& server = *started_server;
-    const std::optional<std::string> not_ready =
-        server.wait_ready(workload.ready_path, workload.ready_timeout);
-    if (context.start_gate) {
-        // Duet: both sides' loads start together, once both servers are up (or one never is).
-        context.start_gate->arrive();
-        context.start_gate->wait();
-    }
-    if (not_ready) {
-        result.error = *not_ready;
+    publish::StartedServer started =
+        publish::start_server(publish::server_spec_of(workload), context);
+    publish::Server& server = *started.server;
+    if (started.not_ready) {
+        result.error = *started.not_ready;
         result.interrupted = stop_requested(); // no load was sent: nothing was measured
         return finish(std::move(result));
     }
-    const ThreadPin pin(context.load_cpus);
+    const publish::ThreadPin pin(context.load_cpus);
     const publish::LoadResult load = publish::generate_load(load_spec_of(workload, server.port()));
-    const std::optional<std::string> died = ended_under(server, load);
+    const std::optional<std::string> died = publish::ended_under(server, load.errors_reset > 0);
     server.stop();
     judge_load(workload, load, died, server, result);
     return finish(std::move(result));

@@ -14,6 +14,7 @@
 #include <iterator>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
@@ -131,10 +132,10 @@ std::uint16_t free_loopback_port() {
     return ntohs(address.sin_port);
 }
 
-Server::Server(const PublishWorkload& workload, const RunContext& context)
+Server::Server(const ServerSpec& server, const RunContext& context)
     : m_port(free_loopback_port()), m_output(make_output_file()) {
-    ProcessSpec spec = spec_in_context(workload.env, context);
-    for (const std::string& arg : workload.server) {
+    ProcessSpec spec = spec_in_context(server.env, context);
+    for (const std::string& arg : server.argv) {
         spec.argv.push_back(substitute(substitute(arg, "{port}", std::to_string(m_port)),
                                        "{worktree}", context.worktree.string()));
     }
@@ -206,6 +207,60 @@ void Server::stop() {
 
 std::string Server::output_tail() const {
     return last_lines(file_tail(m_output, 3000), 15, 3000);
+}
+
+StartedServer start_server(const ServerSpec& spec, const RunContext& context) {
+    StartedServer started;
+    try {
+        started.server = std::make_unique<Server>(spec, context);
+    } catch (...) {
+        if (context.start_gate) {
+            context.start_gate->arrive(); // never hold the other side of a duet
+        }
+        throw;
+    }
+    started.not_ready = started.server->wait_ready(spec.ready_path, spec.ready_timeout);
+    if (context.start_gate) {
+        // Duet: both sides' loads start together, once both servers are up (or one never is).
+        context.start_gate->arrive();
+        context.start_gate->wait();
+    }
+    return started;
+}
+
+std::optional<std::string> ended_under(Server& server, bool saw_resets) {
+    constexpr auto k_exit_settle = std::chrono::milliseconds(500);
+    std::optional<std::string> died = server.ended();
+    const auto settle = std::chrono::steady_clock::now() + k_exit_settle;
+    while (!died && saw_resets && std::chrono::steady_clock::now() < settle) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        died = server.ended();
+    }
+    return died;
+}
+
+ThreadPin::ThreadPin(const std::vector<int>& cpus) {
+    if (cpus.empty() || pthread_getaffinity_np(pthread_self(), sizeof m_saved, &m_saved) != 0) {
+        return;
+    }
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int cpu : cpus) {
+        CPU_SET(cpu, &set);
+    }
+    m_pinned = pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
+}
+
+ThreadPin::~ThreadPin() {
+    if (m_pinned) {
+        pthread_setaffinity_np(pthread_self(), sizeof m_saved, &m_saved);
+    }
+}
+
+std::int64_t unix_ns_now() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 } // namespace abtool::runners::publish

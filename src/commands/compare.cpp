@@ -126,6 +126,8 @@ bool gated(const StoredRun& run, const ResultRow& row) {
     runners::Workload stand_in{row.workload, runners::CommandWorkload{}};
     if (row.kind == "publish") {
         stand_in.spec = runners::PublishWorkload{};
+    } else if (row.kind == "stream") {
+        stand_in.spec = runners::StreamWorkload{};
     } else if (row.kind != "command") {
         const auto has = [&](const char* metric) {
             return std::any_of(run.rows.begin(), run.rows.end(), [&](const ResultRow* other) {

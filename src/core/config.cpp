@@ -281,6 +281,11 @@ constexpr Names<runners::Protocol, 3> k_protocols{{
     {"http-keepalive", runners::Protocol::http_keepalive},
     {"tcp", runners::Protocol::tcp},
 }};
+constexpr Names<runners::StreamProtocol, 3> k_stream_protocols{{
+    {"http-ndjson", runners::StreamProtocol::http_ndjson},
+    {"sse", runners::StreamProtocol::sse},
+    {"websocket", runners::StreamProtocol::websocket},
+}};
 constexpr Names<runners::PublishMode, 2> k_publish_modes{{
     {"burst", runners::PublishMode::burst},
     {"paced", runners::PublishMode::paced},
@@ -394,9 +399,14 @@ RunConfig read_run(const Reader& reader, const toml::table& table) {
     return run;
 }
 
-SloConfig read_slo(const Reader& reader, const toml::table& workload, const std::string& context) {
+// [workload.slo]: the limits a publish or a stream workload can set (`stream` picks which).
+SloConfig read_slo(const Reader& reader, const toml::table& workload, const std::string& context,
+                   bool stream) {
     SloConfig slo;
     const toml::node* node = workload.get("slo");
+    if (stream) {
+        slo.loss_max = 0; // zero tolerance unless the workload says otherwise
+    }
     if (node == nullptr) {
         return slo;
     }
@@ -405,11 +415,23 @@ SloConfig read_slo(const Reader& reader, const toml::table& workload, const std:
         reader.fail(node->source(), context + "'slo' must be a table ([workload.slo])");
     }
     const std::string slo_context = context + "slo: ";
-    reader.check_keys(*table, {"p99_ms", "p95_ms", "throughput_rps_min", "error_rate_max"},
-                      slo_context);
-    slo.p99_ms = reader.number(*table, "p99_ms", slo_context);
-    slo.p95_ms = reader.number(*table, "p95_ms", slo_context);
-    slo.throughput_rps_min = reader.number(*table, "throughput_rps_min", slo_context);
+    if (stream) {
+        reader.check_keys(*table,
+                          {"first_chunk_p95_ms", "overhead_ms_max", "jitter_p95_ms", "e2e_p95_ms",
+                           "loss_max", "error_rate_max"},
+                          slo_context);
+        slo.first_chunk_p95_ms = reader.number(*table, "first_chunk_p95_ms", slo_context);
+        slo.overhead_ms_max = reader.number(*table, "overhead_ms_max", slo_context);
+        slo.jitter_p95_ms = reader.number(*table, "jitter_p95_ms", slo_context);
+        slo.e2e_p95_ms = reader.number(*table, "e2e_p95_ms", slo_context);
+        slo.loss_max = reader.number(*table, "loss_max", slo_context).value_or(0);
+    } else {
+        reader.check_keys(*table, {"p99_ms", "p95_ms", "throughput_rps_min", "error_rate_max"},
+                          slo_context);
+        slo.p99_ms = reader.number(*table, "p99_ms", slo_context);
+        slo.p95_ms = reader.number(*table, "p95_ms", slo_context);
+        slo.throughput_rps_min = reader.number(*table, "throughput_rps_min", slo_context);
+    }
     slo.error_rate_max = reader.number(*table, "error_rate_max", slo_context);
     return slo;
 }
@@ -752,6 +774,57 @@ runners::PublishWorkload read_publish(const Reader& reader, const toml::table& t
     return spec;
 }
 
+runners::StreamWorkload read_stream(const Reader& reader, const toml::table& table,
+                                    const std::string& context, const runners::Env& env) {
+    reader.check_keys(table,
+                      workload_keys({"server", "protocol", "path", "payload", "expect_chunks",
+                                     "period_ms", "sessions", "session_count", "ready_path",
+                                     "ready_timeout", "request_timeout", "chunk_timeout", "slo"}),
+                      context);
+    runners::StreamWorkload spec;
+    auto server = reader.argv(table, "server", context);
+    if (!server) {
+        reader.fail(table.source(), context + "missing 'server' (argv with {port})");
+    }
+    spec.server = std::move(*server);
+    spec.env = env;
+    spec.protocol = reader
+                        .choice<runners::StreamProtocol>(table, "protocol", context,
+                                                         std::span(k_stream_protocols))
+                        .value_or(runners::StreamProtocol::http_ndjson);
+    spec.path = reader.string(table, "path", context).value_or(spec.path);
+    spec.payload = reader.string(table, "payload", context).value_or(spec.payload);
+    const auto expect = reader.integer(table, "expect_chunks", context, 1, 100000000);
+    if (!expect) {
+        reader.fail(table.source(), context + "missing 'expect_chunks' (the chunks each session "
+                                              "should receive; fewer count as lost)");
+    }
+    spec.expect_chunks = static_cast<std::size_t>(*expect);
+    if (table.contains("period_ms")) {
+        spec.period_ms = reader.number(table, "period_ms", context);
+    }
+    if (auto sessions = reader.integer(table, "sessions", context, 1, 10000)) {
+        spec.sessions = static_cast<std::size_t>(*sessions);
+    }
+    if (auto count = reader.integer(table, "session_count", context, 1, 100000000)) {
+        spec.session_count = static_cast<std::size_t>(*count);
+    }
+    spec.ready_path = reader.string(table, "ready_path", context);
+    if (auto t = reader.duration<std::chrono::milliseconds>(table, "ready_timeout", context)) {
+        spec.ready_timeout = *t;
+    }
+    if (auto t = reader.duration<std::chrono::milliseconds>(table, "request_timeout", context)) {
+        spec.request_timeout = *t;
+    }
+    if (auto t = reader.duration<std::chrono::milliseconds>(table, "chunk_timeout", context)) {
+        spec.chunk_timeout = *t;
+    }
+    if (auto t = reader.duration<std::chrono::milliseconds>(table, "timeout", context)) {
+        spec.timeout = *t;
+    }
+    return spec;
+}
+
 // The workload's name: present, not empty, no control character.
 std::string read_workload_name(const Reader& reader, const toml::table& table,
                                const std::string& context) {
@@ -768,7 +841,7 @@ std::string read_workload_name(const Reader& reader, const toml::table& table,
     return *name;
 }
 
-enum class WorkloadKind { command, hotpath, publish };
+enum class WorkloadKind { command, hotpath, publish, stream };
 
 WorkloadConfig read_workload(const Reader& reader, const toml::table& table, std::size_t index) {
     WorkloadConfig config;
@@ -779,15 +852,17 @@ WorkloadConfig read_workload(const Reader& reader, const toml::table& table, std
         reader.choice<WorkloadKind>(table, "kind", context,
                                     {{"command", WorkloadKind::command},
                                      {"hotpath", WorkloadKind::hotpath},
-                                     {"publish", WorkloadKind::publish}});
+                                     {"publish", WorkloadKind::publish},
+                                     {"stream", WorkloadKind::stream}});
     if (!kind) {
-        reader.fail(table.source(), context + "missing 'kind' (command, hotpath or publish)");
+        reader.fail(table.source(),
+                    context + "missing 'kind' (command, hotpath, publish or stream)");
     }
     config.line = static_cast<int>(table.source().begin.line);
     const runners::Env env = reader.env(table, context);
     if (const toml::node* slo = table.get("slo");
-        slo != nullptr && *kind != WorkloadKind::publish) {
-        reader.fail(slo->source(), context + "'slo' applies to publish workloads only");
+        slo != nullptr && *kind != WorkloadKind::publish && *kind != WorkloadKind::stream) {
+        reader.fail(slo->source(), context + "'slo' applies to publish and stream workloads only");
     }
     switch (*kind) {
     case WorkloadKind::command:
@@ -798,7 +873,11 @@ WorkloadConfig read_workload(const Reader& reader, const toml::table& table, std
         break;
     case WorkloadKind::publish:
         config.workload.spec = read_publish(reader, table, context, env);
-        config.slo = read_slo(reader, table, context);
+        config.slo = read_slo(reader, table, context, false);
+        break;
+    case WorkloadKind::stream:
+        config.workload.spec = read_stream(reader, table, context, env);
+        config.slo = read_slo(reader, table, context, true);
         break;
     }
     config.design = read_design(reader, table, context);
@@ -828,6 +907,10 @@ std::string_view to_string(runners::Protocol protocol) {
 
 std::string_view to_string(runners::PublishMode mode) {
     return name_in(k_publish_modes, mode);
+}
+
+std::string_view to_string(runners::StreamProtocol protocol) {
+    return name_in(k_stream_protocols, protocol);
 }
 
 std::string to_string(Schedule schedule) {

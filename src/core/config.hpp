@@ -29,13 +29,25 @@ struct BuildConfig {
     bool present() const { return !argv.empty() || shell.has_value(); }
 };
 
-// Absolute limits on B (publish workloads), checked besides the A/B comparison.
+// Absolute limits on B (publish and stream workloads), checked besides the A/B comparison.
 struct SloConfig {
+    // publish
     std::optional<double> p99_ms;
     std::optional<double> p95_ms;
     std::optional<double> throughput_rps_min;
+    // stream
+    std::optional<double> first_chunk_p95_ms;
+    std::optional<double> overhead_ms_max;
+    std::optional<double> jitter_p95_ms;
+    std::optional<double> e2e_p95_ms;
+    // The most chunks any one run of B may lose; a stream workload's default is 0.
+    std::optional<double> loss_max;
+    // both: failed messages (publish) or sessions (stream) over all of B's measured runs
     std::optional<double> error_rate_max;
-    bool empty() const { return !p99_ms && !p95_ms && !throughput_rps_min && !error_rate_max; }
+    bool empty() const {
+        return !p99_ms && !p95_ms && !throughput_rps_min && !first_chunk_p95_ms &&
+               !overhead_ms_max && !jitter_p95_ms && !e2e_p95_ms && !loss_max && !error_rate_max;
+    }
 };
 
 // How a workload's rounds run (DESIGN.md "Rounds"). Unset fields fall back to [run]'s, then to
@@ -48,6 +60,7 @@ std::string to_string(Schedule schedule); // "alternate" | "duet" | "auto"
 std::string_view to_string(runners::HotpathFormat format);
 std::string_view to_string(runners::Protocol protocol);
 std::string_view to_string(runners::PublishMode mode);
+std::string_view to_string(runners::StreamProtocol protocol);
 std::string to_string(Summary summary); // "min" | "median"
 std::optional<Schedule> parse_schedule(std::string_view text);
 std::optional<Summary> parse_summary(std::string_view text);
@@ -77,7 +90,8 @@ struct DesignConfig {
 
 struct WorkloadConfig {
     runners::Workload workload;
-    // "command" | "hotpath" | "publish": results.csv's and the reports' word for its kind.
+    // "command" | "hotpath" | "publish" | "stream": results.csv's and the reports' word for its
+    // kind.
     std::string_view kind() const { return runners::kind_name(workload); }
     SloConfig slo;
     DesignConfig design;

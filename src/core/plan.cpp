@@ -323,10 +323,10 @@ void design_counting(const WorkloadConfig& workload, WorkloadDesign& design) {
 }
 
 // The CPUs a duet splits between its sides: --cpus, else every CPU abtool may use. A command or
-// hotpath side needs one CPU, a publish side two (its server and its load generator).
+// hotpath side needs one CPU, a publish or stream side two (its server and its load generator).
 std::vector<std::vector<int>> duet_cpu_sets(const WorkloadConfig& workload,
                                             const std::vector<int>& allowed) {
-    const bool publish = workload.kind() == "publish";
+    const bool publish = workload.kind() == "publish" || workload.kind() == "stream";
     const std::size_t sets = publish ? 4 : 2;
     if (allowed.size() < sets) {
         return {};
@@ -373,7 +373,8 @@ std::vector<WorkloadDesign> configured_designs(const RunOptions& options, const 
             design.duet_cpus = duet_cpu_sets(workload, allowed);
         }
         if (design.schedule == Schedule::duet && design.duet_cpus.empty()) {
-            const std::size_t needed = workload.kind() == "publish" ? 4 : 2;
+            const std::size_t needed =
+                workload.kind() == "publish" || workload.kind() == "stream" ? 4 : 2;
             throw Error(
                 ErrorKind::usage,
                 fmt::format("workload '{}': schedule \"duet\" needs {} CPUs ({}), abtool "

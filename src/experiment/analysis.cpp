@@ -8,6 +8,7 @@
 #include <array>
 #include <cmath>
 #include <map>
+#include <numeric>
 #include <set>
 #include <tuple>
 #include <variant>
@@ -34,6 +35,88 @@ std::optional<double> b_median(const report::Row& row) {
     return stats::median(row.b_values);
 }
 
+// Every value of `metric` B's measured runs of `workload` reported, paired with A's or not.
+std::vector<double> b_all(const std::map<Key, Series>& grouped, const std::string& workload,
+                          const std::string& metric) {
+    std::vector<double> all;
+    const auto it = grouped.find({workload, "", metric});
+    if (it != grouped.end()) {
+        for (const auto& [round, runs] : it->second.b) {
+            for (const auto& [rep, values] : runs) {
+                all.insert(all.end(), values.begin(), values.end());
+            }
+        }
+    }
+    return all;
+}
+
+report::Row* row_of(std::vector<report::Row>& rows, const std::string& workload,
+                    const std::string& metric) {
+    for (report::Row& row : rows) {
+        if (row.workload == workload && row.metric == metric) {
+            return &row;
+        }
+    }
+    return nullptr;
+}
+
+// error_rate_max: failed units (publish: messages, stream: sessions) over every measured run of
+// B. A failed run (the server crashed, nothing answered, the load hit its timeout) reports no
+// samples, so it counts as all its units failed: a server that crashes in 19 of 20 runs must not
+// pass on the one run that survived.
+void check_error_rate(const WorkloadConfig& workload, const std::map<Key, Series>& grouped,
+                      int failed_runs_b, std::vector<report::Row>& rows,
+                      std::vector<std::string>& warnings) {
+    const std::string& name = workload.workload.name;
+    report::Row* errors = row_of(rows, name, "errors");
+    const auto* publish = std::get_if<runners::PublishWorkload>(&workload.workload.spec);
+    const auto* stream = std::get_if<runners::StreamWorkload>(&workload.workload.spec);
+    if (errors == nullptr || (publish == nullptr && stream == nullptr)) {
+        warnings.push_back(fmt::format(
+            "workload '{}': SLO error_rate_max not checked: no errors/success samples", name));
+        return;
+    }
+    const std::size_t units = publish != nullptr ? publish->count : stream->total_sessions();
+    const auto sum = [&](const std::string& metric) {
+        const std::vector<double> all = b_all(grouped, name, metric);
+        return std::accumulate(all.begin(), all.end(), 0.0);
+    };
+    const double failed =
+        sum("errors") + static_cast<double>(failed_runs_b) * static_cast<double>(units);
+    const double total = failed + sum(publish != nullptr ? "success" : "sessions_ok");
+    const double rate = total > 0 ? failed / total : 0;
+    if (rate > *workload.slo.error_rate_max) {
+        errors->verdict = report::Verdict::slo_violated;
+        errors->slo = fmt::format("error_rate {:.4g} > {:.4g}", rate, *workload.slo.error_rate_max);
+        if (failed_runs_b > 0) {
+            *errors->slo += fmt::format(" ({} failed run(s) on B, {} {} each)", failed_runs_b,
+                                        units, publish != nullptr ? "messages" : "sessions");
+        }
+    }
+}
+
+// loss_max: the most chunks one run of B lost, whichever run: a loss is never a typical value
+// to take the median of (zero tolerance is the default).
+void check_loss(const WorkloadConfig& workload, const std::map<Key, Series>& grouped,
+                std::vector<report::Row>& rows, std::vector<std::string>& warnings) {
+    const std::string& name = workload.workload.name;
+    report::Row* lost = row_of(rows, name, "chunks_lost");
+    const std::vector<double> all = b_all(grouped, name, "chunks_lost");
+    if (lost == nullptr || all.empty()) {
+        warnings.push_back(fmt::format(
+            "workload '{}': SLO loss_max not checked: no chunks_lost samples on B", name));
+        return;
+    }
+    const double worst = *std::max_element(all.begin(), all.end());
+    const double in_all = std::accumulate(all.begin(), all.end(), 0.0);
+    if (worst > *workload.slo.loss_max) {
+        lost->verdict = report::Verdict::slo_violated;
+        lost->slo = fmt::format("chunks_lost {:.4g} > loss_max {:.4g} in a run of B ({:.4g} lost "
+                                "over its {} measured run(s))",
+                                worst, *workload.slo.loss_max, in_all, all.size());
+    }
+}
+
 // `grouped` holds every measured sample; `failed_runs_b` counts B's measured runs of this
 // workload that failed.
 void apply_slo(const WorkloadConfig& workload, const std::map<Key, Series>& grouped,
@@ -43,20 +126,13 @@ void apply_slo(const WorkloadConfig& workload, const std::map<Key, Series>& grou
     if (slo.empty()) {
         return;
     }
-    const auto find = [&](const std::string& metric) -> report::Row* {
-        for (report::Row& row : rows) {
-            if (row.workload == workload.workload.name && row.metric == metric) {
-                return &row;
-            }
-        }
-        return nullptr;
-    };
+    // Limits on B's median over the measured rounds.
     const auto check = [&](const std::string& limit_name, const std::string& metric,
                            std::optional<double> limit, bool is_max) {
         if (!limit) {
             return;
         }
-        report::Row* row = find(metric);
+        report::Row* row = row_of(rows, workload.workload.name, metric);
         if (row == nullptr || !b_median(*row)) {
             warnings.push_back(fmt::format("workload '{}': SLO {} not checked: no {} samples on B",
                                            workload.workload.name, limit_name, metric));
@@ -72,46 +148,15 @@ void apply_slo(const WorkloadConfig& workload, const std::map<Key, Series>& grou
     check("p99_ms", "latency_p99_ms", slo.p99_ms, true);
     check("p95_ms", "latency_p95_ms", slo.p95_ms, true);
     check("throughput_rps_min", "throughput_rps", slo.throughput_rps_min, false);
+    check("first_chunk_p95_ms", "first_chunk_p95_ms", slo.first_chunk_p95_ms, true);
+    check("overhead_ms_max", "overhead_ms", slo.overhead_ms_max, true);
+    check("jitter_p95_ms", "jitter_p95_ms", slo.jitter_p95_ms, true);
+    check("e2e_p95_ms", "e2e_p95_ms", slo.e2e_p95_ms, true);
+    if (slo.loss_max) {
+        check_loss(workload, grouped, rows, warnings);
+    }
     if (slo.error_rate_max) {
-        report::Row* errors = find("errors");
-        const auto* publish = std::get_if<runners::PublishWorkload>(&workload.workload.spec);
-        if (errors == nullptr || publish == nullptr) {
-            warnings.push_back(fmt::format(
-                "workload '{}': SLO error_rate_max not checked: no errors/success samples",
-                workload.workload.name));
-            return;
-        }
-        // Over every measured run of B, paired with A's or not. A failed run (the server
-        // crashed, no message got a 2xx reply, the load hit its timeout) reports no samples, so
-        // it counts as `count` failed messages: a server that crashes in 19 of 20 runs must not
-        // pass on the one run that survived.
-        const auto b_sum = [&](const std::string& metric) {
-            double sum = 0;
-            const auto it = grouped.find({workload.workload.name, "", metric});
-            if (it != grouped.end()) {
-                for (const auto& [round, runs] : it->second.b) {
-                    for (const auto& [rep, values] : runs) {
-                        for (double value : values) {
-                            sum += value;
-                        }
-                    }
-                }
-            }
-            return sum;
-        };
-        const double failed_run_messages =
-            static_cast<double>(failed_runs_b) * static_cast<double>(publish->count);
-        const double failed = b_sum("errors") + failed_run_messages;
-        const double total = failed + b_sum("success");
-        const double rate = total > 0 ? failed / total : 0;
-        if (rate > *slo.error_rate_max) {
-            errors->verdict = report::Verdict::slo_violated;
-            errors->slo = fmt::format("error_rate {:.4g} > {:.4g}", rate, *slo.error_rate_max);
-            if (failed_runs_b > 0) {
-                *errors->slo += fmt::format(" ({} failed run(s) on B, {} messages each)",
-                                            failed_runs_b, publish->count);
-            }
-        }
+        check_error_rate(workload, grouped, failed_runs_b, rows, warnings);
     }
 }
 
@@ -475,7 +520,8 @@ void add_failure_warnings(const Measured& measured, const Plan& plan, const Conf
                 "without a pair leaves its metrics short of the planned rounds{}: their errors "
                 "are in samples.jsonl; the last: {}",
                 failures.count, rounds_done * plan.design_of(name).repeat, name, failed_a,
-                workload != nullptr && workload->kind() == "publish"
+                workload != nullptr &&
+                        (workload->kind() == "publish" || workload->kind() == "stream")
                     ? " ([workload.slo] error_rate_max counts the failures themselves)"
                     : "",
                 why));

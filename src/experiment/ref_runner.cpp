@@ -36,7 +36,8 @@ runners::Workload with_worktree(const runners::Workload& workload,
         [&](auto& spec) {
             using Spec = std::decay_t<decltype(spec)>;
             std::vector<std::string>* argv = nullptr;
-            if constexpr (std::is_same_v<Spec, runners::PublishWorkload>) {
+            if constexpr (std::is_same_v<Spec, runners::PublishWorkload> ||
+                          std::is_same_v<Spec, runners::StreamWorkload>) {
                 argv = &spec.server;
             } else {
                 argv = &spec.argv;

@@ -48,6 +48,17 @@ nlohmann::json identity_parameters(const WorkloadConfig& workload) {
                 if (spec.mode == runners::PublishMode::paced) {
                     params["rate"] = spec.rate;
                 }
+            } else if constexpr (std::is_same_v<Spec, runners::StreamWorkload>) {
+                params["server"] = spec.server;
+                params["protocol"] = std::string(to_string(spec.protocol));
+                params["path"] = spec.path;
+                params["payload"] = spec.payload;
+                params["expect_chunks"] = spec.expect_chunks;
+                params["sessions"] = spec.sessions;
+                params["session_count"] = spec.total_sessions();
+                if (spec.period_ms) {
+                    params["period_ms"] = *spec.period_ms; // overhead_ms is measured against it
+                }
             } else {
                 params["command"] = spec.argv;
                 if (spec.shell) {

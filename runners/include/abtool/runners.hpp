@@ -355,11 +355,46 @@ struct PublishWorkload {
 // Samples per run: latency_{min,p50,p95,p99,max,mean,stddev}_ms (p50 gated), throughput_rps
 // (gated, higher), bytes_out, bytes_in, success, errors.
 
+// A streaming endpoint (DESIGN.md `kind = "stream"`): per run, the ref's server is started as for
+// publish, and `total_sessions()` streaming requests are made to it, `sessions` at a time. The
+// first session runs alone until its first chunk (the cold start); then the others join. Each
+// chunk is timed when its bytes arrive, on the steady clock.
+enum class StreamProtocol {
+    http_ndjson, // POST payload to path; a chunked response, one JSON object per line
+    sse,      // POST payload to path; Server-Sent Events, each `data:` event a chunk, [DONE] ends
+    websocket // GET path upgraded; payload sent as one text message, each message received a chunk
+};
+
+struct StreamWorkload {
+    std::vector<std::string> server; // argv with {port}
+    Env env;
+    StreamProtocol protocol = StreamProtocol::http_ndjson;
+    std::string path = "/stream";
+    std::string payload = R"({"max_tokens": 100})"; // {seq} is replaced by the session's number
+    std::size_t expect_chunks = 0;                  // per session
+    std::optional<double> period_ms;                // the pace the server is meant to keep
+    std::size_t sessions = 1;                       // at a time
+    std::size_t session_count = 0;                  // per run; 0: `sessions`
+    std::optional<std::string> ready_path; // GET until 2xx; else ready when the port accepts
+    std::chrono::milliseconds ready_timeout{std::chrono::seconds(30)};
+    // From a session's start (connect, request) to its first chunk.
+    std::chrono::milliseconds request_timeout{std::chrono::seconds(10)};
+    // The longest wait for a session's next chunk.
+    std::chrono::milliseconds chunk_timeout{std::chrono::seconds(5)};
+    std::chrono::milliseconds timeout{std::chrono::seconds(300)}; // the whole run
+    std::size_t total_sessions() const { return session_count > 0 ? session_count : sessions; }
+};
+// Samples per run: first_chunk_{p50,p95,p99}_ms (warm sessions: all but the first; p50 gated),
+// cold_first_chunk_ms, interval_{mean,p50,p95,p99}_ms (mean gated), jitter_p95_ms, overhead_ms
+// (with period_ms), e2e_{p50,p95}_ms, chunks_received, chunks_lost, throughput_chunks_per_s,
+// bytes_in, bytes_out, errors, sessions_ok. The names are fixed: scripts read them.
+
 struct Workload {
     std::string name;
-    std::variant<CommandWorkload, HotpathWorkload, PublishWorkload> spec;
+    std::variant<CommandWorkload, HotpathWorkload, PublishWorkload, StreamWorkload> spec;
 };
-std::string_view kind_name(const Workload& workload); // "command" | "hotpath" | "publish"
+// "command" | "hotpath" | "publish" | "stream"
+std::string_view kind_name(const Workload& workload);
 // A command as messages show it: the argv joined by spaces, or the shell string, cut after about
 // 200 characters with a count of what was left out (an argv too long for exec is megabytes).
 std::string display_command(const std::vector<std::string>& argv,
@@ -371,26 +406,29 @@ std::string shell_quote(std::string_view text);
 
 // The gate rule: whether a regression of `metric` fails the gate. The runners stamp it on every
 // Sample; `abtool compare` applies it to stored runs whose samples did not record it. command:
-// wall_ms; publish: latency_p50_ms and throughput_rps; hotpath: the workload's `metrics`, else
-// the format's default (Google Benchmark real_time, hyperfine wall_ms, every JSON lines metric).
+// wall_ms; publish: latency_p50_ms and throughput_rps; stream: first_chunk_p50_ms and
+// interval_mean_ms; hotpath: the workload's `metrics`, else the format's default (Google
+// Benchmark real_time, hyperfine wall_ms, every JSON lines metric).
 Gate gate_of(const CommandWorkload& workload, std::string_view metric);
 Gate gate_of(const HotpathWorkload& workload, std::string_view metric);
 Gate gate_of(const PublishWorkload& workload, std::string_view metric);
+Gate gate_of(const StreamWorkload& workload, std::string_view metric);
 Gate gate_of(const Workload& workload, std::string_view metric); // by its kind
 // The gated metrics every run of `workload` must report, by name: command wall_ms, publish
-// latency_p50_ms and throughput_rps, hotpath its `metrics` or its format's default. Empty for JSON
+// latency_p50_ms and throughput_rps, stream first_chunk_p50_ms and interval_mean_ms (when a
+// session has two chunks or more), hotpath its `metrics` or its format's default. Empty for JSON
 // lines without `metrics`, where every metric the program reports gates (then at least one must).
 std::vector<std::string> gated_metrics(const Workload& workload);
-// What a command or hotpath workload counts; null for a publish workload.
+// What a command or hotpath workload counts; null for a publish or stream workload.
 const Counting* counting_of(const Workload& workload);
 Counting* counting_of(Workload& workload);
 
 struct RunContext {
     std::filesystem::path worktree; // cwd of the run; {worktree} in argv
     Env env;                        // applied identically to A and B
-    std::vector<int> cpus;          // the run's processes (a publish run: its server)
-    // A publish run's load generator thread, when not empty (duet: disjoint from `cpus` and from
-    // the other side's CPUs).
+    std::vector<int> cpus;          // the run's processes (a publish or stream run: its server)
+    // A publish or stream run's load generator thread, when not empty (duet: disjoint from `cpus`
+    // and from the other side's CPUs).
     std::vector<int> load_cpus;
     int nice = 0;
     std::string label; // for messages: "ref 'dev' (3f2a1c9)"

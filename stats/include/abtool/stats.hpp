@@ -144,6 +144,17 @@ int planned_looks(const AdaptivePolicy& policy);
 bool should_stop(std::span<const Comparison> current, std::size_t rounds_done,
                  const AdaptivePolicy& policy);
 
+// ---- trends -------------------------------------------------------------------------------
+
+// The Theil-Sen slope of y against x: the median of the pairwise slopes (y_j - y_i) / (x_j - x_i)
+// over i < j with x_j != x_i (the mean of the two middle slopes for an even count), as
+// scipy.stats.theilslopes returns for its slope. A soak run's memory trend uses it because it is
+// robust to outliers (breakdown point 29%): a GC pause or a one-off spike does not fake a leak,
+// where a least-squares slope would follow it. O(n^2) time and memory: an hour at 1 Hz (3600
+// points) is 6.5 million slopes, about 52 MB. Throws std::invalid_argument when the sizes differ
+// or x holds fewer than 2 distinct values; NaN when any value is not finite.
+double theil_sen_slope(std::span<const double> x, std::span<const double> y);
+
 // ---- planning a run's rounds and its design ------------------------------------------------
 
 // The smallest two-sided p-value the exact Wilcoxon signed-rank test can give with n pairs:

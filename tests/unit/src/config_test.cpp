@@ -251,18 +251,103 @@ TEST(Config, KindSpecificKeys_AreCheckedPerKind) {
     EXPECT_NE(std::string(error.what()).find("unknown key 'format'"), std::string::npos);
     const Error kind_error = error_of(with_workload("", "name=\"x\"\nkind=\"cmd\"\n"));
     EXPECT_NE(std::string(kind_error.what())
-                  .find("'kind' must be one of command, hotpath, publish, not 'cmd'"),
+                  .find("'kind' must be one of command, hotpath, publish, stream, not 'cmd'"),
               std::string::npos)
         << kind_error.what();
     // 'slo' on a kind that has none says so, not "unknown key".
     const Error slo = error_of(with_workload(
         "", "name=\"x\"\nkind=\"command\"\ncommand=[\"a\"]\n[workload.slo]\np99_ms = 5\n"));
-    EXPECT_NE(std::string(slo.what()).find("'slo' applies to publish workloads only"),
+    EXPECT_NE(std::string(slo.what()).find("'slo' applies to publish and stream workloads only"),
               std::string::npos)
         << slo.what();
     const Error paced = error_of(with_workload(
         "", "name=\"p\"\nkind=\"publish\"\nserver=[\"./s\",\"{port}\"]\nmode=\"paced\"\n"));
     EXPECT_NE(std::string(paced.what()).find("needs 'rate'"), std::string::npos);
+}
+
+constexpr const char* k_stream = R"toml(
+[[workload]]
+name = "tokens"
+kind = "stream"
+server = ["./server", "--port", "{port}"]
+protocol = "websocket"
+path = "/v1/completions"
+payload = '{"max_tokens": 200}'
+expect_chunks = 200
+period_ms = 20
+sessions = 3
+session_count = 12
+request_timeout = "2s"
+chunk_timeout = "500ms"
+[workload.slo]
+first_chunk_p95_ms = 300
+overhead_ms_max = 3
+jitter_p95_ms = 5
+e2e_p95_ms = 4500
+error_rate_max = 0.01
+)toml";
+
+TEST(Config, StreamWorkload_EveryKey_LossMaxZeroByDefault) {
+    const Config config = parse_config(k_stream, k_file);
+    ASSERT_EQ(config.workloads.size(), 1U);
+    EXPECT_EQ(config.workloads[0].kind(), "stream");
+    const auto& stream = std::get<runners::StreamWorkload>(config.workloads[0].workload.spec);
+    EXPECT_EQ(stream.protocol, runners::StreamProtocol::websocket);
+    EXPECT_EQ(stream.path, "/v1/completions");
+    EXPECT_EQ(stream.expect_chunks, 200U);
+    EXPECT_EQ(stream.period_ms, 20.0);
+    EXPECT_EQ(stream.sessions, 3U);
+    EXPECT_EQ(stream.total_sessions(), 12U);
+    EXPECT_EQ(stream.request_timeout, std::chrono::seconds(2));
+    EXPECT_EQ(stream.chunk_timeout, std::chrono::milliseconds(500));
+    const SloConfig& slo = config.workloads[0].slo;
+    EXPECT_EQ(slo.first_chunk_p95_ms, 300.0);
+    EXPECT_EQ(slo.overhead_ms_max, 3.0);
+    EXPECT_EQ(slo.jitter_p95_ms, 5.0);
+    EXPECT_EQ(slo.e2e_p95_ms, 4500.0);
+    EXPECT_EQ(slo.error_rate_max, 0.01);
+    EXPECT_EQ(slo.loss_max, 0.0); // not written: zero tolerance
+    EXPECT_EQ(runners::gated_metrics(config.workloads[0].workload),
+              (std::vector<std::string>{"first_chunk_p50_ms", "interval_mean_ms"}));
+    // The parameters that change what is measured are in the primary key's identity.
+    const std::string identity = identity_parameters(config.workloads[0]).dump();
+    for (const char* key : {"\"protocol\":\"websocket\"", "\"expect_chunks\":200",
+                            "\"period_ms\":20", "\"session_count\":12"}) {
+        EXPECT_NE(identity.find(key), std::string::npos) << key << " in " << identity;
+    }
+    // Without an slo table, loss is still checked.
+    const Config bare = parse_config(
+        "[[workload]]\nname=\"t\"\nkind=\"stream\"\nserver=[\"./s\"]\nexpect_chunks=5\n", k_file);
+    EXPECT_EQ(bare.workloads[0].slo.loss_max, 0.0);
+    EXPECT_EQ(std::get<runners::StreamWorkload>(bare.workloads[0].workload.spec).total_sessions(),
+              1U);
+}
+
+TEST(Config, StreamWorkload_BadInput_NamesTheKeyAndTheLine) {
+    const std::string head = "name=\"t\"\nkind=\"stream\"\nserver=[\"./s\",\"{port}\"]\n";
+    const Error missing = error_of(with_workload("", head + "path=\"/x\"\n"));
+    EXPECT_NE(std::string(missing.what()).find("missing 'expect_chunks'"), std::string::npos)
+        << missing.what();
+    EXPECT_NE(std::string(missing.what()).find("abtool.toml:2"), std::string::npos)
+        << missing.what();
+    const Error protocol =
+        error_of(with_workload("", head + "expect_chunks=5\nprotocol=\"grpc\"\n"));
+    EXPECT_NE(std::string(protocol.what())
+                  .find("'protocol' must be one of http-ndjson, sse, websocket, not 'grpc'"),
+              std::string::npos)
+        << protocol.what();
+    EXPECT_NE(std::string(protocol.what()).find("abtool.toml:7"), std::string::npos)
+        << protocol.what();
+    const Error zero = error_of(with_workload("", head + "expect_chunks=0\n"));
+    EXPECT_NE(std::string(zero.what()).find("'expect_chunks'"), std::string::npos) << zero.what();
+    // A publish limit on a stream workload is not silently ignored.
+    const Error slo =
+        error_of(with_workload("", head + "expect_chunks=5\n[workload.slo]\np99_ms=5\n"));
+    EXPECT_NE(std::string(slo.what()).find("unknown key 'p99_ms'"), std::string::npos)
+        << slo.what();
+    const Error publish_key = error_of(with_workload("", head + "expect_chunks=5\ncount=3\n"));
+    EXPECT_NE(std::string(publish_key.what()).find("unknown key 'count'"), std::string::npos)
+        << publish_key.what();
 }
 
 TEST(Config, MaxRoundsBelowRounds_IsAnError) {

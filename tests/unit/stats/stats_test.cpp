@@ -14,8 +14,12 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <limits>
+#include <numeric>
 #include <random>
 #include <span>
+#include <stdexcept>
+#include <vector>
 
 namespace abtool::stats {
 namespace {
@@ -1016,6 +1020,77 @@ TEST(Calibration, AA_ACpuEffect_FalseAlarmsAtMostNominal_WithOrWithoutTheCrossov
             }
         }
     }
+}
+
+// ---- Theil-Sen slope (a soak run's memory trend) -------------------------------------------
+
+TEST(TheilSen, ExactLine_GivesItsSlope) {
+    const std::vector<double> x = {0, 1, 2.5, 4, 7, 7.5, 11, 20};
+    std::vector<double> y;
+    for (const double v : x) {
+        y.push_back(2.5 * v - 7);
+    }
+    EXPECT_DOUBLE_EQ(theil_sen_slope(x, y), 2.5);
+}
+
+TEST(TheilSen, AFewHugeOutliers_StillGiveTheLinesSlope) {
+    // 60 one-second samples of RSS growing 0.5 kB/s, three of them wild (a GC pause's spike, a
+    // drop, a one-off allocation). Only the 174 pairs touching an outlier (3 x 57 + 3) can be
+    // off: the other 1596 of 1770 slopes are exactly 0.5 (halves are exact in binary), so the
+    // median is 0.5 exactly. A least-squares slope follows the spikes.
+    std::vector<double> x, y;
+    for (int i = 0; i < 60; ++i) {
+        x.push_back(i);
+        y.push_back(1000 + 0.5 * i);
+    }
+    y[10] = 1e9;
+    y[30] = -1e9;
+    y[55] = 5e8;
+    EXPECT_DOUBLE_EQ(theil_sen_slope(x, y), 0.5);
+    const double mean_x = 29.5;
+    const double mean_y = std::accumulate(y.begin(), y.end(), 0.0) / 60;
+    double sxy = 0, sxx = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        sxy += (x[i] - mean_x) * (y[i] - mean_y);
+        sxx += (x[i] - mean_x) * (x[i] - mean_x);
+    }
+    EXPECT_GT(std::abs(sxy / sxx - 0.5), 1e5); // what the robust slope is for
+}
+
+TEST(TheilSen, SmallDataset_MatchesTheHandComputedMedianOfPairwiseSlopes) {
+    // x = 1..5, y = 2 3 7 5 11. The 10 pairwise slopes (y_j - y_i) / (x_j - x_i):
+    //   (1,2) 1/1 = 1     (1,3) 5/2 = 2.5   (1,4) 3/3 = 1    (1,5) 9/4 = 2.25
+    //   (2,3) 4/1 = 4     (2,4) 2/2 = 1     (2,5) 8/3 = 2.667
+    //   (3,4) -2/1 = -2   (3,5) 4/2 = 2     (4,5) 6/1 = 6
+    // Sorted: -2 1 1 1 2 | 2.25 2.5 2.667 4 6: an even count, so the median is (2 + 2.25) / 2 =
+    // 2.125 (scipy.stats.theilslopes(y, x).slope, which takes np.median of the slopes).
+    const std::vector<double> x = {1, 2, 3, 4, 5};
+    const std::vector<double> y = {2, 3, 7, 5, 11};
+    EXPECT_DOUBLE_EQ(theil_sen_slope(x, y), 2.125);
+}
+
+TEST(TheilSen, PairsWithEqualX_AreLeftOut) {
+    // x = 0 1 1 3, y = 0 2 4 3. The pair at x = 1 has no slope; the other five:
+    //   (0,1a) 2/1 = 2   (0,1b) 4/1 = 4   (0,3) 3/3 = 1   (1a,3) 1/2 = 0.5   (1b,3) -1/2 = -0.5
+    // Sorted: -0.5 0.5 1 2 4: an odd count, median 1.
+    const std::vector<double> x = {0, 1, 1, 3};
+    const std::vector<double> y = {0, 2, 4, 3};
+    EXPECT_DOUBLE_EQ(theil_sen_slope(x, y), 1.0);
+}
+
+TEST(TheilSen, BadInput_Throws_NonFinite_IsNaN) {
+    const std::vector<double> three = {1, 2, 3};
+    const std::vector<double> two = {1, 2};
+    const std::vector<double> same = {4, 4, 4};
+    const std::vector<double> one = {1};
+    const std::vector<double> none;
+    EXPECT_THROW(theil_sen_slope(three, two), std::invalid_argument);
+    EXPECT_THROW(theil_sen_slope(same, three), std::invalid_argument);
+    EXPECT_THROW(theil_sen_slope(one, one), std::invalid_argument);
+    EXPECT_THROW(theil_sen_slope(none, none), std::invalid_argument);
+    const std::vector<double> with_nan = {1, std::numeric_limits<double>::quiet_NaN(), 3};
+    EXPECT_TRUE(std::isnan(theil_sen_slope(three, with_nan)));
+    EXPECT_TRUE(std::isnan(theil_sen_slope(with_nan, three)));
 }
 
 } // namespace
