@@ -1,5 +1,7 @@
 #include "runners/publish/load_generator.hpp"
 
+#include "runners/publish/load_limits.hpp"
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -285,42 +287,18 @@ LoadResult generate_load(const LoadSpec& spec) {
         pool.push_back(std::make_unique<Connection>(shared));
     }
 
-    asio::steady_timer deadline(shared.io), watch(shared.io);
-    const auto stop_all = [&] {
-        shared.stopping = true;
-        shared.result.stopped = true;
-        for (auto& connection : pool) {
-            connection->stop();
-        }
-    };
-    shared.on_all_done = [&] {
-        deadline.cancel();
-        watch.cancel();
-    };
-    // Both timer handlers also check that connections are left: a cancel() cannot recall a
-    // handler whose timer had already expired, and a watch that re-armed itself then would keep
-    // io.run() from ever returning.
-    deadline.expires_after(spec.timeout);
-    deadline.async_wait([&](const error_code& ec) {
-        if (!ec && shared.active > 0) {
-            stop_all();
-        }
-    });
-    // An interrupt (request_stop from the signal handler) ends the load within 50 ms.
-    std::function<void()> poll_stop = [&] {
-        watch.expires_after(std::chrono::milliseconds(50));
-        watch.async_wait([&](const error_code& ec) {
-            if (ec || shared.active == 0) {
-                return;
+    LoadLimits limits(
+        shared.io, spec.timeout, [&] { return shared.active > 0; },
+        [&] {
+            shared.stopping = true;
+            shared.result.stopped = true;
+            for (auto& connection : pool) {
+                connection->stop();
             }
-            if (stop_requested()) {
-                stop_all();
-                return;
-            }
-            poll_stop();
         });
+    shared.on_all_done = [&] {
+        limits.done();
     };
-    poll_stop();
 
     // Paced sends wake on timers: the kernel's default 50 us timer slack would add up to that
     // much to every send time, so this thread asks for none while the load runs.

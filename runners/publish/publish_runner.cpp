@@ -105,30 +105,13 @@ Gate gate_of(const PublishWorkload& /*workload*/, std::string_view metric) {
 }
 
 RunResult run_publish(const PublishWorkload& workload, const RunContext& context) {
-    RunResult result;
-    result.start_unix_ns = publish::unix_ns_now();
-    const auto began = std::chrono::steady_clock::now();
-    const auto finish = [&](RunResult&& done) {
-        done.wall_ms =
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began)
-                .count();
-        return std::move(done);
-    };
-
-    publish::StartedServer started =
-        publish::start_server(publish::server_spec_of(workload), context);
-    publish::Server& server = *started.server;
-    if (started.not_ready) {
-        result.error = *started.not_ready;
-        result.interrupted = stop_requested(); // no load was sent: nothing was measured
-        return finish(std::move(result));
-    }
-    const publish::ThreadPin pin(context.load_cpus);
-    const publish::LoadResult load = publish::generate_load(load_spec_of(workload, server.port()));
-    const std::optional<std::string> died = publish::ended_under(server, load.errors_reset > 0);
-    server.stop();
-    judge_load(workload, load, died, server, result);
-    return finish(std::move(result));
+    return publish::run_against_server(
+        publish::server_spec_of(workload), context,
+        [&](std::uint16_t port) { return publish::generate_load(load_spec_of(workload, port)); },
+        [](const publish::LoadResult& load) { return load.errors_reset > 0; },
+        [&](const publish::LoadResult& load, const std::optional<std::string>& died,
+            const publish::Server& server,
+            RunResult& result) { judge_load(workload, load, died, server, result); });
 }
 
 } // namespace abtool::runners

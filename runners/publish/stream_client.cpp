@@ -1,6 +1,7 @@
 #include "runners/publish/stream_client.hpp"
 
 #include "runners/publish/load_generator.hpp"
+#include "runners/publish/load_limits.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -21,6 +22,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <utility>
 
 namespace abtool::runners::publish {
 
@@ -53,8 +55,7 @@ struct Shared {
     bool stopping = false;
     StreamResult result;
     std::function<void()> on_cold_done; // session 0's first chunk is in (or it ended)
-    std::function<void()> on_all_done;
-    std::function<void()> start_next; // on a lane whose session ended
+    std::function<void()> start_next;   // on a lane whose session ended
     std::vector<std::weak_ptr<class Session>> running;
 };
 
@@ -131,7 +132,7 @@ private:
                                 body.size(), body);
         m_parser.emplace();
         m_parser->eager(true);
-        m_parser->body_limit(boost::none); // a soak's stream can be long; read as it comes
+        m_parser->body_limit(boost::none); // a long stream is read as it comes, never held whole
         asio::async_write(
             m_socket, asio::buffer(m_request),
             [this, self = shared_from_this()](const error_code& ec, std::size_t written) {
@@ -351,8 +352,15 @@ private:
             }
         }
         arm(spec().chunk_timeout);
-        if (m_index == 0 && m_shared.on_cold_done) {
-            m_shared.on_cold_done(); // the cold start is measured: the other lanes start
+        if (m_index == 0) {
+            cold_done(); // the cold start is measured: the other lanes start
+        }
+    }
+
+    // Once: moved out first, as the call may start sessions that end at once and come back here.
+    void cold_done() {
+        if (std::function<void()> release = std::exchange(m_shared.on_cold_done, nullptr)) {
+            release();
         }
     }
 
@@ -388,8 +396,8 @@ private:
             m_shared.last_chunk = std::max(m_shared.last_chunk, m_last);
         }
         close();
-        if (m_index == 0 && m_shared.on_cold_done) {
-            m_shared.on_cold_done(); // a cold session that never got a chunk holds no one
+        if (m_index == 0) {
+            cold_done(); // a cold session that never got a chunk holds no one
         }
         m_shared.start_next();
     }
@@ -463,21 +471,21 @@ std::optional<long long> seq_of(std::string_view chunk) {
 StreamResult run_streams(const StreamSpec& spec) {
     Shared shared(spec);
     shared.result.sessions.reserve(spec.session_count);
-    asio::steady_timer deadline(shared.io), watch(shared.io);
-    const auto stop_all = [&] {
-        shared.stopping = true;
-        shared.result.stopped = true;
-        for (const std::weak_ptr<Session>& running : shared.running) {
-            if (const std::shared_ptr<Session> session = running.lock()) {
-                session->stop();
+    LoadLimits limits(
+        shared.io, spec.timeout, [&] { return shared.lanes > 0; },
+        [&] {
+            shared.stopping = true;
+            shared.result.stopped = true;
+            for (const std::weak_ptr<Session>& running : shared.running) {
+                if (const std::shared_ptr<Session> session = running.lock()) {
+                    session->stop();
+                }
             }
-        }
-    };
+        });
     shared.start_next = [&] {
         if (shared.stopping || shared.next_session >= spec.session_count) {
             if (--shared.lanes == 0) {
-                deadline.cancel();
-                watch.cancel();
+                limits.done();
             }
             return;
         }
@@ -489,33 +497,10 @@ StreamResult run_streams(const StreamSpec& spec) {
     // The other lanes start once the cold session has its first chunk (or has ended).
     const std::size_t lanes = std::max<std::size_t>(1, std::min(spec.sessions, spec.session_count));
     shared.on_cold_done = [&] {
-        shared.on_cold_done = nullptr;
         for (std::size_t i = 1; i < lanes; ++i) {
             shared.start_next();
         }
     };
-    deadline.expires_after(spec.timeout);
-    deadline.async_wait([&](const error_code& ec) {
-        if (!ec && shared.lanes > 0) {
-            stop_all();
-        }
-    });
-    // An interrupt (request_stop from the signal handler) ends the load within 50 ms.
-    std::function<void()> poll_stop = [&] {
-        watch.expires_after(std::chrono::milliseconds(50));
-        watch.async_wait([&](const error_code& ec) {
-            if (ec || shared.lanes == 0) {
-                return;
-            }
-            if (stop_requested()) {
-                stop_all();
-                return;
-            }
-            poll_stop();
-        });
-    };
-    poll_stop();
-
     shared.lanes = lanes;
     shared.start = Clock::now();
     shared.last_chunk = shared.start;

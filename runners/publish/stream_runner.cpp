@@ -168,36 +168,19 @@ Gate gate_of(const StreamWorkload& /*workload*/, std::string_view metric) {
 }
 
 RunResult run_stream(const StreamWorkload& workload, const RunContext& context) {
-    RunResult result;
-    result.start_unix_ns = publish::unix_ns_now();
-    const auto began = std::chrono::steady_clock::now();
-    const auto finish = [&](RunResult&& done) {
-        done.wall_ms =
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began)
-                .count();
-        return std::move(done);
-    };
-
-    publish::StartedServer started =
-        publish::start_server(publish::server_spec_of(workload), context);
-    publish::Server& server = *started.server;
-    if (started.not_ready) {
-        result.error = *started.not_ready;
-        result.interrupted = stop_requested(); // nothing was measured
-        return finish(std::move(result));
-    }
-    const publish::ThreadPin pin(context.load_cpus);
-    const publish::StreamResult streams =
-        publish::run_streams(stream_spec_of(workload, server.port()));
-    const bool saw_resets = std::any_of(streams.sessions.begin(), streams.sessions.end(),
-                                        [](const publish::SessionResult& session) {
-                                            return session.end == publish::SessionEnd::refused ||
-                                                   session.end == publish::SessionEnd::early_close;
-                                        });
-    const std::optional<std::string> died = publish::ended_under(server, saw_resets);
-    server.stop();
-    judge_streams(workload, streams, died, server, result);
-    return finish(std::move(result));
+    return publish::run_against_server(
+        publish::server_spec_of(workload), context,
+        [&](std::uint16_t port) { return publish::run_streams(stream_spec_of(workload, port)); },
+        [](const publish::StreamResult& streams) {
+            return std::any_of(streams.sessions.begin(), streams.sessions.end(),
+                               [](const publish::SessionResult& session) {
+                                   return session.end == publish::SessionEnd::refused ||
+                                          session.end == publish::SessionEnd::early_close;
+                               });
+        },
+        [&](const publish::StreamResult& streams, const std::optional<std::string>& died,
+            const publish::Server& server,
+            RunResult& result) { judge_streams(workload, streams, died, server, result); });
 }
 
 } // namespace abtool::runners

@@ -29,17 +29,19 @@
 //                   no rounds ran (`abtool compare`)
 // Each row:
 //   primary_key     string, stable hash of the benchmark identity (results.csv's key)
-//   workload, kind ("command"|"hotpath"|"publish"|"stream"), case ("" if none), metric, unit
-//   strings direction       "lower"|"higher", which way is better gated           bool, whether a
-//   regression of this metric fails the gate verdict
-//   "regressed"|"improved"|"unchanged"|"inconclusive"|"slo-violated" reason          string, the
-//   verdict in one line;  slo  string|null, the limit B broke n               integer, rounds
-//   (pairs) analysed a, b            {n, min, max, mean, median, stddev, cv_pct, p95, outliers:
-//   [index]} delta_pct       e^median(ln(b/a)) - 1, in %;  hl_delta_pct  Hodges-Lehmann estimate,
-//   in % ci_low_pct, ci_high_pct   the verdict's interval of the change, in % (null: none) interval
-//   which interval: "exact Wilcoxon", "BCa bootstrap", ..., "none" bootstrap_low_pct,
-//   bootstrap_high_pct, bootstrap_is_bca   the bootstrap interval, reported p_value, p_adjusted
-//   Wilcoxon signed-rank (Mann-Whitney when unpaired); adjusted by
+//   workload, kind ("command"|"hotpath"|"publish"|"stream"), case, metric, unit  strings
+//                   (case "" if none)
+//   direction       "lower"|"higher", which way is better
+//   gated           bool, whether a regression of this metric fails the gate
+//   verdict         "regressed"|"improved"|"unchanged"|"inconclusive"|"slo-violated"
+//   reason          string, the verdict in one line;  slo  string|null, the limit B broke
+//   n               integer, rounds (pairs) analysed
+//   a, b            {n, min, max, mean, median, stddev, cv_pct, p95, outliers: [index]}
+//   delta_pct       e^median(ln(b/a)) - 1, in %;  hl_delta_pct  Hodges-Lehmann estimate, in %
+//   ci_low_pct, ci_high_pct   the verdict's interval of the change, in % (null: none)
+//   interval        which interval: "exact Wilcoxon", "BCa bootstrap", ..., "none"
+//   bootstrap_low_pct, bootstrap_high_pct, bootstrap_is_bca   the bootstrap interval, reported
+//   p_value, p_adjusted       Wilcoxon signed-rank (Mann-Whitney when unpaired); adjusted by
 //                             `multiplicity` above (Holm, or Benjamini-Hochberg)
 //   warnings        [string], per-row (order effect, trend, outliers, high CV)
 //   errors_a, errors_b        integer, failed runs per side
