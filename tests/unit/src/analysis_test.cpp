@@ -332,6 +332,49 @@ TEST(Analysis, Slo_JudgesBsMedian_ErrorRateCountsAFailedRunAsItsWholeLoad) {
     }
 }
 
+// Stream SLOs: loss is judged on B's worst run, never its median (one lost chunk in one run of six
+// is a violation with no [workload.slo] at all); the median limits apply to B's median; the error
+// rate counts failed sessions, and a failed run as all its sessions failed.
+TEST(Analysis, StreamSlo_LossOnTheWorstRun_ErrorRateInSessions) {
+    const std::string text = "[[workload]]\nname=\"t\"\nkind=\"stream\"\n"
+                             "server=[\"./s\", \"{port}\"]\nexpect_chunks=20\nsession_count=4\n"
+                             "[workload.slo]\noverhead_ms_max=1.0\nerror_rate_max=0.1\n";
+    const Config config = parse_config(text, "/repo/abtool.toml");
+    const Plan plan = plan_of(text, 6, {"t"});
+    std::vector<SampleRecord> records;
+    for (std::size_t round = 1; round <= 6; ++round) {
+        for (const Side side : {Side::a, Side::b}) {
+            if (side == Side::b && round == 6) {
+                records.push_back(failure(round, side, "t", "the server exited with status 1"));
+                continue;
+            }
+            const bool b = side == Side::b;
+            records.push_back(
+                sample(round, side, "t", "chunks_lost", b && round == 2 ? 1 : 0, "chunks"));
+            // B's overhead over its 5 runs: 0.5, 1, 1.5, 2, 2.5 ms, median 1.5.
+            records.push_back(sample(round, side, "t", "overhead_ms",
+                                     b ? 0.5 * static_cast<double>(round) : 0.1));
+            records.push_back(
+                sample(round, side, "t", "errors", b && round == 3 ? 1 : 0, "sessions"));
+            records.push_back(
+                sample(round, side, "t", "sessions_ok", b && round == 3 ? 3 : 4, "sessions"));
+        }
+    }
+    const report::Report report = analyze_records(plan, config, records, AnalysisSettings{});
+    const report::Row& lost = only_row(report, "chunks_lost");
+    EXPECT_EQ(lost.verdict, report::Verdict::slo_violated);
+    ASSERT_TRUE(lost.slo.has_value());
+    EXPECT_EQ(*lost.slo, "chunks_lost 1 > loss_max 0 in a run of B (1 lost over its 5 measured "
+                         "run(s))");
+    const report::Row& overhead = only_row(report, "overhead_ms");
+    ASSERT_TRUE(overhead.slo.has_value());
+    EXPECT_EQ(*overhead.slo, "overhead_ms_max 1.5 > 1");
+    // 1 failed session + 1 failed run of 4 sessions, against 19 sessions that completed: 5 / 24.
+    const report::Row& errors = only_row(report, "errors");
+    ASSERT_TRUE(errors.slo.has_value());
+    EXPECT_EQ(*errors.slo, "error_rate 0.2083 > 0.1 (1 failed run(s) on B, 4 sessions each)");
+}
+
 } // namespace
 } // namespace abtool
 
