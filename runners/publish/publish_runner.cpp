@@ -3,6 +3,7 @@
 #include "abtool/stats.hpp"
 #include "runners/publish/load_generator.hpp"
 #include "runners/publish/server.hpp"
+#include "runners/publish/soak.hpp"
 #include "runners/workload_runners.hpp"
 
 #include <fmt/format.h>
@@ -59,7 +60,7 @@ publish::LoadSpec load_spec_of(const PublishWorkload& workload, std::uint16_t po
     spec.path = workload.path;
     spec.payload = workload.payload;
     spec.mode = workload.mode;
-    spec.count = workload.count;
+    spec.count = workload.messages(); // a soak: `rate` a second for its duration (paced only)
     spec.concurrency = workload.concurrency;
     spec.rate = workload.rate;
     spec.request_timeout = workload.request_timeout;
@@ -76,7 +77,7 @@ void judge_load(const PublishWorkload& workload, const publish::LoadResult& load
                 RunResult& result) {
     if (died) {
         result.error = fmt::format("the server {} during the run ({} of {} messages answered)",
-                                   *died, load.success, workload.count);
+                                   *died, load.success, workload.messages());
     } else if (load.stopped && stop_requested()) {
         // Only a load the stop actually cut short is interrupted: one that had finished when the
         // request came (e.g. while the server was being stopped) is a measurement and is kept.
@@ -87,7 +88,7 @@ void judge_load(const PublishWorkload& workload, const publish::LoadResult& load
             fmt::format("the load did not finish within the workload's timeout of {:.3g} s "
                         "({} of {} messages sent)",
                         std::chrono::duration<double>(workload.timeout).count(),
-                        workload.count - load.not_sent, workload.count);
+                        workload.messages() - load.not_sent, workload.messages());
     } else if (load.success == 0) {
         result.error = fmt::format(
             "no message got a 2xx reply: {} error replies, {} refused or reset, {} timed out; "
@@ -106,12 +107,24 @@ Gate gate_of(const PublishWorkload& /*workload*/, std::string_view metric) {
 
 RunResult run_publish(const PublishWorkload& workload, const RunContext& context) {
     return publish::run_against_server(
-        publish::server_spec_of(workload), context,
+        publish::server_spec_of(workload), context, workload.duration.has_value(),
         [&](std::uint16_t port) { return publish::generate_load(load_spec_of(workload, port)); },
         [](const publish::LoadResult& load) { return load.errors_reset > 0; },
-        [&](const publish::LoadResult& load, const std::optional<std::string>& died,
-            const publish::Server& server,
-            RunResult& result) { judge_load(workload, load, died, server, result); });
+        [&](const publish::LoadResult& load, const std::vector<GroupSample>& group,
+            const std::optional<std::string>& died, const publish::Server& server,
+            RunResult& result) {
+            judge_load(workload, load, died, server, result);
+            if (workload.duration && !result.error) {
+                publish::SoakTimeline timeline;
+                timeline.duration_s = std::chrono::duration<double>(*workload.duration).count();
+                for (std::size_t i = 0; i < load.latency_ms.size(); ++i) {
+                    timeline.latencies.push_back({load.completed_s[i], load.latency_ms[i]});
+                }
+                timeline.errors_at_s = load.errors_at_s;
+                timeline.group = group;
+                publish::add_soak(timeline, result);
+            }
+        });
 }
 
 } // namespace abtool::runners

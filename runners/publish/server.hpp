@@ -5,6 +5,7 @@
 #pragma once
 
 #include "abtool/runners.hpp"
+#include "runners/group_sampler.hpp"
 #include "runners/process.hpp"
 
 #include <chrono>
@@ -95,12 +96,13 @@ std::int64_t unix_ns_now(); // the system clock, for RunResult::start_unix_ns
 // One run of a load against the ref's server, what publish and stream share: the server started
 // and ready (and a duet's other side), this thread pinned to the load's CPUs, `load(port)` run,
 // the server's death under the load noticed (`saw_resets(outcome)`: it saw refused or reset
-// connections), the server stopped, and `judge(outcome, died, server, result)` turning what the
-// load saw into samples or an error. A server that never got ready is the run's error, and an
-// interrupt then is no measurement.
+// connections), the server stopped, and `judge(outcome, group, died, server, result)` turning
+// what the load saw into samples or an error. `soak`: the server's process group is sampled every
+// second while the load runs (`group`, else empty). A server that never got ready is the run's
+// error, and an interrupt then is no measurement.
 template <typename Load, typename SawResets, typename Judge>
-RunResult run_against_server(const ServerSpec& spec, const RunContext& context, Load load,
-                             SawResets saw_resets, Judge judge) {
+RunResult run_against_server(const ServerSpec& spec, const RunContext& context, bool soak,
+                             Load load, SawResets saw_resets, Judge judge) {
     RunResult result;
     result.start_unix_ns = unix_ns_now();
     const auto began = std::chrono::steady_clock::now();
@@ -110,10 +112,19 @@ RunResult run_against_server(const ServerSpec& spec, const RunContext& context, 
         result.interrupted = stop_requested();
     } else {
         const ThreadPin pin(context.load_cpus);
+        std::optional<GroupSampler> sampler;
+        if (soak) {
+            sampler.emplace(started.server->process_group());
+        }
         const auto outcome = load(started.server->port());
+        std::vector<GroupSample> group;
+        if (sampler) {
+            sampler->stop();
+            group = sampler->samples();
+        }
         const std::optional<std::string> died = ended_under(*started.server, saw_resets(outcome));
         started.server->stop();
-        judge(outcome, died, *started.server, result);
+        judge(outcome, group, died, *started.server, result);
     }
     result.wall_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();

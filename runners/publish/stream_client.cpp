@@ -470,7 +470,9 @@ std::optional<long long> seq_of(std::string_view chunk) {
 
 StreamResult run_streams(const StreamSpec& spec) {
     Shared shared(spec);
-    shared.result.sessions.reserve(spec.session_count);
+    if (!spec.duration) {
+        shared.result.sessions.reserve(spec.session_count);
+    }
     LoadLimits limits(
         shared.io, spec.timeout, [&] { return shared.lanes > 0; },
         [&] {
@@ -482,8 +484,12 @@ StreamResult run_streams(const StreamSpec& spec) {
                 }
             }
         });
+    const auto more = [&] {
+        return spec.duration ? Clock::now() - shared.start < *spec.duration
+                             : shared.next_session < spec.session_count;
+    };
     shared.start_next = [&] {
-        if (shared.stopping || shared.next_session >= spec.session_count) {
+        if (shared.stopping || !more()) {
             if (--shared.lanes == 0) {
                 limits.done();
             }
@@ -495,7 +501,8 @@ StreamResult run_streams(const StreamSpec& spec) {
         session->start();
     };
     // The other lanes start once the cold session has its first chunk (or has ended).
-    const std::size_t lanes = std::max<std::size_t>(1, std::min(spec.sessions, spec.session_count));
+    const std::size_t lanes = std::max<std::size_t>(
+        1, spec.duration ? spec.sessions : std::min(spec.sessions, spec.session_count));
     shared.on_cold_done = [&] {
         for (std::size_t i = 1; i < lanes; ++i) {
             shared.start_next();
@@ -509,7 +516,10 @@ StreamResult run_streams(const StreamSpec& spec) {
 
     StreamResult result = std::move(shared.result);
     result.duration_s = std::chrono::duration<double>(shared.last_chunk - shared.start).count();
-    result.not_started = spec.session_count - std::min(spec.session_count, result.sessions.size());
+    if (!spec.duration) {
+        result.not_started =
+            spec.session_count - std::min(spec.session_count, result.sessions.size());
+    }
     return result;
 }
 

@@ -32,6 +32,9 @@ struct StreamSpec {
     std::size_t expect_chunks = 1;
     std::size_t sessions = 1;      // at a time
     std::size_t session_count = 1; // in all
+    // A soak: sessions are started back to back until this long after the first, whatever
+    // session_count says.
+    std::optional<std::chrono::milliseconds> duration;
     std::chrono::milliseconds request_timeout{std::chrono::seconds(10)};
     std::chrono::milliseconds chunk_timeout{std::chrono::seconds(5)};
     std::chrono::milliseconds timeout{std::chrono::seconds(300)}; // the whole load

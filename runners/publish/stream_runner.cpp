@@ -3,6 +3,7 @@
 // stream metrics (DESIGN.md; their names are fixed, scripts and dashboards read them).
 #include "abtool/stats.hpp"
 #include "runners/publish/server.hpp"
+#include "runners/publish/soak.hpp"
 #include "runners/publish/stream_client.hpp"
 #include "runners/workload_runners.hpp"
 
@@ -28,6 +29,7 @@ publish::StreamSpec stream_spec_of(const StreamWorkload& workload, std::uint16_t
     spec.request_timeout = workload.request_timeout;
     spec.chunk_timeout = workload.chunk_timeout;
     spec.timeout = workload.timeout;
+    spec.duration = workload.duration;
     return spec;
 }
 
@@ -167,9 +169,29 @@ Gate gate_of(const StreamWorkload& /*workload*/, std::string_view metric) {
     return metric == "first_chunk_p50_ms" || metric == "interval_mean_ms" ? Gate::yes : Gate::no;
 }
 
+// A soak's timeline: each session's first chunk when it arrived, each failed session when it
+// started.
+publish::SoakTimeline timeline_of(const StreamWorkload& workload,
+                                  const publish::StreamResult& streams,
+                                  const std::vector<GroupSample>& group) {
+    publish::SoakTimeline timeline;
+    timeline.duration_s = std::chrono::duration<double>(*workload.duration).count();
+    for (const publish::SessionResult& session : streams.sessions) {
+        if (session.first_chunk_ms) {
+            timeline.latencies.push_back(
+                {session.start_s + *session.first_chunk_ms / 1000, *session.first_chunk_ms});
+        }
+        if (!session.ok()) {
+            timeline.errors_at_s.push_back(session.start_s);
+        }
+    }
+    timeline.group = group;
+    return timeline;
+}
+
 RunResult run_stream(const StreamWorkload& workload, const RunContext& context) {
     return publish::run_against_server(
-        publish::server_spec_of(workload), context,
+        publish::server_spec_of(workload), context, workload.duration.has_value(),
         [&](std::uint16_t port) { return publish::run_streams(stream_spec_of(workload, port)); },
         [](const publish::StreamResult& streams) {
             return std::any_of(streams.sessions.begin(), streams.sessions.end(),
@@ -178,9 +200,14 @@ RunResult run_stream(const StreamWorkload& workload, const RunContext& context) 
                                           session.end == publish::SessionEnd::early_close;
                                });
         },
-        [&](const publish::StreamResult& streams, const std::optional<std::string>& died,
-            const publish::Server& server,
-            RunResult& result) { judge_streams(workload, streams, died, server, result); });
+        [&](const publish::StreamResult& streams, const std::vector<GroupSample>& group,
+            const std::optional<std::string>& died, const publish::Server& server,
+            RunResult& result) {
+            judge_streams(workload, streams, died, server, result);
+            if (workload.duration && !result.error) {
+                publish::add_soak(timeline_of(workload, streams, group), result);
+            }
+        });
 }
 
 } // namespace abtool::runners

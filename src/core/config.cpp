@@ -418,7 +418,8 @@ SloConfig read_slo(const Reader& reader, const toml::table& workload, const std:
     if (stream) {
         reader.check_keys(*table,
                           {"first_chunk_p95_ms", "overhead_ms_max", "jitter_p95_ms", "e2e_p95_ms",
-                           "loss_max", "error_rate_max"},
+                           "loss_max", "error_rate_max", "rss_growth_kb_per_min_max",
+                           "latency_p99_drift_pct_max"},
                           slo_context);
         slo.first_chunk_p95_ms = reader.number(*table, "first_chunk_p95_ms", slo_context);
         slo.overhead_ms_max = reader.number(*table, "overhead_ms_max", slo_context);
@@ -426,13 +427,25 @@ SloConfig read_slo(const Reader& reader, const toml::table& workload, const std:
         slo.e2e_p95_ms = reader.number(*table, "e2e_p95_ms", slo_context);
         slo.loss_max = reader.number(*table, "loss_max", slo_context).value_or(0);
     } else {
-        reader.check_keys(*table, {"p99_ms", "p95_ms", "throughput_rps_min", "error_rate_max"},
+        reader.check_keys(*table,
+                          {"p99_ms", "p95_ms", "throughput_rps_min", "error_rate_max",
+                           "rss_growth_kb_per_min_max", "latency_p99_drift_pct_max"},
                           slo_context);
         slo.p99_ms = reader.number(*table, "p99_ms", slo_context);
         slo.p95_ms = reader.number(*table, "p95_ms", slo_context);
         slo.throughput_rps_min = reader.number(*table, "throughput_rps_min", slo_context);
     }
     slo.error_rate_max = reader.number(*table, "error_rate_max", slo_context);
+    slo.rss_growth_kb_per_min_max = reader.number(*table, "rss_growth_kb_per_min_max", slo_context);
+    slo.latency_p99_drift_pct_max = reader.number(*table, "latency_p99_drift_pct_max", slo_context);
+    if ((slo.rss_growth_kb_per_min_max || slo.latency_p99_drift_pct_max) &&
+        !workload.contains("duration")) {
+        const char* key = slo.rss_growth_kb_per_min_max ? "rss_growth_kb_per_min_max"
+                                                        : "latency_p99_drift_pct_max";
+        reader.fail(table->get(key)->source(),
+                    fmt::format("{}'{}' judges a soak run: the workload needs a 'duration'",
+                                slo_context, key));
+    }
     return slo;
 }
 
@@ -727,13 +740,27 @@ runners::HotpathWorkload read_hotpath(const Reader& reader, const toml::table& t
     return spec;
 }
 
+// A soak's `duration`, which stands instead of `count_key`: not both.
+std::optional<std::chrono::milliseconds> read_soak_duration(const Reader& reader,
+                                                            const toml::table& table,
+                                                            const std::string& context,
+                                                            const char* count_key) {
+    auto duration = reader.duration<std::chrono::milliseconds>(table, "duration", context);
+    if (duration && table.contains(count_key)) {
+        reader.fail(
+            table.get("duration")->source(),
+            fmt::format("{}has both 'duration' (a soak) and '{}': keep one", context, count_key));
+    }
+    return duration;
+}
+
 runners::PublishWorkload read_publish(const Reader& reader, const toml::table& table,
                                       const std::string& context, const runners::Env& env) {
-    reader.check_keys(
-        table,
-        workload_keys({"server", "protocol", "path", "payload", "mode", "count", "concurrency",
-                       "rate", "ready_path", "ready_timeout", "request_timeout", "slo"}),
-        context);
+    reader.check_keys(table,
+                      workload_keys({"server", "protocol", "path", "payload", "mode", "count",
+                                     "concurrency", "rate", "duration", "ready_path",
+                                     "ready_timeout", "request_timeout", "slo"}),
+                      context);
     runners::PublishWorkload spec;
     auto server = reader.argv(table, "server", context);
     if (!server) {
@@ -761,6 +788,12 @@ runners::PublishWorkload read_publish(const Reader& reader, const toml::table& t
     if (spec.mode == runners::PublishMode::paced && spec.rate <= 0) {
         reader.fail(table.source(), context + "mode = \"paced\" needs 'rate' (messages/s)");
     }
+    spec.duration = read_soak_duration(reader, table, context, "count");
+    if (spec.duration && spec.mode != runners::PublishMode::paced) {
+        reader.fail(table.get("duration")->source(),
+                    context + "'duration' (a soak) needs mode = \"paced\" and a 'rate': a burst "
+                              "has no pace to keep for a duration");
+    }
     spec.ready_path = reader.string(table, "ready_path", context);
     if (auto t = reader.duration<std::chrono::milliseconds>(table, "ready_timeout", context)) {
         spec.ready_timeout = *t;
@@ -776,11 +809,12 @@ runners::PublishWorkload read_publish(const Reader& reader, const toml::table& t
 
 runners::StreamWorkload read_stream(const Reader& reader, const toml::table& table,
                                     const std::string& context, const runners::Env& env) {
-    reader.check_keys(table,
-                      workload_keys({"server", "protocol", "path", "payload", "expect_chunks",
-                                     "period_ms", "sessions", "session_count", "ready_path",
-                                     "ready_timeout", "request_timeout", "chunk_timeout", "slo"}),
-                      context);
+    reader.check_keys(
+        table,
+        workload_keys({"server", "protocol", "path", "payload", "expect_chunks", "period_ms",
+                       "sessions", "session_count", "duration", "ready_path", "ready_timeout",
+                       "request_timeout", "chunk_timeout", "slo"}),
+        context);
     runners::StreamWorkload spec;
     auto server = reader.argv(table, "server", context);
     if (!server) {
@@ -809,6 +843,7 @@ runners::StreamWorkload read_stream(const Reader& reader, const toml::table& tab
     if (auto count = reader.integer(table, "session_count", context, 1, 100000000)) {
         spec.session_count = static_cast<std::size_t>(*count);
     }
+    spec.duration = read_soak_duration(reader, table, context, "session_count");
     spec.ready_path = reader.string(table, "ready_path", context);
     if (auto t = reader.duration<std::chrono::milliseconds>(table, "ready_timeout", context)) {
         spec.ready_timeout = *t;

@@ -44,9 +44,13 @@ struct SloConfig {
     std::optional<double> loss_max;
     // both: failed messages (publish) or sessions (stream) over all of B's measured runs
     std::optional<double> error_rate_max;
+    // soak runs (`duration`)
+    std::optional<double> rss_growth_kb_per_min_max;
+    std::optional<double> latency_p99_drift_pct_max;
     bool empty() const {
         return !p99_ms && !p95_ms && !throughput_rps_min && !first_chunk_p95_ms &&
-               !overhead_ms_max && !jitter_p95_ms && !e2e_p95_ms && !loss_max && !error_rate_max;
+               !overhead_ms_max && !jitter_p95_ms && !e2e_p95_ms && !loss_max && !error_rate_max &&
+               !rss_growth_kb_per_min_max && !latency_p99_drift_pct_max;
     }
 };
 

@@ -76,7 +76,7 @@ void check_error_rate(const WorkloadConfig& workload, const std::map<Key, Series
             "workload '{}': SLO error_rate_max not checked: no errors/success samples", name));
         return;
     }
-    const std::size_t units = publish != nullptr ? publish->count : stream->total_sessions();
+    const std::size_t units = publish != nullptr ? publish->messages() : stream->total_sessions();
     const auto sum = [&](const std::string& metric) {
         const std::vector<double> all = b_all(grouped, name, metric);
         return std::accumulate(all.begin(), all.end(), 0.0);
@@ -152,6 +152,10 @@ void apply_slo(const WorkloadConfig& workload, const std::map<Key, Series>& grou
     check("overhead_ms_max", "overhead_ms", slo.overhead_ms_max, true);
     check("jitter_p95_ms", "jitter_p95_ms", slo.jitter_p95_ms, true);
     check("e2e_p95_ms", "e2e_p95_ms", slo.e2e_p95_ms, true);
+    check("rss_growth_kb_per_min_max", "rss_growth_kb_per_min", slo.rss_growth_kb_per_min_max,
+          true);
+    check("latency_p99_drift_pct_max", "latency_p99_drift_pct", slo.latency_p99_drift_pct_max,
+          true);
     if (slo.loss_max) {
         check_loss(workload, grouped, rows, warnings);
     }

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <set>
 #include <type_traits>
@@ -93,7 +94,9 @@ void Scheduler::keep(const RunKey& key, const runners::RunResult& result) {
     }
     std::vector<SampleRecord> records = records_of(key, result);
     m_sink(records);
-    m_records.insert(m_records.end(), records.begin(), records.end());
+    // A soak run's windows go to samples.jsonl only (SampleRecord::window).
+    std::copy_if(records.begin(), records.end(), std::back_inserter(m_records),
+                 [](const SampleRecord& record) { return !record.window; });
 }
 
 RunRequest Scheduler::request(const WorkloadConfig& workload, const WorkloadDesign& design,

@@ -48,6 +48,9 @@ nlohmann::json identity_parameters(const WorkloadConfig& workload) {
                 if (spec.mode == runners::PublishMode::paced) {
                     params["rate"] = spec.rate;
                 }
+                if (spec.duration) {
+                    params["duration_ms"] = spec.duration->count();
+                }
             } else if constexpr (std::is_same_v<Spec, runners::StreamWorkload>) {
                 params["server"] = spec.server;
                 params["protocol"] = std::string(to_string(spec.protocol));
@@ -58,6 +61,9 @@ nlohmann::json identity_parameters(const WorkloadConfig& workload) {
                 params["session_count"] = spec.total_sessions();
                 if (spec.period_ms) {
                     params["period_ms"] = *spec.period_ms; // overhead_ms is measured against it
+                }
+                if (spec.duration) {
+                    params["duration_ms"] = spec.duration->count();
                 }
             } else {
                 params["command"] = spec.argv;

@@ -64,6 +64,12 @@ std::vector<SampleRecord> records_of(const RunKey& key, const runners::RunResult
         record.error = *result.error;
         records.push_back(std::move(record));
     }
+    for (std::size_t i = 0; i < result.windows.size(); ++i) {
+        SampleRecord record = common;
+        record.window = result.windows[i];
+        record.window_index = i + 1;
+        records.push_back(std::move(record));
+    }
     return records;
 }
 
@@ -85,7 +91,19 @@ std::string sample_lines(const std::vector<SampleRecord>& records) {
         if (!record.cpus.empty()) {
             line["cpus"] = record.cpus;
         }
-        if (record.error) {
+        if (record.window) {
+            const runners::SoakWindow& window = *record.window;
+            const auto optional = [](const std::optional<double>& value) {
+                return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+            };
+            line["window"] = {{"index", record.window_index},
+                              {"start_s", window.start_s},
+                              {"end_s", window.end_s},
+                              {"latency_p50_ms", optional(window.latency_p50_ms)},
+                              {"latency_p99_ms", optional(window.latency_p99_ms)},
+                              {"rss_kb", window.rss_kb},
+                              {"errors", window.errors}};
+        } else if (record.error) {
             line["error"] = *record.error;
         } else {
             line["case"] = record.case_name;
@@ -185,7 +203,20 @@ SampleRecord record_from(const nlohmann::json& json) {
         record.pilot = json.at("pilot").get<std::string>();
     }
     record.cpus = cpus_field(json);
-    if (json.contains("error")) {
+    if (json.contains("window")) {
+        const nlohmann::json& window = json.at("window");
+        const auto optional = [&](const char* key) -> std::optional<double> {
+            return window.at(key).is_null() ? std::nullopt
+                                            : std::optional<double>(window.at(key).get<double>());
+        };
+        record.window_index = integer_field<std::size_t>(window.at("index"), "index");
+        record.window = runners::SoakWindow{window.at("start_s").get<double>(),
+                                            window.at("end_s").get<double>(),
+                                            optional("latency_p50_ms"),
+                                            optional("latency_p99_ms"),
+                                            window.at("rss_kb").get<std::int64_t>(),
+                                            window.at("errors").get<std::size_t>()};
+    } else if (json.contains("error")) {
         record.error = json.at("error").get<std::string>();
     } else {
         record.case_name = json.at("case").get<std::string>();
@@ -218,7 +249,8 @@ SamplesFile read_samples(const std::filesystem::path& file) {
         }
         std::string problem;
         try {
-            result.records.push_back(record_from(nlohmann::json::parse(line)));
+            SampleRecord record = record_from(nlohmann::json::parse(line));
+            (record.window ? result.windows : result.records).push_back(std::move(record));
             continue;
         } catch (const nlohmann::json::exception& error) {
             problem = error.what();

@@ -55,9 +55,16 @@ struct SampleRecord {
     std::int64_t start_unix_ns = 0;
     std::optional<std::string> error;
     std::string counter_backend; // a counter's sample: what counted it (RunKey)
+    // A soak run's window (1-based `window_index` of runners::SoakWindow), not a sample: its line
+    // in samples.jsonl has "window" instead of case/metric/value. read_samples keeps these apart
+    // (SamplesFile::windows), and the scheduler passes them to its sink only, so that nothing that
+    // groups samples by metric ever sees one.
+    std::optional<runners::SoakWindow> window;
+    std::size_t window_index = 0;
 };
 
-// The records of one run: a line per sample, and one more when the run failed.
+// The records of one run: a line per sample, one more when the run failed, and a soak run's
+// windows.
 std::vector<SampleRecord> records_of(const RunKey& key, const runners::RunResult& result);
 
 // The records as samples.jsonl lines, each ending in a newline.
@@ -80,7 +87,8 @@ private:
 };
 
 struct SamplesFile {
-    std::vector<SampleRecord> records;
+    std::vector<SampleRecord> records; // samples and failed runs
+    std::vector<SampleRecord> windows; // soak runs' windows (SampleRecord::window set)
     std::vector<std::string> warnings; // a torn last line after an interrupt
 };
 SamplesFile read_samples(const std::filesystem::path& file);

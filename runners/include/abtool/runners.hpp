@@ -8,6 +8,7 @@
 
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
@@ -346,11 +347,22 @@ struct PublishWorkload {
     PublishMode mode = PublishMode::burst;
     std::size_t count = 2000;
     std::size_t concurrency = 4;
-    double rate = 0;                       // paced: messages per second
+    double rate = 0; // paced: messages per second
+    // A soak (paced only): messages at `rate` for this long instead of `count`, the server's
+    // process group sampled every second (runners/publish/soak.hpp).
+    std::optional<std::chrono::milliseconds> duration;
     std::optional<std::string> ready_path; // GET until 2xx; else ready when the port accepts
     std::chrono::milliseconds ready_timeout{std::chrono::seconds(30)};
     std::chrono::milliseconds request_timeout{std::chrono::seconds(5)};
     std::chrono::milliseconds timeout{std::chrono::seconds(300)};
+    // The messages a run sends: `count`, or a soak's rate x duration.
+    std::size_t messages() const {
+        if (!duration) {
+            return count;
+        }
+        const double seconds = std::chrono::duration<double>(*duration).count();
+        return static_cast<std::size_t>(std::ceil(rate * seconds));
+    }
 };
 // Samples per run: latency_{min,p50,p95,p99,max,mean,stddev}_ms (p50 gated), throughput_rps
 // (gated, higher), bytes_out, bytes_in, success, errors.
@@ -375,6 +387,9 @@ struct StreamWorkload {
     std::optional<double> period_ms;                // the pace the server is meant to keep
     std::size_t sessions = 1;                       // at a time
     std::size_t session_count = 0;                  // per run; 0: `sessions`
+    // A soak: sessions started back to back for this long instead of `session_count`, the
+    // server's process group sampled every second (runners/publish/soak.hpp).
+    std::optional<std::chrono::milliseconds> duration;
     std::optional<std::string> ready_path; // GET until 2xx; else ready when the port accepts
     std::chrono::milliseconds ready_timeout{std::chrono::seconds(30)};
     // From a session's start (connect, request) to its first chunk.
@@ -444,8 +459,18 @@ struct RunContext {
 // How much of a run's stdout the run directory keeps: 4 MiB (the whole of it was parsed).
 inline constexpr std::uintmax_t k_kept_output_max = std::uintmax_t{4} << 20;
 
+// A tenth of a soak run: what the run looked like over time.
+struct SoakWindow {
+    double start_s = 0, end_s = 0; // since the load's start
+    // Of what completed in it (publish: messages; stream: first chunks); none when nothing did.
+    std::optional<double> latency_p50_ms, latency_p99_ms;
+    std::int64_t rss_kb = 0; // the server group's largest RSS sampled in it
+    std::size_t errors = 0;
+};
+
 struct RunResult {
     std::vector<Sample> samples;
+    std::vector<SoakWindow> windows;  // a soak run's, in time order; empty otherwise
     std::optional<std::string> error; // the run failed: why (exit code, stderr tail, parse error
                                       // with its byte offset); samples may be partial or empty
     std::int64_t start_unix_ns = 0;

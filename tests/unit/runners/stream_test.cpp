@@ -7,6 +7,7 @@
 // tens of chunks, against bounds that a 100 ms stall of this machine stays inside.
 #include "abtool/runners.hpp"
 #include "runners/publish/load_generator.hpp"
+#include "runners/publish/soak.hpp"
 #include "runners/publish/stream_client.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -222,6 +223,80 @@ TEST(StreamWorkload, TheWrongProtocol_IsABadReply) {
     const RunResult result = run(workload, dir.path());
     ASSERT_TRUE(result.error);
     EXPECT_NE(result.error->find("HTTP status 400"), std::string::npos) << *result.error;
+}
+
+} // namespace
+} // namespace abtool::runners
+
+namespace abtool::runners {
+namespace {
+
+// The soak summary on a made-up timeline, exactly: RSS climbing 600 kB a minute with one spike
+// (Theil-Sen ignores it), the last tenth's p99 twice the first's, errors in their windows.
+TEST(Soak, Summary_And_Windows_OfAKnownTimeline) {
+    publish::SoakTimeline timeline;
+    timeline.duration_s = 100;
+    for (int second = 0; second <= 100; ++second) {
+        const std::int64_t rss = 10000 + 10 * second + (second == 50 ? 50000 : 0);
+        timeline.group.push_back({static_cast<double>(second), rss, 0.01 * second});
+    }
+    for (int i = 0; i < 100; ++i) {
+        const double at = i + 0.5;
+        timeline.latencies.push_back({at, at < 10 ? 2.0 : (at > 90 ? 4.0 : 3.0)});
+    }
+    timeline.errors_at_s = {5, 95, 96};
+    RunResult result;
+    publish::add_soak(timeline, result);
+    const auto value = [&](const std::string& name) -> std::optional<double> {
+        for (const Sample& sample : result.samples) {
+            if (sample.metric == name) {
+                EXPECT_EQ(sample.gate, Gate::no) << name;
+                return sample.value;
+            }
+        }
+        return std::nullopt;
+    };
+    EXPECT_EQ(value("rss_start_kb"), 10000);
+    EXPECT_EQ(value("rss_end_kb"), 11000);
+    EXPECT_NEAR(*value("rss_growth_kb_per_min"), 600, 1e-9);
+    EXPECT_NEAR(*value("cpu_s"), 1.0, 1e-9);
+    EXPECT_NEAR(*value("latency_p99_drift_pct"), 100.0, 1e-9);
+    ASSERT_EQ(result.windows.size(), 10U);
+    EXPECT_EQ(result.windows[0].start_s, 0);
+    EXPECT_EQ(result.windows[9].end_s, 100);
+    EXPECT_EQ(result.windows[0].errors, 1U);
+    EXPECT_EQ(result.windows[9].errors, 2U);
+    // A window's RSS is its largest sample: window 5 (seconds 50 to 59) has the spike, window 6
+    // its own last sample.
+    EXPECT_EQ(result.windows[5].rss_kb, 10000 + 10 * 50 + 50000);
+    EXPECT_EQ(result.windows[6].rss_kb, 10000 + 10 * 69);
+    EXPECT_EQ(result.windows[5].latency_p50_ms, 3.0);
+}
+
+// A server that leaks on every chunk, under a soak of a few seconds: its group's RSS climbs and the
+// windows show the climb; the same server without the leak stays flat.
+TEST(StreamWorkload, ASoakOfALeakingServer_ShowsItsRssGrowing) {
+    TempDir dir;
+    StreamWorkload workload = fixture({"--period-ms", "5", "--leak-kb-per-chunk", "20"});
+    workload.expect_chunks = 30;
+    workload.sessions = 2;
+    workload.duration = std::chrono::seconds(6);
+    const RunResult leaking = run(workload, dir.path());
+    ASSERT_FALSE(leaking.error) << *leaking.error;
+    ASSERT_TRUE(metric(leaking, "rss_growth_kb_per_min"));
+    // 2 sessions x 200 chunks/s x 20 kB: about 480 MB a minute when the machine keeps the pace;
+    // a tenth of that even when it does not.
+    EXPECT_GT(*metric(leaking, "rss_growth_kb_per_min"), 48000);
+    EXPECT_GT(*metric(leaking, "rss_end_kb"), *metric(leaking, "rss_start_kb") + 10000);
+    ASSERT_EQ(leaking.windows.size(), 10U);
+    EXPECT_GT(leaking.windows.back().rss_kb, leaking.windows.front().rss_kb + 10000);
+    EXPECT_TRUE(metric(leaking, "cpu_s"));
+    EXPECT_EQ(metric(leaking, "chunks_lost"), 0);
+
+    workload.server = {STREAM_SERVER_FIXTURE, "--port", "{port}", "--period-ms", "5"};
+    const RunResult flat = run(workload, dir.path());
+    ASSERT_FALSE(flat.error) << *flat.error;
+    EXPECT_LT(*metric(flat, "rss_growth_kb_per_min"), 4800);
 }
 
 } // namespace

@@ -350,6 +350,51 @@ TEST(Config, StreamWorkload_BadInput_NamesTheKeyAndTheLine) {
         << publish_key.what();
 }
 
+TEST(Config, Soak_DurationOnPacedPublishAndStream_BadInputNamesKeyAndLine) {
+    const std::string paced = "name=\"p\"\nkind=\"publish\"\nserver=[\"./s\",\"{port}\"]\n"
+                              "mode=\"paced\"\nrate=100\n";
+    const Config soak = parse_config(
+        with_workload("", paced + "duration=\"10m\"\n[workload.slo]\nrss_growth_kb_per_min_max=64\n"
+                                  "latency_p99_drift_pct_max=20\n"),
+        k_file);
+    const auto& publish = std::get<runners::PublishWorkload>(soak.workloads[0].workload.spec);
+    EXPECT_EQ(publish.duration, std::chrono::minutes(10));
+    EXPECT_EQ(publish.messages(), 60000U);
+    EXPECT_EQ(soak.workloads[0].slo.rss_growth_kb_per_min_max, 64.0);
+    EXPECT_EQ(soak.workloads[0].slo.latency_p99_drift_pct_max, 20.0);
+    const Config stream = parse_config(
+        with_workload("", "name=\"t\"\nkind=\"stream\"\nserver=[\"./s\"]\nexpect_chunks=5\n"
+                          "duration=\"20s\"\n"),
+        k_file);
+    EXPECT_EQ(std::get<runners::StreamWorkload>(stream.workloads[0].workload.spec).duration,
+              std::chrono::seconds(20));
+
+    const Error burst = error_of(
+        with_workload("", "name=\"p\"\nkind=\"publish\"\nserver=[\"./s\"]\nduration=\"10m\"\n"));
+    EXPECT_NE(std::string(burst.what()).find("'duration' (a soak) needs mode = \"paced\""),
+              std::string::npos)
+        << burst.what();
+    EXPECT_NE(std::string(burst.what()).find("abtool.toml:6"), std::string::npos) << burst.what();
+    const Error both = error_of(with_workload("", paced + "count=10\nduration=\"1m\"\n"));
+    EXPECT_NE(std::string(both.what()).find("has both 'duration' (a soak) and 'count'"),
+              std::string::npos)
+        << both.what();
+    const Error sessions = error_of(
+        with_workload("", "name=\"t\"\nkind=\"stream\"\nserver=[\"./s\"]\nexpect_chunks=5\n"
+                          "session_count=3\nduration=\"1m\"\n"));
+    EXPECT_NE(std::string(sessions.what()).find("and 'session_count': keep one"), std::string::npos)
+        << sessions.what();
+    const Error no_soak =
+        error_of(with_workload("", paced + "[workload.slo]\nrss_growth_kb_per_min_max=64\n"));
+    EXPECT_NE(std::string(no_soak.what())
+                  .find("'rss_growth_kb_per_min_max' judges a soak run: the workload needs a "
+                        "'duration'"),
+              std::string::npos)
+        << no_soak.what();
+    EXPECT_NE(std::string(no_soak.what()).find("abtool.toml:9"), std::string::npos)
+        << no_soak.what();
+}
+
 TEST(Config, MaxRoundsBelowRounds_IsAnError) {
     const Error error = error_of(with_workload("[run]\nrounds = 20\nmax_rounds = 10\n",
                                                "name=\"x\"\nkind=\"command\"\ncommand=[\"a\"]\n"));
