@@ -107,7 +107,7 @@ Gate gate_of(const PublishWorkload& /*workload*/, std::string_view metric) {
 
 RunResult run_publish(const PublishWorkload& workload, const RunContext& context) {
     return publish::run_against_server(
-        publish::server_spec_of(workload), context, workload.duration.has_value(),
+        publish::server_spec_of(workload), context, workload.duration,
         [&](std::uint16_t port) { return publish::generate_load(load_spec_of(workload, port)); },
         [](const publish::LoadResult& load) { return load.errors_reset > 0; },
         [&](const publish::LoadResult& load, const std::vector<GroupSample>& group,

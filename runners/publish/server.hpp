@@ -7,6 +7,7 @@
 #include "abtool/runners.hpp"
 #include "runners/group_sampler.hpp"
 #include "runners/process.hpp"
+#include "runners/publish/soak.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -97,12 +98,13 @@ std::int64_t unix_ns_now(); // the system clock, for RunResult::start_unix_ns
 // and ready (and a duet's other side), this thread pinned to the load's CPUs, `load(port)` run,
 // the server's death under the load noticed (`saw_resets(outcome)`: it saw refused or reset
 // connections), the server stopped, and `judge(outcome, group, died, server, result)` turning
-// what the load saw into samples or an error. `soak`: the server's process group is sampled every
-// second while the load runs (`group`, else empty). A server that never got ready is the run's
-// error, and an interrupt then is no measurement.
+// what the load saw into samples or an error. `soak` (its duration): the server's process group is
+// sampled while the load runs (`group`, else empty; publish::soak_sample_period). A server that
+// never got ready is the run's error, and an interrupt then is no measurement.
 template <typename Load, typename SawResets, typename Judge>
-RunResult run_against_server(const ServerSpec& spec, const RunContext& context, bool soak,
-                             Load load, SawResets saw_resets, Judge judge) {
+RunResult run_against_server(const ServerSpec& spec, const RunContext& context,
+                             std::optional<std::chrono::milliseconds> soak, Load load,
+                             SawResets saw_resets, Judge judge) {
     RunResult result;
     result.start_unix_ns = unix_ns_now();
     const auto began = std::chrono::steady_clock::now();
@@ -114,7 +116,7 @@ RunResult run_against_server(const ServerSpec& spec, const RunContext& context, 
         const ThreadPin pin(context.load_cpus);
         std::optional<GroupSampler> sampler;
         if (soak) {
-            sampler.emplace(started.server->process_group());
+            sampler.emplace(started.server->process_group(), soak_sample_period(*soak));
         }
         const auto outcome = load(started.server->port());
         std::vector<GroupSample> group;

@@ -6,6 +6,12 @@
 
 namespace abtool::runners::publish {
 
+std::chrono::milliseconds soak_sample_period(std::chrono::milliseconds duration) {
+    const std::chrono::milliseconds fifth = duration / static_cast<int>(5 * k_soak_windows);
+    return std::clamp(fifth, std::chrono::milliseconds(50),
+                      std::chrono::milliseconds(std::chrono::seconds(1)));
+}
+
 std::vector<SoakWindow> soak_windows(const SoakTimeline& timeline) {
     std::vector<SoakWindow> windows(k_soak_windows);
     const double width = timeline.duration_s / static_cast<double>(k_soak_windows);
@@ -22,7 +28,7 @@ std::vector<SoakWindow> soak_windows(const SoakTimeline& timeline) {
     }
     for (const GroupSample& sample : timeline.group) {
         SoakWindow& window = windows[index_of(sample.t_s)];
-        window.rss_kb = std::max(window.rss_kb, sample.rss_kb);
+        window.rss_kb = std::max(window.rss_kb.value_or(0), sample.rss_kb);
     }
     for (std::size_t i = 0; i < k_soak_windows; ++i) {
         windows[i].start_s = width * static_cast<double>(i);

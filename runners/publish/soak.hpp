@@ -7,6 +7,7 @@
 #include "abtool/runners.hpp"
 #include "runners/group_sampler.hpp"
 
+#include <chrono>
 #include <vector>
 
 namespace abtool::runners::publish {
@@ -25,6 +26,10 @@ struct SoakTimeline {
 };
 
 inline constexpr std::size_t k_soak_windows = 10;
+
+// How often a soak of `duration` samples the server's group: every second, or more often for a
+// soak shorter than 50 s (down to 50 ms), so that each window holds about five samples.
+std::chrono::milliseconds soak_sample_period(std::chrono::milliseconds duration);
 
 // rss_start_kb, rss_end_kb (the first and last samples), rss_growth_kb_per_min (Theil-Sen slope
 // over every sample: a one-off spike or a collection does not fake a trend), cpu_s (the group's

@@ -191,7 +191,7 @@ publish::SoakTimeline timeline_of(const StreamWorkload& workload,
 
 RunResult run_stream(const StreamWorkload& workload, const RunContext& context) {
     return publish::run_against_server(
-        publish::server_spec_of(workload), context, workload.duration.has_value(),
+        publish::server_spec_of(workload), context, workload.duration,
         [&](std::uint16_t port) { return publish::run_streams(stream_spec_of(workload, port)); },
         [](const publish::StreamResult& streams) {
             return std::any_of(streams.sessions.begin(), streams.sessions.end(),

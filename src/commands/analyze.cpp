@@ -36,7 +36,8 @@ int run_analyze(const AnalyzeOptions& options) {
                         fmt::format("--summary '{}': use min or median", *options.summary));
         }
     }
-    report::Report report = analyze_records(plan, config, samples.records, settings);
+    report::Report report =
+        analyze_records(plan, config, samples.records, settings, samples.windows);
     report.run_dir = run_dir.path().string();
     report.warnings.insert(report.warnings.end(), samples.warnings.begin(), samples.warnings.end());
     return conclude(report, options.outputs, options.strict, run_dir);

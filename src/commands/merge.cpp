@@ -321,20 +321,23 @@ int run_merge(const MergeOptions& options) {
     report::check_output_paths(options.outputs);
 
     // Checked: now the merged run directory, whole.
-    std::vector<SampleRecord> records;
+    std::vector<SampleRecord> records, windows;
     for (const ShardRun& shard : shards) {
         records.insert(records.end(), shard.samples.records.begin(), shard.samples.records.end());
+        windows.insert(windows.end(), shard.samples.windows.begin(), shard.samples.windows.end());
     }
     const std::vector<std::string> warnings =
         by_shard(shards, [](const ShardRun& shard) { return shard.samples.warnings; });
     const RunDir run_dir = RunDir::create(repo.state_dir(), plan.run_id);
     run_dir.write_plan(plan);
-    SamplesWriter(run_dir.samples_file()).append(records);
+    SamplesWriter merged(run_dir.samples_file());
+    merged.append(records);
+    merged.append(windows);
     std::fprintf(stderr, "abtool: merged %zu shards into run %s\n", shards.size(),
                  run_dir.path().c_str());
 
     const AnalysisSettings settings = settings_for(plan, config);
-    report::Report report = analyze_records(plan, config, records, settings);
+    report::Report report = analyze_records(plan, config, records, settings, windows);
     report.run_dir = run_dir.path().string();
     report.warnings.insert(report.warnings.end(), warnings.begin(), warnings.end());
     run_dir.write_summary(report, report.unmeasured.empty());

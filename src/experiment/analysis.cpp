@@ -338,6 +338,28 @@ Measured group_measured(const std::vector<SampleRecord>& records, std::size_t ro
     return measured;
 }
 
+// The measured soak runs' windows, one SoakRun per run in (workload, round, side, rep) order.
+std::vector<report::SoakRun> soak_runs(const std::vector<SampleRecord>& windows,
+                                       std::size_t rounds_done) {
+    std::map<std::tuple<std::string, std::size_t, Side, std::size_t>, report::SoakRun> runs;
+    for (const SampleRecord& record : windows) {
+        if (!record.window || record.round == 0 || record.round > rounds_done || record.pilot) {
+            continue;
+        }
+        report::SoakRun& run = runs[{record.workload, record.round, record.side, record.rep}];
+        run.workload = record.workload;
+        run.side = record.side == Side::a ? "A" : "B";
+        run.round = record.round;
+        run.rep = record.rep;
+        run.windows.push_back(*record.window);
+    }
+    std::vector<report::SoakRun> soak;
+    for (auto& [key, run] : runs) {
+        soak.push_back(std::move(run));
+    }
+    return soak;
+}
+
 // What a report says of the run itself, before any row.
 report::Report report_of(const Plan& plan, const AnalysisSettings& settings,
                          std::size_t rounds_done) {
@@ -720,7 +742,8 @@ AnalysisSettings settings_for(const Plan& plan, const Config& config) {
 
 report::Report analyze_records(const Plan& plan, const Config& config,
                                const std::vector<SampleRecord>& records,
-                               const AnalysisSettings& settings) {
+                               const AnalysisSettings& settings,
+                               const std::vector<SampleRecord>& windows) {
     const std::size_t rounds_done = completed_rounds(plan, records);
     const Measured measured = group_measured(records, rounds_done);
     report::Report report = report_of(plan, settings, rounds_done);
@@ -747,6 +770,7 @@ report::Report analyze_records(const Plan& plan, const Config& config,
     add_counting_warnings(config, measured, report.warnings);
     report.designs = design_reports(plan, settings, records, rounds_done);
     report.rows = std::move(made.rows);
+    report.soak = soak_runs(windows, rounds_done);
     return report;
 }
 

@@ -33,10 +33,12 @@ struct AnalysisSettings {
 // for an adaptive run, its planned interim looks.
 AnalysisSettings settings_for(const Plan& plan, const Config& config);
 
-// `config` is the plan's own config (parse_config on plan.config_text).
+// `config` is the plan's own config (parse_config on plan.config_text). `windows`: the soak runs'
+// windows (SamplesFile::windows), for Report::soak; warm-up and pilot runs' are left out.
 report::Report analyze_records(const Plan& plan, const Config& config,
                                const std::vector<SampleRecord>& records,
-                               const AnalysisSettings& settings);
+                               const AnalysisSettings& settings,
+                               const std::vector<SampleRecord>& windows);
 
 // How a side's repeats in one round become its round value: the configured summary, else min
 // for durations (a time unit, lower is better: interference only adds time) and median for the

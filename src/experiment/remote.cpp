@@ -352,7 +352,8 @@ void finish_run(Experiment& experiment, const Target& target, const Stream& stre
     const Plan& plan = experiment.plan;
     run_dir.write_plan(plan);
     write_text(run_dir.samples_file(), stream.samples);
-    experiment.records = read_samples(run_dir.samples_file()).records;
+    SamplesFile samples = read_samples(run_dir.samples_file());
+    experiment.records = std::move(samples.records);
     if (!result.ok() || !stream.ended) {
         write_incomplete_summary(run_dir, plan, experiment.records);
         const std::size_t rounds = completed_rounds(plan, experiment.records);
@@ -366,7 +367,8 @@ void finish_run(Experiment& experiment, const Target& target, const Stream& stre
         return config;
     }();
     experiment.settings = settings_for(plan, measured);
-    experiment.report = analyze_records(plan, measured, experiment.records, experiment.settings);
+    experiment.report =
+        analyze_records(plan, measured, experiment.records, experiment.settings, samples.windows);
     experiment.report.run_dir = run_dir.path().string();
     run_dir.write_summary(experiment.report, true);
     experiment.config = measured;

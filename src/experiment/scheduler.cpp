@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <iterator>
 #include <map>
 #include <set>
 #include <type_traits>
@@ -94,9 +93,9 @@ void Scheduler::keep(const RunKey& key, const runners::RunResult& result) {
     }
     std::vector<SampleRecord> records = records_of(key, result);
     m_sink(records);
-    // A soak run's windows go to samples.jsonl only (SampleRecord::window).
-    std::copy_if(records.begin(), records.end(), std::back_inserter(m_records),
-                 [](const SampleRecord& record) { return !record.window; });
+    for (SampleRecord& record : records) {
+        (record.window ? m_windows : m_records).push_back(std::move(record));
+    }
 }
 
 RunRequest Scheduler::request(const WorkloadConfig& workload, const WorkloadDesign& design,

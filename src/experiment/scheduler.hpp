@@ -75,6 +75,9 @@ public:
     std::size_t run_rounds(const KeepGoing& keep_going, ScheduleObserver& observer);
 
     const std::vector<SampleRecord>& records() const { return m_records; }
+    // Soak runs' windows (SampleRecord::window), kept apart from records(): nothing that groups
+    // samples by metric ever sees one.
+    const std::vector<SampleRecord>& windows() const { return m_windows; }
     // Run-level warnings of what the runs did besides measuring: processes a workload left
     // behind (killed at the end of each run), one line per workload and side.
     std::vector<std::string> warnings() const;
@@ -97,6 +100,7 @@ private:
     Sink m_sink;
     RunDir m_run_dir;
     std::vector<SampleRecord> m_records;
+    std::vector<SampleRecord> m_windows;
     struct Strays {
         std::size_t count = 0, runs = 0;
         std::string first; // "pid 4242 `sleep 20`"

@@ -165,7 +165,7 @@ void run_measured_rounds(Scheduler& scheduler, const Plan& plan, const Config& c
     report::TerminalProgress progress;
     scheduler.run_rounds(
         [&](const std::vector<SampleRecord>& records, std::size_t rounds_done) {
-            const report::Report interim = analyze_records(plan, config, records, settings);
+            const report::Report interim = analyze_records(plan, config, records, settings, {});
             std::vector<stats::Comparison> comparisons;
             for (const report::Row& row : interim.rows) {
                 if (row.gated) {
@@ -265,7 +265,8 @@ Experiment run_experiment(const RunOptions& options) {
         throw;
     }
     experiment.records = scheduler.records();
-    experiment.report = analyze_records(plan, config, experiment.records, settings);
+    experiment.report =
+        analyze_records(plan, config, experiment.records, settings, scheduler.windows());
     experiment.report.run_dir = run_dir.path().string();
     for (const std::string& warning : scheduler.warnings()) {
         experiment.report.warnings.push_back(warning);

@@ -1,6 +1,7 @@
 // --html: one self-contained file (inline CSS and SVG, no script or font from the network).
 // Per row: both sides' per-round values as a strip plot, the paired deltas in round order (so
-// drift is visible) inside the +-threshold band, and the interval against that band.
+// drift is visible) inside the +-threshold band, and the interval against that band; a soak
+// workload's windows as time series.
 #include "abtool/short_commit.hpp"
 #include "src/report/exporters.hpp"
 
@@ -9,6 +10,9 @@
 #include <algorithm>
 #include <cmath>
 #include <iterator>
+#include <limits>
+#include <map>
+#include <optional>
 
 namespace abtool::report {
 
@@ -132,6 +136,80 @@ std::string delta_plot(const Row& row, double threshold_pct) {
     return svg + "</svg>";
 }
 
+// One soak measure of a workload over time: a line per run through its windows' values at their
+// middle (A blue, B red), so a leak climbs and a degradation bends instead of hiding in a summary.
+template <typename Value>
+std::string soak_chart(const std::vector<const SoakRun*>& runs, const char* what, const char* unit,
+                       Value value) {
+    double end_s = 0, low = std::numeric_limits<double>::infinity(), high = -low;
+    for (const SoakRun* run : runs) {
+        for (const runners::SoakWindow& window : run->windows) {
+            end_s = std::max(end_s, window.end_s);
+            if (const std::optional<double> v = value(window); v && drawable(*v)) {
+                low = std::min(low, *v);
+                high = std::max(high, *v);
+            }
+        }
+    }
+    if (!(low <= high) || !(end_s > 0)) {
+        return fmt::format("<p>{}: no values</p>", what);
+    }
+    high = high > low ? high : low + 1;
+    const auto x = [&](double t_s) {
+        return k_pad + t_s / end_s * (k_width - 2 * k_pad);
+    };
+    const auto y = [&](double v) {
+        return k_height - k_pad - (v - low) / (high - low) * (k_height - 2 * k_pad);
+    };
+    std::string svg = fmt::format(
+        R"(<svg class="chart" width="{}" height="{}" viewBox="0 0 {} {}" role="img" aria-label="{} over the run">)",
+        k_width, k_height, k_width, k_height, what);
+    svg += fmt::format(R"(<text x="4" y="12" class="label">{} ({})</text>)", what, unit);
+    for (const SoakRun* run : runs) {
+        std::string points;
+        for (const runners::SoakWindow& window : run->windows) {
+            if (const std::optional<double> v = value(window); v && drawable(*v)) {
+                points +=
+                    fmt::format("{:.1f},{:.1f} ", x((window.start_s + window.end_s) / 2), y(*v));
+            }
+        }
+        svg += fmt::format(
+            R"(<polyline points="{}" fill="none" stroke="{}" stroke-opacity="0.6"><title>{} round {} run {}</title></polyline>)",
+            points, run->side == "A" ? "#1f77b4" : "#d62728", run->side, run->round, run->rep + 1);
+    }
+    svg += fmt::format(
+        R"(<text x="{}" y="{}" class="axis">{}</text><text x="{}" y="{}" class="axis">{}</text>)",
+        k_pad, y(high) - 2, escape_xml(format_number(high)), k_pad, y(low) + 12,
+        escape_xml(format_number(low)));
+    svg += fmt::format(R"(<text x="{}" y="{}" class="axis" text-anchor="end">{} s</text>)",
+                       k_width - k_pad, k_height - 4, escape_xml(format_number(end_s)));
+    return svg + "</svg>";
+}
+
+// Each soak workload's windows over time: p99 latency, the server group's RSS, errors.
+std::string soak_section(const Report& report) {
+    std::map<std::string, std::vector<const SoakRun*>> by_workload;
+    for (const SoakRun& run : report.soak) {
+        by_workload[run.workload].push_back(&run);
+    }
+    std::string html;
+    for (const auto& [workload, runs] : by_workload) {
+        html += fmt::format("<div class=\"case soak\"><h3>{}: soak, {} runs (A blue, B red)</h3>",
+                            escape_xml(workload), runs.size());
+        html += soak_chart(runs, "latency p99", "ms",
+                           [](const runners::SoakWindow& w) { return w.latency_p99_ms; });
+        html += " " + soak_chart(runs, "server RSS", "kB", [](const runners::SoakWindow& w) {
+                    return w.rss_kb ? std::optional<double>(static_cast<double>(*w.rss_kb))
+                                    : std::nullopt;
+                });
+        html += " " + soak_chart(runs, "errors", "per window", [](const runners::SoakWindow& w) {
+                    return std::optional<double>(static_cast<double>(w.errors));
+                });
+        html += "</div>\n";
+    }
+    return html.empty() ? html : "<h2>Soak</h2>\n" + html;
+}
+
 } // namespace
 
 std::string HtmlExporter::serialize(const Report& report) const {
@@ -196,6 +274,7 @@ table{border-collapse:collapse}td,th{padding:3px 8px;border-bottom:1px solid #dd
         html += strip_plot(*row) + " " +
                 delta_plot(*row, row->threshold_pct.value_or(report.threshold_pct)) + "</div>\n";
     }
+    html += soak_section(report);
     if (!report.warnings.empty()) {
         html += "<h2>Warnings</h2><ul>";
         for (const std::string& warning : report.warnings) {

@@ -3,6 +3,7 @@
 // statistics and raw per-round series. Reporters read it; nothing writes back into it.
 #pragma once
 
+#include "abtool/runners.hpp"
 #include "abtool/stats.hpp"
 
 #include <cstddef>
@@ -69,6 +70,15 @@ struct DesignReport {
 // "duet", "alternate", "alternate x3 (min)": the design in a few words.
 std::string describe(const DesignReport& design);
 
+// One soak run's windows (DESIGN.md "Soak"), in time order: the HTML report draws them as a
+// time series per workload, so that a leak or a slow degradation is seen, not only summarised.
+struct SoakRun {
+    std::string workload;
+    std::string side; // "A" | "B"
+    std::size_t round = 0, rep = 0;
+    std::vector<runners::SoakWindow> windows;
+};
+
 struct Report {
     std::string run_id;
     std::string timestamp; // ISO 8601 UTC of the run's start
@@ -99,8 +109,9 @@ struct Report {
     // Each gated metric that yielded no comparable value, in one line naming the workload, the
     // metric and what was seen. Not empty: the run failed (exit 3), its gate cannot pass.
     std::vector<std::string> unmeasured;
-    std::string config_text; // the abtool.toml the run used
-    std::string run_dir;     // where plan.json and samples.jsonl are
+    std::vector<SoakRun> soak; // the measured soak runs' windows (SampleRecord::window)
+    std::string config_text;   // the abtool.toml the run used
+    std::string run_dir;       // where plan.json and samples.jsonl are
 };
 
 // The one rule of what fails the gate: a gated regression, an SLO violation (always gates), or

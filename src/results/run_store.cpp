@@ -93,7 +93,7 @@ std::string sample_lines(const std::vector<SampleRecord>& records) {
         }
         if (record.window) {
             const runners::SoakWindow& window = *record.window;
-            const auto optional = [](const std::optional<double>& value) {
+            const auto optional = [](const auto& value) {
                 return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
             };
             line["window"] = {{"index", record.window_index},
@@ -101,7 +101,7 @@ std::string sample_lines(const std::vector<SampleRecord>& records) {
                               {"end_s", window.end_s},
                               {"latency_p50_ms", optional(window.latency_p50_ms)},
                               {"latency_p99_ms", optional(window.latency_p99_ms)},
-                              {"rss_kb", window.rss_kb},
+                              {"rss_kb", optional(window.rss_kb)},
                               {"errors", window.errors}};
         } else if (record.error) {
             line["error"] = *record.error;
@@ -190,6 +190,13 @@ bool one_of(const nlohmann::json& json, const char* key, const char* first, cons
 }
 
 // One line's record; nlohmann's exceptions or NotARecord when it is not one.
+// A number that may be null (a soak window without latencies or RSS samples).
+template <typename T>
+std::optional<T> nullable(const nlohmann::json& json, const char* key) {
+    const nlohmann::json& value = json.at(key);
+    return value.is_null() ? std::nullopt : std::optional<T>(value.get<T>());
+}
+
 SampleRecord record_from(const nlohmann::json& json) {
     SampleRecord record;
     record.round = integer_field<std::size_t>(json.at("round"), "round");
@@ -205,17 +212,11 @@ SampleRecord record_from(const nlohmann::json& json) {
     record.cpus = cpus_field(json);
     if (json.contains("window")) {
         const nlohmann::json& window = json.at("window");
-        const auto optional = [&](const char* key) -> std::optional<double> {
-            return window.at(key).is_null() ? std::nullopt
-                                            : std::optional<double>(window.at(key).get<double>());
-        };
         record.window_index = integer_field<std::size_t>(window.at("index"), "index");
-        record.window = runners::SoakWindow{window.at("start_s").get<double>(),
-                                            window.at("end_s").get<double>(),
-                                            optional("latency_p50_ms"),
-                                            optional("latency_p99_ms"),
-                                            window.at("rss_kb").get<std::int64_t>(),
-                                            window.at("errors").get<std::size_t>()};
+        record.window = runners::SoakWindow{
+            window.at("start_s").get<double>(),         window.at("end_s").get<double>(),
+            nullable<double>(window, "latency_p50_ms"), nullable<double>(window, "latency_p99_ms"),
+            nullable<std::int64_t>(window, "rss_kb"),   window.at("errors").get<std::size_t>()};
     } else if (json.contains("error")) {
         record.error = json.at("error").get<std::string>();
     } else {

@@ -464,7 +464,7 @@ struct SoakWindow {
     double start_s = 0, end_s = 0; // since the load's start
     // Of what completed in it (publish: messages; stream: first chunks); none when nothing did.
     std::optional<double> latency_p50_ms, latency_p99_ms;
-    std::int64_t rss_kb = 0; // the server group's largest RSS sampled in it
+    std::optional<std::int64_t> rss_kb; // the server group's largest RSS sampled in it
     std::size_t errors = 0;
 };
 

@@ -51,7 +51,7 @@ report::Report analysed(const std::string& run_section) {
     }
     AnalysisSettings settings;
     settings.multiplicity = config.run.multiplicity;
-    return analyze_records(plan, config, records, settings);
+    return analyze_records(plan, config, records, settings, {});
 }
 
 // A plan of `rounds` alternate rounds of `workloads` under the config `text`.
@@ -199,13 +199,13 @@ TEST(Analysis, Repeats_EachSideRoundIsSummarised_PilotRecordsNeverCount) {
         add(round, Side::b, 0, 500, std::string("duet")); // a pilot's: never counted
     }
     AnalysisSettings settings;
-    const report::Report report = analyze_records(plan, config, records, settings);
+    const report::Report report = analyze_records(plan, config, records, settings, {});
     ASSERT_EQ(report.rows.size(), 1u);
     EXPECT_EQ(report.rounds, 6u);
     EXPECT_EQ(report.rows[0].a_values, std::vector<double>(6, 100));
     EXPECT_EQ(report.rows[0].b_values, std::vector<double>(6, 110));
     settings.summary = Summary::median;
-    const report::Report median = analyze_records(plan, config, records, settings);
+    const report::Report median = analyze_records(plan, config, records, settings, {});
     EXPECT_NE(median.rows[0].b_values, std::vector<double>(6, 110)) << "--summary median differs";
     ASSERT_EQ(report.designs.size(), 1u);
     EXPECT_EQ(report.designs[0].repeat, 2u);
@@ -225,7 +225,7 @@ TEST(Analysis, Pairing_ByRound_AFailedRunLeavesItsRoundUnpairedAndLeadsTheWarnin
                                      : sample(round, Side::b, "h", "t", a * 1.1));
     }
     std::reverse(records.begin(), records.end());
-    const report::Report report = analyze_records(plan, config, records, AnalysisSettings{});
+    const report::Report report = analyze_records(plan, config, records, AnalysisSettings{}, {});
     EXPECT_EQ(report.rounds, 8u) << "a failed run still completes its round";
     const report::Row& row = only_row(report, "t");
     EXPECT_EQ(row.comparison.n, 7u);
@@ -266,7 +266,7 @@ TEST(Analysis, FailedRunsOnBothSides_ThinEvidenceForAnUnchangedMetricIsUnmeasure
         records.push_back(round == 5 ? failure(round, Side::b, "h", "b broke")
                                      : sample(round, Side::b, "h", "t", value));
     }
-    const report::Report report = analyze_records(plan, config, records, AnalysisSettings{});
+    const report::Report report = analyze_records(plan, config, records, AnalysisSettings{}, {});
     const report::Row& row = only_row(report, "t");
     EXPECT_EQ(row.comparison.n, 6u);
     EXPECT_EQ(row.verdict, report::Verdict::unchanged);
@@ -312,7 +312,7 @@ TEST(Analysis, Slo_JudgesBsMedian_ErrorRateCountsAFailedRunAsItsWholeLoad) {
             records.push_back(sample(round, side, "p", "success", 100, "count"));
         }
     }
-    const report::Report report = analyze_records(plan, config, records, AnalysisSettings{});
+    const report::Report report = analyze_records(plan, config, records, AnalysisSettings{}, {});
     // B's p99 over its 5 runs: 5, 6, 7, 8, 9 (round 6 failed), median 7.
     const report::Row& p99 = only_row(report, "latency_p99_ms");
     EXPECT_EQ(p99.verdict, report::Verdict::slo_violated);
@@ -360,7 +360,7 @@ TEST(Analysis, StreamSlo_LossOnTheWorstRun_ErrorRateInSessions) {
                 sample(round, side, "t", "sessions_ok", b && round == 3 ? 3 : 4, "sessions"));
         }
     }
-    const report::Report report = analyze_records(plan, config, records, AnalysisSettings{});
+    const report::Report report = analyze_records(plan, config, records, AnalysisSettings{}, {});
     const report::Row& lost = only_row(report, "chunks_lost");
     EXPECT_EQ(lost.verdict, report::Verdict::slo_violated);
     ASSERT_TRUE(lost.slo.has_value());
@@ -419,7 +419,7 @@ TEST(Analysis, Counters_OwnThreshold_SlowdownFromTheNativeRuns) {
         }
     }
     const report::Report report =
-        analyze_records(plan, config, records, settings_for(plan, config));
+        analyze_records(plan, config, records, settings_for(plan, config), {});
     const auto row = [&](const std::string& workload, const std::string& metric) {
         return *std::find_if(report.rows.begin(), report.rows.end(), [&](const report::Row& r) {
             return r.workload == workload && r.metric == metric;
@@ -456,7 +456,7 @@ TEST(Analysis, Counters_GbenchIterationsThatMove_AreWarnedAbout) {
                 records.push_back(iterations);
             }
         }
-        return analyze_records(plan, config, records, AnalysisSettings{}).warnings;
+        return analyze_records(plan, config, records, AnalysisSettings{}, {}).warnings;
     };
     const auto mentions = [](const std::vector<std::string>& warnings) {
         return std::any_of(warnings.begin(), warnings.end(), [](const std::string& w) {
@@ -488,7 +488,7 @@ TEST(Analysis, Counters_UnsteadyCount_IsWarnedAbout) {
             records.push_back(sample(round, Side::a, "c", "instructions", a, "count"));
             records.push_back(sample(round, Side::b, "c", "instructions", 1e8 + 3, "count"));
         }
-        return analyze_records(plan, config, records, AnalysisSettings{}).warnings;
+        return analyze_records(plan, config, records, AnalysisSettings{}, {}).warnings;
     };
     const auto mentions = [](const std::vector<std::string>& all) {
         return std::any_of(all.begin(), all.end(), [](const std::string& w) {

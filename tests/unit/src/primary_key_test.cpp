@@ -102,7 +102,7 @@ report::Report analysed(const std::string& config_text, const std::string& ref,
             records.push_back(record);
         }
     }
-    return analyze_records(plan, config, records, AnalysisSettings{});
+    return analyze_records(plan, config, records, AnalysisSettings{}, {});
 }
 
 TEST(PrimaryKey, RefsTimesHostsSeedsAndVersions_DoNotChangeTheKey_RowsGroup) {
