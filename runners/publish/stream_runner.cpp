@@ -139,21 +139,24 @@ std::string first_failure(const publish::StreamResult& streams) {
 void judge_streams(const StreamWorkload& workload, const publish::StreamResult& streams,
                    const std::optional<std::string>& died, const publish::Server& server,
                    RunResult& result) {
-    const std::size_t total = workload.total_sessions();
+    // A soak has no session count to be short of.
+    const std::string started =
+        workload.duration ? fmt::format("{} sessions started", streams.sessions.size())
+                          : fmt::format("{} of {} sessions started", streams.sessions.size(),
+                                        workload.total_sessions());
     const bool any_chunk =
         std::any_of(streams.sessions.begin(), streams.sessions.end(),
                     [](const publish::SessionResult& session) { return session.received > 0; });
     if (died) {
-        result.error = fmt::format("the server {} during the run ({} of {} sessions started)",
-                                   *died, streams.sessions.size(), total);
+        result.error = fmt::format("the server {} during the run ({})", *died, started);
     } else if (streams.stopped && stop_requested()) {
         result.error = "interrupted";
         result.interrupted = true;
     } else if (streams.stopped) {
-        result.error = fmt::format("the sessions did not finish within the workload's timeout of "
-                                   "{:.3g} s ({} of {} sessions started)",
-                                   std::chrono::duration<double>(workload.timeout).count(),
-                                   streams.sessions.size(), total);
+        result.error =
+            fmt::format("the sessions did not finish within the workload's timeout of "
+                        "{:.3g} s ({})",
+                        std::chrono::duration<double>(workload.timeout).count(), started);
     } else if (!any_chunk) {
         result.error = fmt::format("no session got a chunk; the first failure: {}; server "
                                    "output:\n{}",

@@ -754,6 +754,24 @@ std::optional<std::chrono::milliseconds> read_soak_duration(const Reader& reader
     return duration;
 }
 
+// The load's `timeout`. A soak's load lasts its duration, so its default (300 s) counts from the
+// duration's end, and a timeout that would cut the soak short is an error.
+std::chrono::milliseconds read_load_timeout(const Reader& reader, const toml::table& table,
+                                            const std::string& context,
+                                            std::optional<std::chrono::milliseconds> duration,
+                                            std::chrono::milliseconds timeout) {
+    const auto configured = reader.duration<std::chrono::milliseconds>(table, "timeout", context);
+    if (!duration) {
+        return configured.value_or(timeout);
+    }
+    if (configured && *configured <= *duration) {
+        reader.fail(table.get("timeout")->source(),
+                    context + "'timeout' would stop the soak before its 'duration' ends: leave it "
+                              "out (the default is the duration plus 300 s) or make it longer");
+    }
+    return configured.value_or(*duration + timeout);
+}
+
 runners::PublishWorkload read_publish(const Reader& reader, const toml::table& table,
                                       const std::string& context, const runners::Env& env) {
     reader.check_keys(table,
@@ -801,9 +819,7 @@ runners::PublishWorkload read_publish(const Reader& reader, const toml::table& t
     if (auto t = reader.duration<std::chrono::milliseconds>(table, "request_timeout", context)) {
         spec.request_timeout = *t;
     }
-    if (auto t = reader.duration<std::chrono::milliseconds>(table, "timeout", context)) {
-        spec.timeout = *t;
-    }
+    spec.timeout = read_load_timeout(reader, table, context, spec.duration, spec.timeout);
     return spec;
 }
 
@@ -854,9 +870,7 @@ runners::StreamWorkload read_stream(const Reader& reader, const toml::table& tab
     if (auto t = reader.duration<std::chrono::milliseconds>(table, "chunk_timeout", context)) {
         spec.chunk_timeout = *t;
     }
-    if (auto t = reader.duration<std::chrono::milliseconds>(table, "timeout", context)) {
-        spec.timeout = *t;
-    }
+    spec.timeout = read_load_timeout(reader, table, context, spec.duration, spec.timeout);
     return spec;
 }
 

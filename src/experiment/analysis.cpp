@@ -63,7 +63,8 @@ report::Row* row_of(std::vector<report::Row>& rows, const std::string& workload,
 // error_rate_max: failed units (publish: messages, stream: sessions) over every measured run of
 // B. A failed run (the server crashed, nothing answered, the load hit its timeout) reports no
 // samples, so it counts as all its units failed: a server that crashes in 19 of 20 runs must not
-// pass on the one run that survived.
+// pass on the one run that survived. (A stream soak has no session count: a failed run counts as
+// many sessions as B's complete runs had on average.)
 void check_error_rate(const WorkloadConfig& workload, const std::map<Key, Series>& grouped,
                       int failed_runs_b, std::vector<report::Row>& rows,
                       std::vector<std::string>& warnings) {
@@ -76,11 +77,16 @@ void check_error_rate(const WorkloadConfig& workload, const std::map<Key, Series
             "workload '{}': SLO error_rate_max not checked: no errors/success samples", name));
         return;
     }
-    const std::size_t units = publish != nullptr ? publish->messages() : stream->total_sessions();
     const auto sum = [&](const std::string& metric) {
         const std::vector<double> all = b_all(grouped, name, metric);
         return std::accumulate(all.begin(), all.end(), 0.0);
     };
+    std::size_t units = publish != nullptr ? publish->messages() : stream->total_sessions();
+    if (stream != nullptr && stream->duration) {
+        const double runs = static_cast<double>(b_all(grouped, name, "errors").size());
+        const double mean = runs > 0 ? (sum("errors") + sum("sessions_ok")) / runs : 1;
+        units = static_cast<std::size_t>(std::max(1.0, std::round(mean)));
+    }
     const double failed =
         sum("errors") + static_cast<double>(failed_runs_b) * static_cast<double>(units);
     const double total = failed + sum(publish != nullptr ? "success" : "sessions_ok");

@@ -189,13 +189,14 @@ bool one_of(const nlohmann::json& json, const char* key, const char* first, cons
     return value == first;
 }
 
-// One line's record; nlohmann's exceptions or NotARecord when it is not one.
 // A number that may be null (a soak window without latencies or RSS samples).
 template <typename T>
 std::optional<T> nullable(const nlohmann::json& json, const char* key) {
     const nlohmann::json& value = json.at(key);
     return value.is_null() ? std::nullopt : std::optional<T>(value.get<T>());
 }
+
+// One line's record; nlohmann's exceptions or NotARecord when it is not one.
 
 SampleRecord record_from(const nlohmann::json& json) {
     SampleRecord record;

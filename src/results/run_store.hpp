@@ -56,9 +56,9 @@ struct SampleRecord {
     std::optional<std::string> error;
     std::string counter_backend; // a counter's sample: what counted it (RunKey)
     // A soak run's window (1-based `window_index` of runners::SoakWindow), not a sample: its line
-    // in samples.jsonl has "window" instead of case/metric/value. read_samples keeps these apart
-    // (SamplesFile::windows), and the scheduler passes them to its sink only, so that nothing that
-    // groups samples by metric ever sees one.
+    // in samples.jsonl has "window" instead of case/metric/value. read_samples and the scheduler
+    // keep these apart (SamplesFile::windows, Scheduler::windows), so that nothing that groups
+    // samples by metric ever sees one; the report draws them (report::SoakRun).
     std::optional<runners::SoakWindow> window;
     std::size_t window_index = 0;
 };

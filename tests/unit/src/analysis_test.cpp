@@ -375,6 +375,54 @@ TEST(Analysis, StreamSlo_LossOnTheWorstRun_ErrorRateInSessions) {
     EXPECT_EQ(*errors.slo, "error_rate 0.2083 > 0.1 (1 failed run(s) on B, 4 sessions each)");
 }
 
+// A stream soak: its limits judge B's median (rss_growth_kb_per_min 700 > 600); it has no session
+// count, so B's failed run counts as the mean sessions of B's complete runs (40): 40 of 240
+// failed. The measured runs' windows reach the report, a warm-up's do not.
+TEST(Analysis, StreamSoak_LimitsOnBsMedian_AFailedRunIsItsMeanSessions_WindowsReported) {
+    const std::string text = "[[workload]]\nname=\"t\"\nkind=\"stream\"\n"
+                             "server=[\"./s\", \"{port}\"]\nexpect_chunks=20\nduration=\"1m\"\n"
+                             "[workload.slo]\nrss_growth_kb_per_min_max=600\nerror_rate_max=0.1\n";
+    const Config config = parse_config(text, "/repo/abtool.toml");
+    const Plan plan = plan_of(text, 6, {"t"});
+    std::vector<SampleRecord> records, windows;
+    for (std::size_t round = 1; round <= 6; ++round) {
+        for (const Side side : {Side::a, Side::b}) {
+            const bool b = side == Side::b;
+            if (b && round == 6) {
+                records.push_back(failure(round, side, "t", "the load did not finish"));
+                continue;
+            }
+            const double r = static_cast<double>(round);
+            records.push_back(sample(round, side, "t", "rss_growth_kb_per_min",
+                                     b ? 400 + 100 * r : 10, "kB/min"));
+            records.push_back(sample(round, side, "t", "errors", 0, "sessions"));
+            records.push_back(sample(round, side, "t", "sessions_ok", b ? 37 + r : 40, "sessions"));
+        }
+    }
+    for (const std::size_t round : {0, 1}) {
+        SampleRecord window;
+        window.round = round;
+        window.side = Side::b;
+        window.workload = "t";
+        window.window = runners::SoakWindow{0, 6, 1.0, 2.0, 3000, 0};
+        window.window_index = 1;
+        windows.push_back(window);
+    }
+    const report::Report report =
+        analyze_records(plan, config, records, AnalysisSettings{}, windows);
+    const report::Row& growth = only_row(report, "rss_growth_kb_per_min");
+    ASSERT_TRUE(growth.slo.has_value());
+    EXPECT_EQ(*growth.slo, "rss_growth_kb_per_min_max 700 > 600");
+    const report::Row& errors = only_row(report, "errors");
+    ASSERT_TRUE(errors.slo.has_value());
+    EXPECT_EQ(*errors.slo, "error_rate 0.1667 > 0.1 (1 failed run(s) on B, 40 sessions each)");
+    ASSERT_EQ(report.soak.size(), 1U);
+    EXPECT_EQ(report.soak[0].side, "B");
+    EXPECT_EQ(report.soak[0].round, 1U);
+    ASSERT_EQ(report.soak[0].windows.size(), 1U);
+    EXPECT_EQ(report.soak[0].windows[0].rss_kb, 3000);
+}
+
 } // namespace
 } // namespace abtool
 

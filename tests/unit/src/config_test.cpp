@@ -360,6 +360,8 @@ TEST(Config, Soak_DurationOnPacedPublishAndStream_BadInputNamesKeyAndLine) {
     const auto& publish = std::get<runners::PublishWorkload>(soak.workloads[0].workload.spec);
     EXPECT_EQ(publish.duration, std::chrono::minutes(10));
     EXPECT_EQ(publish.messages(), 60000U);
+    EXPECT_EQ(publish.timeout, std::chrono::minutes(10) + std::chrono::seconds(300))
+        << "the load's default timeout counts from the soak's end";
     EXPECT_EQ(soak.workloads[0].slo.rss_growth_kb_per_min_max, 64.0);
     EXPECT_EQ(soak.workloads[0].slo.latency_p99_drift_pct_max, 20.0);
     const Config stream = parse_config(
@@ -368,6 +370,8 @@ TEST(Config, Soak_DurationOnPacedPublishAndStream_BadInputNamesKeyAndLine) {
         k_file);
     EXPECT_EQ(std::get<runners::StreamWorkload>(stream.workloads[0].workload.spec).duration,
               std::chrono::seconds(20));
+    EXPECT_EQ(std::get<runners::StreamWorkload>(stream.workloads[0].workload.spec).timeout,
+              std::chrono::seconds(320));
 
     const Error burst = error_of(
         with_workload("", "name=\"p\"\nkind=\"publish\"\nserver=[\"./s\"]\nduration=\"10m\"\n"));
@@ -393,6 +397,14 @@ TEST(Config, Soak_DurationOnPacedPublishAndStream_BadInputNamesKeyAndLine) {
         << no_soak.what();
     EXPECT_NE(std::string(no_soak.what()).find("abtool.toml:9"), std::string::npos)
         << no_soak.what();
+    const Error cut_short =
+        error_of(with_workload("", paced + "duration=\"10m\"\ntimeout=\"5m\"\n"));
+    EXPECT_NE(std::string(cut_short.what())
+                  .find("'timeout' would stop the soak before its 'duration' ends"),
+              std::string::npos)
+        << cut_short.what();
+    EXPECT_NE(std::string(cut_short.what()).find("abtool.toml:9"), std::string::npos)
+        << cut_short.what();
 }
 
 TEST(Config, MaxRoundsBelowRounds_IsAnError) {
