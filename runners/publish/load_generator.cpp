@@ -196,11 +196,11 @@ private:
         m_deadline.cancel();
         if (ok) {
             m_shared.result.latency_ms.push_back(ms_between(m_due, now));
-            m_shared.result.completed_s.push_back(ms_between(m_shared.start, now) / 1000);
+            m_shared.result.due_s.push_back(ms_between(m_shared.start, m_due) / 1000);
             ++m_shared.result.success;
         } else {
             ++m_shared.result.errors_http;
-            m_shared.result.errors_at_s.push_back(ms_between(m_shared.start, now) / 1000);
+            m_shared.result.errors_due_s.push_back(ms_between(m_shared.start, m_due) / 1000);
         }
         m_shared.last_reply = now;
         next();
@@ -224,11 +224,11 @@ private:
             // longer than request_timeout would vanish from the tail it should dominate.
             ++m_shared.result.errors_timeout;
             m_shared.result.latency_ms.push_back(ms_between(m_due, now));
-            m_shared.result.completed_s.push_back(ms_between(m_shared.start, now) / 1000);
+            m_shared.result.due_s.push_back(ms_between(m_shared.start, m_due) / 1000);
         } else {
             ++m_shared.result.errors_reset;
         }
-        m_shared.result.errors_at_s.push_back(ms_between(m_shared.start, now) / 1000);
+        m_shared.result.errors_due_s.push_back(ms_between(m_shared.start, m_due) / 1000);
         m_shared.last_reply = Clock::now();
         next();
     }
@@ -282,7 +282,7 @@ std::string render_payload(const std::string& payload_template, std::size_t seq)
 LoadResult generate_load(const LoadSpec& spec) {
     Shared shared(spec);
     shared.result.latency_ms.reserve(spec.count);
-    shared.result.completed_s.reserve(spec.count);
+    shared.result.due_s.reserve(spec.count);
     if (spec.mode == PublishMode::paced) {
         shared.result.send_lag_ms.reserve(spec.count);
     }

@@ -38,9 +38,12 @@ struct LoadSpec {
 };
 
 struct LoadResult {
-    std::vector<double> latency_ms;  // per successful or timed-out message, in completion order
-    std::vector<double> completed_s; // when each of latency_ms completed, since the load's start
-    std::vector<double> errors_at_s; // when each error happened, since the load's start
+    std::vector<double> latency_ms; // per successful or timed-out message, in completion order
+    // When each of latency_ms, and each error, was due (paced) or sent (burst), since the load's
+    // start: a soak's windows hold the messages due in them, so that a freeze shows in the window
+    // it happened in, not in the one where its backlog finally completed.
+    std::vector<double> due_s;
+    std::vector<double> errors_due_s;
     std::vector<double> send_lag_ms; // paced: how late each message left after its due time
     std::size_t success = 0;
     std::size_t errors_http = 0;    // a reply that is not 2xx (or not a valid reply)

@@ -118,9 +118,9 @@ RunResult run_publish(const PublishWorkload& workload, const RunContext& context
                 publish::SoakTimeline timeline;
                 timeline.duration_s = std::chrono::duration<double>(*workload.duration).count();
                 for (std::size_t i = 0; i < load.latency_ms.size(); ++i) {
-                    timeline.latencies.push_back({load.completed_s[i], load.latency_ms[i]});
+                    timeline.latencies.push_back({load.due_s[i], load.latency_ms[i]});
                 }
-                timeline.errors_at_s = load.errors_at_s;
+                timeline.errors_at_s = load.errors_due_s;
                 timeline.group = group;
                 publish::add_soak(timeline, result);
             }

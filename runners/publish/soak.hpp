@@ -13,7 +13,7 @@
 namespace abtool::runners::publish {
 
 struct TimedLatency {
-    double at_s = 0; // when it completed, since the load's start
+    double at_s = 0; // when its message was due or its session started, since the load's start
     double ms = 0;
 };
 
@@ -21,8 +21,8 @@ struct TimedLatency {
 struct SoakTimeline {
     double duration_s = 0;
     std::vector<TimedLatency> latencies; // publish: each message's; stream: each first chunk's
-    std::vector<double> errors_at_s;
-    std::vector<GroupSample> group; // the sampler started with the load
+    std::vector<double> errors_at_s;     // as at_s
+    std::vector<GroupSample> group;      // the sampler started with the load
 };
 
 inline constexpr std::size_t k_soak_windows = 10;

@@ -172,8 +172,8 @@ Gate gate_of(const StreamWorkload& /*workload*/, std::string_view metric) {
     return metric == "first_chunk_p50_ms" || metric == "interval_mean_ms" ? Gate::yes : Gate::no;
 }
 
-// A soak's timeline: each session's first chunk when it arrived, each failed session when it
-// started.
+// A soak's timeline: each session's first chunk and each failed session when the session
+// started, as publish's messages when they were due.
 publish::SoakTimeline timeline_of(const StreamWorkload& workload,
                                   const publish::StreamResult& streams,
                                   const std::vector<GroupSample>& group) {
@@ -181,8 +181,7 @@ publish::SoakTimeline timeline_of(const StreamWorkload& workload,
     timeline.duration_s = std::chrono::duration<double>(*workload.duration).count();
     for (const publish::SessionResult& session : streams.sessions) {
         if (session.first_chunk_ms) {
-            timeline.latencies.push_back(
-                {session.start_s + *session.first_chunk_ms / 1000, *session.first_chunk_ms});
+            timeline.latencies.push_back({session.start_s, *session.first_chunk_ms});
         }
         if (!session.ok()) {
             timeline.errors_at_s.push_back(session.start_s);

@@ -462,10 +462,11 @@ inline constexpr std::uintmax_t k_kept_output_max = std::uintmax_t{4} << 20;
 // A tenth of a soak run: what the run looked like over time.
 struct SoakWindow {
     double start_s = 0, end_s = 0; // since the load's start
-    // Of what completed in it (publish: messages; stream: first chunks); none when nothing did.
+    // Of the messages due in it (publish) or the first chunks of the sessions started in it
+    // (stream), so that a freeze shows where it happened; none when there was none.
     std::optional<double> latency_p50_ms, latency_p99_ms;
     std::optional<std::int64_t> rss_kb; // the server group's largest RSS sampled in it
-    std::size_t errors = 0;
+    std::size_t errors = 0;             // of the messages or sessions, as the latencies
 };
 
 struct RunResult {

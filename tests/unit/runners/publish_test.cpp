@@ -2,7 +2,8 @@
 // test): every protocol counts messages and bytes exactly, a slower server shows in latency and
 // throughput, error replies, resets and timeouts are counted, a server that never gets ready or
 // crashes gives an error with its output, paced mode shows a server's freeze in the tail where
-// burst mode hides it, and no server process outlives its run.
+// burst mode hides it, a paced soak's windows show a late freeze, and no server process outlives
+// its run.
 #include "abtool/error.hpp"
 #include "abtool/runners.hpp"
 #include "runners/publish/load_generator.hpp"
@@ -10,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -289,6 +291,38 @@ TEST(PublishWorkload, Paced_AFreezeLongerThanTheRequestTimeout_ShowsInP99AndMax)
     EXPECT_GE(*metric(result, "latency_max_ms"), 1000.0);
     // Most messages were answered: the median is one of them, below the timeout.
     EXPECT_LT(*metric(result, "latency_p50_ms"), 1000.0);
+}
+
+// A paced soak of 3 s at 200 messages/s whose server freezes for 1.5 s at message 560 (2.8 s in):
+// 600 messages; ten windows that each hold latencies and RSS samples; the freeze in the last
+// window's p99, where the messages due in it waited (over 1 s), not in whichever window their
+// backlog completed; latency_p99_drift_pct far above 0 (the last tenth against the first: a host
+// stutter of a few hundred ms in the first cannot close that gap); the group's RSS and CPU time.
+TEST(PublishWorkload, PacedSoak_AFreezeInTheLastTenth_IsItsP99_AndTheDrift) {
+    TempDir dir;
+    PublishWorkload workload = fixture({"--freeze-at", "560", "--freeze-ms", "1500"});
+    workload.protocol = Protocol::http_keepalive;
+    workload.mode = PublishMode::paced;
+    workload.rate = 200;
+    workload.duration = std::chrono::seconds(3);
+    ASSERT_EQ(workload.messages(), 600U);
+    const RunResult result = run(workload, dir.path());
+    ASSERT_FALSE(result.error) << *result.error;
+    EXPECT_EQ(metric(result, "success"), 600);
+    ASSERT_EQ(result.windows.size(), 10U);
+    for (const SoakWindow& window : result.windows) {
+        ASSERT_TRUE(window.latency_p99_ms) << "window from " << window.start_s << " s";
+        ASSERT_TRUE(window.rss_kb) << "window from " << window.start_s << " s";
+        EXPECT_GT(*window.rss_kb, 0);
+        EXPECT_EQ(window.errors, 0U);
+    }
+    EXPECT_GE(*result.windows.back().latency_p99_ms, 1000.0);
+    EXPECT_LT(*result.windows.front().latency_p99_ms, 500.0);
+    ASSERT_TRUE(metric(result, "latency_p99_drift_pct"));
+    EXPECT_GT(*metric(result, "latency_p99_drift_pct"), 100.0);
+    EXPECT_GT(*metric(result, "rss_start_kb"), 0);
+    EXPECT_TRUE(metric(result, "rss_growth_kb_per_min"));
+    EXPECT_TRUE(metric(result, "cpu_s"));
 }
 
 TEST(PublishWorkload, NoServerProcessOutlivesItsRun) {
