@@ -354,7 +354,7 @@ std::vector<report::SoakRun> soak_runs(const std::vector<SampleRecord>& windows,
         }
         report::SoakRun& run = runs[{record.workload, record.round, record.side, record.rep}];
         run.workload = record.workload;
-        run.side = record.side == Side::a ? "A" : "B";
+        run.side = record.side == Side::a ? 'A' : 'B';
         run.round = record.round;
         run.rep = record.rep;
         run.windows.push_back(*record.window);

@@ -74,7 +74,7 @@ std::string describe(const DesignReport& design);
 // time series per workload, so that a leak or a slow degradation is seen, not only summarised.
 struct SoakRun {
     std::string workload;
-    std::string side; // "A" | "B"
+    char side = 'A'; // 'A' | 'B'
     std::size_t round = 0, rep = 0;
     std::vector<runners::SoakWindow> windows;
 };

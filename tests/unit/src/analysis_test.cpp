@@ -417,7 +417,7 @@ TEST(Analysis, StreamSoak_LimitsOnBsMedian_AFailedRunIsItsMeanSessions_WindowsRe
     ASSERT_TRUE(errors.slo.has_value());
     EXPECT_EQ(*errors.slo, "error_rate 0.1667 > 0.1 (1 failed run(s) on B, 40 sessions each)");
     ASSERT_EQ(report.soak.size(), 1U);
-    EXPECT_EQ(report.soak[0].side, "B");
+    EXPECT_EQ(report.soak[0].side, 'B');
     EXPECT_EQ(report.soak[0].round, 1U);
     ASSERT_EQ(report.soak[0].windows.size(), 1U);
     EXPECT_EQ(report.soak[0].windows[0].rss_kb, 3000);
